@@ -1,0 +1,104 @@
+"""Builds and runs the service: database, channels, dispatcher, scheduler, web server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.city import load_city
+from bot.config import Settings
+from bot.core.channel import Channel
+from bot.core.context import Services
+from bot.core.dispatcher import Dispatcher
+from bot.i18n import Translator
+from bot.web.server import WebServer, build_web_app
+from handlers import build_router, fallback_route
+from scheduler.setup import build_scheduler
+from storage.db import Database
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class CitizenBot:
+    """One process of the bot. `start()` brings everything up, `stop()` takes it down."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        channels: list[Channel] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.translator = Translator(default=settings.default_language)
+        self.city = load_city(settings.city)
+        self.services = Services(
+            settings=settings, translator=self.translator, city=self.city, clock=clock
+        )
+        self.dispatcher = Dispatcher(
+            db=self.db, router=build_router(), services=self.services, fallback=fallback_route()
+        )
+        self.channels: list[Channel] = (
+            list(channels) if channels is not None else self._configured_channels()
+        )
+        for channel in self.channels:
+            self.dispatcher.add_channel(channel)
+        routes = [route for channel in self.channels for route in channel.routes()]
+        self.web = WebServer(build_web_app(self.db, routes), settings.http_host, settings.http_port)
+        self.scheduler = build_scheduler(self.db, self.city.timezone)
+        self._started: list[Channel] = []
+
+    def _configured_channels(self) -> list[Channel]:
+        channels: list[Channel] = []
+        if self.settings.telegram_enabled:
+            from bot.channels.telegram import TelegramChannel
+
+            channels.append(TelegramChannel(self.settings, self.translator))
+        return channels
+
+    def t(self, key: str, /, **values: object) -> str:
+        return self.translator.t(self.settings.default_language, key, **values)
+
+    async def start(self, *, web: bool = True) -> None:
+        if web:
+            try:
+                await self.web.start()
+            except OSError as exc:
+                if any(c.routes() for c in self.channels):
+                    raise
+                log.warning("web server not started (%s); continuing without it", exc)
+        self.scheduler.start()
+        for channel in self.channels:
+            await channel.start(self.dispatcher.dispatch)
+            self._started.append(channel)
+            log.info("channel %s started", channel.name)
+
+    async def stop(self) -> None:
+        for channel in reversed(self._started):
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("channel %s did not stop cleanly", channel.name)
+        self._started.clear()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.web.stop()
+        await self.db.dispose()
+
+
+async def wait_for_stop_signal(*extra: asyncio.Future[object]) -> None:
+    """Until SIGINT or SIGTERM (or any of `extra` finishes)."""
+    loop = asyncio.get_running_loop()
+    stopped = loop.create_future()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: stopped.done() or stopped.set_result(None))
+    try:
+        await asyncio.wait([stopped, *extra], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

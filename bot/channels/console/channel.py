@@ -1,0 +1,178 @@
+"""The console channel: talk to the bot in a terminal, or through a pipe.
+
+Buttons are shown numbered; type the number or the label. `/loc LAT LON` sends a location,
+`/photo PATH` a photo, `/contact PHONE` a contact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from aiohttp import web
+
+from bot.core.channel import SENT, Capabilities, Dispatch, MediaTooLarge, SendResult
+from bot.core.messages import Address, Button, IncomingMessage, Kind, MediaRef, Reply
+
+Translate = Callable[..., str]
+
+
+class ConsoleChannel:
+    name = "console"
+    capabilities = Capabilities(max_text=1_000_000)
+
+    def __init__(self, *, t: Translate, user_id: str = "local", language: str | None = None):
+        self.t = t
+        self.user_id = user_id
+        self.language = language
+        self._last_buttons: dict[Address, list[Button]] = {}
+
+    # -- Channel protocol ---------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        return []
+
+    async def start(self, dispatch: Dispatch) -> None:
+        self._dispatch = dispatch
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, to: Address, reply: Reply) -> SendResult:
+        self._remember(to, reply)
+        self.write(self.render(reply))
+        return SENT
+
+    async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes:
+        return await asyncio.to_thread(_read_file, Path(ref.file_id), max_bytes)
+
+    # -- parsing and rendering ----------------------------------------------------------
+
+    def parse(self, line: str, *, user_id: str | None = None) -> IncomingMessage | str | None:
+        """An incoming message, or a hint (str) to show locally, or None for a blank line."""
+        address = Address(self.name, user_id or self.user_id)
+        text = line.strip()
+        if not text:
+            return None
+        base = {"address": address, "language": self.language}
+        button = self._pick_button(address, text)
+        if isinstance(button, Button):
+            if button.request_location:
+                return self.t("console.usage_loc")
+            if button.url:
+                return button.url
+            return IncomingMessage(kind=Kind.BUTTON, payload=button.payload, text=text, **base)
+        if not text.startswith("/"):
+            return IncomingMessage(kind=Kind.TEXT, text=text, **base)
+        command, _, args = text[1:].partition(" ")
+        command, args = command.lower(), args.strip()
+        if command == "loc":
+            return self._location(args, base)
+        if command == "photo":
+            return self._photo(args, base)
+        if command == "contact" and args:
+            return IncomingMessage(kind=Kind.CONTACT, phone=args, **base)
+        if command == "start":
+            return IncomingMessage(kind=Kind.STARTED, payload=args or None, **base)
+        return IncomingMessage(kind=Kind.COMMAND, text=text, command=command, args=args, **base)
+
+    def render(self, reply: Reply) -> str:
+        lines = [reply.text]
+        if reply.image is not None:
+            lines.append(self.t("console.image"))
+        number = 0
+        for row in reply.buttons:
+            cells = []
+            for button in row:
+                number += 1
+                cells.append(f"[{number}] {button.label}")
+            lines.append("  " + "   ".join(cells))
+        if reply.asks_location:
+            lines.append(self.t("console.share_location"))
+        return "\n".join(lines)
+
+    def write(self, text: str) -> None:
+        print(text + "\n", flush=True)
+
+    def _remember(self, to: Address, reply: Reply) -> None:
+        if reply.buttons:
+            self._last_buttons[to] = reply.all_buttons
+
+    def _pick_button(self, address: Address, text: str) -> Button | None:
+        buttons = self._last_buttons.get(address, [])
+        if text.isdigit() and 1 <= int(text) <= len(buttons):
+            return buttons[int(text) - 1]
+        folded = text.casefold()
+        return next((b for b in buttons if b.label.casefold() == folded), None)
+
+    def _location(self, args: str, base: dict) -> IncomingMessage | str:
+        try:
+            lat, lon = (float(part) for part in args.replace(",", " ").split())
+        except ValueError:
+            return self.t("console.usage_loc")
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return self.t("console.usage_loc")
+        return IncomingMessage(kind=Kind.LOCATION, location=(lat, lon), **base)
+
+    def _photo(self, args: str, base: dict) -> IncomingMessage | str:
+        if not args:
+            return self.t("console.usage_photo")
+        path = Path(args).expanduser()
+        if not path.is_file():
+            return self.t("console.no_file", path=args)
+        ref = MediaRef(self.name, str(path.resolve()), size=path.stat().st_size)
+        return IncomingMessage(kind=Kind.PHOTO, photo=ref, **base)
+
+    # -- the terminal loop --------------------------------------------------------------
+
+    async def handle_line(self, line: str, dispatch: Dispatch) -> None:
+        parsed = self.parse(line)
+        if isinstance(parsed, str):
+            self.write(parsed)
+        elif parsed is not None:
+            await dispatch(parsed)
+
+    async def run_terminal(self, dispatch: Dispatch, stdin: TextIO | None = None) -> None:
+        """Read lines until EOF (a pipe ends, or Ctrl-D), dispatching each in order."""
+        stdin = stdin or sys.stdin
+        prompt = stdin.isatty()
+        async for line in _lines(stdin):
+            await self.handle_line(line, dispatch)
+            if prompt:
+                print("> ", end="", flush=True)
+
+
+async def _lines(stdin: TextIO):
+    loop = asyncio.get_running_loop()
+    fd = stdin.fileno()
+    if not _pipe_like(fd):
+        # A regular file never blocks; read it in a thread so the loop stays free.
+        while line := await asyncio.to_thread(stdin.readline):
+            yield line
+        return
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(os.dup(fd), "rb", buffering=0)
+    )
+    try:
+        while raw := await reader.readline():
+            yield raw.decode("utf-8", errors="replace")
+    finally:
+        transport.close()
+
+
+def _pipe_like(fd: int) -> bool:
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
+def _read_file(path: Path, max_bytes: int) -> bytes:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise MediaTooLarge(f"{size} bytes > {max_bytes}")
+    return path.read_bytes()

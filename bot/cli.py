@@ -1,0 +1,123 @@
+"""citizenbot run | chat | migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot import __version__
+from bot.city import CityPackError
+from bot.config import LANGUAGES, ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+log = logging.getLogger("citizenbot")
+
+EXIT_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citizenbot",
+        description="A messenger bot through which a city talks with its citizens.",
+    )
+    parser.add_argument("--version", action="version", version=f"citizenbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser(
+        "run",
+        help="serve every configured channel, the web server and the scheduler",
+        description="Serve every configured channel (Telegram when TELEGRAM_BOT_TOKEN is set), "
+        "the web server and the scheduler. With no channel configured, opens the console.",
+    )
+    chat = sub.add_parser(
+        "chat",
+        help="talk to the bot in this terminal (console channel)",
+        description="Talk to the bot in this terminal. Buttons are numbered: type the number "
+        "or the label. /loc LAT LON sends a location, /photo PATH a photo. Reads until EOF.",
+    )
+    chat.add_argument("--user", default="local", help="console user id (default: local)")
+    chat.add_argument("--lang", choices=LANGUAGES, help="the language your client reports")
+    sub.add_parser(
+        "migrate",
+        help="apply database migrations",
+        description="Bring the database at DATABASE_URL to the latest schema.",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_CONFIG
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    console = args.command == "chat" or (args.command == "run" and not settings.telegram_enabled)
+    level = settings.log_level or ("WARNING" if console else "INFO")
+    setup_logging(level, _secrets(settings))
+    try:
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        user = getattr(args, "user", "local")
+        lang = getattr(args, "lang", None)
+        serve_web = args.command == "run"
+        return asyncio.run(
+            _run(settings, console=console, serve_web=serve_web, user=user, lang=lang)
+        )
+    except (ConfigError, CityPackError) as exc:
+        print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = [settings.telegram_bot_token, settings.telegram_webhook_secret]
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+async def _migrate(settings: Settings) -> int:
+    from storage.migrate import upgrade
+
+    await upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+async def _run(
+    settings: Settings, *, console: bool, serve_web: bool, user: str, lang: str | None
+) -> int:
+    from bot.app import CitizenBot, wait_for_stop_signal
+    from bot.channels.console import ConsoleChannel
+    from bot.i18n import Translator
+    from storage.migrate import upgrade
+
+    await upgrade(settings.database_url)
+    terminal: ConsoleChannel | None = None
+    channels = None
+    if console:
+        translator = Translator(default=settings.default_language)
+        terminal = ConsoleChannel(
+            t=lambda key, **kw: translator.t(lang, key, **kw), user_id=user, language=lang
+        )
+        channels = [terminal]
+    app = CitizenBot(settings, channels=channels)
+    await app.start(web=serve_web)
+    try:
+        if terminal is not None:
+            reading = asyncio.ensure_future(terminal.run_terminal(app.dispatcher.dispatch))
+            await wait_for_stop_signal(reading)
+            if reading.done():
+                reading.result()
+            else:
+                reading.cancel()
+        else:
+            await wait_for_stop_signal()
+    finally:
+        await app.stop()
+    return 0

@@ -1,0 +1,63 @@
+"""The contract every channel adapter fulfils."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from aiohttp import web
+
+from bot.core.messages import Address, IncomingMessage, MediaRef, Reply
+
+Dispatch = Callable[[IncomingMessage], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    max_text: int
+    inline_buttons: bool = True
+    location_request: bool = True
+    photos: bool = True
+
+
+class SendStatus(enum.StrEnum):
+    OK = "ok"
+    RETRY_AFTER = "retry_after"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    status: SendStatus
+    retry_after: float | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SendStatus.OK
+
+
+SENT = SendResult(SendStatus.OK)
+
+
+@runtime_checkable
+class Channel(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    def routes(self) -> list[web.RouteDef]: ...
+
+    async def start(self, dispatch: Dispatch) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, to: Address, reply: Reply) -> SendResult: ...
+
+    async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes: ...
+
+
+class MediaTooLarge(Exception):
+    """A file is larger than the caller accepts."""

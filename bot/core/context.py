@@ -1,0 +1,91 @@
+"""What a handler receives besides the message: who, where in the conversation, and how to
+answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.city import CityPack
+from bot.config import Settings
+from bot.core.messages import Address, Button, IncomingMessage, Reply, Rows
+from bot.i18n import Translator
+from storage.models import Citizen, Role
+
+
+@dataclass
+class ConversationView:
+    """The address's conversation state as the handler sees it; saved by the dispatcher."""
+
+    name: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def set(self, name: str | None, **data: Any) -> None:
+        self.name = name
+        self.data = dict(data)
+
+    def update(self, **data: Any) -> None:
+        self.data.update(data)
+
+    def clear(self) -> None:
+        self.name = None
+        self.data = {}
+
+    @property
+    def active(self) -> bool:
+        return self.name is not None
+
+
+@dataclass(frozen=True)
+class Services:
+    """Process-wide things handlers may use; built once at start-up."""
+
+    settings: Settings
+    translator: Translator
+    city: CityPack
+    clock: Callable[[], datetime]
+
+
+@dataclass
+class Context:
+    message: IncomingMessage
+    citizen: Citizen
+    role: Role
+    session: AsyncSession
+    state: ConversationView
+    services: Services
+    new_citizen: bool = False
+    outgoing: list[tuple[Address, Reply]] = field(default_factory=list)
+
+    @property
+    def address(self) -> Address:
+        return self.message.address
+
+    @property
+    def language(self) -> str:
+        return self.citizen.language
+
+    @property
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    def t(self, key: str, /, **values: object) -> str:
+        return self.services.translator.t(self.citizen.language, key, **values)
+
+    def reply(
+        self,
+        text: str,
+        buttons: Rows | list[list[Button]] = (),
+        image: bytes | None = None,
+    ) -> None:
+        """Queue a reply to the sender; it leaves after the transaction commits."""
+        rows = tuple(tuple(row) for row in buttons)
+        self.outgoing.append((self.address, Reply(text=text, buttons=rows, image=image)))
+
+    def send_to(self, address: Address, reply: Reply) -> None:
+        """Queue a message to someone else (e.g. a reporter), sent after the commit."""
+        self.outgoing.append((address, reply))

@@ -1,0 +1,186 @@
+"""The per-message pipeline.
+
+dedupe → lock the address → one transaction: load citizen and state, route, handle, save,
+write the dedupe row → commit → send the queued replies. Replies never leave before the
+commit; a crash before it sends nothing and the platform's redelivery replays the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import weakref
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from bot.core.channel import Channel, SendResult
+from bot.core.context import Context, ConversationView, Services
+from bot.core.messages import Address, IncomingMessage, Reply
+from bot.core.router import Route, Router
+from storage.db import Database
+from storage.models import Citizen, Role
+from storage.repos import citizens, conversations, updates
+
+log = logging.getLogger(__name__)
+
+
+class StorageUnavailable(Exception):
+    """The database did not answer; the update is not durable and must be retried."""
+
+
+_STORAGE_DOWN = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+def _is_storage_down(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, _STORAGE_DOWN)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        router: Router,
+        services: Services,
+        fallback: Route,
+    ) -> None:
+        self.db = db
+        self.router = router
+        self.services = services
+        self.fallback = fallback
+        self.channels: dict[str, Channel] = {}
+        self._locks: weakref.WeakValueDictionary[Address, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def add_channel(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    @property
+    def _admins(self) -> frozenset[Address]:
+        return self.services.settings.admin_addresses
+
+    def _lock(self, address: Address) -> asyncio.Lock:
+        lock = self._locks.get(address)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[address] = lock
+        return lock
+
+    async def dispatch(self, msg: IncomingMessage) -> None:
+        """Handle one incoming message to the end. Raises StorageUnavailable when the
+        database is down, so a webhook can answer 503 and the platform retries."""
+        async with self._lock(msg.address):
+            outgoing = await self._process(msg)
+            for address, reply in outgoing:
+                await self.send(address, reply)
+
+    async def send(self, address: Address, reply: Reply) -> SendResult | None:
+        channel = self.channels.get(address.channel)
+        if channel is None:
+            log.error("no channel %r to send a reply to", address.channel)
+            return None
+        result = await channel.send(address, reply)
+        if not result.ok:
+            log.warning(
+                "reply to a %s user not delivered: %s %s",
+                address.channel,
+                result.status,
+                result.error or "",
+            )
+        return result
+
+    async def _process(self, msg: IncomingMessage) -> list[tuple[Address, Reply]]:
+        language_hint = self.services.translator.normalize(msg.language)
+        citizen: Citizen | None = None
+        try:
+            async with self.db.sessions() as session, session.begin():
+                if msg.external_id and await updates.is_processed(
+                    session, channel=msg.address.channel, external_id=msg.external_id
+                ):
+                    log.info("skipping redelivered %s update", msg.address.channel)
+                    return []
+                now = self.services.clock()
+                citizen, created = await citizens.get_or_create_by_identity(
+                    session,
+                    channel=msg.address.channel,
+                    user_id=msg.address.user_id,
+                    language=language_hint or self.services.settings.default_language,
+                    now=now,
+                )
+                citizen.last_seen_at = now
+                session.add(citizen)
+                row = await conversations.load(
+                    session,
+                    channel=msg.address.channel,
+                    user_id=msg.address.user_id,
+                    for_update=self.db.dialect == "postgresql",
+                )
+                ctx = Context(
+                    message=msg,
+                    citizen=citizen,
+                    role=self._role(msg.address, citizen),
+                    session=session,
+                    state=ConversationView(row.state, dict(row.data or {})),
+                    services=self.services,
+                    new_citizen=created,
+                )
+                await self._route(msg, ctx)
+                await conversations.save(
+                    session, row=row, state=ctx.state.name, data=ctx.state.data, now=now
+                )
+                if msg.external_id:
+                    await updates.mark_processed(
+                        session,
+                        channel=msg.address.channel,
+                        external_id=msg.external_id,
+                        now=now,
+                    )
+            return ctx.outgoing
+        except IntegrityError:
+            if msg.external_id and await self._processed_elsewhere(msg):
+                log.info("update processed concurrently elsewhere; skipped")
+                return []
+            return self._apology(msg, citizen, language_hint)
+        except Exception as exc:
+            if _is_storage_down(exc):
+                raise StorageUnavailable(str(type(exc).__name__)) from exc
+            return self._apology(msg, citizen, language_hint)
+
+    async def _processed_elsewhere(self, msg: IncomingMessage) -> bool:
+        assert msg.external_id is not None
+        async with self.db.sessions() as session, session.begin():
+            return await updates.is_processed(
+                session, channel=msg.address.channel, external_id=msg.external_id
+            )
+
+    def _apology(
+        self, msg: IncomingMessage, citizen: Citizen | None, language_hint: str | None
+    ) -> list[tuple[Address, Reply]]:
+        ref = secrets.token_hex(4).upper()
+        log.exception("error handling a %s %s message [ref %s]", msg.address.channel, msg.kind, ref)
+        language = citizen.language if citizen is not None else language_hint
+        text = self.services.translator.t(language, "errors.unexpected", ref=ref)
+        return [(msg.address, Reply(text=text))]
+
+    def _role(self, address: Address, citizen: Citizen) -> Role:
+        if address in self._admins:
+            return Role.ADMIN
+        return Role(citizen.role)
+
+    async def _route(self, msg: IncomingMessage, ctx: Context) -> None:
+        route = self.router.resolve(msg, ctx.state.name) or self.fallback
+        if not ctx.role.at_least(route.role):
+            log.warning(
+                "refused %s to citizen #%s (role %s, needs %s)",
+                route.name,
+                ctx.citizen.id,
+                ctx.role,
+                route.role,
+            )
+            ctx.reply(ctx.t("errors.not_allowed"))
+            return
+        await route.handler(msg, ctx)

@@ -1,0 +1,124 @@
+"""Routes incoming messages to handlers: commands, buttons, conversation states, events.
+
+Routers include routers (like aiogram's). Resolution order for one message:
+a command → its command route; a button → the route of its payload's prefix (the part before
+the first ':'); anything else → the route of the current conversation state for that kind,
+then the route for the kind itself. The role a route needs is checked by the dispatcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.core.messages import IncomingMessage, Kind
+from storage.models import Role
+
+if TYPE_CHECKING:
+    from bot.core.context import Context
+
+Handler = Callable[[IncomingMessage, "Context"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    handler: Handler
+    role: Role
+    category: str  # "command" | "button" | "state" | "event"
+    key: str  # the command, the payload prefix, the state name, or the kind
+    kinds: frozenset[Kind] = frozenset()
+
+    @property
+    def name(self) -> str:
+        return f"{self.category}:{self.key}"
+
+
+class Router:
+    def __init__(self, name: str = "root") -> None:
+        self.name = name
+        self._own: list[Route] = []
+        self._children: list[Router] = []
+        self._index: dict[tuple[str, str], Route] | None = None
+        self._parent: Router | None = None
+
+    # -- registration -------------------------------------------------------------------
+
+    def command(self, *names: str, role: Role = Role.CITIZEN) -> Callable[[Handler], Handler]:
+        return self._register("command", [n.lower().lstrip("/") for n in names], role)
+
+    def button(self, *prefixes: str, role: Role = Role.CITIZEN) -> Callable[[Handler], Handler]:
+        return self._register("button", list(prefixes), role)
+
+    def state(
+        self,
+        *states: str,
+        kinds: tuple[Kind, ...] = (Kind.TEXT,),
+        role: Role = Role.CITIZEN,
+    ) -> Callable[[Handler], Handler]:
+        keys = [f"{s}|{k.value}" for s in states for k in kinds]
+        return self._register("state", keys, role)
+
+    def on(self, *kinds: Kind, role: Role = Role.CITIZEN) -> Callable[[Handler], Handler]:
+        return self._register("event", [k.value for k in kinds], role)
+
+    def include(self, router: Router) -> Router:
+        if router._parent is not None:
+            raise ValueError(f"router {router.name} is already included in {router._parent.name}")
+        router._parent = self
+        self._children.append(router)
+        self._invalidate()
+        self._build_index()  # fail early on conflicting routes
+        return router
+
+    def _register(self, category: str, keys: list[str], role: Role) -> Callable[[Handler], Handler]:
+        if not keys:
+            raise ValueError("a route needs at least one key")
+
+        def decorator(handler: Handler) -> Handler:
+            for key in keys:
+                self._own.append(Route(handler=handler, role=role, category=category, key=key))
+            self._invalidate()
+            return handler
+
+        return decorator
+
+    def _invalidate(self) -> None:
+        node: Router | None = self
+        while node is not None:
+            node._index = None
+            node = node._parent
+
+    # -- lookup -------------------------------------------------------------------------
+
+    def routes(self) -> Iterator[Route]:
+        """Every route of this router and the routers it includes."""
+        yield from self._own
+        for child in self._children:
+            yield from child.routes()
+
+    def _build_index(self) -> dict[tuple[str, str], Route]:
+        if self._index is None:
+            index: dict[tuple[str, str], Route] = {}
+            for route in self.routes():
+                slot = (route.category, route.key)
+                if slot in index:
+                    raise ValueError(f"two handlers for {route.name}")
+                index[slot] = route
+            self._index = index
+        return self._index
+
+    def resolve(self, msg: IncomingMessage, state: str | None) -> Route | None:
+        index = self._build_index()
+        if msg.kind is Kind.COMMAND and msg.command:
+            return index.get(("command", msg.command.lower()))
+        if msg.kind is Kind.BUTTON and msg.payload:
+            return index.get(("button", msg.payload.split(":", 1)[0]))
+        if state:
+            route = index.get(("state", f"{state}|{msg.kind.value}"))
+            if route is not None:
+                return route
+        return index.get(("event", msg.kind.value))
+
+    def commands(self) -> list[Route]:
+        return [r for r in self.routes() if r.category == "command"]

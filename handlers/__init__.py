@@ -1,0 +1,25 @@
+"""Channel-neutral conversations. They never import telegram, aiohttp or bot.channels."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from bot.core.router import Route, Router
+
+
+@cache
+def build_router() -> Router:
+    """The routing tree of every conversation (built once: routers are module-level)."""
+    from handlers import admin, fallback, start
+
+    root = Router("root")
+    root.include(start.router)
+    root.include(admin.router)
+    root.include(fallback.router)
+    return root
+
+
+def fallback_route() -> Route:
+    from handlers.fallback import FALLBACK
+
+    return FALLBACK

@@ -1,0 +1,36 @@
+"""What the bot says when nothing else applies: never silence, always a way forward."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.messages import IncomingMessage, Kind
+from bot.core.router import Route, Router
+from handlers.menu import main_menu, show_menu
+from handlers.start import begin_onboarding
+from storage.models import Role
+
+router = Router("fallback")
+
+
+@router.on(Kind.STOPPED)
+async def on_stopped(msg: IncomingMessage, ctx: Context) -> None:
+    # The citizen blocked the bot or unsubscribed: nothing can reach them any more.
+    ctx.citizen.opted_out = True
+    ctx.state.clear()
+
+
+async def fallback(msg: IncomingMessage, ctx: Context) -> None:
+    never_onboarded = ctx.citizen.consent_version is None and not ctx.state.active
+    if never_onboarded and msg.kind in (Kind.TEXT, Kind.STARTED):
+        await begin_onboarding(ctx)
+    elif msg.kind is Kind.COMMAND:
+        ctx.reply(ctx.t("fallback.command", command=msg.command or ""), main_menu(ctx))
+    elif msg.kind is Kind.BUTTON:
+        show_menu(ctx, "fallback.button")
+    elif msg.kind is Kind.TEXT:
+        show_menu(ctx, "fallback.text")
+    else:
+        show_menu(ctx, "fallback.unexpected")
+
+
+FALLBACK = Route(handler=fallback, role=Role.CITIZEN, category="fallback", key="*")

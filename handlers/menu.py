@@ -1,0 +1,36 @@
+"""The main menu and the keyboards more than one conversation shows."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.messages import Button, Rows, rows
+
+LANGUAGE_LABELS = {"bg": "language.bg", "en": "language.en"}
+
+
+def main_menu(ctx: Context) -> Rows:
+    t = ctx.t
+    return rows(
+        Button(t("menu.report"), payload="menu:report"),
+        Button(t("menu.myreports"), payload="menu:myreports"),
+        Button(t("menu.alerts"), payload="menu:alerts"),
+        Button(t("menu.surveys"), payload="menu:surveys"),
+        Button(t("menu.help"), payload="menu:help"),
+        Button(t("menu.language"), payload="menu:language"),
+        per_row=2,
+    )
+
+
+def language_choice(ctx: Context) -> Rows:
+    return rows(
+        *(
+            Button(ctx.t(key), payload=f"lang:{code}")
+            for code, key in LANGUAGE_LABELS.items()
+            if code in ctx.services.translator.languages
+        ),
+        per_row=2,
+    )
+
+
+def show_menu(ctx: Context, text_key: str = "menu.prompt") -> None:
+    ctx.reply(ctx.t(text_key), main_menu(ctx))

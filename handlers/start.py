@@ -1,0 +1,117 @@
+"""Onboarding, language, help, the menu and /cancel."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.messages import IncomingMessage, Kind
+from bot.core.router import Router
+from bot.i18n import N_
+from handlers.menu import language_choice, main_menu, show_menu
+
+router = Router("start")
+
+PRIVACY_VERSION = 1
+ONBOARDING = "onboarding"
+
+# Menu entries whose capability has not been built yet answer honestly.
+COMING_SOON = {
+    "report": N_("menu.report"),
+    "myreports": N_("menu.myreports"),
+    "alerts": N_("menu.alerts"),
+    "surveys": N_("menu.surveys"),
+}
+
+
+async def begin_onboarding(ctx: Context, deep_link: str | None = None) -> None:
+    data = {"deep_link": deep_link} if deep_link else {}
+    ctx.state.set(ONBOARDING, **data)
+    city = ctx.services.city.name(ctx.language)
+    ctx.reply(ctx.t("start.welcome", city=city), language_choice(ctx))
+
+
+@router.on(Kind.STARTED)
+async def on_started(msg: IncomingMessage, ctx: Context) -> None:
+    ctx.citizen.opted_out = False
+    await begin_onboarding(ctx, deep_link=msg.payload)
+
+
+@router.command("start")
+async def on_start_command(msg: IncomingMessage, ctx: Context) -> None:
+    await on_started(msg, ctx)
+
+
+@router.state(ONBOARDING, kinds=(Kind.TEXT, Kind.LOCATION, Kind.PHOTO, Kind.CONTACT))
+async def onboarding_needs_language(msg: IncomingMessage, ctx: Context) -> None:
+    ctx.reply(ctx.t("start.choose_language"), language_choice(ctx))
+
+
+@router.button("lang")
+async def on_language_chosen(msg: IncomingMessage, ctx: Context) -> None:
+    code = (msg.payload or "").partition(":")[2]
+    if code not in ctx.services.translator.languages:
+        ctx.reply(ctx.t("start.choose_language"), language_choice(ctx))
+        return
+    ctx.citizen.language = code
+    onboarding = ctx.state.name == ONBOARDING
+    if onboarding:
+        ctx.state.clear()
+    if onboarding or ctx.citizen.consent_version != PRIVACY_VERSION:
+        ctx.citizen.consent_version = PRIVACY_VERSION
+        ctx.citizen.consented_at = ctx.now
+        ctx.reply(ctx.t("privacy.notice"))
+        ctx.reply(ctx.t("menu.prompt"), main_menu(ctx))
+        return
+    ctx.reply(ctx.t("language.set"), main_menu(ctx))
+
+
+@router.command("language", "lang")
+async def on_language_command(msg: IncomingMessage, ctx: Context) -> None:
+    ctx.reply(ctx.t("start.choose_language"), language_choice(ctx))
+
+
+@router.command("help")
+async def on_help(msg: IncomingMessage, ctx: Context) -> None:
+    city = ctx.services.city.name(ctx.language)
+    ctx.reply(ctx.t("help.text", city=city), main_menu(ctx))
+
+
+@router.command("menu")
+async def on_menu(msg: IncomingMessage, ctx: Context) -> None:
+    show_menu(ctx)
+
+
+@router.command("cancel")
+async def on_cancel(msg: IncomingMessage, ctx: Context) -> None:
+    if ctx.state.active:
+        ctx.state.clear()
+        show_menu(ctx, "cancel.done")
+    else:
+        show_menu(ctx, "cancel.nothing")
+
+
+@router.button("menu")
+async def on_menu_button(msg: IncomingMessage, ctx: Context) -> None:
+    entry = (msg.payload or "").partition(":")[2]
+    if entry == "help":
+        await on_help(msg, ctx)
+    elif entry == "language":
+        await on_language_command(msg, ctx)
+    elif entry in COMING_SOON:
+        await coming_soon(ctx, entry)
+    else:
+        show_menu(ctx, "fallback.button")
+
+
+async def coming_soon(ctx: Context, entry: str) -> None:
+    ctx.reply(ctx.t("coming.soon", feature=ctx.t(COMING_SOON[entry])), main_menu(ctx))
+
+
+def _coming_soon_command(entry: str):
+    async def handler(msg: IncomingMessage, ctx: Context) -> None:
+        await coming_soon(ctx, entry)
+
+    return handler
+
+
+for _entry in COMING_SOON:
+    router.command(_entry)(_coming_soon_command(_entry))

@@ -1,0 +1,25 @@
+"""The APScheduler instance: it only ticks; due work lives in (and is claimed from) SQL."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler import jobs
+from storage.db import Database
+
+
+def build_scheduler(db: Database, timezone: ZoneInfo) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=timezone)
+    scheduler.add_job(
+        jobs.prune_processed_updates,
+        "interval",
+        hours=1,
+        args=[db],
+        id="prune_processed_updates",
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
+    return scheduler

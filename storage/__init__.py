@@ -1,0 +1,1 @@
+"""SQL storage: tables, keyword-only async repo functions (which never commit), migrations."""

@@ -1,0 +1,84 @@
+"""The tables. Times are timezone-aware UTC (see storage.types.UTCDateTime)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    CITIZEN = "citizen"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_RANKS = {Role.CITIZEN: 0, Role.STAFF: 1, Role.ADMIN: 2}
+
+
+class CitizenBase(SQLModel):
+    language: str = Field(max_length=8)
+    role: str = Field(default=Role.CITIZEN.value, max_length=16)
+    consent_version: int | None = None
+    opted_out: bool = False
+
+
+class Citizen(CitizenBase, table=True):
+    __tablename__ = "citizen"
+
+    id: int | None = Field(default=None, primary_key=True)
+    consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class ChannelIdentity(SQLModel, table=True):
+    """One citizen's account on one channel (a citizen may later link several)."""
+
+    __tablename__ = "channel_identity"
+    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_channel_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    user_id: str = Field(max_length=64)
+    citizen_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("citizen.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConversationState(SQLModel, table=True):
+    """Where an address stands in a conversation, with the flow's draft data."""
+
+    __tablename__ = "conversation_state"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    user_id: str = Field(primary_key=True, max_length=64)
+    state: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Dedupe key of an incoming platform update, written in the message's own transaction."""
+
+    __tablename__ = "processed_update"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    external_id: str = Field(primary_key=True, max_length=128)
+    processed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
