@@ -62,7 +62,7 @@ class CitizenBot:
         return channels
 
     def t(self, key: str, /, **values: object) -> str:
-        return self.translator.t(self.settings.default_language, key, **values)
+        return self.translator.translate(self.settings.default_language, key, **values)
 
     async def start(self, *, web: bool = True) -> None:
         if web:
@@ -91,14 +91,25 @@ class CitizenBot:
         await self.db.dispose()
 
 
-async def wait_for_stop_signal(*extra: asyncio.Future[object]) -> None:
-    """Until SIGINT or SIGTERM (or any of `extra` finishes)."""
-    loop = asyncio.get_running_loop()
-    stopped = loop.create_future()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: stopped.done() or stopped.set_result(None))
-    try:
-        await asyncio.wait([stopped, *extra], return_when=asyncio.FIRST_COMPLETED)
-    finally:
+class StopSignals:
+    """SIGINT and SIGTERM set `stopped`; installed before start-up so none is missed."""
+
+    def __enter__(self) -> StopSignals:
+        loop = asyncio.get_running_loop()
+        self.stopped: asyncio.Future[None] = loop.create_future()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stop)
+        return self
+
+    def _stop(self) -> None:
+        if not self.stopped.done():
+            self.stopped.set_result(None)
+
+    async def wait(self, *others: asyncio.Future[object]) -> None:
+        """Until a stop signal, or until any of `others` finishes."""
+        await asyncio.wait([self.stopped, *others], return_when=asyncio.FIRST_COMPLETED)
+
+    def __exit__(self, *exc: object) -> None:
+        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

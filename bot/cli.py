@@ -92,7 +92,7 @@ async def _migrate(settings: Settings) -> int:
 async def _run(
     settings: Settings, *, console: bool, serve_web: bool, user: str, lang: str | None
 ) -> int:
-    from bot.app import CitizenBot, wait_for_stop_signal
+    from bot.app import CitizenBot, StopSignals
     from bot.channels.console import ConsoleChannel
     from bot.i18n import Translator
     from storage.migrate import upgrade
@@ -103,21 +103,22 @@ async def _run(
     if console:
         translator = Translator(default=settings.default_language)
         terminal = ConsoleChannel(
-            t=lambda key, **kw: translator.t(lang, key, **kw), user_id=user, language=lang
+            t=lambda key, **kw: translator.translate(lang, key, **kw), user_id=user, language=lang
         )
         channels = [terminal]
     app = CitizenBot(settings, channels=channels)
-    await app.start(web=serve_web)
-    try:
-        if terminal is not None:
-            reading = asyncio.ensure_future(terminal.run_terminal(app.dispatcher.dispatch))
-            await wait_for_stop_signal(reading)
-            if reading.done():
-                reading.result()
+    with StopSignals() as signals:
+        try:
+            await app.start(web=serve_web)
+            if terminal is None:
+                await signals.wait()
             else:
-                reading.cancel()
-        else:
-            await wait_for_stop_signal()
-    finally:
-        await app.stop()
+                reading = asyncio.ensure_future(terminal.run_terminal(app.dispatcher.dispatch))
+                await signals.wait(reading)
+                if reading.done():
+                    reading.result()
+                else:
+                    reading.cancel()
+        finally:
+            await app.stop()
     return 0

@@ -56,7 +56,7 @@ class Translator:
         code = language.replace("_", "-").split("-", 1)[0].lower()
         return code if code in self._catalogs else None
 
-    def t(self, language: str | None, key: str, /, **values: object) -> str:
+    def translate(self, language: str | None, key: str, /, **values: object) -> str:
         catalog = self._catalogs.get(language or self.default) or self._catalogs[self.default]
         text = catalog.gettext(key)
         if text == key and language != self.default:

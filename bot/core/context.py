@@ -74,7 +74,7 @@ class Context:
         return self.services.clock()
 
     def t(self, key: str, /, **values: object) -> str:
-        return self.services.translator.t(self.citizen.language, key, **values)
+        return self.services.translator.translate(self.citizen.language, key, **values)
 
     def reply(
         self,

@@ -95,7 +95,7 @@ class Dispatcher:
 
     async def _process(self, msg: IncomingMessage) -> list[tuple[Address, Reply]]:
         language_hint = self.services.translator.normalize(msg.language)
-        citizen: Citizen | None = None
+        language = language_hint
         try:
             async with self.db.sessions() as session, session.begin():
                 if msg.external_id and await updates.is_processed(
@@ -111,6 +111,7 @@ class Dispatcher:
                     language=language_hint or self.services.settings.default_language,
                     now=now,
                 )
+                language = citizen.language
                 citizen.last_seen_at = now
                 session.add(citizen)
                 row = await conversations.load(
@@ -144,11 +145,11 @@ class Dispatcher:
             if msg.external_id and await self._processed_elsewhere(msg):
                 log.info("update processed concurrently elsewhere; skipped")
                 return []
-            return self._apology(msg, citizen, language_hint)
+            return self._apology(msg, language)
         except Exception as exc:
             if _is_storage_down(exc):
                 raise StorageUnavailable(str(type(exc).__name__)) from exc
-            return self._apology(msg, citizen, language_hint)
+            return self._apology(msg, language)
 
     async def _processed_elsewhere(self, msg: IncomingMessage) -> bool:
         assert msg.external_id is not None
@@ -157,13 +158,10 @@ class Dispatcher:
                 session, channel=msg.address.channel, external_id=msg.external_id
             )
 
-    def _apology(
-        self, msg: IncomingMessage, citizen: Citizen | None, language_hint: str | None
-    ) -> list[tuple[Address, Reply]]:
+    def _apology(self, msg: IncomingMessage, language: str | None) -> list[tuple[Address, Reply]]:
         ref = secrets.token_hex(4).upper()
         log.exception("error handling a %s %s message [ref %s]", msg.address.channel, msg.kind, ref)
-        language = citizen.language if citizen is not None else language_hint
-        text = self.services.translator.t(language, "errors.unexpected", ref=ref)
+        text = self.services.translator.translate(language, "errors.unexpected", ref=ref)
         return [(msg.address, Reply(text=text))]
 
     def _role(self, address: Address, citizen: Citizen) -> Role:

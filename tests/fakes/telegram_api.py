@@ -25,6 +25,7 @@ Not thread-safe: use it from the event loop that runs the test.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import functools
 import html
 import inspect
@@ -33,7 +34,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from typing import Any
 from aiohttp import web
 
 JSONDict = dict[str, Any]
-Handler = Callable[["Call"], Awaitable[Any] | Any]
+Handler = Callable[["Call"], Any]
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "telegram-bot-api-10.0.json"
 
@@ -192,7 +193,7 @@ class SpecValidator:
 
     def validate(self, method: str, params: JSONDict, files: dict[str, bytes]) -> list[str]:
         fields = self.spec.method_fields(method)
-        problems = [f"unknown parameter '{name}'" for name in params if name not in fields]
+        problems = [_unknown_parameter(name, fields) for name in params if name not in fields]
         problems += self._check_uploads(fields, params, files)
         for name, spec_field in fields.items():
             if name in files:
@@ -203,7 +204,7 @@ class SpecValidator:
                 continue
             problems += self.check_value(params[name], spec_field["types"], name)
         problems += _method_rules(method, params)
-        return [f"{method}: {problem}" for problem in problems]
+        return problems
 
     def _check_uploads(
         self, fields: dict[str, JSONDict], params: JSONDict, files: dict[str, bytes]
@@ -286,6 +287,12 @@ class SpecValidator:
             wanted = "exactly one" if exactly_one else "at most one"
             return [f"{path}: {type_name} must use {wanted} of {', '.join(optional)}; got {used}"]
         return []
+
+
+def _unknown_parameter(name: str, fields: dict[str, JSONDict]) -> str:
+    close = difflib.get_close_matches(name, list(fields), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown parameter '{name}'{hint}"
 
 
 def _attach_references(values: Iterable[Any]) -> Iterator[str]:
@@ -442,6 +449,7 @@ class FakeBotAPI:
         self._confirmed_offset = 0
         self._allowed_updates: list[str] | None = None
         self._poll_generation = 0
+        self._waiting_polls = 0
         self._message_ids = itertools.count(1)
         self._ids = itertools.count(1)
         self._messages: dict[tuple[str, int], JSONDict] = {}
@@ -571,6 +579,20 @@ class FakeBotAPI:
                 f"offset: {self._confirmed_offset}). {self._summary()}"
             ) from None
 
+    @property
+    def polling(self) -> bool:
+        """Whether a getUpdates long poll is currently waiting for updates."""
+        return self._waiting_polls > 0
+
+    async def wait_for_polling(self, timeout: float = 10) -> None:
+        """Wait until a getUpdates long poll is waiting (the bot is ready for updates)."""
+        try:
+            await self._changed.wait_for(lambda: self.polling, timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"no getUpdates long poll was waiting within {timeout}s. {self._summary()}"
+            ) from None
+
     def _summary(self) -> str:
         received = ", ".join(f"{c.method}({_short(c.params)})" for c in self.calls) or "nothing"
         failed = ", ".join(c.method for c in self.failed_calls) or "none"
@@ -644,9 +666,15 @@ class FakeBotAPI:
             if key in update:
                 self._store_message(update[key])
         if "callback_query" in update:
-            self._open_callback_queries.add(update["callback_query"]["id"])
+            self._observe_callback_query(update["callback_query"])
         if "my_chat_member" in update:
             self._observe_membership(update["my_chat_member"])
+
+    def _observe_callback_query(self, query: JSONDict) -> None:
+        self._open_callback_queries.add(query["id"])
+        message = query.get("message")
+        if message and self.message(message["chat"]["id"], message["message_id"]) is None:
+            self._store_message(json.loads(json.dumps(message)))
 
     def _observe_membership(self, change: JSONDict) -> None:
         if change["chat"]["type"] != "private":
@@ -783,18 +811,19 @@ class FakeBotAPI:
             return _error_response(BotAPIError(401, "Unauthorized"))
         method = self.spec.canonical_method(request.match_info["method"])
         if method is None:
-            return self._reject([f"unknown method '{request.match_info['method']}'"])
+            return self._reject(None, [f"unknown method '{request.match_info['method']}'"])
         try:
             params, files = await self._read_params(request, method)
         except ValueError as exc:
-            return self._reject([f"{method}: {exc}"])
+            return self._reject(method, [str(exc)])
         problems = self.validator.validate(method, params, files)
         if problems:
-            return self._reject(problems)
+            return self._reject(method, problems)
         return await self._dispatch(Call(method, params, files))
 
-    def _reject(self, problems: list[str]) -> web.Response:
-        self.violations.extend(problems)
+    def _reject(self, method: str | None, problems: list[str]) -> web.Response:
+        prefix = f"{method}: " if method else ""
+        self.violations.extend(prefix + problem for problem in problems)
         self._changed.notify()
         return _error_response(BotAPIError(400, f"Bad Request: {'; '.join(problems)}"))
 
@@ -936,12 +965,16 @@ class FakeBotAPI:
             superseded = generation != self._poll_generation
             return superseded or self._closing or bool(self._deliverable())
 
-        if timeout <= 0:
+        if timeout <= 0 or ready():
             return
+        self._waiting_polls += 1
+        self._changed.notify()
         try:
             await self._changed.wait_for(ready, timeout)
         except TimeoutError:
             return
+        finally:
+            self._waiting_polls -= 1
 
     def _confirm(self, offset: int) -> None:
         if offset < 0:
@@ -980,7 +1013,8 @@ class FakeBotAPI:
             self.add_file(file_id, photo, file_path=f"photos/file_{next(self._ids)}.jpg")
             sizes = _photo_sizes(file_id, 1280, 960, len(photo))
         else:
-            sizes = _photo_sizes(str(params["photo"]), 1280, 960, 0)
+            known = self._files.get(str(params["photo"]))
+            sizes = _photo_sizes(str(params["photo"]), 1280, 960, len(known[0]) if known else 0)
         content = {"photo": sizes, **_pick(params, "caption", "caption_entities")}
         return self._new_bot_message(params["chat_id"], content, params.get("reply_markup"))
 
@@ -1135,8 +1169,13 @@ class FakeBotAPI:
 
     def _chat(self, chat_id: int | str) -> JSONDict:
         if isinstance(chat_id, str):
-            return {"id": -1_001_000_000_000 - len(chat_id), "type": "channel", "title": chat_id,
-                    "username": chat_id.lstrip("@")}  # fmt: skip
+            username = chat_id.lstrip("@")
+            return {
+                "id": _channel_id(username),
+                "type": "channel",
+                "title": username,
+                "username": username,
+            }
         if chat_id < 0:
             kind = "supergroup" if str(chat_id).startswith("-100") else "group"
             return {"id": chat_id, "type": kind, "title": "Test group"}
@@ -1151,6 +1190,10 @@ class FakeBotAPI:
 _ENVELOPE_KEYS = frozenset(
     {"message_id", "from", "chat", "date", "edit_date", "reply_markup", "entities"}
 )
+
+
+def _channel_id(username: str) -> int:
+    return -1_001_000_000_000 - sum(username.encode())
 
 
 def _now() -> int:

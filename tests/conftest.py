@@ -1,0 +1,124 @@
+"""Shared fixtures: fresh databases on SQLite and PostgreSQL, and a bot with a recording
+channel (push a message, pop the replies)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.app import CitizenBot
+from bot.channels.console import RecordingChannel
+from bot.config import Settings
+from bot.core.channel import Channel
+from bot.i18n import Translator
+from storage.db import Database
+from tests.dbs import PostgresTemplates, SqliteTemplates, postgres_url
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def postgres_templates() -> PostgresTemplates | None:
+    url = postgres_url()
+    if url is None:
+        yield None
+        return
+    templates = PostgresTemplates(url)
+    yield templates
+    asyncio.run(templates.drop_template())
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(
+    request: pytest.FixtureRequest,
+    sqlite_templates: SqliteTemplates,
+    postgres_templates: PostgresTemplates | None,
+) -> AsyncIterator[str]:
+    """A fresh, migrated database; every test that uses it runs on both backends."""
+    if request.param == "sqlite":
+        yield await sqlite_templates.fresh()
+        return
+    if postgres_templates is None:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    url = await postgres_templates.fresh()
+    yield url
+    await postgres_templates.drop(url)
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+class Clock:
+    """A controllable clock for the bot (tests never sleep to move time)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
+
+
+def make_settings(db_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": db_url,
+        "http_port": 0,
+        "telegram_bot_token": None,
+        "telegram_webhook_url": None,
+        "admins": "console:admin",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings_factory(db_url: str) -> Callable[..., Settings]:
+    return lambda **overrides: make_settings(db_url, **overrides)
+
+
+@pytest.fixture
+async def bot_factory(
+    settings_factory: Callable[..., Settings], clock: Clock
+) -> AsyncIterator[Callable[..., object]]:
+    """Start CitizenBot instances with given channels; all are stopped after the test."""
+    started: list[CitizenBot] = []
+
+    async def start(
+        channels: list[Channel], *, web: bool = False, **overrides: object
+    ) -> CitizenBot:
+        app = CitizenBot(settings_factory(**overrides), channels=channels, clock=clock)
+        await app.start(web=web)
+        started.append(app)
+        return app
+
+    yield start
+    for app in reversed(started):
+        await app.stop()
+
+
+@pytest.fixture
+async def chat(bot_factory: Callable[..., object]) -> RecordingChannel:
+    """The bot with one recording console channel: `await chat.say("/start")` → replies."""
+    translator = Translator()
+    channel = RecordingChannel(t=lambda key, **kw: translator.translate(None, key, **kw))
+    await bot_factory([channel])  # type: ignore[operator]
+    return channel

@@ -1,0 +1,34 @@
+"""Alembic migrations and the models never drift apart, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401 - the tables
+from storage.db import Database
+from storage.migrate import alembic_config, current, upgrade
+
+
+async def test_migrated_database_matches_the_models(db: Database):
+    def diff(connection):
+        ctx = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(ctx, SQLModel.metadata)
+
+    async with db.engine.connect() as conn:
+        changes = await conn.run_sync(diff)
+    assert changes == [], f"models and migrations differ; add a migration: {changes}"
+
+
+async def test_database_is_at_head_and_upgrade_is_idempotent(db: Database, db_url: str):
+    head = ScriptDirectory.from_config(alembic_config(db_url)).get_current_head()
+    assert await current(db_url) == head
+    await upgrade(db_url)
+    assert await current(db_url) == head
+
+
+def test_migration_history_is_linear():
+    script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://"))
+    assert len(script.get_heads()) == 1

@@ -1,0 +1,52 @@
+"""handlers/ and storage/ never import a transport; storage never imports bot or handlers."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TRANSPORTS = ("telegram", "aiohttp", "bot.channels", "httpx")
+
+
+def imports_of(package: str) -> list[tuple[str, str]]:
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found += [(str(path.relative_to(ROOT)), alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.append((str(path.relative_to(ROOT)), node.module))
+    return found
+
+
+def hits(package: str, forbidden: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [
+        (f, m)
+        for f, m in imports_of(package)
+        if any(m == x or m.startswith(x + ".") for x in forbidden)
+    ]
+
+
+@pytest.mark.parametrize("package", ["handlers", "storage"])
+def test_no_transport_imports(package: str):
+    assert hits(package, TRANSPORTS) == []
+
+
+def test_storage_stands_alone():
+    assert hits("storage", ("bot", "handlers", "scheduler")) == []
+
+
+def test_importing_handlers_does_not_load_a_transport():
+    code = (
+        "import sys, handlers, storage.models; handlers.build_router(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('telegram', 'httpx')"
+        " or m.startswith('bot.channels')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
