@@ -1,0 +1,37 @@
+"""The tables, one module per capability; importing this package registers them all."""
+
+from storage.models.core import (
+    ChannelIdentity,
+    Citizen,
+    CitizenBase,
+    ConversationState,
+    ProcessedUpdate,
+    Role,
+)
+from storage.models.reports import (
+    OPEN_STATUSES,
+    ApiKey,
+    Report,
+    ReportCounter,
+    ReportEvent,
+    ReportFollower,
+    ReportPhoto,
+    ReportStatus,
+)
+
+__all__ = [
+    "OPEN_STATUSES",
+    "ApiKey",
+    "ChannelIdentity",
+    "Citizen",
+    "CitizenBase",
+    "ConversationState",
+    "ProcessedUpdate",
+    "Report",
+    "ReportCounter",
+    "ReportEvent",
+    "ReportFollower",
+    "ReportPhoto",
+    "ReportStatus",
+    "Role",
+]

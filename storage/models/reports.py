@@ -1,0 +1,133 @@
+"""Citizen reports of city problems, their photos, history and followers; Open311 API keys."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+class ReportStatus(enum.StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+OPEN_STATUSES = frozenset({ReportStatus.NEW, ReportStatus.ACKNOWLEDGED, ReportStatus.IN_PROGRESS})
+
+
+def _fk(target: str, *, ondelete: str, nullable: bool = True, index: bool = True) -> Column:
+    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
+
+
+class Report(SQLModel, table=True):
+    __tablename__ = "report"
+    __table_args__ = (
+        UniqueConstraint("city", "year", "seq", name="uq_report_city_year_seq"),
+        Index("ix_report_category_created", "category", "created_at"),
+        Index("ix_report_lat_lon", "lat", "lon"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=32, unique=True)
+    city: str = Field(max_length=32)
+    year: int
+    seq: int
+    category: str = Field(max_length=32)
+    status: str = Field(default=ReportStatus.NEW.value, max_length=16, index=True)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = Field(default=None, max_length=300)
+    district: str | None = Field(default=None, max_length=32, index=True)
+    source: str = Field(max_length=16)  # telegram | viber | console | open311
+    reporter_id: int | None = Field(default=None, sa_column=_fk("citizen.id", ondelete="SET NULL"))
+    api_key_id: int | None = Field(default=None, sa_column=_fk("api_key.id", ondelete="SET NULL"))
+    # Only when the citizen shared a contact for this report on purpose.
+    contact_phone: str | None = Field(default=None, max_length=32)
+    hidden: bool = False
+    duplicate_of_id: int | None = Field(
+        default=None, sa_column=_fk("report.id", ondelete="SET NULL")
+    )
+    reopened: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def is_open(self) -> bool:
+        return ReportStatus(self.status) in OPEN_STATUSES
+
+
+class ReportPhoto(SQLModel, table=True):
+    __tablename__ = "report_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(sa_column=_fk("report.id", ondelete="CASCADE", nullable=False))
+    position: int = 0
+    name: str = Field(max_length=64, unique=True)  # unguessable file name in the photo store
+    width: int
+    height: int
+    size: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReportEvent(SQLModel, table=True):
+    """One entry of a report's history: a status change, a reopening, hiding, duplicate."""
+
+    __tablename__ = "report_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(sa_column=_fk("report.id", ondelete="CASCADE", nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, sa_column=_fk("citizen.id", ondelete="SET NULL"))
+    actor_role: str = Field(max_length=16)  # citizen | staff | admin | api
+    kind: str = Field(max_length=16)  # created | status | reopened | hidden | shown
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ReportFollower(SQLModel, table=True):
+    __tablename__ = "report_follower"
+
+    report_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("report.id", ondelete="CASCADE"), primary_key=True)
+    )
+    citizen_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("citizen.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReportCounter(SQLModel, table=True):
+    """The last sequence number of public ids per city and year (SOF-2026-000123)."""
+
+    __tablename__ = "report_counter"
+
+    city: str = Field(primary_key=True, max_length=32)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+class ApiKey(SQLModel, table=True):
+    """An Open311 client's key; only a SHA-256 hash of it is stored."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=12)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
