@@ -1,8 +1,9 @@
 """gettext catalogs (Babel .po files) for bg (default) and en.
 
 Message ids are stable keys such as "menu.report"; every key used in the code must be in both
-catalogs (a test checks). The .po files are read with Babel at start-up, so no compile step is
-needed.
+catalogs (a test checks). Each language's catalog is the union of the .po files in its
+LC_MESSAGES folder (one file per capability: messages.po, reports.po, ...), read with Babel at
+start-up, so no compile step is needed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -25,15 +27,28 @@ def N_(key: str) -> str:
     return key
 
 
-def catalog_path(language: str) -> Path:
-    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_paths(language: str) -> list[Path]:
+    return sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po"))
+
+
+def read_catalog(language: str) -> Catalog:
+    """All of a language's .po files as one catalog; a key defined twice is an error."""
+    merged = Catalog(locale=language, domain=DOMAIN)
+    for path in catalog_paths(language):
+        with path.open("rb") as fh:
+            part = read_po(fh, locale=language)
+        for message in part:
+            if not message.id:
+                continue
+            if message.id in merged:
+                raise ValueError(f"{path}: key {message.id!r} is defined twice")
+            merged[message.id] = message
+    return merged
 
 
 def _load(language: str) -> gettext.GNUTranslations:
-    with catalog_path(language).open("rb") as fh:
-        catalog = read_po(fh, locale=language)
     buf = io.BytesIO()
-    write_mo(buf, catalog)
+    write_mo(buf, read_catalog(language))
     buf.seek(0)
     return gettext.GNUTranslations(buf)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.messages import IncomingMessage, Kind
 from bot.core.router import Route, Router
+from bot.i18n import N_
 from handlers.menu import main_menu, show_menu
 from handlers.start import begin_onboarding
 from storage.models import Role
@@ -26,11 +27,11 @@ async def fallback(msg: IncomingMessage, ctx: Context) -> None:
     elif msg.kind is Kind.COMMAND:
         ctx.reply(ctx.t("fallback.command", command=msg.command or ""), main_menu(ctx))
     elif msg.kind is Kind.BUTTON:
-        show_menu(ctx, "fallback.button")
+        show_menu(ctx, N_("fallback.button"))
     elif msg.kind is Kind.TEXT:
-        show_menu(ctx, "fallback.text")
+        show_menu(ctx, N_("fallback.text"))
     else:
-        show_menu(ctx, "fallback.unexpected")
+        show_menu(ctx, N_("fallback.unexpected"))
 
 
 FALLBACK = Route(handler=fallback, role=Role.CITIZEN, category="fallback", key="*")

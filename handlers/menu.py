@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.messages import Button, Rows, rows
+from bot.i18n import N_
 
-LANGUAGE_LABELS = {"bg": "language.bg", "en": "language.en"}
+LANGUAGE_LABELS = {"bg": N_("language.bg"), "en": N_("language.en")}
 
 
 def main_menu(ctx: Context) -> Rows:

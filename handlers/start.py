@@ -84,9 +84,9 @@ async def on_menu(msg: IncomingMessage, ctx: Context) -> None:
 async def on_cancel(msg: IncomingMessage, ctx: Context) -> None:
     if ctx.state.active:
         ctx.state.clear()
-        show_menu(ctx, "cancel.done")
+        show_menu(ctx, N_("cancel.done"))
     else:
-        show_menu(ctx, "cancel.nothing")
+        show_menu(ctx, N_("cancel.nothing"))
 
 
 @router.button("menu")
@@ -99,7 +99,7 @@ async def on_menu_button(msg: IncomingMessage, ctx: Context) -> None:
     elif entry in COMING_SOON:
         await coming_soon(ctx, entry)
     else:
-        show_menu(ctx, "fallback.button")
+        show_menu(ctx, N_("fallback.button"))
 
 
 async def coming_soon(ctx: Context, entry: str) -> None:

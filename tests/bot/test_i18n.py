@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, Translator, catalog_path
+from bot.i18n import LANGUAGES, Translator, read_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("bot", "handlers", "scheduler")
@@ -30,9 +29,7 @@ def used_keys() -> set[str]:
 
 
 def catalog(language: str) -> dict[str, str]:
-    with catalog_path(language).open("rb") as fh:
-        cat = read_po(fh, locale=language)
-    return {m.id: m.string for m in cat if m.id and not m.fuzzy}
+    return {m.id: m.string for m in read_catalog(language) if m.id and not m.fuzzy}
 
 
 def test_the_code_uses_keys():
@@ -47,6 +44,11 @@ def test_catalog_is_complete(language: str):
     assert missing == [], f"{language}: untranslated keys {missing}"
     empty = sorted(k for k, v in entries.items() if not v.strip())
     assert empty == [], f"{language}: empty translations {empty}"
+
+
+def test_no_unused_keys():
+    unused = sorted(catalog("bg").keys() - used_keys())
+    assert unused == [], f"keys no code uses: {unused}"
 
 
 def test_catalogs_have_the_same_keys_and_placeholders():
