@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from bot.city import load_city
 from bot.config import Settings
@@ -14,6 +15,9 @@ from bot.core.channel import Channel
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
 from bot.i18n import Translator
+from bot.media.preload import preload_photo
+from bot.media.store import PhotoStore
+from bot.web.media import media_routes
 from bot.web.server import WebServer, build_web_app
 from handlers import build_router, fallback_route
 from scheduler.setup import build_scheduler
@@ -37,11 +41,20 @@ class CitizenBot:
         self.db = Database(settings.database_url)
         self.translator = Translator(default=settings.default_language)
         self.city = load_city(settings.city)
+        self.photos = PhotoStore(Path(settings.data_dir))
         self.services = Services(
-            settings=settings, translator=self.translator, city=self.city, clock=clock
+            settings=settings,
+            translator=self.translator,
+            city=self.city,
+            clock=clock,
+            photos=self.photos,
         )
         self.dispatcher = Dispatcher(
-            db=self.db, router=build_router(), services=self.services, fallback=fallback_route()
+            db=self.db,
+            router=build_router(),
+            services=self.services,
+            fallback=fallback_route(),
+            preload=preload_photo,
         )
         self.channels: list[Channel] = (
             list(channels) if channels is not None else self._configured_channels()
@@ -49,6 +62,7 @@ class CitizenBot:
         for channel in self.channels:
             self.dispatcher.add_channel(channel)
         routes = [route for channel in self.channels for route in channel.routes()]
+        routes += media_routes(self.photos)
         self.web = WebServer(build_web_app(self.db, routes), settings.http_host, settings.http_port)
         self.scheduler = build_scheduler(self.db, self.city.timezone)
         self._started: list[Channel] = []

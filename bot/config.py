@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     admins: Annotated[tuple[Address, ...], NoDecode] = ()
     city: str = "sofia"
     default_language: Literal["bg", "en"] = "bg"
+    reports_per_day: int = Field(default=10, ge=1, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
 
     @field_validator("admins", mode="before")

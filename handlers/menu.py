@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.core.context import Context
 from bot.core.messages import Button, Rows, rows
 from bot.i18n import N_
+
+MenuAction = Callable[[Context], Awaitable[None]]
+
+# What each main-menu entry does; capabilities register their entry when imported.
+MENU_ACTIONS: dict[str, MenuAction] = {}
+
+
+def menu_entry(name: str) -> Callable[[MenuAction], MenuAction]:
+    def register(action: MenuAction) -> MenuAction:
+        MENU_ACTIONS[name] = action
+        return action
+
+    return register
+
 
 LANGUAGE_LABELS = {"bg": N_("language.bg"), "en": N_("language.en")}
 

@@ -6,7 +6,7 @@ from bot.core.context import Context
 from bot.core.messages import IncomingMessage, Kind
 from bot.core.router import Router
 from bot.i18n import N_
-from handlers.menu import language_choice, main_menu, show_menu
+from handlers.menu import MENU_ACTIONS, language_choice, main_menu, show_menu
 
 router = Router("start")
 
@@ -15,7 +15,6 @@ ONBOARDING = "onboarding"
 
 # Menu entries whose capability has not been built yet answer honestly.
 COMING_SOON = {
-    "report": N_("menu.report"),
     "myreports": N_("menu.myreports"),
     "alerts": N_("menu.alerts"),
     "surveys": N_("menu.surveys"),
@@ -96,6 +95,8 @@ async def on_menu_button(msg: IncomingMessage, ctx: Context) -> None:
         await on_help(msg, ctx)
     elif entry == "language":
         await on_language_command(msg, ctx)
+    elif entry in MENU_ACTIONS:
+        await MENU_ACTIONS[entry](ctx)
     elif entry in COMING_SOON:
         await coming_soon(ctx, entry)
     else:

@@ -81,6 +81,7 @@ def clock() -> Clock:
 def make_settings(db_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": db_url,
+        "data_dir": "/nonexistent/citizenbot-tests-must-set-data_dir",
         "http_port": 0,
         "telegram_bot_token": None,
         "telegram_webhook_url": None,
@@ -91,8 +92,14 @@ def make_settings(db_url: str, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def settings_factory(db_url: str) -> Callable[..., Settings]:
-    return lambda **overrides: make_settings(db_url, **overrides)
+def data_dir(tmp_path) -> str:
+    """Where the bot under test keeps files (photos)."""
+    return str(tmp_path / "data")
+
+
+@pytest.fixture
+def settings_factory(db_url: str, data_dir: str) -> Callable[..., Settings]:
+    return lambda **overrides: make_settings(db_url, **{"data_dir": data_dir, **overrides})
 
 
 @pytest.fixture
@@ -115,10 +122,14 @@ async def bot_factory(
         await app.stop()
 
 
+def recording_channel(name: str = "console") -> RecordingChannel:
+    translator = Translator()
+    return RecordingChannel(t=lambda key, **kw: translator.translate(None, key, **kw), name=name)
+
+
 @pytest.fixture
 async def chat(bot_factory: Callable[..., object]) -> RecordingChannel:
     """The bot with one recording console channel: `await chat.say("/start")` → replies."""
-    translator = Translator()
-    channel = RecordingChannel(t=lambda key, **kw: translator.translate(None, key, **kw))
+    channel = recording_channel()
     await bot_factory([channel])  # type: ignore[operator]
     return channel

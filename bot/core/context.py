@@ -3,10 +3,10 @@ answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,6 +15,9 @@ from bot.config import Settings
 from bot.core.messages import Address, Button, IncomingMessage, Reply, Rows
 from bot.i18n import Translator
 from storage.models import Citizen, Role
+
+if TYPE_CHECKING:
+    from bot.media.store import PhotoStore
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Services:
     translator: Translator
     city: CityPack
     clock: Callable[[], datetime]
+    photos: PhotoStore | None = None
 
 
 @dataclass
@@ -59,7 +63,11 @@ class Context:
     state: ConversationView
     services: Services
     new_citizen: bool = False
+    # What the dispatcher's preloader made of a PHOTO message before the transaction began
+    # (see bot/media/preload.py): a processed photo or the problem with it.
+    attachment: Any = None
     outgoing: list[tuple[Address, Reply]] = field(default_factory=list)
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def address(self) -> Address:

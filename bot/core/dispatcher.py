@@ -11,18 +11,22 @@ import asyncio
 import logging
 import secrets
 import weakref
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from bot.core.channel import Channel, SendResult
 from bot.core.context import Context, ConversationView, Services
-from bot.core.messages import Address, IncomingMessage, Reply
+from bot.core.messages import Address, IncomingMessage, Kind, Reply
 from bot.core.router import Route, Router
 from storage.db import Database
 from storage.models import Citizen, Role
 from storage.repos import citizens, conversations, updates
 
 log = logging.getLogger(__name__)
+
+
+Preload = Callable[[IncomingMessage, Channel], Awaitable[object]]
 
 
 class StorageUnavailable(Exception):
@@ -46,11 +50,13 @@ class Dispatcher:
         router: Router,
         services: Services,
         fallback: Route,
+        preload: Preload | None = None,
     ) -> None:
         self.db = db
         self.router = router
         self.services = services
         self.fallback = fallback
+        self.preload = preload
         self.channels: dict[str, Channel] = {}
         self._locks: weakref.WeakValueDictionary[Address, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -74,7 +80,13 @@ class Dispatcher:
         """Handle one incoming message to the end. Raises StorageUnavailable when the
         database is down, so a webhook can answer 503 and the platform retries."""
         async with self._lock(msg.address):
-            outgoing = await self._process(msg)
+            attachment = await self._preload(msg)
+            outgoing, after_commit = await self._process(msg, attachment)
+            for task in after_commit:
+                try:
+                    await task()
+                except Exception:
+                    log.exception("an after-commit task failed")
             for address, reply in outgoing:
                 await self.send(address, reply)
 
@@ -93,7 +105,17 @@ class Dispatcher:
             )
         return result
 
-    async def _process(self, msg: IncomingMessage) -> list[tuple[Address, Reply]]:
+    async def _preload(self, msg: IncomingMessage) -> object:
+        # Slow work on a photo (download, decoding) happens before the transaction opens, so
+        # the database is never held waiting for the network.
+        channel = self.channels.get(msg.address.channel)
+        if self.preload is None or msg.kind is not Kind.PHOTO or channel is None:
+            return None
+        return await self.preload(msg, channel)
+
+    async def _process(
+        self, msg: IncomingMessage, attachment: object = None
+    ) -> tuple[list[tuple[Address, Reply]], list[Callable[[], Awaitable[None]]]]:
         language_hint = self.services.translator.normalize(msg.language)
         language = language_hint
         try:
@@ -102,7 +124,7 @@ class Dispatcher:
                     session, channel=msg.address.channel, external_id=msg.external_id
                 ):
                     log.info("skipping redelivered %s update", msg.address.channel)
-                    return []
+                    return [], []
                 now = self.services.clock()
                 citizen, created = await citizens.get_or_create_by_identity(
                     session,
@@ -128,6 +150,7 @@ class Dispatcher:
                     state=ConversationView(row.state, dict(row.data or {})),
                     services=self.services,
                     new_citizen=created,
+                    attachment=attachment,
                 )
                 await self._route(msg, ctx)
                 await conversations.save(
@@ -140,16 +163,16 @@ class Dispatcher:
                         external_id=msg.external_id,
                         now=now,
                     )
-            return ctx.outgoing
+            return ctx.outgoing, ctx.after_commit
         except IntegrityError:
             if msg.external_id and await self._processed_elsewhere(msg):
                 log.info("update processed concurrently elsewhere; skipped")
-                return []
-            return self._apology(msg, language)
+                return [], []
+            return self._apology(msg, language), []
         except Exception as exc:
             if _is_storage_down(exc):
                 raise StorageUnavailable(str(type(exc).__name__)) from exc
-            return self._apology(msg, language)
+            return self._apology(msg, language), []
 
     async def _processed_elsewhere(self, msg: IncomingMessage) -> bool:
         assert msg.external_id is not None

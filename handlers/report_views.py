@@ -1,0 +1,92 @@
+"""How reports are shown: labels, locations, times in the city's zone, cards and history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.context import Context
+from bot.i18n import N_
+from storage.models import Report, ReportEvent, ReportStatus
+
+STATUS_KEYS = {
+    ReportStatus.NEW: N_("status.new"),
+    ReportStatus.ACKNOWLEDGED: N_("status.acknowledged"),
+    ReportStatus.IN_PROGRESS: N_("status.in_progress"),
+    ReportStatus.RESOLVED: N_("status.resolved"),
+    ReportStatus.REJECTED: N_("status.rejected"),
+    ReportStatus.DUPLICATE: N_("status.duplicate"),
+}
+
+
+def status_label(ctx: Context, status: str) -> str:
+    return ctx.t(STATUS_KEYS[ReportStatus(status)])
+
+
+def category_label(ctx: Context, code: str) -> str:
+    category = ctx.services.city.category(code)
+    return category.name(ctx.language) if category else code
+
+
+def district_label(ctx: Context, code: str | None) -> str:
+    district = ctx.services.city.district(code) if code else None
+    return district.name(ctx.language) if district else ctx.t("report.district_unknown")
+
+
+def local_time(ctx: Context, when: datetime) -> str:
+    return when.astimezone(ctx.services.city.timezone).strftime("%d.%m.%Y %H:%M")
+
+
+def location_text(
+    ctx: Context,
+    *,
+    lat: float | None,
+    lon: float | None,
+    address: str | None,
+    district: str | None,
+) -> str:
+    place = district_label(ctx, district)
+    if address:
+        return f"{address}, {place}"
+    if lat is not None and lon is not None:
+        return f"{place} ({lat:.5f}, {lon:.5f})"
+    return place
+
+
+def report_card(ctx: Context, report: Report, *, photos: int = 0) -> str:
+    """The report's main facts, as the citizen and staff see them."""
+    lines = [
+        ctx.t("report.card_title", id=report.public_id, status=status_label(ctx, report.status)),
+        ctx.t("report.card_category", category=category_label(ctx, report.category)),
+        ctx.t(
+            "report.card_location",
+            location=location_text(
+                ctx,
+                lat=report.lat,
+                lon=report.lon,
+                address=report.address,
+                district=report.district,
+            ),
+        ),
+        ctx.t("report.card_filed", when=local_time(ctx, report.created_at)),
+    ]
+    if photos:
+        lines.append(ctx.t("report.card_photos", count=photos))
+    lines.append("")
+    lines.append(report.description)
+    return "\n".join(lines)
+
+
+def history_text(ctx: Context, events: list[ReportEvent]) -> str:
+    lines = [ctx.t("report.history_title")]
+    for event in events:
+        when = local_time(ctx, event.at)
+        if event.kind == "reopened":
+            line = ctx.t("report.history_reopened", when=when)
+        elif event.to_status and event.kind in ("created", "status"):
+            line = f"{when} — {status_label(ctx, event.to_status)}"
+        else:
+            continue  # moderation events are not part of the public history
+        if event.note and event.kind != "created":
+            line += f"\n   “{event.note}”"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,251 @@
+"""Filing a report through the recording console channel: the whole conversation as a citizen
+has it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlmodel import select
+
+from bot.channels.console import RecordingChannel
+from bot.core.messages import IncomingMessage, Kind, Reply
+from bot.media.store import PhotoStore
+from storage.db import Database
+from storage.models import Report, ReportFollower, ReportPhoto
+from tests.conftest import recording_channel
+
+MLADOST = (42.6497, 23.3790)
+NEAR_MLADOST = (42.64985, 23.37915)  # about 21 m away
+LOZENETS = (42.668, 23.315)
+PLOVDIV = (42.1354, 24.7453)
+DEFAULT_POINT = (42.6969, 23.33167)
+DESCRIPTION = "Уличната лампа пред блок 12 не свети от седмица."
+
+
+def labels(reply: Reply) -> list[str]:
+    return [b.label for b in reply.all_buttons]
+
+
+def last(replies: list[Reply]) -> Reply:
+    assert replies, "the bot said nothing"
+    return replies[-1]
+
+
+async def onboard(chat: RecordingChannel, user: str = "u1", language: str = "English") -> None:
+    await chat.say("/start", user=user)
+    await chat.tap(language, user=user)
+
+
+async def to_description(chat: RecordingChannel, user: str = "u1", where=MLADOST) -> None:
+    await chat.say("/report", user=user)
+    await chat.tap("rc:sofia-28", user=user)
+    await chat.say(f"/loc {where[0]} {where[1]}", user=user)
+
+
+async def file_report(chat: RecordingChannel, user: str = "u1", where=MLADOST) -> str:
+    await to_description(chat, user, where)
+    await chat.say(DESCRIPTION, user=user)
+    replies = await chat.tap("rph:done", user=user)
+    if "already reported" in last(replies).text:
+        replies = await chat.tap("rdup:new", user=user)
+    filed = last(await chat.tap("rs:send", user=user))
+    return filed.text.split("registered as ")[1].split(".")[0]
+
+
+@pytest.fixture
+def jpeg(tmp_path: Path) -> Path:
+    path = tmp_path / "pothole.jpg"
+    Image.new("RGB", (3000, 1500), (120, 120, 120)).save(path, "JPEG")
+    return path
+
+
+async def test_happy_path_with_pin_and_photo(
+    chat: RecordingChannel, db: Database, jpeg: Path, data_dir: str
+):
+    await onboard(chat)
+    (ask,) = await chat.say("/report")
+    assert ask.text == "What is the problem about? Choose a category:"
+    assert "💡 Street lighting" in labels(ask) and "✖️ Cancel" in labels(ask)
+    (where,) = await chat.tap("💡 Street lighting")
+    assert where.asks_location
+    assert "⌨️ I will type an address" in labels(where)
+    got_it, describe = await chat.say(f"/loc {MLADOST[0]} {MLADOST[1]}")
+    assert got_it.text == "📍 Mladost — got it."
+    assert describe.text.startswith("Describe the problem briefly (10–2000 characters)")
+    (photos,) = await chat.say(DESCRIPTION)
+    assert "send up to 3" in photos.text and "⏭️ No photos" in labels(photos)
+    (added,) = await chat.say(f"/photo {jpeg}")
+    assert added.text == "📷 Photo 1 of 3 added."
+    (summary,) = await chat.tap("✅ Done")
+    assert "Category: Street lighting" in summary.text
+    assert "Place: Mladost (42.64970, 23.37900)" in summary.text
+    assert "Photos: 1" in summary.text and DESCRIPTION in summary.text
+    assert labels(summary) == ["✅ Send", "✏️ Edit", "✖️ Cancel"]
+    (filed,) = await chat.tap("✅ Send")
+    assert filed.text.startswith("✅ Thank you! Your report is registered as SOF-2026-000001.")
+    async with db.sessions() as session:
+        report = (await session.exec(select(Report))).one()
+        photo = (await session.exec(select(ReportPhoto))).one()
+    assert (report.category, report.district, report.status) == ("sofia-28", "15", "new")
+    assert (report.lat, report.lon, report.address) == (MLADOST[0], MLADOST[1], None)
+    assert report.source == "console" and report.description == DESCRIPTION
+    stored = PhotoStore(Path(data_dir)).path(photo.name)
+    image = Image.open(io.BytesIO(stored.read_bytes()))
+    assert image.format == "JPEG" and max(image.size) == 2048 and image.size == (2048, 1024)
+    assert (photo.width, photo.height) == (2048, 1024)
+
+
+async def test_pin_outside_the_city_gets_a_second_chance(chat: RecordingChannel):
+    await onboard(chat)
+    await chat.say("/report")
+    await chat.tap("rc:sofia-28")
+    (again,) = await chat.say(f"/loc {PLOVDIV[0]} {PLOVDIV[1]}")
+    assert again.text.startswith("This spot is outside Sofia Municipality.")
+    assert again.asks_location
+    got_it, _ = await chat.say(f"/loc {LOZENETS[0]} {LOZENETS[1]}")
+    assert got_it.text == "📍 Lozenets — got it."
+
+
+async def test_default_point_is_queried(chat: RecordingChannel):
+    await onboard(chat)
+    await chat.say("/report")
+    await chat.tap("rc:sofia-28")
+    (query,) = await chat.say(f"/loc {DEFAULT_POINT[0]} {DEFAULT_POINT[1]}")
+    assert "Is the problem really here?" in query.text
+    got_it, _ = await chat.tap("✅ Yes, it is here")
+    assert got_it.text == "📍 Oborishte — got it."
+
+
+async def test_typed_address_and_district_buttons(chat: RecordingChannel, db: Database):
+    await onboard(chat)
+    await chat.say("/report")
+    await chat.tap("rc:sofia-3")
+    (ask,) = await chat.tap("⌨️ I will type an address")
+    assert ask.text.startswith("Type the address or a landmark")
+    (short,) = await chat.say("ab")
+    assert "too short" in short.text
+    (district,) = await chat.say("ул. Шипка 6")
+    assert district.text == "Which district is it in?"
+    assert len(district.all_buttons) == 25  # 24 districts and Cancel
+    (describe,) = await chat.tap("rd:01")
+    assert describe.text.startswith("Describe the problem")
+    await chat.say("Дупка на пътя, опасна за колите.")
+    (summary,) = await chat.tap("rph:done")
+    assert "Place: ул. Шипка 6, Sredets" in summary.text
+    await chat.tap("rs:send")
+    async with db.sessions() as session:
+        report = (await session.exec(select(Report))).one()
+    assert (report.address, report.district, report.lat, report.lon) == (
+        "ул. Шипка 6",
+        "01",
+        None,
+        None,
+    )
+
+
+async def test_description_length_is_explained(chat: RecordingChannel):
+    await onboard(chat)
+    await to_description(chat)
+    (short,) = await chat.say("Лампа")
+    assert "at least 10 characters" in short.text
+    (long,) = await chat.say("я" * 2001)
+    assert (
+        long.text
+        == "The description is 2001 characters long; the limit is 2000. Please shorten it."
+    )
+    (ok,) = await chat.say("я" * 2000)
+    assert ok.text.startswith("If you have photos")
+
+
+async def test_not_an_image_is_explained_and_nothing_breaks(chat: RecordingChannel, tmp_path):
+    await onboard(chat)
+    await to_description(chat)
+    await chat.say(DESCRIPTION)
+    text_file = tmp_path / "notes.jpg"
+    text_file.write_text("this is not a photo")
+    (reply,) = await chat.say(f"/photo {text_file}")
+    assert reply.text.startswith("That file is not a photo I can open.")
+    (summary,) = await chat.tap("rph:done")
+    assert "Photos: 0" in summary.text
+
+
+async def test_duplicate_nearby_is_offered_and_followed(chat: RecordingChannel, db: Database):
+    await onboard(chat, "first")
+    first_id = await file_report(chat, "first")
+    await onboard(chat, "second")
+    await to_description(chat, "second", NEAR_MLADOST)
+    await chat.say(DESCRIPTION, user="second")
+    (offer,) = await chat.tap("rph:done", user="second")
+    assert offer.text.startswith("Someone has already reported the same thing nearby.")
+    assert f"{first_id} — New, 21 m away" in offer.text
+    assert labels(offer) == [f"👁️ Follow {first_id}", "➕ Mine is different, send it"]
+    (following,) = await chat.tap(f"👁️ Follow {first_id}", user="second")
+    assert following.text.startswith(f"Done, you are following report {first_id}.")
+    async with db.sessions() as session:
+        assert len((await session.exec(select(Report))).all()) == 1
+        assert len((await session.exec(select(ReportFollower))).all()) == 1
+
+
+async def test_other_category_or_far_away_is_not_a_duplicate(chat: RecordingChannel):
+    await onboard(chat)
+    await file_report(chat)
+    second = await file_report(chat, where=LOZENETS)
+    assert second == "SOF-2026-000002"
+
+
+async def test_edit_a_field_from_the_summary(chat: RecordingChannel):
+    await onboard(chat)
+    await to_description(chat)
+    await chat.say(DESCRIPTION)
+    await chat.tap("rph:done")
+    (menu,) = await chat.tap("✏️ Edit")
+    assert labels(menu) == ["Category", "Place", "Description", "Photos", "↩️ Back"]
+    await chat.tap("Description")
+    (summary,) = await chat.say("Нова лампа трябва, старата е счупена.")
+    assert "Нова лампа трябва" in summary.text and labels(summary)[0] == "✅ Send"
+
+
+async def test_abandoned_draft_is_offered_again(chat: RecordingChannel):
+    await onboard(chat)
+    await to_description(chat)
+    await chat.say("/menu")
+    (offer,) = await chat.say("/report")
+    assert offer.text.startswith("You have a report you started but did not send.")
+    (resumed,) = await chat.tap("▶️ Continue")
+    assert resumed.text.startswith("Describe the problem briefly")
+    await chat.say("/menu")
+    await chat.say("/report")
+    (fresh,) = await chat.tap("🔄 Start over")
+    assert fresh.text == "What is the problem about? Choose a category:"
+
+
+async def test_cancel_discards_the_draft(chat: RecordingChannel, db: Database):
+    await onboard(chat)
+    await to_description(chat)
+    (cancelled,) = await chat.tap("✖️ Cancel")
+    assert cancelled.text == "The report was cancelled; nothing was sent."
+    (again,) = await chat.say("/report")
+    assert again.text == "What is the problem about? Choose a category:"
+
+
+async def test_daily_limit(bot_factory, clock):
+    chat = recording_channel()
+    await bot_factory([chat], reports_per_day=2)
+    await onboard(chat)
+    for _ in range(2):
+        await file_report(chat, where=LOZENETS)
+    (limit,) = await chat.say("/report")
+    assert limit.text.startswith("You have already filed 2 reports today")
+    clock.advance(days=1)
+    (ask,) = await chat.say("/report")
+    assert ask.text == "What is the problem about? Choose a category:"
+
+
+async def test_stale_report_buttons_are_answered(chat: RecordingChannel):
+    await onboard(chat)
+    stale = IncomingMessage(chat.address("u1"), Kind.BUTTON, payload="rc:sofia-28")
+    (reply,) = await chat.push(stale)
+    assert reply.text == "That button is no longer active. Here is the menu:"
