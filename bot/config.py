@@ -72,7 +72,13 @@ class Settings(BaseSettings):
             return value.strip().upper() or None
         return value
 
-    @field_validator("telegram_webhook_url", "http_public_url", mode="before")
+    @field_validator(
+        "telegram_webhook_url",
+        "http_public_url",
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

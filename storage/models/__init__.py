@@ -1,5 +1,17 @@
 """The tables, one module per capability; importing this package registers them all."""
 
+from storage.models.alerts import (
+    AlertPlace,
+    AlertSettings,
+    AlertTopic,
+    Notice,
+    NoticeRun,
+    NoticeStatus,
+    Outbox,
+    OutboxStatus,
+    PlaceKind,
+    RunStatus,
+)
 from storage.models.core import (
     ChannelIdentity,
     Citizen,
@@ -21,11 +33,20 @@ from storage.models.reports import (
 
 __all__ = [
     "OPEN_STATUSES",
+    "AlertPlace",
+    "AlertSettings",
+    "AlertTopic",
     "ApiKey",
     "ChannelIdentity",
     "Citizen",
     "CitizenBase",
     "ConversationState",
+    "Notice",
+    "NoticeRun",
+    "NoticeStatus",
+    "Outbox",
+    "OutboxStatus",
+    "PlaceKind",
     "ProcessedUpdate",
     "Report",
     "ReportCounter",
@@ -34,4 +55,5 @@ __all__ = [
     "ReportPhoto",
     "ReportStatus",
     "Role",
+    "RunStatus",
 ]

@@ -419,3 +419,89 @@ async def recipients(session: AsyncSession, *, report: Report) -> list[Recipient
         .order_by(col(Citizen.id))
     )
     return [Recipient(*row) for row in (await session.exec(stmt)).all()]
+
+
+async def latest_status_notes(
+    session: AsyncSession, *, report_ids: Iterable[int]
+) -> dict[int, str]:
+    """The note of each report's latest status change, for reports whose latest change has
+    one (the public explanation staff gave; citizens' reopening comments are not included)."""
+    ids = list(report_ids)
+    if not ids:
+        return {}
+    stmt = (
+        select(ReportEvent.report_id, ReportEvent.note)
+        .where(col(ReportEvent.report_id).in_(ids), ReportEvent.kind == "status")
+        .order_by(col(ReportEvent.report_id), col(ReportEvent.at), col(ReportEvent.id))
+    )
+    latest: dict[int, str | None] = {}
+    for report_id, note in (await session.exec(stmt)).all():
+        latest[report_id] = note
+    return {report_id: note for report_id, note in latest.items() if note}
+
+
+async def public_batch(
+    session: AsyncSession,
+    *,
+    after_id: int = 0,
+    limit: int = 500,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    district: str | None = None,
+    since: datetime | None = None,
+) -> list[Report]:
+    """Visible reports with an id above `after_id`, oldest first: open data pages through
+    every matching report with this keyset (stable while new reports are filed)."""
+    stmt = select(Report).where(col(Report.hidden).is_(False), col(Report.id) > after_id)
+    if categories:
+        stmt = stmt.where(col(Report.category).in_(list(categories)))
+    if statuses:
+        stmt = stmt.where(col(Report.status).in_(list(statuses)))
+    if district:
+        stmt = stmt.where(Report.district == district)
+    if since is not None:
+        stmt = stmt.where(Report.created_at >= since)
+    stmt = stmt.order_by(col(Report.id)).limit(limit)
+    return list((await session.exec(stmt)).all())
+
+
+async def visible_for_citizen(
+    session: AsyncSession, *, citizen_id: int, offset: int = 0, limit: int = 5
+) -> tuple[list[Report], int]:
+    """The citizen's own and followed reports that are not hidden, newest first, and how many
+    there are (what /myreports lists; hidden reports are not shown to citizens)."""
+    followed = select(ReportFollower.report_id).where(ReportFollower.citizen_id == citizen_id)
+    cond = (
+        or_(Report.reporter_id == citizen_id, col(Report.id).in_(followed)),
+        col(Report.hidden).is_(False),
+    )
+    total = (await session.exec(select(func.count()).select_from(Report).where(*cond))).one()
+    stmt = (
+        select(Report)
+        .where(*cond)
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all()), total
+
+
+async def get_for_update(session: AsyncSession, *, report_id: int) -> Report | None:
+    """The report, freshly read and row-locked for this transaction on PostgreSQL, so two
+    status changes of the same report cannot interleave (the second sees the first's)."""
+    stmt = (
+        select(Report)
+        .where(Report.id == report_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def unfollow(session: AsyncSession, *, report_id: int, citizen_id: int) -> bool:
+    """Stop the citizen following the report; False when they did not follow it."""
+    row = await session.get(ReportFollower, (report_id, citizen_id))
+    if row is None:
+        return False
+    await session.delete(row)
+    return True

@@ -82,3 +82,26 @@ def test_webhook_needs_a_valid_secret(monkeypatch: pytest.MonkeyPatch):
         load_settings()
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_-OK")
     assert load_settings().telegram_enabled
+
+
+def test_env_example_documents_every_setting():
+    from pathlib import Path
+
+    from bot.config import Settings
+
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    documented = {
+        line.split("=", 1)[0]
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#") and "=" in line
+    }
+    assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_env_example_as_is_is_a_valid_configuration(tmp_path, monkeypatch):  # noqa: ANN001
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    s = load_settings()
+    assert not s.telegram_enabled and s.telegram_webhook_secret is None and s.admins == ()
