@@ -26,7 +26,7 @@ def _fk(target: str, *, ondelete: str, nullable: bool = True, primary_key: bool 
     return Column(
         Integer,
         ForeignKey(target, ondelete=ondelete),
-        nullable=nullable,
+        nullable=nullable and not primary_key,
         index=not primary_key,
         primary_key=primary_key,
     )

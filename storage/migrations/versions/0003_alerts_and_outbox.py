@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-27 05:27:14.711294
+Create Date: 2026-11-27 05:27:38.022451
 """
 
 from collections.abc import Sequence
@@ -41,7 +41,7 @@ def upgrade() -> None:
 
     op.create_table(
         "alert_settings",
-        sa.Column("citizen_id", sa.Integer(), nullable=True),
+        sa.Column("citizen_id", sa.Integer(), nullable=False),
         sa.Column("quiet_enabled", sa.Boolean(), nullable=False),
         sa.Column("quiet_from", sa.Integer(), nullable=False),
         sa.Column("quiet_to", sa.Integer(), nullable=False),
@@ -53,7 +53,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "alert_topic",
-        sa.Column("citizen_id", sa.Integer(), nullable=True),
+        sa.Column("citizen_id", sa.Integer(), nullable=False),
         sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["citizen_id"], ["citizen.id"], ondelete="CASCADE"),
