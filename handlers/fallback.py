@@ -20,6 +20,12 @@ async def on_stopped(msg: IncomingMessage, ctx: Context) -> None:
     ctx.state.clear()
 
 
+@router.on(Kind.UNSUPPORTED)
+async def on_unsupported(msg: IncomingMessage, ctx: Context) -> None:
+    # The conversation step stays as it is: the citizen can go on with what was asked.
+    ctx.reply(ctx.t("fallback.unsupported"))
+
+
 async def fallback(msg: IncomingMessage, ctx: Context) -> None:
     never_onboarded = ctx.citizen.consent_version is None and not ctx.state.active
     if never_onboarded and msg.kind in (Kind.TEXT, Kind.STARTED):

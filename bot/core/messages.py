@@ -17,6 +17,7 @@ class Kind(enum.StrEnum):
     CONTACT = "contact"
     STARTED = "started"
     STOPPED = "stopped"
+    UNSUPPORTED = "unsupported"  # content the bot cannot use (sticker, voice, an edit, ...)
 
 
 @dataclass(frozen=True, slots=True)

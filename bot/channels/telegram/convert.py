@@ -2,8 +2,8 @@
 
 Only private chats are served: updates from groups, supergroups and channels are skipped
 (`None`). Content the bot does not handle (stickers, voice, video, edits, someone else's
-contact...) becomes an *unsupported* message: a TEXT with an empty text, so the fallback
-answers it instead of leaving the citizen in silence. Service messages (pins, auto-delete
+contact...) becomes an UNSUPPORTED message, which the bot answers without leaving the
+conversation step the citizen is in. Service messages (pins, auto-delete
 timers...) and live-location edits are skipped: they are not something the citizen said.
 """
 
@@ -33,11 +33,6 @@ def to_incoming(update: Update) -> IncomingMessage | None:
     if update.edited_message is not None:
         return _from_edit(update, update.edited_message)
     return None
-
-
-def unsupported(msg: IncomingMessage) -> bool:
-    """Whether `msg` stands for content the bot cannot handle (see the module docstring)."""
-    return msg.kind is Kind.TEXT and not msg.text
 
 
 def _make(update: Update, user: User, kind: Kind, **fields: Any) -> IncomingMessage:
@@ -74,7 +69,7 @@ def _from_message(update: Update, message: Message) -> IncomingMessage | None:
         return _make(update, user, Kind.CONTACT, phone=contact.phone_number)
     if message.effective_attachment is None:
         return None  # a service message (pinned message, auto-delete timer, ...)
-    return _make(update, user, Kind.TEXT, text="")
+    return _make(update, user, Kind.UNSUPPORTED)
 
 
 def _from_text(update: Update, user: User, message: Message) -> IncomingMessage:
@@ -112,7 +107,7 @@ def _from_edit(update: Update, message: Message) -> IncomingMessage | None:
     user = _private_sender(message)
     if user is None or message.location is not None:
         return None  # live locations arrive as a stream of edits: not a new message
-    return _make(update, user, Kind.TEXT, text="")
+    return _make(update, user, Kind.UNSUPPORTED)
 
 
 def _from_callback(update: Update, query: CallbackQuery) -> IncomingMessage | None:

@@ -1,0 +1,313 @@
+"""The Telegram channel: a python-telegram-bot `Application` in polling or webhook mode.
+
+Polling (TELEGRAM_WEBHOOK_URL unset): PTB's Updater long-polls getUpdates and the Application
+hands every update, concurrently, to `_on_polled_update`; the dispatcher serialises per chat.
+While the database is down an update is retried with bounded exponential backoff.
+
+Webhook (TELEGRAM_WEBHOOK_URL set): no Updater. Telegram posts to our own aiohttp route
+`POST /telegram/webhook` (TELEGRAM_WEBHOOK_URL is the public URL that reaches it). The route
+answers 200 only after the dispatcher returned, i.e. once the update is durable; 503 when the
+database is down, so Telegram delivers it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from telegram import BotCommand, CallbackQuery, Update
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
+
+from bot.channels.telegram.convert import ALLOWED_UPDATES, CHANNEL, to_incoming
+from bot.channels.telegram.render import ReplyKeyboards, render
+from bot.config import ConfigError, Settings
+from bot.core.channel import (
+    SENT,
+    Capabilities,
+    Dispatch,
+    MediaTooLarge,
+    SendResult,
+    SendStatus,
+)
+from bot.core.dispatcher import StorageUnavailable
+from bot.core.messages import Address, IncomingMessage, Kind, MediaRef, Reply
+from bot.i18n import N_, Translator
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+COMMANDS = {
+    "start": N_("commands.start"),
+    "menu": N_("commands.menu"),
+    "help": N_("commands.help"),
+    "language": N_("commands.language"),
+    "cancel": N_("commands.cancel"),
+}
+# Backoff between attempts while the database is down (polling mode): about a minute in all.
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+POLL_TIMEOUT = timedelta(seconds=25)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def file_base_url(api_base_url: str) -> str:
+    """https://api.telegram.org/bot → https://api.telegram.org/file/bot"""
+    base = api_base_url.rstrip("/")
+    if not base.endswith("/bot"):
+        raise ConfigError(
+            "TELEGRAM_API_BASE_URL must end with /bot, e.g. https://api.telegram.org/bot"
+        )
+    return base.removesuffix("/bot") + "/file/bot"
+
+
+class TelegramChannel:
+    name = CHANNEL
+    capabilities = Capabilities(max_text=4096)
+
+    def __init__(self, settings: Settings, translator: Translator) -> None:
+        if settings.telegram_bot_token is None:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is required for the Telegram channel")
+        self.settings = settings
+        self.translator = translator
+        self.webhook_url = settings.telegram_webhook_url
+        secret = settings.telegram_webhook_secret
+        if self.webhook_url and secret is None:
+            raise ConfigError("TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
+        self._secret = secret.get_secret_value().encode() if secret is not None else b""
+        self._token = settings.telegram_bot_token.get_secret_value()
+        builder = (
+            Application.builder()
+            .token(self._token)
+            .base_url(settings.telegram_api_base_url)
+            .base_file_url(file_base_url(settings.telegram_api_base_url))
+            .concurrent_updates(True)
+            .job_queue(None)
+        )
+        if self.webhook_url:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_polled_update))
+        self.keyboards = ReplyKeyboards()
+        self.retry_delays: tuple[float, ...] = RETRY_DELAYS
+        self.sleep: Sleep = self._sleep_unless_stopping
+        self._dispatch: Dispatch | None = None
+        self._stopping = asyncio.Event()
+
+    @property
+    def bot(self) -> ExtBot[None]:
+        return self.application.bot
+
+    # -- Channel protocol ---------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        if not self.webhook_url:
+            return []
+        return [web.post(WEBHOOK_PATH, self._on_webhook)]
+
+    async def start(self, dispatch: Dispatch) -> None:
+        self._dispatch = dispatch
+        self._stopping.clear()
+        app = self.application
+        await app.initialize()  # getMe
+        await self._set_commands()
+        if self.webhook_url:
+            await self.bot.set_webhook(
+                url=self.webhook_url,
+                secret_token=self._secret.decode(),
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False,
+            )
+        await app.start()
+        if app.updater is not None:
+            await app.updater.start_polling(  # deleteWebhook first, then getUpdates
+                timeout=POLL_TIMEOUT,
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False,
+                bootstrap_retries=3,
+            )
+        log.info("telegram: %s mode", "webhook" if self.webhook_url else "polling")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        self._dispatch = None
+
+    async def send(self, to: Address, reply: Reply) -> SendResult:
+        try:
+            chat_id = int(to.user_id)
+        except ValueError:
+            return SendResult(SendStatus.FAILED, error="not a Telegram user id")
+        rendered = render(reply, keyboard_shown=self.keyboards.shown(to))
+        if not rendered.messages:
+            return SendResult(SendStatus.FAILED, error="empty reply")
+        try:
+            for outgoing in rendered.messages:
+                method = getattr(self.bot, outgoing.method)
+                await method(chat_id=chat_id, **outgoing.kwargs)
+        except RetryAfter as exc:
+            return SendResult(SendStatus.RETRY_AFTER, retry_after=_seconds(exc), error=exc.message)
+        except Forbidden as exc:
+            self.keyboards.forget(to)
+            return SendResult(SendStatus.BLOCKED, error=self._clean(exc))
+        except TelegramError as exc:  # BadRequest, NetworkError, TimedOut, 5xx...
+            return SendResult(SendStatus.FAILED, error=self._clean(exc))
+        self.keyboards.update(to, rendered)
+        return SENT
+
+    async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes:
+        if ref.channel != self.name:
+            raise ValueError(f"not a telegram file: {ref.channel}")
+        if ref.size is not None and ref.size > max_bytes:
+            raise MediaTooLarge(f"{ref.size} bytes > {max_bytes}")
+        file = await self.bot.get_file(ref.file_id)
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise MediaTooLarge(f"{file.file_size} bytes > {max_bytes}")
+        data = bytes(await file.download_as_bytearray())
+        if len(data) > max_bytes:
+            raise MediaTooLarge(f"{len(data)} bytes > {max_bytes}")
+        return data
+
+    # -- incoming updates ---------------------------------------------------------------
+
+    def to_message(self, update: Update) -> IncomingMessage | None:
+        """The neutral message for `update`; a tap on our reply keyboard becomes a BUTTON."""
+        msg = to_incoming(update)
+        if msg is not None and msg.kind is Kind.TEXT and msg.text:
+            payload = self.keyboards.payload(msg.address, msg.text)
+            if payload:
+                msg = replace(msg, kind=Kind.BUTTON, payload=payload)
+        return msg
+
+    async def process(self, update: Update, *, answer: bool = True) -> None:
+        """Dispatch one update to the end (raises StorageUnavailable). A callback query is
+        always answered, whatever happened, so the citizen's client stops waiting."""
+        dispatch = self._dispatch
+        if dispatch is None:
+            raise RuntimeError("the telegram channel is not started")
+        try:
+            msg = self.to_message(update)
+            if msg is not None:
+                await dispatch(msg)
+        finally:
+            if answer and update.callback_query is not None:
+                await self._answer(update.callback_query)
+
+    async def _on_polled_update(self, update: object, _: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        delays = iter(self.retry_delays)
+        attempt = 1
+        while True:
+            try:
+                await self.process(update, answer=attempt == 1)
+                return
+            except StorageUnavailable:
+                delay = next(delays, None)
+                if delay is None or self._stopping.is_set():
+                    log.error(
+                        "database unavailable: update %s lost after %d attempts",
+                        update.update_id,
+                        attempt,
+                    )
+                    return
+                log.warning(
+                    "database unavailable: update %s retried in %.1fs (attempt %d)",
+                    update.update_id,
+                    delay,
+                    attempt,
+                )
+                await self.sleep(delay)
+                attempt += 1
+            except Exception:
+                log.exception("telegram update %s not handled", update.update_id)
+                return
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("telegram webhook: wrong or missing secret token")
+            return web.Response(status=403, text="forbidden")
+        update = await self._read_update(request)
+        if update is None:
+            return web.Response(status=400, text="not a Telegram update")
+        if self._dispatch is None:  # not started yet, or stopping: Telegram will retry
+            return _unavailable("not ready")
+        try:
+            await self.process(update)
+        except StorageUnavailable:
+            log.warning(
+                "telegram webhook: database unavailable; update %s refused", update.update_id
+            )
+            return _unavailable("storage unavailable")
+        except Exception:
+            log.exception("telegram webhook: update %s not handled", update.update_id)
+            return web.Response(status=500, text="internal error")
+        return web.Response(text="ok")
+
+    async def _read_update(self, request: web.Request) -> Update | None:
+        try:
+            data: Any = await request.json()
+        except ValueError:  # not JSON, or not UTF-8
+            return None
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            return None
+        try:
+            return Update.de_json(data, self.bot)
+        except Exception:  # any malformed object inside the update
+            log.warning("telegram webhook: malformed update %s", data.get("update_id"))
+            return None
+
+    async def _answer(self, query: CallbackQuery) -> None:
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            log.info("callback query not answered: %s", self._clean(exc))
+
+    # -- helpers ------------------------------------------------------------------------
+
+    async def _set_commands(self) -> None:
+        default = self.settings.default_language
+        targets: list[tuple[str, str | None]] = [(default, None)]
+        targets += [(lang, lang) for lang in self.translator.languages]
+        for language, code in targets:
+            commands = [
+                BotCommand(name, self.translator.translate(language, key))
+                for name, key in COMMANDS.items()
+            ]
+            try:
+                await self.bot.set_my_commands(commands, language_code=code)
+            except TelegramError as exc:
+                log.warning("setMyCommands (%s) failed: %s", code or "default", self._clean(exc))
+
+    async def _sleep_unless_stopping(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    def _clean(self, exc: TelegramError) -> str:
+        return f"{type(exc).__name__}: {exc.message}".replace(self._token, "[REDACTED]")
+
+
+def _unavailable(reason: str) -> web.Response:
+    return web.Response(status=503, text=reason, headers={"Retry-After": "5"})
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,173 @@
+"""Neutral `Reply` → the Bot API calls that show it (sendMessage / sendPhoto arguments).
+
+* Text longer than 4096 characters is split (paragraphs first); buttons go on the last part.
+* Payload and URL buttons become an inline keyboard.
+* A reply that asks for a location gets a *reply keyboard* instead (Telegram can request a
+  location only from there): the location button plus the payload buttons as text buttons
+  (URL buttons cannot live on a reply keyboard, so they are written under the text). A tap on
+  such a text button arrives as a plain message with the label, so the adapter remembers the
+  labels (`ReplyKeyboards`) to turn those taps back into BUTTON messages.
+* Inline markup and the removal of a reply keyboard cannot share one message. The reply
+  keyboard is one-time (it folds away after a tap) and is removed with the next reply that has
+  no buttons; until then its labels keep working.
+* An image is sent with sendPhoto, the text as its caption when it fits (1024 characters),
+  otherwise the photo goes first and the text follows as messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot.core.messages import Address, Button, MediaRef, Reply
+from bot.core.text import split_text
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One Bot API call: the `telegram.Bot` method and its arguments (chat_id added later)."""
+
+    method: Literal["send_message", "send_photo"]
+    kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    messages: tuple[Outgoing, ...]
+    keyboard_changed: bool = False
+    # When changed: the labels → payloads of the reply keyboard now on screen, None if removed.
+    keyboard: dict[str, str] | None = None
+
+
+def render(reply: Reply, *, keyboard_shown: bool = False) -> Rendered:
+    """The calls for `reply`. `keyboard_shown`: a reply keyboard of ours is on screen."""
+    text = reply.text.strip()
+    if reply.asks_location:
+        markup, labels, links = _reply_keyboard(reply)
+        text = "\n\n".join(filter(None, (text, links)))
+        messages = _photo_and_text(_photo(reply.image), text, markup)
+        return Rendered(messages, keyboard_changed=True, keyboard=labels)
+    if reply.buttons:
+        return Rendered(_photo_and_text(_photo(reply.image), text, _inline_keyboard(reply)))
+    if keyboard_shown:
+        messages = _photo_and_text(_photo(reply.image), text, ReplyKeyboardRemove())
+        return Rendered(messages, keyboard_changed=True, keyboard=None)
+    return Rendered(_photo_and_text(_photo(reply.image), text, None))
+
+
+def _photo_and_text(
+    photo: bytes | str | None, text: str, markup: Markup | None
+) -> tuple[Outgoing, ...]:
+    out: list[Outgoing] = []
+    if photo is not None:
+        kwargs: dict[str, Any] = {"photo": photo}
+        if len(text) <= MAX_CAPTION:
+            if text:
+                kwargs["caption"] = text
+            _add_markup(kwargs, markup)
+            return (Outgoing("send_photo", kwargs),)
+        out.append(Outgoing("send_photo", kwargs))
+    chunks = split_text(text, MAX_TEXT) if text else []
+    for index, chunk in enumerate(chunks):
+        kwargs = {"text": chunk}
+        if index == len(chunks) - 1:
+            _add_markup(kwargs, markup)
+        out.append(Outgoing("send_message", kwargs))
+    return tuple(out)
+
+
+def _add_markup(kwargs: dict[str, Any], markup: Markup | None) -> None:
+    if markup is not None:
+        kwargs["reply_markup"] = markup
+
+
+def _photo(image: bytes | MediaRef | None) -> bytes | str | None:
+    if image is None or isinstance(image, bytes):
+        return image
+    if image.channel == "telegram":
+        return image.file_id  # a file Telegram already has is re-sent by its id
+    log.warning("cannot send a %s file on telegram; the image is left out", image.channel)
+    return None
+
+
+def _inline_button(button: Button) -> InlineKeyboardButton:
+    if button.url is not None:
+        return InlineKeyboardButton(button.label, url=button.url)
+    return InlineKeyboardButton(button.label, callback_data=button.payload)
+
+
+def _inline_keyboard(reply: Reply) -> InlineKeyboardMarkup:
+    rows = [[_inline_button(b) for b in row if not b.request_location] for row in reply.buttons]
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def _reply_keyboard(reply: Reply) -> tuple[ReplyKeyboardMarkup, dict[str, str], str]:
+    rows: list[list[KeyboardButton]] = []
+    labels: dict[str, str] = {}
+    links: list[str] = []
+    for row in reply.buttons:
+        keys: list[KeyboardButton] = []
+        for button in row:
+            if button.url is not None:
+                links.append(f"{button.label}: {button.url}")
+            elif button.request_location:
+                keys.append(KeyboardButton(button.label, request_location=True))
+            else:
+                keys.append(KeyboardButton(button.label))
+                labels.setdefault(button.label, button.payload or "")
+        if keys:
+            rows.append(keys)
+    markup = ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    return markup, labels, "\n".join(links)
+
+
+@dataclass
+class ReplyKeyboards:
+    """Per address, the labels → payloads of the reply keyboard last shown.
+
+    Kept in memory, bounded (least recently used addresses are forgotten) and per process:
+    after a restart, or when several instances share the webhook, a tap on an old reply
+    keyboard arrives as plain text and gets the fallback answer with the menu.
+    """
+
+    limit: int = 10_000
+    _shown: OrderedDict[Address, dict[str, str]] = field(default_factory=OrderedDict)
+
+    def shown(self, address: Address) -> bool:
+        return address in self._shown
+
+    def payload(self, address: Address, label: str) -> str | None:
+        labels = self._shown.get(address)
+        return labels.get(label) if labels else None
+
+    def update(self, address: Address, rendered: Rendered) -> None:
+        """Record what a sent reply did to the keyboard on screen."""
+        if not rendered.keyboard_changed:
+            return
+        if rendered.keyboard is None:
+            self.forget(address)
+            return
+        self._shown[address] = dict(rendered.keyboard)
+        self._shown.move_to_end(address)
+        while len(self._shown) > self.limit:
+            self._shown.popitem(last=False)
+
+    def forget(self, address: Address) -> None:
+        self._shown.pop(address, None)

@@ -1,0 +1,241 @@
+"""Broken packs stop the bot with one line that names the file and the problem."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.city import PACKS_DIR, CityPackError, available, load_city
+
+
+@pytest.fixture
+def packs(tmp_path: Path) -> Path:
+    """A copy of the shipped packs that a test may break."""
+    shutil.copytree(PACKS_DIR / "sofia", tmp_path / "sofia")
+    return tmp_path
+
+
+def edit_json(path: Path, change: Callable[[Any], object]) -> None:
+    """Apply `change` to the file's data in place (its return value is ignored)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    write_json(path, data)
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def load_error(packs: Path) -> str:
+    with pytest.raises(CityPackError) as info:
+        load_city("sofia", packs_dir=packs)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_a_good_copy_loads(packs: Path):
+    pack = load_city("sofia", packs_dir=packs)
+    assert pack.directory == packs / "sofia"
+    assert (len(pack.districts), len(pack.categories), len(pack.topics)) == (24, 17, 9)
+    assert pack.report_prefix == "SOF"
+    assert str(pack.timezone) == "Europe/Sofia"
+    assert pack.name("en") == "Sofia Municipality"
+
+
+def test_available(packs: Path):
+    assert available() == ["sofia"]
+    assert available(packs) == ["sofia"]
+    assert available(packs / "nowhere") == []
+
+
+@pytest.mark.parametrize("code", ["plovdiv", "../sofia", "Sofia", ""])
+def test_an_unknown_pack(packs: Path, code: str):
+    with pytest.raises(CityPackError, match=r"no city pack .* \(available: sofia\)"):
+        load_city(code, packs_dir=packs)
+
+
+@pytest.mark.parametrize("name", ["categories.json", "topics.json", "districts.geojson"])
+def test_a_missing_file(packs: Path, name: str):
+    (packs / "sofia" / name).unlink()
+    assert load_error(packs) == f"{packs / 'sofia' / name}: file is missing"
+
+
+@pytest.mark.parametrize(
+    "name", ["city.json", "categories.json", "topics.json", "districts.geojson"]
+)
+def test_bad_json(packs: Path, name: str):
+    path = packs / "sofia" / name
+    path.write_text(path.read_text(encoding="utf-8")[:-20], encoding="utf-8")
+    message = load_error(packs)
+    assert message.startswith(f"{path}: bad JSON at line ")
+
+
+def test_not_utf8(packs: Path):
+    (packs / "sofia" / "topics.json").write_bytes(b'[{"code": "\xff"}]')
+    assert load_error(packs).endswith("topics.json: not UTF-8 text")
+
+
+def test_duplicate_category_code(packs: Path):
+    def duplicate(categories: list[dict]) -> None:
+        categories[3]["code"] = categories[0]["code"]
+
+    edit_json(packs / "sofia" / "categories.json", duplicate)
+    assert load_error(packs).endswith("categories.json: duplicate category code 'sofia-1'")
+
+
+def test_duplicate_call_sofia_id(packs: Path):
+    edit_json(packs / "sofia" / "categories.json", lambda c: c[1].update(callsofia_id=1))
+    assert load_error(packs).endswith("categories.json: duplicate callsofia_id '1'")
+
+
+def test_a_category_without_english(packs: Path):
+    edit_json(packs / "sofia" / "categories.json", lambda c: c[2]["names"].pop("en"))
+    message = load_error(packs)
+    assert message.endswith("categories.json: category 'sofia-30' names has no 'en' text")
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            lambda c: c[0]["descriptions"].pop("bg"),
+            "category 'sofia-1' descriptions has no 'bg' text",
+        ),
+        (
+            lambda c: c[0]["short"].update(en="🧹 " + "x" * 40),
+            "category 'sofia-1' short.en '🧹 " + "x" * 40 + "' is longer than 30 characters",
+        ),
+        (
+            lambda c: c[0]["names"].update(bg="  "),
+            "category 'sofia-1' names.bg must be a non-empty",
+        ),
+        (lambda c: c[0].update(code="Sofia 1"), "category #1: code 'Sofia 1' is not 1-20"),
+        (lambda c: c[0].update(code="x" * 21), "category #1: code 'xxxxxxxxxxxxxxxxxxxxx' is"),
+        (lambda c: c[0].pop("group"), "category #1 has no 'group'"),
+        (lambda c: c[0].update(descripton="typo"), "category #1 has unknown 'descripton'"),
+        (lambda c: c[0]["keywords"].update(en=[]), "category 'sofia-1' keywords.en must be a"),
+        (lambda c: c[0].update(callsofia_id="1"), "category 'sofia-1' callsofia_id must be a"),
+    ],
+)
+def test_invalid_categories(packs: Path, change: Callable[[Any], object], problem: str):
+    path = packs / "sofia" / "categories.json"
+    edit_json(path, change)
+    assert load_error(packs).startswith(f"{path}: {problem}")
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"categories": []}, "the categories must be a non-empty list"),
+        ([], "the categories must be a non-empty list"),
+        ([7], "category #1 must be an object"),
+    ],
+)
+def test_categories_must_be_a_list_of_objects(packs: Path, data: Any, problem: str):
+    path = packs / "sofia" / "categories.json"
+    write_json(path, data)
+    assert load_error(packs) == f"{path}: {problem}"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda t: t[1].update(code="water"), "duplicate topic code 'water'"),
+        (lambda t: t[0]["names"].pop("bg"), "topic 'water' names has no 'bg' text"),
+        (lambda t: t[0].update(urgent_by_default="yes"), "topic 'water' urgent must be true"),
+        (lambda t: t[0].pop("emoji"), "topic #1 has no 'emoji'"),
+    ],
+)
+def test_invalid_topics(packs: Path, change: Callable[[Any], object], problem: str):
+    path = packs / "sofia" / "topics.json"
+    edit_json(path, change)
+    assert load_error(packs).startswith(f"{path}: {problem}")
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda c: c.pop("timezone"), "the file has no 'timezone'"),
+        (lambda c: c.update(timezone="Europe/Sofya"), "unknown timezone 'Europe/Sofya'"),
+        (lambda c: c.update(report_prefix="sof"), "report_prefix 'sof' is not 2-8 capital"),
+        (lambda c: c["name"].pop("en"), "name has no 'en' text"),
+        (lambda c: c.update(center=[42.7, 23.3]), "center must be an object"),
+        (lambda c: c.update(center={"lat": 42.7}), "center has no 'lon'"),
+        (lambda c: c.update(center={"lat": 95, "lon": 23.3}), "center (95.0, 23.3) is not a"),
+        (
+            lambda c: c.update(center={"lat": 23.3236, "lon": 42.6966}),
+            "center (23.3236, 42.6966) is outside every district (lat and lon swapped?)",
+        ),
+        (
+            lambda c: c.update(default_point={"lat": 42.1354, "lon": 24.7453}),
+            "default_point (42.1354, 24.7453) is outside every district",
+        ),
+    ],
+)
+def test_invalid_city(packs: Path, change: Callable[[Any], object], problem: str):
+    path = packs / "sofia" / "city.json"
+    edit_json(path, change)
+    assert load_error(packs).startswith(f"{path}: {problem}")
+
+
+def test_default_point_is_optional(packs: Path):
+    edit_json(packs / "sofia" / "city.json", lambda c: c.pop("default_point"))
+    pack = load_city("sofia", packs_dir=packs)
+    assert pack.default_point is None
+    assert not pack.is_default_point(42.6969, 23.33167)
+
+
+def _bowtie(f: list[dict]) -> None:
+    f[0]["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [[[23, 42], [24, 43], [24, 42], [23, 43], [23, 42]]],
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda f: f[5]["properties"].update(code="01"), "duplicate district code '01'"),
+        (lambda f: f[5]["properties"].update(number=1), "duplicate district number '1'"),
+        (lambda f: f[0]["properties"].pop("name_en"), "district '01' name_en must be a non-empty"),
+        (lambda f: f[0]["properties"].pop("code"), "feature #1: code None is not"),
+        (lambda f: f[0].update(geometry=None), "district '01' geometry must be a Polygon"),
+        (
+            lambda f: f[0]["geometry"].update(type="Point", coordinates=[23.3, 42.7]),
+            "district '01' geometry must be a Polygon or MultiPolygon",
+        ),
+        (_bowtie, "district '01' geometry is invalid: Self-intersection"),
+        (
+            lambda f: f[0]["geometry"].update(coordinates=[[[[0, 0], [1, 1]]]]),
+            "district '01' geometry cannot be read",
+        ),
+    ],
+)
+def test_invalid_districts(packs: Path, change: Callable[[Any], object], problem: str):
+    path = packs / "sofia" / "districts.geojson"
+
+    def trim_and_change(data: dict) -> None:
+        data["features"] = data["features"][:6]  # Sredets..Poduyane: enough, and loads faster
+        change(data["features"])
+
+    edit_json(path, trim_and_change)
+    assert load_error(packs).startswith(f"{path}: {problem}")
+
+
+def test_districts_must_be_a_feature_collection(packs: Path):
+    path = packs / "sofia" / "districts.geojson"
+    edit_json(path, lambda data: data.update(type="GeometryCollection"))
+    assert load_error(packs) == f"{path}: is not a GeoJSON FeatureCollection"
+
+
+def test_districts_are_sorted_by_number_whatever_the_file_order(packs: Path):
+    edit_json(packs / "sofia" / "districts.geojson", lambda d: d["features"].reverse())
+    pack = load_city("sofia", packs_dir=packs)
+    assert [d.number for d in pack.districts] == list(range(1, 25))
+    assert pack.district_at(42.6497, 23.3790) == pack.district("15")
