@@ -21,6 +21,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if database and database != ":memory:" and not database.startswith("file:"):
             with contextlib.suppress(OSError):  # connecting will say what is wrong
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # One connection: SQLite has one writer at a time anyway, and queueing for the
+        # connection in asyncio is far cheaper than SQLite's busy-wait on a locked file.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 60)
         engine = create_async_engine(url, **kwargs)
         _tune_sqlite(engine)
         return engine

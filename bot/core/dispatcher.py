@@ -12,6 +12,7 @@ import logging
 import secrets
 import weakref
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
@@ -25,6 +26,8 @@ from storage.repos import citizens, conversations, updates
 
 log = logging.getLogger(__name__)
 
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 Preload = Callable[[IncomingMessage, Channel], Awaitable[object]]
 
@@ -120,12 +123,12 @@ class Dispatcher:
         language = language_hint
         try:
             async with self.db.sessions() as session, session.begin():
-                if msg.external_id and await updates.is_processed(
-                    session, channel=msg.address.channel, external_id=msg.external_id
+                now = self.services.clock()
+                if msg.external_id and not await updates.claim(
+                    session, channel=msg.address.channel, external_id=msg.external_id, now=now
                 ):
                     log.info("skipping redelivered %s update", msg.address.channel)
                     return [], []
-                now = self.services.clock()
                 citizen, created = await citizens.get_or_create_by_identity(
                     session,
                     channel=msg.address.channel,
@@ -134,8 +137,9 @@ class Dispatcher:
                     now=now,
                 )
                 language = citizen.language
-                citizen.last_seen_at = now
-                session.add(citizen)
+                if now - citizen.last_seen_at >= LAST_SEEN_RESOLUTION:
+                    citizen.last_seen_at = now  # coarse, to spare a write on most messages
+                    session.add(citizen)
                 row = await conversations.load(
                     session,
                     channel=msg.address.channel,
@@ -156,13 +160,6 @@ class Dispatcher:
                 await conversations.save(
                     session, row=row, state=ctx.state.name, data=ctx.state.data, now=now
                 )
-                if msg.external_id:
-                    await updates.mark_processed(
-                        session,
-                        channel=msg.address.channel,
-                        external_id=msg.external_id,
-                        now=now,
-                    )
             return ctx.outgoing, ctx.after_commit
         except IntegrityError:
             if msg.external_id and await self._processed_elsewhere(msg):
