@@ -10,12 +10,13 @@ from bot.core.router import Route, Router
 @cache
 def build_router() -> Router:
     """The routing tree of every conversation (built once: routers are module-level)."""
-    from handlers import admin, fallback, report_detail, reports, start
+    from handlers import admin, fallback, report_detail, reports, staff, start
 
     root = Router("root")
     root.include(start.router)
     root.include(reports.router)
     root.include(report_detail.router)
+    root.include(staff.router)
     root.include(admin.router)
     root.include(fallback.router)
     return root

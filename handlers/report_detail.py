@@ -1,18 +1,310 @@
-"""Following reports up: opening one by its public id. (Being extended.)"""
+"""Following reports up: /myreports, a report's details and history, "Not fixed" (reopening
+within 14 days of closing) and unfollowing. `/report SOF-…` lands in `open_by_public_id`,
+which shows staff the staff view and citizens only their own or followed reports.
+
+Buttons (payload prefixes): myp:<page> a page of /myreports, myo:<report id> details,
+mynf:<report id> "Not fixed", myuf:<report id> stop following, myx cancel the comment.
+"""
 
 from __future__ import annotations
 
-from bot.core.context import Context
-from bot.core.router import Router
-from handlers.report_views import report_card
-from storage.repos import reports
+import logging
+import math
 
+from bot.core.context import Context
+from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
+from bot.core.router import Router
+from bot.i18n import N_
+from handlers.menu import main_menu, menu_entry
+from handlers.report_notify import REOPEN_WINDOW, REOPENABLE, notify_status_change
+from handlers.report_views import (
+    category_label,
+    district_label,
+    history_text,
+    local_time,
+    report_card,
+    status_label,
+)
+from storage.models import Report, Role
+from storage.repos import reports
+from storage.repos.reports import InvalidTransition
+
+log = logging.getLogger(__name__)
 router = Router("report_detail")
+
+PAGE_SIZE = 5
+REOPEN = "followup.reopen"
+COMMENT_MIN, COMMENT_MAX = 3, 1000
+
+
+# -- /myreports ---------------------------------------------------------------------------
+
+
+@menu_entry("myreports")
+async def show_my_reports(ctx: Context, page: int = 0) -> None:
+    _leave_reopen(ctx)
+    assert ctx.citizen.id is not None
+    page = max(page, 0)
+    found, total = await reports.visible_for_citizen(
+        ctx.session, citizen_id=ctx.citizen.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if not found and page > 0 and total:
+        return await show_my_reports(ctx, pages - 1)
+    if not found:
+        ctx.reply(ctx.t("followup.none"), main_menu(ctx))
+        return
+    lines = [ctx.t("followup.list_title", total=total, page=page + 1, pages=pages)]
+    lines += [_list_line(ctx, report) for report in found]
+    buttons: list[Button | tuple[Button, ...]] = [
+        Button(f"📄 {report.public_id}", payload=f"myo:{report.id}") for report in found
+    ]
+    nav = []
+    if page > 0:
+        nav.append(Button("◀️", payload=f"myp:{page - 1}"))
+    if page + 1 < pages:
+        nav.append(Button("▶️", payload=f"myp:{page + 1}"))
+    if nav:
+        buttons.append(tuple(nav))
+    ctx.reply("\n\n".join(lines), rows(*buttons))
+
+
+def _list_line(ctx: Context, report: Report) -> str:
+    mine = report.reporter_id == ctx.citizen.id
+    key = N_("followup.list_line") if mine else N_("followup.list_line_followed")
+    return ctx.t(
+        key,
+        id=report.public_id,
+        status=status_label(ctx, report.status),
+        category=category_label(ctx, report.category),
+        district=district_label(ctx, report.district),
+        when=local_time(ctx, report.created_at),
+    )
+
+
+@router.command("myreports")
+async def on_myreports(msg: IncomingMessage, ctx: Context) -> None:
+    await show_my_reports(ctx)
+
+
+@router.button("myp")
+async def on_page(msg: IncomingMessage, ctx: Context) -> None:
+    arg = _arg(msg)
+    if not arg.isdigit() or len(arg) > 6:
+        return _stale(ctx)
+    await show_my_reports(ctx, int(arg))
+
+
+# -- details ------------------------------------------------------------------------------
 
 
 async def open_by_public_id(ctx: Context, public_id: str) -> None:
-    report = await reports.get_by_public_id(ctx.session, public_id=public_id)
-    if report is None or report.hidden:
-        ctx.reply(ctx.t("report.not_found", id=public_id.upper()[:32]))
+    """`/report SOF-…`: staff get the staff view, the reporter and followers the citizen
+    view, anyone else (and citizens asking for a hidden report) "not found"."""
+    report = await reports.get_by_public_id(ctx.session, public_id=public_id[:32])
+    if report is not None and await _may_see(ctx, report):
+        await show_report(ctx, report)
         return
-    ctx.reply(report_card(ctx, report))
+    ctx.reply(ctx.t("report.not_found", id=public_id.upper()[:32]))
+
+
+async def show_report(ctx: Context, report: Report) -> None:
+    """The report as the one asking may see it (the caller checked they may)."""
+    if ctx.role.at_least(Role.STAFF):
+        from handlers.staff import show_staff_view
+
+        await show_staff_view(ctx, report)
+        return
+    _leave_reopen(ctx)
+    photos = await reports.photos(ctx.session, report_id=report.id)
+    await send_photos(ctx, report, [photo.name for photo in photos])
+    lines = [report_card(ctx, report, photos=len(photos))]
+    if report.duplicate_of_id is not None:
+        original = await reports.get(ctx.session, report_id=report.duplicate_of_id)
+        if original is not None:
+            lines.append(ctx.t("followup.duplicate_of", id=original.public_id))
+    mine = report.reporter_id == ctx.citizen.id
+    if not mine:
+        lines.append(ctx.t("followup.you_follow"))
+    events = await reports.history(ctx.session, report_id=report.id)
+    lines.append(history_text(ctx, events))
+    ctx.reply("\n\n".join(lines), _detail_buttons(ctx, report, mine))
+
+
+def _detail_buttons(ctx: Context, report: Report, mine: bool) -> Rows:
+    buttons = []
+    if mine and can_reopen(ctx, report):
+        buttons.append(Button(ctx.t("followup.btn_not_fixed"), payload=f"mynf:{report.id}"))
+    if not mine:
+        buttons.append(Button(ctx.t("followup.btn_unfollow"), payload=f"myuf:{report.id}"))
+    buttons.append(Button(ctx.t("followup.btn_my_reports"), payload="myp:0"))
+    return rows(*buttons)
+
+
+async def send_photos(ctx: Context, report: Report, names: list[str]) -> None:
+    """Each photo as an image message, captioned with the report's id."""
+    store = ctx.services.photos
+    if store is None:
+        return
+    for number, name in enumerate(names, start=1):
+        try:
+            content = await store.read(name)
+        except (FileNotFoundError, ValueError):
+            log.warning("photo %d of report %s is missing", number, report.public_id)
+            continue
+        ctx.reply(f"📷 {report.public_id} ({number}/{len(names)})", image=content)
+
+
+@router.button("myo")
+async def on_open(msg: IncomingMessage, ctx: Context) -> None:
+    report = await _report_from(msg, ctx)
+    if report is None or not await _may_see(ctx, report):
+        return _unavailable(ctx)
+    await show_report(ctx, report)
+
+
+async def _may_see(ctx: Context, report: Report) -> bool:
+    if ctx.role.at_least(Role.STAFF):
+        return True
+    if report.hidden:
+        return False
+    assert ctx.citizen.id is not None
+    return report.reporter_id == ctx.citizen.id or await reports.is_follower(
+        ctx.session, report_id=report.id, citizen_id=ctx.citizen.id
+    )
+
+
+# -- "Not fixed": reopening ---------------------------------------------------------------
+
+
+def can_reopen(ctx: Context, report: Report) -> bool:
+    """Only the reporter, only a resolved or rejected report, only within 14 days of closing."""
+    return (
+        report.reporter_id is not None
+        and report.reporter_id == ctx.citizen.id
+        and not report.hidden
+        and report.status in REOPENABLE
+        and report.closed_at is not None
+        and ctx.now - report.closed_at <= REOPEN_WINDOW
+    )
+
+
+def _reopen_refusal(ctx: Context, report: Report) -> str | None:
+    """Why this citizen cannot reopen the report now, or None when they can."""
+    if report.reporter_id != ctx.citizen.id or report.hidden:
+        return ctx.t("followup.reopen_not_yours")
+    if report.status not in REOPENABLE:
+        return ctx.t("followup.reopen_not_closed", id=report.public_id)
+    if not can_reopen(ctx, report):
+        return ctx.t("followup.reopen_too_late", id=report.public_id, days=REOPEN_WINDOW.days)
+    return None
+
+
+@router.button("mynf")
+async def on_not_fixed(msg: IncomingMessage, ctx: Context) -> None:
+    report = await _report_from(msg, ctx)
+    if report is None:
+        return _unavailable(ctx)
+    refusal = _reopen_refusal(ctx, report)
+    if refusal:
+        ctx.reply(refusal, main_menu(ctx))
+        return
+    ctx.state.set(REOPEN, report_id=report.id)
+    ctx.reply(
+        ctx.t("followup.ask_comment", id=report.public_id, min=COMMENT_MIN, max=COMMENT_MAX),
+        rows(Button(ctx.t("followup.btn_cancel"), payload="myx")),
+    )
+
+
+@router.state(REOPEN)
+async def on_comment(msg: IncomingMessage, ctx: Context) -> None:
+    comment = " ".join(msg.text.split())
+    if len(comment) < COMMENT_MIN:
+        ctx.reply(ctx.t("followup.comment_too_short", min=COMMENT_MIN))
+        return
+    if len(comment) > COMMENT_MAX:
+        ctx.reply(ctx.t("followup.comment_too_long", max=COMMENT_MAX, length=len(comment)))
+        return
+    report_id = ctx.state.data.get("report_id")
+    ctx.state.clear()
+    report = (
+        await reports.get_for_update(ctx.session, report_id=report_id)
+        if isinstance(report_id, int)
+        else None
+    )
+    if report is None:
+        return _unavailable(ctx)
+    refusal = _reopen_refusal(ctx, report)
+    if refusal:
+        ctx.reply(refusal, main_menu(ctx))
+        return
+    assert ctx.citizen.id is not None
+    try:
+        event = await reports.reopen(
+            ctx.session, report=report, citizen_id=ctx.citizen.id, comment=comment, now=ctx.now
+        )
+    except InvalidTransition:
+        ctx.reply(ctx.t("followup.reopen_not_closed", id=report.public_id), main_menu(ctx))
+        return
+    await notify_status_change(ctx, report, event)
+    log.info("report %s reopened by its reporter", report.public_id)
+    ctx.reply(ctx.t("followup.reopened", id=report.public_id), main_menu(ctx))
+
+
+@router.state(REOPEN, kinds=(Kind.LOCATION, Kind.PHOTO, Kind.CONTACT))
+async def on_comment_wrong_kind(msg: IncomingMessage, ctx: Context) -> None:
+    ctx.reply(
+        ctx.t("followup.comment_expected"),
+        rows(Button(ctx.t("followup.btn_cancel"), payload="myx")),
+    )
+
+
+@router.button("myx")
+async def on_cancel_comment(msg: IncomingMessage, ctx: Context) -> None:
+    if ctx.state.name != REOPEN:
+        return _stale(ctx)
+    ctx.state.clear()
+    ctx.reply(ctx.t("followup.reopen_cancelled"), main_menu(ctx))
+
+
+# -- unfollowing --------------------------------------------------------------------------
+
+
+@router.button("myuf")
+async def on_unfollow(msg: IncomingMessage, ctx: Context) -> None:
+    report = await _report_from(msg, ctx)
+    assert ctx.citizen.id is not None
+    if report is None or not await reports.unfollow(
+        ctx.session, report_id=report.id, citizen_id=ctx.citizen.id
+    ):
+        return _unavailable(ctx)
+    _leave_reopen(ctx)
+    ctx.reply(ctx.t("followup.unfollowed", id=report.public_id), main_menu(ctx))
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+async def _report_from(msg: IncomingMessage, ctx: Context) -> Report | None:
+    arg = _arg(msg)
+    if not arg.isdigit() or len(arg) > 12:
+        return None
+    return await reports.get(ctx.session, report_id=int(arg))
+
+
+def _leave_reopen(ctx: Context) -> None:
+    """Browsing away drops an unanswered "Not fixed" question (not other flows)."""
+    if ctx.state.name == REOPEN:
+        ctx.state.clear()
+
+
+def _unavailable(ctx: Context) -> None:
+    ctx.reply(ctx.t("followup.unavailable"), main_menu(ctx))
+
+
+def _stale(ctx: Context) -> None:
+    ctx.reply(ctx.t("fallback.button"), main_menu(ctx))
+
+
+def _arg(msg: IncomingMessage) -> str:
+    return (msg.payload or "").partition(":")[2]

@@ -15,7 +15,6 @@ ONBOARDING = "onboarding"
 
 # Menu entries whose capability has not been built yet answer honestly.
 COMING_SOON = {
-    "myreports": N_("menu.myreports"),
     "alerts": N_("menu.alerts"),
     "surveys": N_("menu.surveys"),
 }

@@ -1,0 +1,120 @@
+"""Telling a report's reporter and followers what happened to it, each in their own language.
+
+Everything that tells citizens about a report's history goes through `notify_status_change`,
+so the Alerts work can move these messages into the outbox in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.context import Context
+from bot.core.messages import Address, Button, Reply, Rows, rows
+from handlers.report_views import STATUS_KEYS
+from storage.models import Report, ReportEvent, ReportStatus
+from storage.repos import reports
+from storage.repos.reports import Recipient
+
+REOPEN_WINDOW = timedelta(days=14)
+REOPENABLE = frozenset({ReportStatus.RESOLVED.value, ReportStatus.REJECTED.value})
+
+
+async def notify_status_change(ctx: Context, report: Report, event: ReportEvent) -> int:
+    """Queue one message per recipient (reporter and followers on each of their channels)
+    about `event`, in the recipient's language; the one who made the change is skipped.
+    Returns how many citizens were told.
+
+    A hidden report's news goes to its reporter only; hiding itself is told to the reporter
+    only; showing a report again is not announced.
+    """
+    if event.kind not in ("status", "reopened", "hidden"):
+        return 0
+    original = None
+    if event.to_status == ReportStatus.DUPLICATE.value and report.duplicate_of_id is not None:
+        original = await reports.get(ctx.session, report_id=report.duplicate_of_id)
+    told: set[int] = set()
+    for recipient in await reports.recipients(ctx.session, report=report):
+        if event.actor_id is not None and recipient.citizen_id == event.actor_id:
+            continue
+        is_reporter = recipient.citizen_id == report.reporter_id
+        if (event.kind == "hidden" or report.hidden) and not is_reporter:
+            continue
+        text = _text(ctx, recipient, report, event, is_reporter, original)
+        buttons = _buttons(ctx, recipient, report, event, is_reporter)
+        ctx.send_to(Address(recipient.channel, recipient.user_id), Reply(text, buttons))
+        told.add(recipient.citizen_id)
+    return len(told)
+
+
+def _text(
+    ctx: Context,
+    recipient: Recipient,
+    report: Report,
+    event: ReportEvent,
+    is_reporter: bool,
+    original: Report | None,
+) -> str:
+    translator = ctx.services.translator
+    language = recipient.language
+
+    def t(key: str, /, **values: object) -> str:
+        return translator.translate(language, key, **values)
+
+    category = ctx.services.city.category(report.category)
+    category_name = category.name(language) if category else report.category
+    if event.kind == "hidden":
+        return t("followup.notify_hidden", id=report.public_id)
+    if event.kind == "reopened":
+        status = t(STATUS_KEYS[ReportStatus(report.status)])
+        return t("followup.notify_reopened", id=report.public_id, category=category_name) + (
+            "\n" + t("followup.notify_now", status=status)
+        )
+    to_status = event.to_status or report.status
+    lines = [
+        t(
+            "followup.notify_status",
+            id=report.public_id,
+            category=category_name,
+            status=t(STATUS_KEYS[ReportStatus(to_status)]),
+        )
+    ]
+    if event.note:
+        if to_status == ReportStatus.REJECTED.value:
+            lines.append(t("followup.notify_reason", note=event.note))
+        else:
+            lines.append(t("followup.notify_note", note=event.note))
+    if original is not None:
+        lines.append(t("followup.notify_duplicate", original=original.public_id))
+    if _offers_reopen(report, event, is_reporter):
+        lines.append(t("followup.notify_reopen_hint", days=REOPEN_WINDOW.days))
+    return "\n".join(lines)
+
+
+def _buttons(
+    ctx: Context, recipient: Recipient, report: Report, event: ReportEvent, is_reporter: bool
+) -> Rows:
+    if report.hidden or event.kind == "hidden":
+        return ()
+    translator = ctx.services.translator
+    language = recipient.language
+    buttons = []
+    if _offers_reopen(report, event, is_reporter):
+        buttons.append(
+            Button(
+                translator.translate(language, "followup.btn_not_fixed"),
+                payload=f"mynf:{report.id}",
+            )
+        )
+    buttons.append(
+        Button(translator.translate(language, "followup.btn_details"), payload=f"myo:{report.id}")
+    )
+    return rows(*buttons, per_row=2)
+
+
+def _offers_reopen(report: Report, event: ReportEvent, is_reporter: bool) -> bool:
+    return (
+        is_reporter
+        and event.kind == "status"
+        and event.to_status in REOPENABLE
+        and not report.hidden
+    )

@@ -1,0 +1,542 @@
+"""Staff triage: /reports (a filtered list), a report's staff view (`/report SOF-…` through
+handlers.report_detail), status changes with a public note, duplicates, hiding.
+
+Every route needs Role.STAFF, so the dispatcher refuses citizens before a handler runs; each
+handler still re-reads the report and re-checks the state, so stale or forged buttons get a
+polite answer. Staff never see who a citizen is: no platform name or user id, and a phone
+number only when the citizen shared it for this report on purpose.
+
+Buttons (payload prefixes): stp:<list version>:<page> a page of the list, sto:<report id>
+the staff view, sts:<report id>:<status> change the status, sth:<report id>:<1|0> hide or
+unhide, stk skip the note, stx cancel. The list's filters live in the conversation state
+(key "stl"), so the page buttons stay short.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
+from bot.core.router import Router
+from bot.i18n import N_
+from handlers.menu import main_menu
+from handlers.report_detail import send_photos
+from handlers.report_notify import notify_status_change
+from handlers.report_views import (
+    category_label,
+    district_label,
+    local_time,
+    report_card,
+    status_label,
+)
+from storage.models import OPEN_STATUSES, Report, ReportEvent, ReportStatus, Role
+from storage.repos import reports
+from storage.repos.reports import CLOSED_STATUSES, InvalidTransition
+
+log = logging.getLogger(__name__)
+router = Router("staff")
+
+PAGE_SIZE = 10
+NOTE = "staff.note"
+DUPLICATE_OF = "staff.duplicate_of"
+ACTION_STATES = (NOTE, DUPLICATE_OF)
+LIST_KEY = "stl"
+NOTE_MAX = 1000
+REASON_MIN = 3
+
+S = ReportStatus
+# Forward only; a closed report is reopened by its reporter ("Not fixed"), not by staff.
+NEXT_STATUSES: dict[ReportStatus, tuple[ReportStatus, ...]] = {
+    S.NEW: (S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.DUPLICATE),
+    S.ACKNOWLEDGED: (S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.DUPLICATE),
+    S.IN_PROGRESS: (S.RESOLVED, S.REJECTED, S.DUPLICATE),
+}
+STATUS_BUTTONS = {
+    S.ACKNOWLEDGED: N_("staff.btn_acknowledge"),
+    S.IN_PROGRESS: N_("staff.btn_in_progress"),
+    S.RESOLVED: N_("staff.btn_resolved"),
+    S.REJECTED: N_("staff.btn_reject"),
+    S.DUPLICATE: N_("staff.btn_duplicate"),
+}
+_ORDER = list(ReportStatus)
+STATUS_WORDS: dict[str, tuple[str, ...]] = {s.value: (s.value,) for s in ReportStatus} | {
+    "open": tuple(s.value for s in _ORDER if s in OPEN_STATUSES),
+    "closed": tuple(s.value for s in _ORDER if s in CLOSED_STATUSES),
+}
+GROUP_LABELS = {"open": N_("staff.filter_open"), "closed": N_("staff.filter_closed")}
+WHO = {
+    "citizen": N_("staff.who_citizen"),
+    "staff": N_("staff.who_staff"),
+    "admin": N_("staff.who_admin"),
+    "api": N_("staff.who_api"),
+}
+
+
+# -- /reports: the list -------------------------------------------------------------------
+
+
+def parse_filters(ctx: Context, args: str) -> tuple[dict[str, Any], list[str]]:
+    """Statuses (and open/closed), a category code and a district code, in any order; the
+    words that are none of these come back as the second value."""
+    words: list[str] = []
+    category: str | None = None
+    district: str | None = None
+    unknown: list[str] = []
+    city = ctx.services.city
+    for raw in args.replace(",", " ").split():
+        word = raw.lower()
+        code = word.zfill(2) if word.isdigit() else word
+        if word in STATUS_WORDS:
+            if word not in words:
+                words.append(word)
+        elif city.category(word) is not None and category in (None, word):
+            category = word
+        elif city.district(code) is not None and district in (None, code):
+            district = code
+        else:
+            unknown.append(raw[:40])
+    return {"w": words, "c": category, "d": district}, unknown
+
+
+@router.command("reports", role=Role.STAFF)
+async def on_reports(msg: IncomingMessage, ctx: Context) -> None:
+    filters, unknown = parse_filters(ctx, msg.args)
+    if unknown:
+        ctx.reply(_filters_help(ctx, unknown))
+        return
+    _leave_action(ctx)
+    previous = ctx.state.data.get(LIST_KEY) or {}
+    version = int(previous.get("v", 0)) % 999 + 1
+    ctx.state.update(**{LIST_KEY: {"v": version, **filters}})
+    await show_list(ctx, 0)
+
+
+def _filters_help(ctx: Context, unknown: list[str]) -> str:
+    districts = [d.code for d in ctx.services.city.districts]
+    return ctx.t(
+        "staff.filters_help",
+        words=", ".join(unknown[:5]),
+        statuses=", ".join(STATUS_WORDS),
+        categories=", ".join(c.code for c in ctx.services.city.categories),
+        districts=f"{districts[0]}–{districts[-1]}" if districts else "—",
+    )
+
+
+async def show_list(ctx: Context, page: int) -> None:
+    filters = ctx.state.data[LIST_KEY]
+    statuses = [s for word in filters["w"] for s in STATUS_WORDS[word]]
+    page = max(page, 0)
+    found, total = await reports.search(
+        ctx.session,
+        statuses=statuses or None,
+        category=filters["c"],
+        district=filters["d"],
+        include_hidden=True,
+        offset=page * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if not found and page > 0 and total:
+        return await show_list(ctx, pages - 1)
+    described = _describe(ctx, filters)
+    if not found:
+        ctx.reply(ctx.t("staff.list_empty", filters=described))
+        return
+    lines = [ctx.t("staff.list_title", filters=described, total=total, page=page + 1, pages=pages)]
+    lines += [_list_line(ctx, report) for report in found]
+    buttons: list[Button | tuple[Button, ...]] = [
+        Button(report.public_id, payload=f"sto:{report.id}") for report in found
+    ]
+    nav = []
+    if page > 0:
+        nav.append(Button("◀️", payload=f"stp:{filters['v']}:{page - 1}"))
+    if page + 1 < pages:
+        nav.append(Button("▶️", payload=f"stp:{filters['v']}:{page + 1}"))
+    layout = rows(*buttons, per_row=2)
+    if nav:
+        layout = (*layout, tuple(nav))
+    ctx.reply("\n".join(lines), layout)
+
+
+def _describe(ctx: Context, filters: dict[str, Any]) -> str:
+    parts = [
+        ctx.t(GROUP_LABELS[word]) if word in GROUP_LABELS else status_label(ctx, word)
+        for word in filters["w"]
+    ]
+    if filters["c"]:
+        parts.append(category_label(ctx, filters["c"]))
+    if filters["d"]:
+        parts.append(district_label(ctx, filters["d"]))
+    return ", ".join(parts) if parts else ctx.t("staff.filter_all")
+
+
+def _list_line(ctx: Context, report: Report) -> str:
+    line = ctx.t(
+        "staff.list_line",
+        id=report.public_id,
+        status=status_label(ctx, report.status),
+        category=category_label(ctx, report.category),
+        district=district_label(ctx, report.district),
+        age=_age(ctx, report.created_at),
+    )
+    if report.reopened:
+        line += " · " + ctx.t("staff.reopened", count=report.reopened)
+    if report.hidden:
+        line += " · 🙈"
+    return line
+
+
+def _age(ctx: Context, since: datetime) -> str:
+    seconds = max(0, int((ctx.now - since).total_seconds()))
+    if seconds < 3600:
+        return ctx.t("staff.age_minutes", n=seconds // 60)
+    if seconds < 48 * 3600:
+        return ctx.t("staff.age_hours", n=seconds // 3600)
+    return ctx.t("staff.age_days", n=seconds // 86400)
+
+
+@router.button("stp", role=Role.STAFF)
+async def on_list_page(msg: IncomingMessage, ctx: Context) -> None:
+    version, _, page = _arg(msg).partition(":")
+    filters = ctx.state.data.get(LIST_KEY)
+    if (
+        not isinstance(filters, dict)
+        or str(filters.get("v")) != version
+        or not page.isdigit()
+        or len(page) > 6
+    ):
+        ctx.reply(ctx.t("staff.list_stale"))
+        return
+    _leave_action(ctx)
+    await show_list(ctx, int(page))
+
+
+# -- the staff view of one report ---------------------------------------------------------
+
+
+async def show_staff_view(ctx: Context, report: Report, note: str | None = None) -> None:
+    """Details, photos, contact (only if shared for this report), the full history and the
+    actions that are valid now."""
+    _leave_action(ctx)
+    photos = await reports.photos(ctx.session, report_id=report.id)
+    await send_photos(ctx, report, [photo.name for photo in photos])
+    lines = [report_card(ctx, report, photos=len(photos))]
+    extra = []
+    if report.reopened:
+        extra.append(ctx.t("staff.reopened", count=report.reopened))
+    if report.hidden:
+        extra.append(ctx.t("staff.hidden"))
+    if report.duplicate_of_id is not None:
+        original = await reports.get(ctx.session, report_id=report.duplicate_of_id)
+        if original is not None:
+            extra.append(ctx.t("followup.duplicate_of", id=original.public_id))
+    if report.contact_phone:
+        extra.append(ctx.t("staff.contact", phone=report.contact_phone))
+    if extra:
+        lines.append("\n".join(extra))
+    lines.append(staff_history(ctx, await reports.history(ctx.session, report_id=report.id)))
+    if note:
+        lines.insert(0, note)
+    ctx.reply("\n\n".join(lines), staff_buttons(ctx, report))
+
+
+def staff_buttons(ctx: Context, report: Report) -> Rows:
+    changes = [
+        Button(ctx.t(STATUS_BUTTONS[to]), payload=f"sts:{report.id}:{to.value}")
+        for to in NEXT_STATUSES.get(ReportStatus(report.status), ())
+    ]
+    if report.hidden:
+        moderation = Button(ctx.t("staff.btn_unhide"), payload=f"sth:{report.id}:0")
+    else:
+        moderation = Button(ctx.t("staff.btn_hide"), payload=f"sth:{report.id}:1")
+    return rows(*changes, (moderation,), per_row=2)
+
+
+def staff_history(ctx: Context, events: list[ReportEvent]) -> str:
+    """Every event, moderation included, with who did it (a role, never a person)."""
+    lines = [ctx.t("report.history_title")]
+    for event in events:
+        when = local_time(ctx, event.at)
+        who = ctx.t(WHO[event.actor_role]) if event.actor_role in WHO else event.actor_role
+        if event.kind == "created":
+            line = ctx.t("staff.event_created", when=when, who=who)
+        elif event.kind == "status":
+            line = ctx.t(
+                "staff.event_status",
+                when=when,
+                before=status_label(ctx, event.from_status or S.NEW.value),
+                after=status_label(ctx, event.to_status or S.NEW.value),
+                who=who,
+            )
+        elif event.kind == "reopened":
+            line = ctx.t("staff.event_reopened", when=when)
+        elif event.kind == "hidden":
+            line = ctx.t("staff.event_hidden", when=when, who=who)
+        elif event.kind == "shown":
+            line = ctx.t("staff.event_shown", when=when, who=who)
+        else:
+            line = f"{when} — {event.kind}"
+        if event.note and event.kind != "created":
+            line += f"\n   “{event.note}”"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@router.button("sto", role=Role.STAFF)
+async def on_open(msg: IncomingMessage, ctx: Context) -> None:
+    report = await _report(ctx, _arg(msg))
+    if report is None:
+        return _unavailable(ctx)
+    await show_staff_view(ctx, report)
+
+
+# -- status changes -----------------------------------------------------------------------
+
+
+@router.button("sts", role=Role.STAFF)
+async def on_status_button(msg: IncomingMessage, ctx: Context) -> None:
+    report_id, _, to = _arg(msg).partition(":")
+    report = await _report(ctx, report_id)
+    if report is None:
+        return _unavailable(ctx)
+    target = _status(to)
+    if target is None or target not in NEXT_STATUSES.get(ReportStatus(report.status), ()):
+        return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
+    action = {"id": report.id, "from": report.status, "to": target.value}
+    if target is S.DUPLICATE:
+        _begin(ctx, DUPLICATE_OF, action)
+        ctx.reply(ctx.t("staff.ask_original", id=report.public_id), rows(_cancel_button(ctx)))
+        return
+    _ask_note(ctx, report, action)
+
+
+def _ask_note(ctx: Context, report: Report, action: dict[str, Any]) -> None:
+    _begin(ctx, NOTE, action)
+    if action["to"] == S.REJECTED.value:
+        ctx.reply(ctx.t("staff.ask_reason", id=report.public_id), rows(_cancel_button(ctx)))
+        return
+    ctx.reply(
+        ctx.t("staff.ask_note", id=report.public_id, status=status_label(ctx, action["to"])),
+        rows(
+            Button(ctx.t("staff.btn_skip"), payload="stk"),
+            _cancel_button(ctx),
+            per_row=2,
+        ),
+    )
+
+
+@router.state(DUPLICATE_OF, role=Role.STAFF)
+async def on_original(msg: IncomingMessage, ctx: Context) -> None:
+    action = _action(ctx)
+    report = await _report(ctx, str(action.get("id", "")))
+    if report is None:
+        _leave_action(ctx)
+        return _unavailable(ctx)
+    wanted = (msg.text.split() or [""])[0][:32]
+    original = await reports.get_by_public_id(ctx.session, public_id=wanted) if wanted else None
+    if original is None:
+        ctx.reply(
+            ctx.t("staff.original_not_found", id=wanted.upper() or "—"),
+            rows(_cancel_button(ctx)),
+        )
+        return
+    if original.id == report.id:
+        ctx.reply(ctx.t("staff.original_is_itself"), rows(_cancel_button(ctx)))
+        return
+    if original.duplicate_of_id == report.id:
+        ctx.reply(
+            ctx.t("staff.original_is_duplicate", id=original.public_id),
+            rows(_cancel_button(ctx)),
+        )
+        return
+    _ask_note(ctx, report, {**action, "dup": original.id})
+
+
+@router.state(NOTE, role=Role.STAFF)
+async def on_note(msg: IncomingMessage, ctx: Context) -> None:
+    note = msg.text.strip()
+    action = _action(ctx)
+    if len(note) > NOTE_MAX:
+        ctx.reply(ctx.t("staff.note_too_long", max=NOTE_MAX, length=len(note)))
+        return
+    if action.get("to") == S.REJECTED.value and len(note) < REASON_MIN:
+        ctx.reply(ctx.t("staff.reason_needed", min=REASON_MIN), rows(_cancel_button(ctx)))
+        return
+    await _apply(ctx, note or None)
+
+
+@router.button("stk", role=Role.STAFF)
+async def on_skip_note(msg: IncomingMessage, ctx: Context) -> None:
+    if ctx.state.name != NOTE:
+        return _stale(ctx)
+    if _action(ctx).get("to") == S.REJECTED.value:
+        ctx.reply(ctx.t("staff.reason_needed", min=REASON_MIN), rows(_cancel_button(ctx)))
+        return
+    await _apply(ctx, None)
+
+
+async def _apply(ctx: Context, note: str | None) -> None:
+    """Make the change the staff member asked for, if it is still valid, and tell people."""
+    action = _action(ctx)
+    _leave_action(ctx)
+    report_id = action.get("id")
+    report = (
+        await reports.get_for_update(ctx.session, report_id=report_id)
+        if isinstance(report_id, int)
+        else None
+    )
+    if report is None:
+        return _unavailable(ctx)
+    target = _status(str(action.get("to")))
+    valid = NEXT_STATUSES.get(ReportStatus(report.status), ())
+    if target is None or report.status != action.get("from") or target not in valid:
+        return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
+    original = None
+    if target is S.DUPLICATE:
+        dup = action.get("dup")
+        original = await reports.get(ctx.session, report_id=dup) if isinstance(dup, int) else None
+        if original is None or original.id == report.id:
+            return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
+    assert ctx.citizen.id is not None
+    try:
+        event = await reports.change_status(
+            ctx.session,
+            report=report,
+            to=target,
+            actor_id=ctx.citizen.id,
+            actor_role=ctx.role.value,
+            note=note,
+            duplicate_of_id=original.id if original else None,
+            now=ctx.now,
+        )
+    except InvalidTransition:
+        return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
+    if original is not None:
+        await _follow_original(ctx, report, original)
+    told = await notify_status_change(ctx, report, event)
+    log.info("report %s: %s → %s by staff", report.public_id, event.from_status, target.value)
+    ctx.reply(
+        ctx.t(
+            "staff.status_changed",
+            id=report.public_id,
+            status=status_label(ctx, target.value),
+            count=told,
+        ),
+        _after_buttons(ctx, report),
+    )
+
+
+async def _follow_original(ctx: Context, duplicate: Report, original: Report) -> None:
+    """The duplicate's reporter and followers follow the original from now on."""
+    people = {r.citizen_id for r in await reports.recipients(ctx.session, report=duplicate)}
+    for citizen_id in sorted(people - {original.reporter_id}):
+        await reports.follow(ctx.session, report_id=original.id, citizen_id=citizen_id)
+
+
+@router.state(NOTE, DUPLICATE_OF, kinds=(Kind.LOCATION, Kind.PHOTO, Kind.CONTACT), role=Role.STAFF)
+async def on_action_wrong_kind(msg: IncomingMessage, ctx: Context) -> None:
+    ctx.reply(ctx.t("staff.text_expected"), rows(_cancel_button(ctx)))
+
+
+@router.button("stx", role=Role.STAFF)
+async def on_cancel(msg: IncomingMessage, ctx: Context) -> None:
+    if ctx.state.name not in ACTION_STATES:
+        return _stale(ctx)
+    action = _action(ctx)
+    _leave_action(ctx)
+    report = await _report(ctx, str(action.get("id", "")))
+    buttons = _after_buttons(ctx, report) if report is not None else ()
+    ctx.reply(ctx.t("staff.cancelled"), buttons)
+
+
+# -- moderation ---------------------------------------------------------------------------
+
+
+@router.button("sth", role=Role.STAFF)
+async def on_hide(msg: IncomingMessage, ctx: Context) -> None:
+    report_id, _, flag = _arg(msg).partition(":")
+    report = await _report(ctx, report_id, lock=True)
+    if report is None or flag not in ("0", "1"):
+        return _unavailable(ctx)
+    hidden = flag == "1"
+    if report.hidden == hidden:
+        return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
+    _leave_action(ctx)
+    assert ctx.citizen.id is not None
+    event = await reports.set_hidden(
+        ctx.session,
+        report=report,
+        hidden=hidden,
+        actor_id=ctx.citizen.id,
+        actor_role=ctx.role.value,
+        now=ctx.now,
+    )
+    if event is not None:
+        await notify_status_change(ctx, report, event)
+    log.info("report %s %s by staff", report.public_id, "hidden" if hidden else "shown")
+    key = N_("staff.hidden_done") if hidden else N_("staff.shown_done")
+    ctx.reply(ctx.t(key, id=report.public_id), _after_buttons(ctx, report))
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _begin(ctx: Context, state: str, action: dict[str, Any]) -> None:
+    """Enter a staff question, keeping the list's filters (and nothing else)."""
+    listing = ctx.state.data.get(LIST_KEY)
+    ctx.state.set(state, act=action, **({LIST_KEY: listing} if listing else {}))
+
+
+def _leave_action(ctx: Context) -> None:
+    """Drop an unanswered staff question (other conversations are left alone)."""
+    if ctx.state.name in ACTION_STATES:
+        ctx.state.name = None
+        ctx.state.data.pop("act", None)
+
+
+def _action(ctx: Context) -> dict[str, Any]:
+    action = ctx.state.data.get("act")
+    return action if isinstance(action, dict) else {}
+
+
+def _after_buttons(ctx: Context, report: Report) -> Rows:
+    buttons = [Button(ctx.t("staff.btn_open", id=report.public_id), payload=f"sto:{report.id}")]
+    listing = ctx.state.data.get(LIST_KEY)
+    if isinstance(listing, dict) and "v" in listing:
+        buttons.append(Button(ctx.t("staff.btn_list"), payload=f"stp:{listing['v']}:0"))
+    return rows(*buttons, per_row=2)
+
+
+def _cancel_button(ctx: Context) -> Button:
+    return Button(ctx.t("staff.btn_cancel"), payload="stx")
+
+
+async def _report(ctx: Context, arg: str, *, lock: bool = False) -> Report | None:
+    if not arg.isdigit() or len(arg) > 12:
+        return None
+    if lock:
+        return await reports.get_for_update(ctx.session, report_id=int(arg))
+    return await reports.get(ctx.session, report_id=int(arg))
+
+
+def _status(value: str) -> ReportStatus | None:
+    try:
+        return ReportStatus(value)
+    except ValueError:
+        return None
+
+
+def _unavailable(ctx: Context) -> None:
+    ctx.reply(ctx.t("staff.unavailable"))
+
+
+def _stale(ctx: Context) -> None:
+    ctx.reply(ctx.t("fallback.button"), main_menu(ctx))
+
+
+def _arg(msg: IncomingMessage) -> str:
+    return (msg.payload or "").partition(":")[2]

@@ -1,0 +1,347 @@
+"""Staff triage through the recording console channel: the filtered list, the staff view
+(contact only when shared), status changes with notes, reject reasons, duplicates, hiding,
+stale buttons, and citizens refused everywhere — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.channels.console import RecordingChannel
+from bot.core.messages import IncomingMessage, Kind, Reply
+from storage.db import Database
+from storage.models import Report
+from tests.conftest import recording_channel
+from tests.handlers.test_report_followup import (
+    ADDRESS,
+    DESCRIPTION,
+    FILED,
+    MLADOST,
+    file_report,
+    follow_report,
+    jpeg,  # noqa: F401  (a fixture)
+    labels,
+    onboard,
+    staff_sets,
+)
+
+REFUSED = "This command is for municipal staff only."
+NEW_ACTIONS = [
+    "👀 Acknowledge",
+    "🛠️ In progress",
+    "✅ Resolved",
+    "⛔ Reject",
+    "🔗 Duplicate of…",
+    "🙈 Hide",
+]
+
+
+def button(chat: RecordingChannel, user: str, payload: str) -> IncomingMessage:
+    return IncomingMessage(chat.address(user), Kind.BUTTON, payload=payload)
+
+
+async def staff_view(chat: RecordingChannel, public_id: str, user: str = "admin") -> Reply:
+    return (await chat.say(f"/report {public_id}", user=user))[-1]
+
+
+@pytest.fixture
+async def staffed(chat: RecordingChannel) -> RecordingChannel:
+    await onboard(chat, "u1")
+    await onboard(chat, "admin")
+    return chat
+
+
+async def test_every_staff_command_and_button_is_refused_to_a_citizen(
+    staffed: RecordingChannel, db: Database
+):
+    chat = staffed
+    public_id = await file_report(chat)
+    for command in ("/reports", "/reports open sofia-28", "/staffhelp"):
+        assert [r.text for r in await chat.say(command, user="u1")] == [REFUSED]
+    for payload in (
+        "stp:1:0",
+        "sto:1",
+        "sts:1:acknowledged",
+        "sts:1:rejected",
+        "sts:1:duplicate",
+        "sth:1:1",
+        "sth:1:0",
+        "stk",
+        "stx",
+    ):
+        assert [r.text for r in await chat.push(button(chat, "u1", payload))] == [REFUSED]
+    # The reporter's /report shows the citizen view, without staff actions.
+    (own,) = await chat.say(f"/report {public_id}", user="u1")
+    assert not set(labels(own)) & set(NEW_ACTIONS)
+    async with db.sessions() as session:
+        report = (await session.exec(select(Report))).one()
+    assert (report.status, report.hidden) == ("new", False)
+
+
+async def test_staff_help_lists_the_report_commands(staffed: RecordingChannel):
+    (reply,) = await staffed.say("/staffhelp", user="admin")
+    assert "/reports [status] [category] [district]" in reply.text
+    assert "/report SOF-…" in reply.text
+
+
+async def test_staff_view_shows_the_phone_only_when_shared(
+    staffed: RecordingChannel,
+    jpeg: Path,  # noqa: F811
+):
+    chat = staffed
+    shared = await file_report(chat, phone="+359888123456", photo=jpeg)
+    private = await file_report(chat)
+
+    photo, view = await chat.say(f"/report {shared}", user="admin")
+    assert photo.image is not None
+    assert "📞 Phone shared by the citizen for this report: +359888123456" in view.text
+    assert "u1" not in view.text and "console" not in view.text
+
+    (view,) = await chat.say(f"/report {private}", user="admin")
+    assert view.text == (
+        f"Report {private} — New\n"
+        "Category: Street lighting\n"
+        f"Place: {ADDRESS}, Mladost\n"
+        f"Filed: {FILED}\n"
+        "\n"
+        f"{DESCRIPTION}\n"
+        "\n"
+        "History:\n"
+        f"{FILED} — filed (citizen)"
+    )
+    assert labels(view) == NEW_ACTIONS
+
+    # The reporter's own view never shows the phone either (it is for staff).
+    reporter_view = (await chat.say(f"/report {shared}", user="u1"))[-1]
+    assert "+359" not in reporter_view.text
+
+
+async def test_only_valid_next_statuses_and_stale_buttons(staffed: RecordingChannel):
+    chat = staffed
+    public_id = await file_report(chat)
+    await staff_sets(chat, public_id, "🛠️ In progress")
+    view = await staff_view(chat, public_id)
+    assert labels(view) == ["✅ Resolved", "⛔ Reject", "🔗 Duplicate of…", "🙈 Hide"]
+    assert f"{FILED} — New → In progress (admin)" in view.text
+
+    for payload in ("sts:1:acknowledged", "sts:1:in_progress", "sts:1:new", "sts:1:bogus"):
+        (stale,) = await chat.push(button(chat, "admin", payload))
+        assert stale.text.startswith(
+            "That action is out of date — the report has changed. Here it is now:\n\n"
+            f"Report {public_id} — In progress"
+        )
+    for payload in ("sts:999:resolved", "sto:999", "sto:x", "sth:1:2"):
+        (gone,) = await chat.push(button(chat, "admin", payload))
+        assert gone.text == "I cannot find that report."
+    (nothing,) = await chat.push(button(chat, "admin", "stk"))
+    assert nothing.text == "That button is no longer active. Here is the menu:"
+
+    await staff_sets(chat, public_id, "✅ Resolved")
+    assert labels(await staff_view(chat, public_id)) == ["🙈 Hide"]
+
+
+async def test_a_change_made_meanwhile_by_someone_else_wins(bot_factory, db: Database):
+    chat = recording_channel()
+    await bot_factory([chat], admins="console:admin,console:admin2")
+    await onboard(chat, "u1")
+    await onboard(chat, "admin")
+    await onboard(chat, "admin2")
+    public_id = await file_report(chat)
+    await staff_view(chat, public_id)
+    await chat.tap("✅ Resolved", user="admin")  # …and admin is writing the note
+    await staff_view(chat, public_id, user="admin2")
+    await chat.tap("⛔ Reject", user="admin2")
+    await chat.say("Not municipal property.", user="admin2")
+    stale = (await chat.say("Fixed today.", user="admin"))[-1]
+    assert stale.text.startswith("That action is out of date")
+    async with db.sessions() as session:
+        report = (await session.exec(select(Report))).one()
+    assert report.status == "rejected"
+
+
+async def test_reject_needs_a_reason(staffed: RecordingChannel):
+    chat = staffed
+    public_id = await file_report(chat)
+    await staff_view(chat, public_id)
+    (ask,) = await chat.tap("⛔ Reject", user="admin")
+    assert ask.text == f"Write the reason for rejecting {public_id}. The citizen will see it."
+    assert labels(ask) == ["✖️ Cancel"]
+    reason_needed = "Rejecting needs a reason (at least 3 characters). Please write it."
+    (forged_skip,) = await chat.push(button(chat, "admin", "stk"))
+    assert forged_skip.text == reason_needed
+    (short,) = await chat.say("no", user="admin")
+    assert short.text == reason_needed
+    assert chat.pop("u1") == []
+    (done,) = await chat.say("The lamp belongs to a private parking lot.", user="admin")
+    assert done.text == f"✅ {public_id} is now “Rejected”. Citizens told: 1."
+    (news,) = chat.pop("u1")
+    assert "Reason: The lamp belongs to a private parking lot." in news.text
+
+
+async def test_a_note_can_be_skipped_or_cancelled(staffed: RecordingChannel):
+    chat = staffed
+    public_id = await file_report(chat)
+    await staff_view(chat, public_id)
+    (ask,) = await chat.tap("👀 Acknowledge", user="admin")
+    assert ask.text == (
+        f"{public_id} → “Acknowledged”. Write a short note for the citizens (the reporter and "
+        "followers get it), or tap Skip."
+    )
+    assert labels(ask) == ["⏭️ Skip", "✖️ Cancel"]
+    (cancelled,) = await chat.tap("✖️ Cancel", user="admin")
+    assert cancelled.text == "Cancelled. Nothing was changed."
+    assert chat.pop("u1") == []
+    await staff_view(chat, public_id)
+    await chat.tap("👀 Acknowledge", user="admin")
+    (done,) = await chat.tap("⏭️ Skip", user="admin")
+    assert done.text == f"✅ {public_id} is now “Acknowledged”. Citizens told: 1."
+    assert labels(done) == [f"📄 {public_id}"]
+    (news,) = chat.pop("u1")
+    assert news.text == f"🔔 Report {public_id} (Street lighting) — new status: Acknowledged."
+
+
+async def test_duplicate_of_flow(staffed: RecordingChannel):
+    chat = staffed
+    await onboard(chat, "u2", "Български")
+    original = await file_report(chat, "u1")
+    duplicate = await file_report(chat, "u2")
+    await staff_view(chat, duplicate)
+    (ask,) = await chat.tap("🔗 Duplicate of…", user="admin")
+    assert ask.text == (
+        f"Which report does {duplicate} duplicate? Send the original's number, "
+        "e.g. SOF-2026-000123."
+    )
+    (missing,) = await chat.say("SOF-2026-000099", user="admin")
+    assert missing.text.startswith("I could not find report SOF-2026-000099.")
+    (itself,) = await chat.say(duplicate, user="admin")
+    assert itself.text == "That is this same report. Send the number of the original."
+    (note,) = await chat.say(original.lower(), user="admin")
+    assert note.text.startswith(f"{duplicate} → “Duplicate”.")
+    (done,) = await chat.tap("⏭️ Skip", user="admin")
+    assert done.text == f"✅ {duplicate} is now “Duplicate”. Citizens told: 1."
+    (news,) = chat.pop("u2")
+    assert news.text == (
+        f"🔔 Сигнал {duplicate} (Улично осветление) — нов статус: Дублиран.\n"
+        f"Същият проблем е подаден като сигнал {original}; оттук нататък ще получавате "
+        "новините по него."
+    )
+    assert chat.pop("u1") == []
+
+    view = await staff_view(chat, duplicate)
+    assert f"🔗 The same problem as report {original}." in view.text
+    assert labels(view) == ["🙈 Hide"]
+    # The duplicate's reporter now follows the original…
+    (listing,) = await chat.say("/myreports", user="u2")
+    assert f"👁️ {original} — Нов (следите го)" in listing.text
+    await staff_sets(chat, original, "🛠️ In progress")
+    assert len(chat.pop("u1")) == 1 and len(chat.pop("u2")) == 1
+    # …and the original cannot be made a duplicate of its own duplicate.
+    await staff_view(chat, original)
+    await chat.tap("🔗 Duplicate of…", user="admin")
+    (cycle,) = await chat.say(duplicate, user="admin")
+    assert cycle.text == (
+        f"{duplicate} is already marked as a duplicate of this report. Send another number."
+    )
+    (cancelled,) = await chat.tap("✖️ Cancel", user="admin")
+    assert cancelled.text == "Cancelled. Nothing was changed."
+
+
+async def test_hiding_tells_only_the_reporter_politely(staffed: RecordingChannel):
+    chat = staffed
+    await onboard(chat, "f1", "Български")
+    public_id = await file_report(chat, where=MLADOST)
+    await follow_report(chat, "f1", public_id)
+    await staff_view(chat, public_id)
+    (hidden,) = await chat.tap("🙈 Hide", user="admin")
+    assert hidden.text == f"🙈 {public_id} is hidden from public data. The reporter was told."
+    (told,) = chat.pop("u1")
+    assert told.text == (
+        f"ℹ️ Report {public_id} was reviewed and will not be published publicly. "
+        "Thank you for understanding."
+    )
+    assert told.buttons == ()
+    assert chat.pop("f1") == []
+
+    # Citizens no longer see it; staff do, marked, with the moderation in the history.
+    (gone,) = await chat.say(f"/report {public_id}", user="u1")
+    assert gone.text.startswith(f"I could not find report {public_id}.")
+    (none,) = await chat.say("/myreports", user="f1")
+    assert none.text.startswith("Все още нямате сигнали.")
+    view = await staff_view(chat, public_id)
+    assert "🙈 Hidden: not shown in public data." in view.text
+    assert "— 🙈 hidden (admin)" in view.text
+    assert labels(view)[-1] == "👁️ Unhide"
+    (listing,) = await chat.say("/reports", user="admin")
+    assert listing.text.endswith("· 🙈")
+
+    # Status news of a hidden report go to the reporter only.
+    await staff_sets(chat, public_id, "👀 Acknowledge")
+    assert len(chat.pop("u1")) == 1 and chat.pop("f1") == []
+
+    await staff_view(chat, public_id)
+    (shown,) = await chat.tap("👁️ Unhide", user="admin")
+    assert shown.text == f"👁️ {public_id} is public again."
+    assert chat.pop("u1") == []
+    assert "— 👁️ shown again (admin)" in (await staff_view(chat, public_id)).text
+    (citizen_view,) = await chat.say(f"/report {public_id}", user="u1")
+    assert "hidden" not in citizen_view.text and "shown" not in citizen_view.text
+
+
+async def test_staff_are_not_told_about_their_own_changes(staffed: RecordingChannel):
+    chat = staffed
+    public_id = await file_report(chat, "admin")
+    done = await staff_sets(chat, public_id, "🛠️ In progress")
+    assert done.text.endswith("Citizens told: 0.")
+    assert chat.pop("admin") == []
+
+
+async def test_staff_list_filters_and_pages(bot_factory, clock):
+    chat = recording_channel()
+    await bot_factory([chat], reports_per_day=30)
+    await onboard(chat, "u1")
+    await onboard(chat, "admin")
+    for _ in range(11):
+        await file_report(chat)
+    roads = await file_report(chat, category="sofia-3", district="01")
+    await staff_sets(chat, roads, "🛠️ In progress")
+    clock.advance(hours=3)
+
+    (page1,) = await chat.say("/reports", user="admin")
+    lines = page1.text.split("\n")
+    assert lines[0] == "📋 Reports — all: 12. Page 1 of 2."
+    assert lines[1] == f"{roads} · In progress · Roads and pavements · Sredets · 3 h"
+    assert lines[2] == "SOF-2026-000011 · New · Street lighting · Mladost · 3 h"
+    assert len(lines) == 11
+    assert labels(page1)[:2] == [roads, "SOF-2026-000011"] and labels(page1)[-1] == "▶️"
+    (page2,) = await chat.tap("▶️", user="admin")
+    assert page2.text.split("\n")[0] == "📋 Reports — all: 12. Page 2 of 2."
+    assert labels(page2) == ["SOF-2026-000002", "SOF-2026-000001", "◀️"]
+    (opened,) = await chat.tap("SOF-2026-000001", user="admin")
+    assert opened.text.startswith("Report SOF-2026-000001 — New")
+
+    clock.advance(days=2)
+    (progress,) = await chat.say("/reports in_progress", user="admin")
+    assert progress.text == (
+        "📋 Reports — In progress: 1. Page 1 of 1.\n"
+        f"{roads} · In progress · Roads and pavements · Sredets · 2 d"
+    )
+    (mixed,) = await chat.say("/reports 15 OPEN sofia-28", user="admin")
+    assert mixed.text.startswith("📋 Reports — open, Street lighting, Mladost: 11. Page 1 of 2.")
+    (district,) = await chat.say("/reports 1 sofia-3", user="admin")
+    assert district.text.startswith("📋 Reports — Roads and pavements, Sredets: 1.")
+    (empty,) = await chat.say("/reports closed", user="admin")
+    assert empty.text == "No reports for “closed”."
+    (bad,) = await chat.say("/reports bogus 99 sofia-28", user="admin")
+    assert bad.text.startswith(
+        "I did not understand: bogus, 99. Filters in any order: a status (new, acknowledged, "
+        "in_progress, resolved, rejected, duplicate, open, closed), a category code (sofia-1, "
+    )
+    assert "a district code (01–24)" in bad.text
+
+    # The old list's page buttons belong to the old filters.
+    (stale,) = await chat.push(button(chat, "admin", "stp:1:1"))
+    assert stale.text == "This list is out of date. Send /reports again."
+    (forged,) = await chat.push(button(chat, "admin", "stp:x"))
+    assert forged.text == "This list is out of date. Send /reports again."
