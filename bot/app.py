@@ -18,6 +18,8 @@ from bot.i18n import Translator
 from bot.media.preload import preload_photo
 from bot.media.store import PhotoStore
 from bot.web.media import media_routes
+from bot.web.open311 import open311_routes
+from bot.web.opendata import opendata_routes
 from bot.web.server import WebServer, build_web_app
 from handlers import build_router, fallback_route
 from scheduler.setup import build_scheduler
@@ -63,6 +65,8 @@ class CitizenBot:
             self.dispatcher.add_channel(channel)
         routes = [route for channel in self.channels for route in channel.routes()]
         routes += media_routes(self.photos)
+        routes += open311_routes(db=self.db, city=self.city, settings=settings, clock=clock)
+        routes += opendata_routes(db=self.db, city=self.city, settings=settings)
         self.web = WebServer(build_web_app(self.db, routes), settings.http_host, settings.http_port)
         self.scheduler = build_scheduler(self.db, self.city.timezone)
         self._started: list[Channel] = []

@@ -1,4 +1,4 @@
-"""citizenbot run | chat | migrate."""
+"""citizenbot run | chat | migrate | apikey."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from bot import __version__
+from bot import __version__, apikeys
 from bot.city import CityPackError
 from bot.config import LANGUAGES, ConfigError, Settings, load_settings
 from bot.logs import setup_logging
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply database migrations",
         description="Bring the database at DATABASE_URL to the latest schema.",
     )
+    apikeys.add_parser(sub)
     return parser
 
 
@@ -58,11 +59,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     console = args.command == "chat" or (args.command == "run" and not settings.telegram_enabled)
-    level = settings.log_level or ("WARNING" if console else "INFO")
+    quiet = console or args.command == "apikey"
+    level = settings.log_level or ("WARNING" if quiet else "INFO")
     setup_logging(level, _secrets(settings))
     try:
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if args.command == "apikey":
+            return asyncio.run(apikeys.run(settings, args))
         user = getattr(args, "user", "local")
         lang = getattr(args, "lang", None)
         serve_web = args.command == "run"

@@ -98,7 +98,7 @@ def test_env_example_documents_every_setting():
     assert documented == {name.upper() for name in Settings.model_fields}
 
 
-def test_env_example_as_is_is_a_valid_configuration(tmp_path, monkeypatch):  # noqa: ANN001
+def test_env_example_as_is_is_a_valid_configuration(tmp_path, monkeypatch):
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[2] / ".env.example"

@@ -1,0 +1,287 @@
+"""Open311 GeoReport v2 under /open311/v2/ (http://wiki.open311.org/GeoReport_v2).
+
+One service per report category of the city pack (service_code = category code). Reading is
+public (CORS open for GET); filing needs an API key (`citizenbot apikey create NAME`).
+Texts (service names, descriptions, notices) are in the city's DEFAULT_LANGUAGE. Hidden
+reports never appear, and nothing about the people who report is stored or shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.city import CityPack
+from bot.config import Settings
+from bot.web.media import public_photo_url
+from bot.web.open311_input import (
+    MAX_RESULTS,
+    ApiError,
+    new_request,
+    request_filter,
+)
+from bot.web.open311_render import FORMATS, Format, document, error
+from storage.db import Database
+from storage.models import Report
+from storage.repos import api_keys, reports
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/open311/v2"
+SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-27T00:00:00Z"
+"""When this API last changed (discovery's changeset)."""
+MAX_BODY = 1024 * 1024
+SOURCE = "open311"
+
+DATABASE_DOWN = (OperationalError, InterfaceError, OSError, TimeoutError)
+
+NOTICES = {
+    "bg": "Сигналът е приет с номер {id} и е насочен към: {agency}.",
+    "en": "The report was received as {id} and passed to: {agency}.",
+}
+
+Clock = Callable[[], datetime]
+Handler = Callable[[web.Request, Format], Awaitable[web.StreamResponse]]
+WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def open311_routes(
+    *, db: Database, city: CityPack, settings: Settings, clock: Clock = utcnow
+) -> list[web.RouteDef]:
+    api = Open311(db=db, city=city, settings=settings, clock=clock)
+    fmt = "{fmt:[^/.]+}"
+    return [
+        web.route("*", f"{PREFIX}/discovery.{fmt}", endpoint(api.discovery)),
+        web.route("*", f"{PREFIX}/services.{fmt}", endpoint(api.services)),
+        web.route("*", f"{PREFIX}/services/{{code:[^/.]+}}.{fmt}", endpoint(api.definition)),
+        web.route("*", f"{PREFIX}/requests.{fmt}", endpoint(api.requests, post=api.file)),
+        web.route("*", f"{PREFIX}/requests/{{id:[^/.]+}}.{fmt}", endpoint(api.request)),
+        web.route("*", PREFIX + "/{tail:.*}", not_found),
+    ]
+
+
+# -- the handlers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Open311:
+    db: Database
+    city: CityPack
+    settings: Settings
+    clock: Clock
+
+    @property
+    def language(self) -> str:
+        return self.settings.default_language
+
+    async def discovery(self, request: web.Request, fmt: Format) -> web.Response:
+        url = f"{self.settings.public_url}{PREFIX}"
+        endpoint = {
+            "specification": SPEC_URL,
+            "url": url,
+            "changeset": CHANGESET,
+            "type": "production",
+            "formats": ["text/xml", "application/json"],
+        }
+        data = {
+            "changeset": CHANGESET,
+            "contact": f"{self.city.name(self.language)}, {self.settings.public_url}",
+            "key_service": "API keys for filing requests are issued by the city's administrators",
+            "endpoints": [endpoint],
+        }
+        return document(fmt, "discovery", data)
+
+    async def services(self, request: web.Request, fmt: Format) -> web.Response:
+        lang = self.language
+        data = [
+            {
+                "service_code": c.code,
+                "service_name": c.name(lang),
+                "description": c.description(lang),
+                "metadata": False,
+                "type": "realtime",
+                "keywords": ", ".join(c.keywords.get(lang) or next(iter(c.keywords.values()))),
+                "group": c.group_name(lang),
+            }
+            for c in self.city.categories
+        ]
+        return document(fmt, "services", data)
+
+    async def definition(self, request: web.Request, fmt: Format) -> web.Response:
+        code = request.match_info["code"]
+        if self.city.category(code) is None:
+            raise ApiError(404, f"service_code {code!r} is unknown (see services.{fmt})")
+        return document(fmt, "service_definition", {"service_code": code, "attributes": []})
+
+    async def requests(self, request: web.Request, fmt: Format) -> web.Response:
+        found = request_filter(request.query, tz=self.city.timezone, now=self.clock())
+        async with self.db.sessions() as session:
+            rows = await reports.public_reports(session, **found.as_kwargs(), limit=MAX_RESULTS)
+            data = await self._describe(session, rows)
+        return document(fmt, "service_requests", data)
+
+    async def request(self, request: web.Request, fmt: Format) -> web.Response:
+        public_id = request.match_info["id"]
+        async with self.db.sessions() as session:
+            report = await reports.get_by_public_id(session, public_id=public_id)
+            if report is None or report.hidden:
+                raise ApiError(404, f"service_request_id {public_id!r} is unknown")
+            data = await self._describe(session, [report])
+        return document(fmt, "service_requests", data)
+
+    async def file(self, request: web.Request, fmt: Format) -> web.Response:
+        form = await read_form(request)
+        key = form.get("api_key") or request.query.get("api_key") or ""
+        if not isinstance(key, str) or not key:
+            raise ApiError(403, "api_key is required to file a request")
+        codes = {c.code for c in self.city.categories}
+        async with self.db.sessions() as session, session.begin():
+            client = await api_keys.verify(session, key=key, now=self.clock())
+            if client is None:
+                raise ApiError(403, "api_key is not valid (unknown or revoked)")
+            new = new_request(form, known_codes=codes, area=self.city)
+            district = None
+            if new.lat is not None and new.lon is not None:
+                found = self.city.district_at(new.lat, new.lon)
+                district = found.code if found is not None else None
+            report = await reports.create(
+                session,
+                city=self.city.code,
+                prefix=self.city.report_prefix,
+                category=new.service_code,
+                description=new.description,
+                source=SOURCE,
+                lat=new.lat,
+                lon=new.lon,
+                address=new.address,
+                district=district,
+                api_key_id=client.id,
+                now=self.clock(),
+            )
+            public_id, client_name = report.public_id, client.name
+        log.info("open311: report %s filed with the API key %r", public_id, client_name)
+        return document(fmt, "service_requests", [self._receipt(public_id, new.service_code)])
+
+    def _receipt(self, public_id: str, code: str) -> dict[str, Any]:
+        category = self.city.category(code)
+        agency = category.agency_name(self.language) if category else self.city.name(self.language)
+        notice = NOTICES.get(self.language, NOTICES["en"]).format(id=public_id, agency=agency)
+        return {"service_request_id": public_id, "service_notice": notice}
+
+    async def _describe(self, session: AsyncSession, rows: Sequence[Report]) -> list[dict]:
+        ids = [row_id(r) for r in rows]
+        notes = await reports.latest_status_notes(session, report_ids=ids)
+        photos = await reports.first_photos(session, report_ids=ids)
+        pairs = zip(rows, ids, strict=True)
+        return [self._describe_one(r, notes.get(i), photos.get(i)) for r, i in pairs]
+
+    def _describe_one(self, report: Report, note: str | None, photo: str | None) -> dict:
+        lang = self.language
+        category = self.city.category(report.category)
+        tz = self.city.timezone
+        return {
+            "service_request_id": report.public_id,
+            "status": "open" if report.is_open else "closed",
+            "status_notes": note,
+            "service_name": category.name(lang) if category else report.category,
+            "service_code": report.category,
+            "description": report.description,
+            "agency_responsible": category.agency_name(lang) if category else None,
+            "requested_datetime": report.created_at.astimezone(tz).isoformat(timespec="seconds"),
+            "updated_datetime": report.updated_at.astimezone(tz).isoformat(timespec="seconds"),
+            "address": report.address,
+            "lat": report.lat,
+            "long": report.lon,
+            "media_url": public_photo_url(self.settings.public_url, photo) if photo else None,
+        }
+
+
+def row_id(report: Report) -> int:
+    """The id of a report read from the database (never None there)."""
+    assert report.id is not None
+    return report.id
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The form-encoded (or multipart) body; 413 past MAX_BODY bytes."""
+    too_large = ApiError(413, f"the request body is larger than {MAX_BODY // 1024} KiB")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise too_large
+    try:
+        return await request.clone(client_max_size=MAX_BODY).post()
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large from None
+    except ValueError:  # undecodable text, a broken multipart body
+        raise ApiError(400, "the body must be form-encoded UTF-8") from None
+
+
+# -- the plumbing: formats, methods, CORS, errors ----------------------------------------------
+
+
+def endpoint(get: Handler, *, post: Handler | None = None) -> WebHandler:
+    """An aiohttp handler for one resource: checks the format and the method, opens GET to
+    any origin, and turns every failure into an error in the spec's format."""
+    handlers: dict[str, Handler] = {"GET": get} if post is None else {"GET": get, "POST": post}
+    allow = ", ".join([*handlers, "HEAD", "OPTIONS"])
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        fmt = request.match_info["fmt"]
+        method = "GET" if request.method == "HEAD" else request.method
+        response: web.StreamResponse
+        if fmt not in FORMATS:
+            response = error("json", 404, f"unknown format '.{fmt}': use .json or .xml")
+        elif method == "OPTIONS":
+            response = web.Response(status=204, headers={"Allow": allow})
+        elif method not in handlers:
+            response = error(
+                cast(Format, fmt), 405, f"{request.method} is not allowed (use {allow})"
+            )
+            response.headers["Allow"] = allow
+        else:
+            response = await _guarded(handlers[method], request, cast(Format, fmt))
+        if method in ("GET", "OPTIONS"):
+            _allow_any_origin(response)
+        return response
+
+    return handle
+
+
+async def _guarded(handler: Handler, request: web.Request, fmt: Format) -> web.StreamResponse:
+    """The handler's answer; every failure becomes an error in the spec's format."""
+    try:
+        return await handler(request, fmt)
+    except ApiError as exc:
+        return error(fmt, exc.status, exc.description)
+    except web.HTTPException as exc:
+        return error(fmt, exc.status, exc.reason)
+    except DATABASE_DOWN as exc:
+        log.warning("open311: database unavailable (%s)", type(exc).__name__)
+        response = error(fmt, 503, "the service is unavailable for a moment; try again later")
+        response.headers["Retry-After"] = "30"
+        return response
+    except Exception:
+        reference = uuid.uuid4().hex[:8]
+        log.exception("open311: unexpected error (reference %s)", reference)
+        return error(fmt, 500, f"internal error (reference {reference})")
+
+
+def _allow_any_origin(response: web.StreamResponse) -> None:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+
+
+async def not_found(request: web.Request) -> web.StreamResponse:
+    response = error("json", 404, f"no such resource: {request.path} (see discovery.json)")
+    _allow_any_origin(response)
+    return response
