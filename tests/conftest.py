@@ -16,6 +16,9 @@ from bot.core.channel import Channel
 from bot.i18n import Translator
 from storage.db import Database
 from tests.dbs import PostgresTemplates, SqliteTemplates, postgres_url
+from tests.fakes.telegram_api import FakeBotAPI
+from tests.telegram_chat import SECRET as TELEGRAM_SECRET
+from tests.telegram_chat import TelegramChat
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -110,8 +113,9 @@ async def bot_factory(
     started: list[CitizenBot] = []
 
     async def start(
-        channels: list[Channel], *, web: bool = False, **overrides: object
+        channels: list[Channel] | None, *, web: bool = False, **overrides: object
     ) -> CitizenBot:
+        """`channels=None`: the channels the settings configure, as in production."""
         app = CitizenBot(settings_factory(**overrides), channels=channels, clock=clock)
         await app.start(web=web)
         started.append(app)
@@ -127,9 +131,38 @@ def recording_channel(name: str = "console") -> RecordingChannel:
     return RecordingChannel(t=lambda key, **kw: translator.translate(None, key, **kw), name=name)
 
 
-@pytest.fixture
-async def chat(bot_factory: Callable[..., object]) -> RecordingChannel:
-    """The bot with one recording console channel: `await chat.say("/start")` → replies."""
-    channel = recording_channel()
-    await bot_factory([channel])  # type: ignore[operator]
-    return channel
+@pytest.fixture(params=["console", "telegram"])
+async def chat(
+    request: pytest.FixtureRequest,
+    bot_factory: Callable[..., object],
+    db_url: str,
+    db: Database,
+) -> AsyncIterator[RecordingChannel | TelegramChat]:
+    """The bot and a chat with it: `await chat.say("/start")` returns the replies.
+
+    Every conversation test runs through the console channel and through the real Telegram
+    path (webhook, python-telegram-bot, the fake Bot API). The Telegram variant runs on
+    SQLite only: the database layer is covered on both backends by the console variant.
+    """
+    if request.param == "console":
+        channel = recording_channel()
+        await bot_factory([channel])  # type: ignore[operator]
+        yield channel
+        return
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the Telegram path runs on SQLite")
+    async with FakeBotAPI() as api:
+        telegram = TelegramChat(api, "", db)
+        app = await bot_factory(  # type: ignore[operator]
+            None,
+            web=True,
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_webhook_url="https://bot.example.org/telegram/webhook",
+            telegram_webhook_secret=TELEGRAM_SECRET,
+            admins=f"console:admin,telegram:{telegram.user_id('admin')}",
+        )
+        telegram.webhook_url = f"{app.web.url}/telegram/webhook"
+        yield telegram
+        await app.stop()
+        assert api.violations == []

@@ -12,6 +12,7 @@ import logging
 import secrets
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+# The labels → payloads of the last buttons shown to an address, kept with its conversation
+# state: a client that sends a button's label as text (a Telegram reply keyboard, someone
+# typing it) is understood as a tap, after restarts and on any instance.
+KEYBOARD_KEY = "__keyboard__"
 
 Preload = Callable[[IncomingMessage, Channel], Awaitable[object]]
 
@@ -146,19 +151,24 @@ class Dispatcher:
                     user_id=msg.address.user_id,
                     for_update=self.db.dialect == "postgresql",
                 )
+                data = dict(row.data or {})
+                keyboard: dict[str, str] = data.pop(KEYBOARD_KEY, None) or {}
+                msg = _as_button_tap(msg, keyboard)
                 ctx = Context(
                     message=msg,
                     citizen=citizen,
                     role=self._role(msg.address, citizen),
                     session=session,
-                    state=ConversationView(row.state, dict(row.data or {})),
+                    state=ConversationView(row.state, data),
                     services=self.services,
                     new_citizen=created,
                     attachment=attachment,
                 )
                 await self._route(msg, ctx)
+                keyboard = _last_keyboard(ctx.outgoing, msg.address) or keyboard
+                saved = {**ctx.state.data, KEYBOARD_KEY: keyboard} if keyboard else ctx.state.data
                 await conversations.save(
-                    session, row=row, state=ctx.state.name, data=ctx.state.data, now=now
+                    session, row=row, state=ctx.state.name, data=saved, now=now
                 )
             return ctx.outgoing, ctx.after_commit
         except IntegrityError:
@@ -202,3 +212,18 @@ class Dispatcher:
             ctx.reply(ctx.t("errors.not_allowed"))
             return
         await route.handler(msg, ctx)
+
+
+def _as_button_tap(msg: IncomingMessage, keyboard: dict[str, str]) -> IncomingMessage:
+    if msg.kind is Kind.TEXT and keyboard:
+        payload = keyboard.get(msg.text.strip())
+        if payload is not None:
+            return replace(msg, kind=Kind.BUTTON, payload=payload)
+    return msg
+
+
+def _last_keyboard(outgoing: list[tuple[Address, Reply]], to: Address) -> dict[str, str] | None:
+    for address, reply in reversed(outgoing):
+        if address == to and reply.buttons:
+            return {b.label: b.payload for b in reply.all_buttons if b.payload is not None}
+    return None

@@ -91,7 +91,7 @@ async def test_happy_path_with_pin_and_photo(
         photo = (await session.exec(select(ReportPhoto))).one()
     assert (report.category, report.district, report.status) == ("sofia-28", "15", "new")
     assert (report.lat, report.lon, report.address) == (MLADOST[0], MLADOST[1], None)
-    assert report.source == "console" and report.description == DESCRIPTION
+    assert report.source == chat.name and report.description == DESCRIPTION
     stored = PhotoStore(Path(data_dir)).path(photo.name)
     image = Image.open(io.BytesIO(stored.read_bytes()))
     assert image.format == "JPEG" and max(image.size) == 2048 and image.size == (2048, 1024)

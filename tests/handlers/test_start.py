@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.channels.console import RecordingChannel
-from bot.core.messages import Address, IncomingMessage, Kind
+from bot.core.messages import IncomingMessage, Kind
 from storage.db import Database
 from storage.models import Citizen
 
@@ -56,9 +56,7 @@ async def test_first_message_of_someone_new_starts_onboarding(chat: RecordingCha
 
 
 async def test_language_hint_of_the_client_is_used_until_chosen(chat: RecordingChannel):
-    msg = IncomingMessage(
-        address=Address("console", "en-user"), kind=Kind.STARTED, language="en-GB"
-    )
+    msg = IncomingMessage(address=chat.address("en-user"), kind=Kind.STARTED, language="en-GB")
     (reply,) = await chat.push(msg)
     assert reply.text.startswith("Hello!")
 
@@ -132,5 +130,5 @@ async def test_admin_from_settings_gets_stats(chat: RecordingChannel):
     await chat.tap("English", user="admin")
     (reply,) = await chat.say("/stats", user="admin")
     assert "Citizens: 2" in reply.text
-    assert "console 2" in reply.text
+    assert f"{chat.name} 2" in reply.text
     assert "Active in the last 7 days: 2" in reply.text

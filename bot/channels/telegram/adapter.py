@@ -18,7 +18,6 @@ import hmac
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +38,7 @@ from bot.core.channel import (
     SendStatus,
 )
 from bot.core.dispatcher import StorageUnavailable
-from bot.core.messages import Address, IncomingMessage, Kind, MediaRef, Reply
+from bot.core.messages import Address, IncomingMessage, MediaRef, Reply
 from bot.i18n import N_, Translator
 
 log = logging.getLogger(__name__)
@@ -185,13 +184,9 @@ class TelegramChannel:
     # -- incoming updates ---------------------------------------------------------------
 
     def to_message(self, update: Update) -> IncomingMessage | None:
-        """The neutral message for `update`; a tap on our reply keyboard becomes a BUTTON."""
-        msg = to_incoming(update)
-        if msg is not None and msg.kind is Kind.TEXT and msg.text:
-            payload = self.keyboards.payload(msg.address, msg.text)
-            if payload:
-                msg = replace(msg, kind=Kind.BUTTON, payload=payload)
-        return msg
+        """The neutral message for `update`. A tap on a reply keyboard arrives as its label
+        in text; the dispatcher knows the labels last shown and makes it a BUTTON."""
+        return to_incoming(update)
 
     async def process(self, update: Update, *, answer: bool = True) -> None:
         """Dispatch one update to the end (raises StorageUnavailable). A callback query is

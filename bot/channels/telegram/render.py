@@ -140,11 +140,12 @@ def _reply_keyboard(reply: Reply) -> tuple[ReplyKeyboardMarkup, dict[str, str], 
 
 @dataclass
 class ReplyKeyboards:
-    """Per address, the labels → payloads of the reply keyboard last shown.
+    """Which addresses have our reply keyboard on screen, so the next reply that needs none
+    removes it. (A tap on it arrives as its label in text; the dispatcher, which keeps the
+    labels last shown with the conversation state, turns it into a BUTTON.)
 
     Kept in memory, bounded (least recently used addresses are forgotten) and per process:
-    after a restart, or when several instances share the webhook, a tap on an old reply
-    keyboard arrives as plain text and gets the fallback answer with the menu.
+    after a restart a keyboard may stay on screen until the next reply that shows one.
     """
 
     limit: int = 10_000
@@ -152,10 +153,6 @@ class ReplyKeyboards:
 
     def shown(self, address: Address) -> bool:
         return address in self._shown
-
-    def payload(self, address: Address, label: str) -> str | None:
-        labels = self._shown.get(address)
-        return labels.get(label) if labels else None
 
     def update(self, address: Address, rendered: Rendered) -> None:
         """Record what a sent reply did to the keyboard on screen."""

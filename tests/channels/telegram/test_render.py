@@ -167,18 +167,14 @@ class TestReplyKeyboards:
     a = Address("telegram", "1")
     b = Address("telegram", "2")
 
-    def test_remembers_labels_until_removed(self):
+    def test_shown_until_a_reply_without_buttons_removes_it(self):
         keyboards = ReplyKeyboards()
         keyboards.update(self.a, render(Reply("?", buttons=((LOCATION,), (SKIP,)))))
         assert keyboards.shown(self.a) and not keyboards.shown(self.b)
-        assert keyboards.payload(self.a, "Пропусни") == "report:skip"
-        assert keyboards.payload(self.a, "пропусни") is None
-        assert keyboards.payload(self.b, "Пропусни") is None
         keyboards.update(self.a, render(Reply("Меню", buttons=((HELP,),)), keyboard_shown=True))
-        assert keyboards.payload(self.a, "Пропусни") == "report:skip"
+        assert keyboards.shown(self.a)  # inline buttons cannot remove it
         keyboards.update(self.a, render(Reply("Готово"), keyboard_shown=True))
         assert not keyboards.shown(self.a)
-        assert keyboards.payload(self.a, "Пропусни") is None
 
     def test_location_only_keyboard_is_still_shown(self):
         keyboards = ReplyKeyboards()
