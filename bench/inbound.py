@@ -4,7 +4,8 @@ python-telegram-bot echo bot (same PTB, no database), against the same fake Bot 
     .venv/bin/python bench/inbound.py [--updates 2000] [--concurrency 16] [--users 200]
 
 Prints updates/s and p50/p99 latency of each, and their ratio (target: full/echo >= 0.5 on
-SQLite). The fake Bot API runs in its own process, so it does not share the bots' core.
+SQLite). The fake Bot API and the load generator run in processes of their own, as Telegram
+does: the bots' process serves only the webhook.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import platform
 import statistics
@@ -31,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.app import CitizenBot  # noqa: E402
+from bot.cli import run_loop  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 
@@ -92,9 +95,7 @@ async def load(
     for i in range(updates):
         queue.put_nowait(i)
 
-    async with aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=concurrency)
-    ) as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
 
         async def worker() -> None:
             while not queue.empty():
@@ -191,6 +192,31 @@ def summary(name: str, elapsed: float, latencies: list[float]) -> dict[str, floa
     return figures
 
 
+async def load_in_subprocess(
+    url: str, *, updates: int, args: argparse.Namespace, first_id: int
+) -> tuple[float, list[float]]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--load-url",
+        url,
+        "--updates",
+        str(updates),
+        "--concurrency",
+        str(args.concurrency),
+        "--users",
+        str(args.users),
+        "--first-id",
+        str(first_id),
+        stdout=subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError("the load generator failed")
+    result = json.loads(out)
+    return result["elapsed"], result["latencies"]
+
+
 async def measure(
     name: str,
     bot: Callable[[], contextlib.AbstractAsyncContextManager[str]],
@@ -198,13 +224,23 @@ async def measure(
     first_id: int,
 ) -> dict[str, float]:
     async with bot() as url:
-        await load(url, updates=100, concurrency=args.concurrency, users=args.users,
-                   first_id=first_id)  # warm-up: users exist, connections open
-        elapsed, latencies = await load(
-            url, updates=args.updates, concurrency=args.concurrency, users=args.users,
-            first_id=first_id + 100,
+        # Warm-up: the users exist, connections are open.
+        await load_in_subprocess(url, updates=100, args=args, first_id=first_id)
+        elapsed, latencies = await load_in_subprocess(
+            url, updates=args.updates, args=args, first_id=first_id + 100
         )
     return summary(name, elapsed, latencies)
+
+
+async def load_main(args: argparse.Namespace) -> None:
+    elapsed, latencies = await load(
+        args.load_url,
+        updates=args.updates,
+        concurrency=args.concurrency,
+        users=args.users,
+        first_id=args.first_id,
+    )
+    print(json.dumps({"elapsed": elapsed, "latencies": latencies}))
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -226,4 +262,8 @@ if __name__ == "__main__":
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--users", type=int, default=200)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--load-url", help=argparse.SUPPRESS)  # the load generator's process
+    parser.add_argument("--first-id", type=int, default=1, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    # The bots run on the loop `citizenbot run` uses (uvloop where installed).
+    run_loop(load_main(arguments) if arguments.load_url else main(arguments))

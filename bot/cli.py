@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from bot import __version__, apikeys
 from bot.city import CityPackError
@@ -15,6 +17,7 @@ from bot.logs import setup_logging
 log = logging.getLogger("citizenbot")
 
 EXIT_CONFIG = 2
+T = TypeVar("T")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "run",
         help="serve every configured channel, the web server and the scheduler",
-        description="Serve every configured channel (Telegram when TELEGRAM_BOT_TOKEN is set), "
+        description="Serve every configured channel (Telegram when TELEGRAM_BOT_TOKEN is set, "
+        "Viber when VIBER_AUTH_TOKEN is set), "
         "the web server and the scheduler. With no channel configured, opens the console.",
     )
     chat = sub.add_parser(
@@ -58,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    console = args.command == "chat" or (args.command == "run" and not settings.telegram_enabled)
+    serving = settings.telegram_enabled or settings.viber_enabled
+    console = args.command == "chat" or (args.command == "run" and not serving)
     quiet = console or args.command == "apikey"
     level = settings.log_level or ("WARNING" if quiet else "INFO")
     setup_logging(level, _secrets(settings))
@@ -70,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         user = getattr(args, "user", "local")
         lang = getattr(args, "lang", None)
         serve_web = args.command == "run"
-        return asyncio.run(
-            _run(settings, console=console, serve_web=serve_web, user=user, lang=lang)
-        )
+        return run_loop(_run(settings, console=console, serve_web=serve_web, user=user, lang=lang))
     except (ConfigError, CityPackError) as exc:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -80,8 +83,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run the service on uvloop where it is installed (faster sockets and thread wake-ups:
+    see bench/README.md), else on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def _secrets(settings: Settings) -> list[str]:
-    values = [settings.telegram_bot_token, settings.telegram_webhook_secret]
+    values = [
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.viber_auth_token,
+    ]
     return [v.get_secret_value() for v in values if v is not None]
 
 

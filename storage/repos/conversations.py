@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy import and_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ConversationState
+from storage.models import ChannelIdentity, Citizen, ConversationState
 from storage.types import utcnow
 
 
@@ -27,6 +28,30 @@ async def load(
     if row is None:
         row = ConversationState(channel=channel, user_id=user_id, data={})
     return row
+
+
+async def load_with_citizen(
+    session: AsyncSession, *, channel: str, user_id: str
+) -> tuple[Citizen | None, ConversationState]:
+    """The citizen behind the address (None when new) and its state row, in one query."""
+    stmt = (
+        select(Citizen, ConversationState)
+        .select_from(ChannelIdentity)
+        .join(Citizen, col(Citizen.id) == col(ChannelIdentity.citizen_id))
+        .outerjoin(
+            ConversationState,
+            and_(
+                col(ConversationState.channel) == col(ChannelIdentity.channel),
+                col(ConversationState.user_id) == col(ChannelIdentity.user_id),
+            ),
+        )
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.user_id == user_id)
+    )
+    found = (await session.exec(stmt)).first()
+    citizen, row = found if found is not None else (None, None)
+    if row is None:
+        row = ConversationState(channel=channel, user_id=user_id, data={})
+    return citizen, row
 
 
 async def save(

@@ -16,13 +16,12 @@ async def is_processed(session: AsyncSession, *, channel: str, external_id: str)
     return await session.get(ProcessedUpdate, (channel, external_id)) is not None
 
 
-async def claim(
-    session: AsyncSession, *, channel: str, external_id: str, now: datetime
-) -> bool:
+async def claim(session: AsyncSession, *, channel: str, external_id: str, now: datetime) -> bool:
     """Write the dedupe key; False when it was already there (a redelivered update).
 
-    One statement (INSERT … ON CONFLICT DO NOTHING RETURNING) instead of a look-up and an
-    insert: the key becomes durable with the message's transaction, or not at all.
+    One statement (INSERT … ON CONFLICT DO NOTHING; its row count says whether it was new)
+    instead of a look-up and an insert: the key becomes durable with the message's
+    transaction, or not at all.
     """
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -31,9 +30,9 @@ async def claim(
         insert(table)
         .values(channel=channel, external_id=external_id, processed_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        .returning(table.c["channel"])
     )
-    return (await session.exec(stmt)).first() is not None  # type: ignore[call-overload]
+    connection = await session.connection()
+    return (await connection.execute(stmt)).rowcount == 1
 
 
 async def mark_processed(
