@@ -11,6 +11,7 @@ import asyncio
 import logging
 import secrets
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from bot.core.channel import Channel, SendResult
 from bot.core.context import Context, ConversationView, Services
+from bot.core.flood import FloodGuard, Verdict
 from bot.core.messages import Address, IncomingMessage, Kind, Reply
 from bot.core.router import Route, Router
 from storage.db import Database
@@ -34,6 +36,7 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 # state: a client that sends a button's label as text (a Telegram reply keyboard, someone
 # typing it) is understood as a tap, after restarts and on any instance.
 KEYBOARD_KEY = "__keyboard__"
+KNOWN_SENDERS = 100_000
 
 Preload = Callable[[IncomingMessage, Channel], Awaitable[object]]
 
@@ -73,6 +76,12 @@ class Dispatcher:
         self._locks: weakref.WeakValueDictionary[Address, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        settings = services.settings
+        self.flood = FloodGuard(
+            limit=settings.flood_messages_per_minute, cooldown_s=settings.flood_cooldown_seconds
+        )
+        # Role and language of recent senders, so flood control needs no database.
+        self._known: OrderedDict[Address, tuple[Role, str]] = OrderedDict()
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -92,6 +101,8 @@ class Dispatcher:
         """Handle one incoming message to the end. Raises StorageUnavailable when the
         database is down, so a webhook can answer 503 and the platform retries."""
         async with self._lock(msg.address):
+            if await self._flooded(msg):
+                return
             attachment = await self._preload(msg)
             outgoing, after_commit = await self._process(msg, attachment)
             for task in after_commit:
@@ -118,6 +129,32 @@ class Dispatcher:
                 result.error or "",
             )
         return result
+
+    async def _flooded(self, msg: IncomingMessage) -> bool:
+        known = self._known.get(msg.address)
+        if msg.address in self._admins or (known and known[0].at_least(Role.STAFF)):
+            return False
+        verdict = self.flood.check(msg.address, self.services.clock().timestamp())
+        if verdict is Verdict.OK:
+            return False
+        if verdict is Verdict.NOTIFY:
+            log.warning(
+                "flood control: a %s chat is ignored for %ss",
+                msg.address.channel,
+                self.flood.cooldown_s,
+            )
+            language = known[1] if known else self.services.translator.normalize(msg.language)
+            text = self.services.translator.translate(
+                language, "errors.flood", seconds=int(self.flood.cooldown_s)
+            )
+            await self.send(msg.address, Reply(text=text))
+        return True
+
+    def _remember(self, address: Address, role: Role, language: str) -> None:
+        self._known[address] = (role, language)
+        self._known.move_to_end(address)
+        if len(self._known) > KNOWN_SENDERS:
+            self._known.popitem(last=False)
 
     async def _preload(self, msg: IncomingMessage) -> object:
         # Slow work on a photo (download, decoding) happens before the transaction opens, so
@@ -158,6 +195,7 @@ class Dispatcher:
                     new_citizen=created,
                     attachment=attachment,
                 )
+                self._remember(msg.address, ctx.role, citizen.language)
                 await self._route(msg, ctx)
                 keyboard = _last_keyboard(ctx.outgoing, msg.address) or keyboard
                 saved = {**ctx.state.data, KEYBOARD_KEY: keyboard} if keyboard else ctx.state.data
