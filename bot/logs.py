@@ -6,6 +6,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 # A Telegram bot token anywhere in a line (URLs of the Bot API carry it in the path).
 _TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
@@ -34,8 +35,8 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
@@ -43,6 +44,22 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx logs every Bot API URL, token included, at INFO; keep it to warnings.
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # These log request URLs (with the bot token), SQL parameters, or whole updates (with
+    # names, phone numbers and texts) at INFO or DEBUG: keep them to warnings at any level.
+    for chatty in CHATTY_LOGGERS:
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
+
+
+CHATTY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "hpack",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "aiosqlite",
+    "asyncpg",
+    "telegram",
+    "apscheduler.executors.default",
+    "aiohttp.access",
+    "alembic",
+)

@@ -131,6 +131,25 @@ def recording_channel(name: str = "console") -> RecordingChannel:
     return RecordingChannel(t=lambda key, **kw: translator.translate(None, key, **kw), name=name)
 
 
+async def open_telegram_chat(
+    api: FakeBotAPI, bot_factory: Callable[..., object], db: Database, **overrides: object
+) -> tuple[TelegramChat, CitizenBot]:
+    """The bot with its Telegram channel in webhook mode against `api`, and a chat with it."""
+    telegram = TelegramChat(api, "", db)
+    app = await bot_factory(  # type: ignore[operator]
+        None,
+        web=True,
+        telegram_bot_token=api.token,
+        telegram_api_base_url=api.base_url,
+        telegram_webhook_url="https://bot.example.org/telegram/webhook",
+        telegram_webhook_secret=TELEGRAM_SECRET,
+        admins=f"console:admin,telegram:{telegram.user_id('admin')}",
+        **overrides,
+    )
+    telegram.webhook_url = f"{app.web.url}/telegram/webhook"
+    return telegram, app
+
+
 @pytest.fixture(params=["console", "telegram"])
 async def chat(
     request: pytest.FixtureRequest,
@@ -152,17 +171,7 @@ async def chat(
     if not db_url.startswith("sqlite"):
         pytest.skip("the Telegram path runs on SQLite")
     async with FakeBotAPI() as api:
-        telegram = TelegramChat(api, "", db)
-        app = await bot_factory(  # type: ignore[operator]
-            None,
-            web=True,
-            telegram_bot_token=api.token,
-            telegram_api_base_url=api.base_url,
-            telegram_webhook_url="https://bot.example.org/telegram/webhook",
-            telegram_webhook_secret=TELEGRAM_SECRET,
-            admins=f"console:admin,telegram:{telegram.user_id('admin')}",
-        )
-        telegram.webhook_url = f"{app.web.url}/telegram/webhook"
+        telegram, app = await open_telegram_chat(api, bot_factory, db)
         yield telegram
         await app.stop()
         assert api.violations == []

@@ -40,6 +40,7 @@ class TelegramChat:
         self._pending: dict[int, list[Reply]] = defaultdict(list)
         self._keyboards: dict[int, list[tuple[Button, int | None]]] = {}
         self._files = 0
+        self.first_name = "Ivan"  # what the updates say the users are called
         self._seen = len(api.calls)
 
     def user_id(self, user: str) -> int:
@@ -95,16 +96,18 @@ class TelegramChat:
         command, _, args = text.partition(" ")
         if command == "/loc":
             lat, lon = (float(x) for x in args.split())
-            return self.api.make_location_update(uid, lat, lon)
+            return self.api.make_location_update(uid, lat, lon, first_name=self.first_name)
         if command == "/photo":
             content = Path(args).read_bytes()
             self._files += 1
             file_id = f"AgACAgIAAxkBAAIBphoto{self._files:04d}"
             self.api.add_file(file_id, content, file_path=f"photos/file_{self._files}.jpg")
-            return self.api.make_photo_update(uid, file_id, file_size=len(content))
+            return self.api.make_photo_update(
+                uid, file_id, file_size=len(content), first_name=self.first_name
+            )
         if command == "/contact":
-            return self.api.make_contact_update(uid, args)
-        return self.api.make_message_update(uid, text)
+            return self.api.make_contact_update(uid, args, first_name=self.first_name)
+        return self.api.make_message_update(uid, text, first_name=self.first_name)
 
     async def _press(self, uid: int, button: Button, message_id: int | None) -> list[Reply]:
         if button.request_location:
