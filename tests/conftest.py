@@ -89,6 +89,8 @@ def make_settings(db_url: str, **overrides: object) -> Settings:
         "telegram_bot_token": None,
         "telegram_webhook_url": None,
         "admins": "console:admin",
+        # Conversation tests run whole flows at a frozen clock; flood control has its own test.
+        "flood_messages_per_minute": 10_000,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -14,7 +14,7 @@ from bot.city import load_city
 from bot.config import Settings
 from bot.core.context import Context, Services
 from bot.core.dispatcher import Dispatcher, StorageUnavailable
-from bot.core.messages import Address, IncomingMessage, Kind
+from bot.core.messages import Address, Button, IncomingMessage, Kind
 from bot.core.router import Router
 from bot.i18n import Translator
 from handlers import fallback_route
@@ -39,6 +39,14 @@ def build(db: Database, settings: Settings, clock: Clock) -> tuple[Dispatcher, R
         ctx.state.set("should-not-stay", n=999)
         ctx.reply("this reply must never leave")
         raise RuntimeError("handler bug")
+
+    @router.command("ask")
+    async def ask(msg: IncomingMessage, ctx: Context) -> None:
+        ctx.reply("Where?", ((Button("Пропусни", payload="skip:now"),),))
+
+    @router.button("skip")
+    async def skip(msg: IncomingMessage, ctx: Context) -> None:
+        ctx.reply(f"skipped ({msg.payload})")
 
     @router.command("slow")
     async def slow(msg: IncomingMessage, ctx: Context) -> None:
@@ -133,3 +141,18 @@ async def test_database_down_raises_storage_unavailable_and_sends_nothing(
         await dispatcher.dispatch(cmd("count", external_id="upd-1"))
     assert channel.sent == {}
     await down.dispose()
+
+
+async def test_a_label_of_the_last_keyboard_sent_as_text_is_a_tap_on_any_instance(
+    db: Database, db_url: str, clock: Clock
+):
+    first, channel = build(db, make_settings(db_url), clock)
+    await first.dispatch(cmd("ask"))
+    channel.pop("u1")
+    text = IncomingMessage(Address("console", "u1"), Kind.TEXT, text="Пропусни")
+    other_instance, other = build(db, make_settings(db_url), clock)
+    await other_instance.dispatch(text)
+    assert [r.text for r in other.pop("u1")] == ["skipped (skip:now)"]
+    near_miss = IncomingMessage(Address("console", "u1"), Kind.TEXT, text="Пропусни това")
+    await other_instance.dispatch(near_miss)
+    assert "skipped" not in other.pop("u1")[0].text

@@ -71,14 +71,6 @@ async def test_language_can_be_changed_later(chat: RecordingChannel):
     assert "❓ Help" in labels(done)
 
 
-async def test_menu_entries_not_built_yet_say_so(chat: RecordingChannel):
-    await chat.say("/start")
-    await chat.tap("English")
-    (reply,) = await chat.tap("menu:alerts")
-    assert "is still being prepared" in reply.text
-    assert "Alerts" in reply.text
-
-
 async def test_unknown_text_command_and_stale_button_get_help(chat: RecordingChannel):
     await chat.say("/start")
     await chat.tap("English")

@@ -10,9 +10,8 @@ from telegram import Update
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.adapter import SECRET_HEADER, WEBHOOK_PATH, file_base_url
-from bot.channels.telegram.render import render
 from bot.config import ConfigError
-from bot.core.messages import Address, Button, IncomingMessage, Kind, Reply
+from bot.core.messages import Address, Kind
 from bot.i18n import Translator
 from tests.channels.telegram.conftest import load_update
 from tests.conftest import make_settings
@@ -66,32 +65,9 @@ def test_webhook_mode_needs_a_secret():
         channel(telegram_webhook_url="https://bot.example.org/telegram/webhook")
 
 
-def test_a_tap_on_the_reply_keyboard_becomes_a_button():
-    tg = channel()
-    ask = Reply(
-        "Къде?",
-        buttons=(
-            (Button("📍 Тук съм", request_location=True),),
-            (Button("Пропусни", payload="report:skip"),),
-        ),
-    )
-    tg.keyboards.update(IVAN, render(ask))
-    data = load_update("text")
-    data["message"]["text"] = "Пропусни"
-    assert tg.to_message(Update.de_json(data, None)) == IncomingMessage(
-        address=IVAN,
-        kind=Kind.BUTTON,
-        text="Пропусни",
-        payload="report:skip",
-        language="bg",
-        external_id="813402101",
-    )
-    data["message"]["text"] = "Пропусни това"
-    msg = tg.to_message(Update.de_json(data, None))
-    assert msg is not None and msg.kind is Kind.TEXT
-
-
-def test_without_a_reply_keyboard_text_stays_text():
+def test_text_stays_text():
+    # A tap on a reply keyboard arrives as its label; the dispatcher, which keeps the labels
+    # last shown with the conversation state, makes it a button (tests/core/test_dispatcher.py).
     msg = channel().to_message(Update.de_json(load_update("text"), None))
     assert msg is not None and msg.kind is Kind.TEXT and msg.payload is None
 
