@@ -1,0 +1,375 @@
+"""The Viber channel: the REST Bot API client out, `POST /viber/webhook` in.
+
+At start: `get_account_info` (a token Viber refuses is a ConfigError naming VIBER_AUTH_TOKEN,
+which the CLI turns into one line and exit code 2), then `set_webhook` to VIBER_WEBHOOK_URL,
+the public URL that reaches our route. Viber has no polling.
+
+Every callback is signed: `X-Viber-Content-Signature` is the hex HMAC-SHA256 of the raw body
+keyed with the token. Anything else is 403 and nothing is processed. The route answers 200
+only after the dispatcher returned, i.e. once the event is durable; 503 while the database is
+down, so Viber delivers it again (it retries for an hour).
+
+`conversation_started` is answered in the response body, the one message Viber lets a bot
+send to someone who has not subscribed yet: the dispatcher handles a STARTED message and its
+first reply — the same onboarding as /start — becomes the body instead of a send_message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from aiohttp import web
+
+from bot.channels.viber.client import (
+    INVALID_AUTH_TOKEN,
+    MAX_BROADCAST_RECEIVERS,
+    NOT_SUBSCRIBED,
+    TOO_MANY_REQUESTS,
+    ApiResult,
+    ViberApiError,
+    ViberClient,
+)
+from bot.channels.viber.convert import CHANNEL, EVENT_TYPES, MalformedEvent, to_incoming
+from bot.channels.viber.render import Message, Sender, payload_of, render
+from bot.config import VIBER_NAME_LIMIT, ConfigError, Settings
+from bot.core.channel import Capabilities, Dispatch, MediaTooLarge, SendResult, SendStatus
+from bot.core.dispatcher import StorageUnavailable
+from bot.core.messages import Address, IncomingMessage, Kind, MediaRef, Reply
+from bot.media.store import PhotoStore
+from bot.web.media import public_photo_url
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH: Final = "/viber/webhook"
+SIGNATURE_HEADER: Final = "X-Viber-Content-Signature"
+DEFAULT_NAME: Final = "citizenbot"
+STATUS_EVENTS: Final = frozenset({"delivered", "seen", "failed"})
+PHOTO_CACHE: Final = 1000  # images already hosted, by content, so a resend is not a new file
+
+
+@dataclass(frozen=True, slots=True)
+class ViberSendResult(SendResult):
+    """A SendResult that also says how many Viber messages were accepted for the recipient:
+    what a bot-initiated send costs (Viber bills each one)."""
+
+    messages: int = 0
+
+
+def signature(token: str, body: bytes) -> str:
+    """The X-Viber-Content-Signature of a callback body."""
+    return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+
+
+class ViberChannel:
+    name = CHANNEL
+    capabilities = Capabilities(max_text=7000)
+    edits_in_place = False  # edit() sends a new message: callers should edit sparingly
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        photos: PhotoStore | None = None,
+        payload_prefixes: Iterable[str] = (),
+    ) -> None:
+        token = settings.viber_auth_token
+        if token is None or not token.get_secret_value():
+            raise ConfigError("VIBER_AUTH_TOKEN is required for the Viber channel")
+        if not settings.viber_webhook_url:
+            raise ConfigError("VIBER_WEBHOOK_URL is required with VIBER_AUTH_TOKEN")
+        if not settings.http_public_url:
+            raise ConfigError("HTTP_PUBLIC_URL is required with VIBER_AUTH_TOKEN")
+        self.settings = settings
+        self.webhook_url = settings.viber_webhook_url
+        self.broadcast = settings.viber_broadcast_api
+        self.photos = photos
+        self.client = ViberClient(token.get_secret_value(), settings.viber_api_base_url)
+        self.sender = Sender(settings.viber_bot_name or DEFAULT_NAME, settings.viber_bot_avatar)
+        self._token = token.get_secret_value()
+        self._public_url = settings.public_url
+        self._prefixes = frozenset(payload_prefixes)
+        self._dispatch: Dispatch | None = None
+        self._captures: dict[Address, list[Reply]] = {}
+        self._start_locks: weakref.WeakValueDictionary[Address, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._hosted: OrderedDict[bytes, str] = OrderedDict()
+
+    # -- Channel protocol ---------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(WEBHOOK_PATH, self._on_webhook)]
+
+    async def start(self, dispatch: Dispatch) -> None:
+        await self.client.open()
+        try:
+            account = await self.client.get_account_info()
+            if not account.ok:
+                raise ConfigError(f"VIBER_AUTH_TOKEN: Viber refused it ({account.describe()})")
+            if not self.settings.viber_bot_name:
+                name = str(account.data.get("name") or DEFAULT_NAME)
+                self.sender = replace(self.sender, name=name[:VIBER_NAME_LIMIT])
+            self._dispatch = dispatch  # events may arrive as soon as the webhook is set
+            hook = await self.client.set_webhook(self.webhook_url, event_types=EVENT_TYPES)
+            if not hook.ok:
+                raise ConfigError(f"VIBER_WEBHOOK_URL: Viber refused it ({hook.describe()})")
+        except BaseException:
+            self._dispatch = None
+            await self.client.close()
+            raise
+        log.info("viber: webhook set for the account")
+
+    async def stop(self) -> None:
+        self._dispatch = None
+        await self.client.close()
+
+    async def send(self, to: Address, reply: Reply) -> ViberSendResult:
+        captured = self._captures.get(to)
+        if captured is not None:  # the answer to conversation_started: goes in its response
+            captured.append(reply)
+            return ViberSendResult(SendStatus.OK)
+        messages = await self.render(reply)
+        if not messages:
+            return ViberSendResult(SendStatus.FAILED, error="empty reply")
+        sent, token = 0, None
+        for message in messages:
+            try:
+                result = await self.client.send_message(to.user_id, message)
+            except ViberApiError as exc:
+                return ViberSendResult(SendStatus.FAILED, error=str(exc), messages=sent)
+            if not result.ok:
+                return _failure(result, sent)
+            sent, token = sent + 1, result.message_token
+        return ViberSendResult(SendStatus.OK, message_id=_id(token), messages=sent)
+
+    async def edit(self, to: Address, message_id: str, reply: Reply) -> ViberSendResult:
+        """Viber cannot change a sent message: the new version is sent as a new message."""
+        return await self.send(to, reply)
+
+    async def send_bulk(self, recipients: Sequence[Address], reply: Reply) -> list[ViberSendResult]:
+        """The same reply to many citizens: one result per recipient, in order.
+
+        With VIBER_BROADCAST_API, one broadcast_message call per message part reaches up to
+        300 receivers (`bulk_size`); otherwise this is one send() after the other.
+        """
+        if not self.broadcast:
+            return [await self.send(to, reply) for to in recipients]
+        messages = await self.render(reply)
+        if not messages:
+            return [ViberSendResult(SendStatus.FAILED, error="empty reply") for _ in recipients]
+        results: list[ViberSendResult] = []
+        for start in range(0, len(recipients), MAX_BROADCAST_RECEIVERS):
+            chunk = recipients[start : start + MAX_BROADCAST_RECEIVERS]
+            results += await self._broadcast([a.user_id for a in chunk], messages)
+        return results
+
+    @property
+    def bulk_size(self) -> int:
+        """How many recipients one send_bulk call should get (one API call per part)."""
+        return MAX_BROADCAST_RECEIVERS if self.broadcast else 1
+
+    def message_count(self, reply: Reply) -> int:
+        """How many Viber messages `reply` becomes for one recipient."""
+        media = "https://example.invalid/x.jpg" if reply.image is not None else None
+        return len(render(reply, sender=self.sender, media_url=media))
+
+    async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes:
+        if ref.channel != self.name:
+            raise ValueError(f"not a viber file: {ref.channel}")
+        if ref.size is not None and ref.size > max_bytes:
+            raise MediaTooLarge(f"{ref.size} bytes > {max_bytes}")
+        return await self.client.download(ref.file_id, max_bytes=max_bytes)
+
+    # -- rendering ----------------------------------------------------------------------
+
+    async def render(self, reply: Reply) -> list[Message]:
+        """The send_message bodies of `reply` (without receiver); hosts its image first."""
+        media = await self._media_url(reply.image)
+        return render(reply, sender=self.sender, media_url=media)
+
+    async def _media_url(self, image: bytes | MediaRef | None) -> str | None:
+        if image is None:
+            return None
+        if isinstance(image, MediaRef):
+            if image.channel == CHANNEL:
+                return image.file_id  # a Viber media URL
+            log.warning("cannot send a %s file on viber; the image is left out", image.channel)
+            return None
+        if self.photos is None:
+            log.warning("no photo store to host an image for viber; the image is left out")
+            return None
+        digest = hashlib.sha256(image).digest()
+        name = self._hosted.get(digest)
+        if name is None or not self.photos.exists(name):
+            name = await self.photos.save(image)
+        self._hosted[digest] = name
+        self._hosted.move_to_end(digest)
+        while len(self._hosted) > PHOTO_CACHE:
+            self._hosted.popitem(last=False)
+        return public_photo_url(self._public_url, name)
+
+    # -- incoming callbacks -------------------------------------------------------------
+
+    def to_message(self, event: dict[str, Any]) -> IncomingMessage | None:
+        """The neutral message for a callback; a text equal to one of our button payloads
+        (what a keyboard tap sends) becomes a BUTTON."""
+        msg = to_incoming(event)
+        if msg is not None and msg.kind is Kind.TEXT:
+            payload = payload_of(msg.text)
+            if payload is not None and payload.partition(":")[0] in self._prefixes:
+                msg = replace(msg, kind=Kind.BUTTON, payload=payload, text="")
+        return msg
+
+    def verify(self, body: bytes, given: str | None) -> bool:
+        if not given:
+            return False
+        expected = signature(self._token, body).encode()
+        return hmac.compare_digest(given.strip().lower().encode(errors="replace"), expected)
+
+    async def _on_webhook(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        if not self.verify(body, request.headers.get(SIGNATURE_HEADER)):
+            log.warning("viber webhook: missing or wrong signature")
+            return web.Response(status=403, text="forbidden")
+        try:
+            event = json.loads(body)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            return web.Response(status=400, text="not a Viber callback")
+        name = event["event"]
+        if name in STATUS_EVENTS:
+            _status_event(event)
+        try:
+            msg = self.to_message(event)
+        except MalformedEvent as exc:
+            log.warning("viber webhook: malformed callback: %s", exc)
+            return web.Response(status=400, text="malformed callback")
+        if msg is None:  # webhook check, delivery statuses, events we do not handle
+            return web.Response(text="ok")
+        return await self._handle(name, event, msg)
+
+    async def _handle(self, name: str, event: dict[str, Any], msg: IncomingMessage) -> web.Response:
+        dispatch = self._dispatch
+        if dispatch is None:  # not started yet, or stopping: Viber will retry
+            return _unavailable("not ready")
+        try:
+            if name == "conversation_started":
+                return await self._conversation_started(event, msg, dispatch)
+            await dispatch(msg)
+        except StorageUnavailable:
+            log.warning("viber webhook: database unavailable; %s %s refused", name, msg.external_id)
+            return _unavailable("storage unavailable")
+        except Exception:
+            log.exception("viber webhook: %s %s not handled", name, msg.external_id)
+            return web.Response(status=500, text="internal error")
+        return web.Response(text="ok")
+
+    async def _conversation_started(
+        self, event: dict[str, Any], msg: IncomingMessage, dispatch: Dispatch
+    ) -> web.Response:
+        lock = self._start_locks.get(msg.address)
+        if lock is None:
+            lock = self._start_locks[msg.address] = asyncio.Lock()
+        async with lock:
+            captured: list[Reply] = []
+            self._captures[msg.address] = captured
+            try:
+                await dispatch(msg)
+            finally:
+                self._captures.pop(msg.address, None)
+        messages = [message for reply in captured for message in await self.render(reply)]
+        if not messages:  # e.g. a redelivered event: answered the first time
+            return web.Response(text="ok")
+        if len(messages) == 1:
+            return web.json_response(messages[0], dumps=_dumps)
+        if event.get("subscribed") is True:  # more than one message: all sent, in order
+            await self._send_all(msg.address, messages)
+            return web.Response(text="ok")
+        log.info("viber: %d messages after the welcome left out: not subscribed", len(messages) - 1)
+        return web.json_response(messages[0], dumps=_dumps)
+
+    async def _send_all(self, to: Address, messages: list[Message]) -> None:
+        for message in messages:
+            try:
+                result = await self.client.send_message(to.user_id, message)
+            except ViberApiError as exc:
+                log.warning("viber: a message of the welcome failed: %s", exc)
+                return
+            if not result.ok:
+                log.warning("viber: a message of the welcome failed: %s", result.describe())
+                return
+
+    async def _broadcast(
+        self, receivers: list[str], messages: list[Message]
+    ) -> list[ViberSendResult]:
+        delivered = dict.fromkeys(receivers, 0)
+        failures: dict[str, ViberSendResult] = {}
+        token: int | None = None
+        for message in messages:
+            targets = [r for r in receivers if r not in failures]
+            if not targets:
+                break
+            try:
+                outcome = await self.client.broadcast_message(targets, message)
+            except ViberApiError as exc:
+                failures |= {r: ViberSendResult(SendStatus.FAILED, error=str(exc)) for r in targets}
+                break
+            if not outcome.result.ok:
+                failures |= {r: _failure(outcome.result, 0) for r in targets}
+                break
+            token = outcome.result.message_token
+            failed = {f.receiver: f for f in outcome.failed}
+            for receiver in targets:
+                problem = failed.get(receiver)
+                if problem is None:
+                    delivered[receiver] += 1
+                else:
+                    result = ApiResult(problem.status, problem.status_message)
+                    failures[receiver] = _failure(result, 0)
+        return [
+            replace(failures[r], messages=delivered[r])
+            if r in failures
+            else ViberSendResult(SendStatus.OK, message_id=_id(token), messages=delivered[r])
+            for r in receivers
+        ]
+
+
+def _failure(result: ApiResult, sent: int) -> ViberSendResult:
+    if result.status == NOT_SUBSCRIBED:
+        status = SendStatus.BLOCKED
+    elif result.status == TOO_MANY_REQUESTS:
+        status = SendStatus.RETRY_AFTER
+    else:
+        status = SendStatus.FAILED
+        if result.status == INVALID_AUTH_TOKEN:
+            log.error("viber: the auth token is no longer accepted")
+    return ViberSendResult(status, error=result.describe(), messages=sent)
+
+
+def _status_event(event: dict[str, Any]) -> None:
+    # TODO(delivery engine): once outbox rows keep the Viber message_token of what was sent,
+    # mark them delivered/seen/failed here. Viber also sends `delivered` for incoming messages.
+    if event["event"] == "failed":
+        log.info("viber: message %s failed: %s", event.get("message_token"), event.get("desc"))
+
+
+def _id(token: int | None) -> str | None:
+    return str(token) if token is not None else None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _unavailable(reason: str) -> web.Response:
+    return web.Response(status=503, text=reason, headers={"Retry-After": "5"})
