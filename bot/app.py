@@ -21,7 +21,10 @@ from bot.web.media import media_routes
 from bot.web.open311 import open311_routes
 from bot.web.opendata import opendata_routes
 from bot.web.server import WebServer, build_web_app
+from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
+from scheduler.delivery import DeliveryEngine
+from scheduler.notices import NoticeScheduler
 from scheduler.setup import build_scheduler
 from storage.db import Database
 from storage.types import utcnow
@@ -44,12 +47,20 @@ class CitizenBot:
         self.translator = Translator(default=settings.default_language)
         self.city = load_city(settings.city)
         self.photos = PhotoStore(Path(settings.data_dir))
+        self.delivery = DeliveryEngine(
+            db=self.db,
+            settings=settings,
+            translator=self.translator,
+            photos=self.photos,
+            clock=clock,
+        )
         self.services = Services(
             settings=settings,
             translator=self.translator,
             city=self.city,
             clock=clock,
             photos=self.photos,
+            deliver=self.delivery.deliver,
         )
         self.dispatcher = Dispatcher(
             db=self.db,
@@ -63,12 +74,24 @@ class CitizenBot:
         )
         for channel in self.channels:
             self.dispatcher.add_channel(channel)
+            self.delivery.add_channel(channel)
+        self.dispatcher.on_send = self.delivery.charge
         routes = [route for channel in self.channels for route in channel.routes()]
         routes += media_routes(self.photos)
         routes += open311_routes(db=self.db, city=self.city, settings=settings, clock=clock)
         routes += opendata_routes(db=self.db, city=self.city, settings=settings)
+        routes += survey_results_routes(db=self.db, city=self.city, clock=clock)
         self.web = WebServer(build_web_app(self.db, routes), settings.http_host, settings.http_port)
-        self.scheduler = build_scheduler(self.db, self.city.timezone)
+        self.notices = NoticeScheduler(
+            db=self.db,
+            city=self.city,
+            translator=self.translator,
+            clock=clock,
+            tick_seconds=settings.notice_tick_seconds,
+            batch_size=settings.notice_batch_size,
+            on_queued=self.delivery.wake,
+        )
+        self.scheduler = build_scheduler(self.db, self.city.timezone, notices=self.notices)
         self._started: list[Channel] = []
 
     def _configured_channels(self) -> list[Channel]:
@@ -77,6 +100,13 @@ class CitizenBot:
             from bot.channels.telegram import TelegramChannel
 
             channels.append(TelegramChannel(self.settings, self.translator))
+        if self.settings.viber_enabled:
+            from bot.channels.viber import ViberChannel
+
+            prefixes = [r.key for r in self.dispatcher.router.routes() if r.category == "button"]
+            channels.append(
+                ViberChannel(self.settings, photos=self.photos, payload_prefixes=prefixes)
+            )
         return channels
 
     def t(self, key: str, /, **values: object) -> str:
@@ -92,11 +122,17 @@ class CitizenBot:
                 log.warning("web server not started (%s); continuing without it", exc)
         self.scheduler.start()
         for channel in self.channels:
-            await channel.start(self.dispatcher.dispatch)
+            await channel.start(self.delivery.yielding(self.dispatcher.dispatch))
             self._started.append(channel)
             log.info("channel %s started", channel.name)
+        await self.delivery.start()
 
     async def stop(self) -> None:
+        await self.notices.close()  # a notices tick in progress finishes first
+        try:
+            await self.delivery.stop()  # while the channels can still send
+        except Exception:
+            log.exception("the delivery engine did not stop cleanly")
         for channel in reversed(self._started):
             try:
                 await channel.stop()

@@ -1,4 +1,4 @@
-"""citizenbot run | chat | migrate | apikey."""
+"""citizenbot run | chat | migrate | apikey | surveys."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot import __version__, apikeys
 from bot.city import CityPackError
 from bot.config import LANGUAGES, ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from bot.surveys import cli as surveys_cli
 
 log = logging.getLogger("citizenbot")
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Bring the database at DATABASE_URL to the latest schema.",
     )
     apikeys.add_parser(sub)
+    surveys_cli.add_parser(sub)
     return parser
 
 
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     serving = settings.telegram_enabled or settings.viber_enabled
     console = args.command == "chat" or (args.command == "run" and not serving)
-    quiet = console or args.command == "apikey"
+    quiet = console or args.command in ("apikey", "surveys")
     level = settings.log_level or ("WARNING" if quiet else "INFO")
     setup_logging(level, _secrets(settings))
     try:
@@ -72,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_migrate(settings))
         if args.command == "apikey":
             return asyncio.run(apikeys.run(settings, args))
+        if args.command == "surveys":
+            return asyncio.run(surveys_cli.run(settings, args))
         user = getattr(args, "user", "local")
         lang = getattr(args, "lang", None)
         serve_web = args.command == "run"

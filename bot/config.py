@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.core.messages import Address
 
 LANGUAGES = ("bg", "en")
+VIBER_NAME_LIMIT = 28  # Viber's limit for sender.name
 
 
 class ConfigError(Exception):
@@ -32,6 +33,15 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    telegram_rate_limit: float = Field(default=30.0, ge=1, le=1000)
+
+    viber_auth_token: SecretStr | None = None
+    viber_bot_name: str | None = Field(default=None, max_length=VIBER_NAME_LIMIT)
+    viber_bot_avatar: str | None = None
+    viber_webhook_url: str | None = None
+    viber_api_base_url: str = "https://chatapi.viber.com/pa"
+    viber_broadcast_api: bool = False
+    viber_rate_limit: float = Field(default=20.0, gt=0, le=1000)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
@@ -41,6 +51,16 @@ class Settings(BaseSettings):
     city: str = "sofia"
     default_language: Literal["bg", "en"] = "bg"
     reports_per_day: int = Field(default=10, ge=1, le=1000)
+    flood_messages_per_minute: int = Field(default=20, ge=1, le=10_000)
+    flood_cooldown_seconds: int = Field(default=60, ge=1, le=86_400)
+
+    delivery_batch_size: int = Field(default=200, ge=1, le=10_000)
+    delivery_max_attempts: int = Field(default=5, ge=1, le=100)
+    delivery_lease_seconds: int = Field(default=120, ge=30, le=86_400)
+
+    notice_tick_seconds: int = Field(default=10, ge=0, le=3600)
+    notice_batch_size: int = Field(default=500, ge=1, le=10_000)
+    notice_expiry_hours: int = Field(default=12, ge=1, le=24 * 7)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
 
     @field_validator("admins", mode="before")
@@ -77,6 +97,10 @@ class Settings(BaseSettings):
         "http_public_url",
         "telegram_bot_token",
         "telegram_webhook_secret",
+        "viber_auth_token",
+        "viber_bot_name",
+        "viber_bot_avatar",
+        "viber_webhook_url",
         mode="before",
     )
     @classmethod
@@ -85,11 +109,18 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("telegram_webhook_url")
+    @field_validator("telegram_webhook_url", "viber_api_base_url", "viber_bot_avatar")
     @classmethod
     def _https_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("viber_webhook_url")
+    @classmethod
+    def _viber_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Viber calls only HTTPS webhooks)")
         return value
 
     @cached_property
@@ -101,6 +132,10 @@ class Settings(BaseSettings):
         return self.telegram_bot_token is not None and bool(
             self.telegram_bot_token.get_secret_value()
         )
+
+    @property
+    def viber_enabled(self) -> bool:
+        return self.viber_auth_token is not None and bool(self.viber_auth_token.get_secret_value())
 
     @property
     def public_url(self) -> str:
@@ -123,6 +158,23 @@ class Settings(BaseSettings):
                 raise ConfigError(
                     "TELEGRAM_WEBHOOK_SECRET: use 1-256 characters A-Z, a-z, 0-9, _ and -"
                 )
+        self._check_viber()
+
+    def _check_viber(self) -> None:
+        if self.viber_webhook_url and not self.viber_enabled:
+            raise ConfigError("VIBER_WEBHOOK_URL is set but VIBER_AUTH_TOKEN is not")
+        if not self.viber_enabled:
+            return
+        if not self.viber_webhook_url:
+            raise ConfigError(
+                "VIBER_WEBHOOK_URL is required with VIBER_AUTH_TOKEN "
+                "(Viber delivers messages only to a webhook)"
+            )
+        if not self.http_public_url:
+            raise ConfigError(
+                "HTTP_PUBLIC_URL is required with VIBER_AUTH_TOKEN "
+                "(Viber fetches the pictures the bot sends from this server)"
+            )
 
 
 def load_settings(**overrides: object) -> Settings:

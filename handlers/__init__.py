@@ -10,13 +10,30 @@ from bot.core.router import Route, Router
 @cache
 def build_router() -> Router:
     """The routing tree of every conversation (built once: routers are module-level)."""
-    from handlers import admin, fallback, report_detail, reports, staff, start
+    from handlers import (
+        admin,
+        alerts,
+        broadcast,
+        fallback,
+        report_detail,
+        reports,
+        staff,
+        start,
+        survey_admin,
+        survey_new,
+        surveys,
+    )
 
     root = Router("root")
     root.include(start.router)
     root.include(reports.router)
     root.include(report_detail.router)
     root.include(staff.router)
+    root.include(alerts.router)
+    root.include(broadcast.router)
+    root.include(surveys.router)
+    root.include(survey_admin.router)
+    root.include(survey_new.router)
     root.include(admin.router)
     root.include(fallback.router)
     return root

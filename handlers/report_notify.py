@@ -1,18 +1,22 @@
 """Telling a report's reporter and followers what happened to it, each in their own language.
 
-Everything that tells citizens about a report's history goes through `notify_status_change`,
-so the Alerts work can move these messages into the outbox in one place.
+Everything that tells citizens about a report's history goes through `notify_status_change`.
+The news are outbox rows (urgent: quiet hours never hold them), written in the change's own
+transaction, and sent by the delivery engine right after the commit (Services.deliver), with
+its retries and its handling of citizens who blocked the bot.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from bot.core.context import Context
-from bot.core.messages import Address, Button, Reply, Rows, rows
+from bot.core.messages import Button, Reply, Rows, rows
 from handlers.report_views import STATUS_KEYS
+from scheduler.payloads import direct_payload
 from storage.models import Report, ReportEvent, ReportStatus
-from storage.repos import reports
+from storage.repos import outbox, reports
 from storage.repos.reports import Recipient
 
 REOPEN_WINDOW = timedelta(days=14)
@@ -33,6 +37,7 @@ async def notify_status_change(ctx: Context, report: Report, event: ReportEvent)
     if event.to_status == ReportStatus.DUPLICATE.value and report.duplicate_of_id is not None:
         original = await reports.get(ctx.session, report_id=report.duplicate_of_id)
     told: set[int] = set()
+    queued: list[int] = []
     for recipient in await reports.recipients(ctx.session, report=report):
         if event.actor_id is not None and recipient.citizen_id == event.actor_id:
             continue
@@ -41,8 +46,22 @@ async def notify_status_change(ctx: Context, report: Report, event: ReportEvent)
             continue
         text = _text(ctx, recipient, report, event, is_reporter, original)
         buttons = _buttons(ctx, recipient, report, event, is_reporter)
-        ctx.send_to(Address(recipient.channel, recipient.user_id), Reply(text, buttons))
+        row = await outbox.enqueue_direct(
+            ctx.session,
+            citizen_id=recipient.citizen_id,
+            channel=recipient.channel,
+            user_id=recipient.user_id,
+            language=recipient.language,
+            payload=direct_payload(Reply(text, buttons)),
+            urgent=True,
+            now=ctx.now,
+        )
+        assert row.id is not None
+        queued.append(row.id)
         told.add(recipient.citizen_id)
+    deliver = ctx.services.deliver
+    if queued and deliver is not None:
+        ctx.after_commit.append(functools.partial(deliver, queued))
     return len(told)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.core.context import Context
 from bot.core.messages import IncomingMessage, Kind
 from bot.core.router import Router
@@ -14,10 +16,28 @@ PRIVACY_VERSION = 1
 ONBOARDING = "onboarding"
 
 # Menu entries whose capability has not been built yet answer honestly.
-COMING_SOON = {
-    "alerts": N_("menu.alerts"),
-    "surveys": N_("menu.surveys"),
-}
+COMING_SOON: dict[str, str] = {}
+
+# Deep links (/start <payload>): a capability registers a payload prefix; the action gets the
+# rest and says whether it handled the link. Onboarded citizens go straight there, new ones
+# right after choosing their language.
+DeepLink = Callable[[Context, str], Awaitable[bool]]
+DEEP_LINKS: dict[str, DeepLink] = {}
+
+
+def deep_link(prefix: str) -> Callable[[DeepLink], DeepLink]:
+    def register(action: DeepLink) -> DeepLink:
+        DEEP_LINKS[prefix] = action
+        return action
+
+    return register
+
+
+async def open_deep_link(ctx: Context, link: str | None) -> bool:
+    for prefix, action in DEEP_LINKS.items():
+        if link and link.startswith(prefix):
+            return await action(ctx, link.removeprefix(prefix))
+    return False
 
 
 async def begin_onboarding(ctx: Context, deep_link: str | None = None) -> None:
@@ -30,6 +50,8 @@ async def begin_onboarding(ctx: Context, deep_link: str | None = None) -> None:
 @router.on(Kind.STARTED)
 async def on_started(msg: IncomingMessage, ctx: Context) -> None:
     ctx.citizen.opted_out = False
+    if ctx.citizen.consent_version is not None and await open_deep_link(ctx, msg.payload):
+        return
     await begin_onboarding(ctx, deep_link=msg.payload)
 
 
@@ -51,12 +73,15 @@ async def on_language_chosen(msg: IncomingMessage, ctx: Context) -> None:
         return
     ctx.citizen.language = code
     onboarding = ctx.state.name == ONBOARDING
+    link = ctx.state.data.get("deep_link") if onboarding else None
     if onboarding:
         ctx.state.clear()
     if onboarding or ctx.citizen.consent_version != PRIVACY_VERSION:
         ctx.citizen.consent_version = PRIVACY_VERSION
         ctx.citizen.consented_at = ctx.now
         ctx.reply(ctx.t("privacy.notice"))
+        if await open_deep_link(ctx, link):
+            return
         ctx.reply(ctx.t("menu.prompt"), main_menu(ctx))
         return
     ctx.reply(ctx.t("language.set"), main_menu(ctx))

@@ -7,11 +7,16 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler import jobs
+from scheduler.notices import NoticeScheduler
 from storage.db import Database
 
 
-def build_scheduler(db: Database, timezone: ZoneInfo) -> AsyncIOScheduler:
+def build_scheduler(
+    db: Database, timezone: ZoneInfo, *, notices: NoticeScheduler | None = None
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
+    if notices is not None:
+        notices.install(scheduler)  # the notices tick (scheduler/notices.py)
     scheduler.add_job(
         jobs.prune_processed_updates,
         "interval",

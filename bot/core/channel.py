@@ -34,6 +34,7 @@ class SendResult:
     status: SendStatus
     retry_after: float | None = None
     error: str | None = None
+    message_id: str | None = None  # the (last) message sent, for a later `Channel.edit`
 
     @property
     def ok(self) -> bool:
@@ -55,6 +56,10 @@ class Channel(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, to: Address, reply: Reply) -> SendResult: ...
+
+    async def edit(self, to: Address, message_id: str, reply: Reply) -> SendResult:
+        """Replace the text (and inline buttons) of a message this bot sent."""
+        ...
 
     async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes: ...
 

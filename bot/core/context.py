@@ -3,7 +3,7 @@ answer."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,9 @@ class Services:
     city: CityPack
     clock: Callable[[], datetime]
     photos: PhotoStore | None = None
+    # Sends just-committed outbox rows now (scheduler.delivery.DeliveryEngine.deliver); queue
+    # it with ctx.after_commit. None where no engine runs: the rows wait for one.
+    deliver: Callable[[Sequence[int]], Awaitable[None]] | None = None
 
 
 @dataclass

@@ -30,6 +30,14 @@ from storage.models.reports import (
     ReportPhoto,
     ReportStatus,
 )
+from storage.models.surveys import (
+    Survey,
+    SurveyAnswer,
+    SurveyInvite,
+    SurveyOptIn,
+    SurveyResponse,
+    SurveyStatus,
+)
 
 __all__ = [
     "OPEN_STATUSES",
@@ -56,4 +64,10 @@ __all__ = [
     "ReportStatus",
     "Role",
     "RunStatus",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvite",
+    "SurveyOptIn",
+    "SurveyResponse",
+    "SurveyStatus",
 ]

@@ -7,6 +7,7 @@ Buttons are shown numbered; type the number or the label. `/loc LAT LON` sends a
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import stat
 import sys
@@ -16,7 +17,7 @@ from typing import TextIO
 
 from aiohttp import web
 
-from bot.core.channel import SENT, Capabilities, Dispatch, MediaTooLarge, SendResult
+from bot.core.channel import Capabilities, Dispatch, MediaTooLarge, SendResult, SendStatus
 from bot.core.messages import Address, Button, IncomingMessage, Kind, MediaRef, Reply
 
 Translate = Callable[..., str]
@@ -31,6 +32,7 @@ class ConsoleChannel:
         self.user_id = user_id
         self.language = language
         self._last_buttons: dict[Address, list[Button]] = {}
+        self._message_ids = itertools.count(1)
 
     # -- Channel protocol ---------------------------------------------------------------
 
@@ -46,7 +48,11 @@ class ConsoleChannel:
     async def send(self, to: Address, reply: Reply) -> SendResult:
         self._remember(to, reply)
         self.write(self.render(reply))
-        return SENT
+        return SendResult(SendStatus.OK, message_id=str(next(self._message_ids)))
+
+    async def edit(self, to: Address, message_id: str, reply: Reply) -> SendResult:
+        self.write(f"✏️ [{message_id}] {self.render(reply)}")
+        return SendResult(SendStatus.OK, message_id=message_id)
 
     async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes:
         return await asyncio.to_thread(_read_file, Path(ref.file_id), max_bytes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from bot.channels.console.channel import ConsoleChannel, Translate
 from bot.core.channel import SENT, Dispatch, SendResult
@@ -15,6 +16,7 @@ class RecordingChannel(ConsoleChannel):
         self.name = name
         self.sent: dict[Address, list[Reply]] = defaultdict(list)
         self.results: dict[Address, SendResult] = {}
+        self.edits: dict[Address, list[tuple[str, Reply]]] = defaultdict(list)
         self._dispatch: Dispatch | None = None
 
     async def start(self, dispatch: Dispatch) -> None:
@@ -23,6 +25,11 @@ class RecordingChannel(ConsoleChannel):
     async def send(self, to: Address, reply: Reply) -> SendResult:
         self._remember(to, reply)
         self.sent[to].append(reply)
+        result = self.results.get(to, SENT)
+        return replace(result, message_id=str(next(self._message_ids))) if result.ok else result
+
+    async def edit(self, to: Address, message_id: str, reply: Reply) -> SendResult:
+        self.edits[to].append((message_id, reply))
         return self.results.get(to, SENT)
 
     def address(self, user: str) -> Address:

@@ -18,19 +18,19 @@ import hmac
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, CallbackQuery, Update
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
 
 from bot.channels.telegram.convert import ALLOWED_UPDATES, CHANNEL, to_incoming
 from bot.channels.telegram.render import ReplyKeyboards, render
 from bot.config import ConfigError, Settings
 from bot.core.channel import (
-    SENT,
     Capabilities,
     Dispatch,
     MediaTooLarge,
@@ -157,16 +157,42 @@ class TelegramChannel:
         try:
             for outgoing in rendered.messages:
                 method = getattr(self.bot, outgoing.method)
-                await method(chat_id=chat_id, **outgoing.kwargs)
-        except RetryAfter as exc:
+                sent = await method(chat_id=chat_id, **outgoing.kwargs)
+        except TelegramError as exc:
+            return self._failure(to, exc)
+        self.keyboards.update(to, rendered)
+        return SendResult(SendStatus.OK, message_id=str(sent.message_id))
+
+    async def edit(self, to: Address, message_id: str, reply: Reply) -> SendResult:
+        """editMessageText; an edit that changes nothing ("message is not modified") is ok."""
+        try:
+            chat_id, msg_id = int(to.user_id), int(message_id)
+        except ValueError:
+            return SendResult(SendStatus.FAILED, error="not a Telegram user or message id")
+        (last, *_) = reversed(render(replace(reply, image=None)).messages)
+        markup = last.kwargs.get("reply_markup")
+        try:
+            await self.bot.edit_message_text(
+                chat_id=chat_id,
+                message_id=msg_id,
+                text=reply.text.strip()[: self.capabilities.max_text],
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+            )
+        except BadRequest as exc:
+            if "message is not modified" not in exc.message.lower():
+                return self._failure(to, exc)
+        except TelegramError as exc:
+            return self._failure(to, exc)
+        return SendResult(SendStatus.OK, message_id=message_id)
+
+    def _failure(self, to: Address, exc: TelegramError) -> SendResult:
+        if isinstance(exc, RetryAfter):
             return SendResult(SendStatus.RETRY_AFTER, retry_after=_seconds(exc), error=exc.message)
-        except Forbidden as exc:
+        if isinstance(exc, Forbidden):
             self.keyboards.forget(to)
             return SendResult(SendStatus.BLOCKED, error=self._clean(exc))
-        except TelegramError as exc:  # BadRequest, NetworkError, TimedOut, 5xx...
-            return SendResult(SendStatus.FAILED, error=self._clean(exc))
-        self.keyboards.update(to, rendered)
-        return SENT
+        # BadRequest, NetworkError, TimedOut, 5xx...
+        return SendResult(SendStatus.FAILED, error=self._clean(exc))
 
     async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes:
         if ref.channel != self.name:

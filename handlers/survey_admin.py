@@ -1,0 +1,583 @@
+"""Staff run surveys: /survey (the list), /survey ID (a survey's card), /survey ID publish |
+close | invite | export, /results ID. (/newsurvey is handlers.survey_new.)
+
+Results: the counts and percentages per question, responses by district, a bar chart per
+choice or scale question (PNG, labelled in the staff member's language), free-text answers
+a page at a time, and the anonymised responses as CSV (sent as text: the channels have no
+documents yet). Charts are drawn after the transaction commits (an after-commit task), so
+the database is never held while matplotlib works.
+
+Invitations (the delivery engine's "direct" outbox rows, one per recipient and channel, with
+a button that opens the survey): to everyone who opted in to surveys, or to the subscribers
+of an alert topic; within the survey's districts and languages; never twice to a citizen,
+never to one who has answered. Quiet hours hold them like other non-urgent messages.
+
+Every route needs Role.STAFF. Buttons (payload prefixes): sqo:<s> the card; sqr:<s> results;
+sqt:<s>:<q>:<page> free-text answers; sqe:<s> CSV; sqi:<s> invite (choose the audience);
+sqa:<s>:<audience> preview; sqy:<s>:<audience> send (audience: "*" opted in, or a topic);
+sqp:<s>:<1|0> public results on or off; sqx cancel.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.messages import Address, Button, IncomingMessage, Reply, Rows, rows
+from bot.core.router import Router
+from bot.core.text import split_text
+from bot.i18n import N_
+from bot.surveys.charts import ChartSpec, chart_spec, render
+from bot.surveys.export import csv_text
+from bot.surveys.lifecycle import Phase, phase, questions_of
+from bot.surveys.results import QuestionResult, SurveyResults, summarize
+from bot.surveys.schema import FreeText, localized
+from handlers.broadcast import topic_label
+from handlers.report_views import district_label
+from handlers.survey_views import closes, districts_text, opens, phase_label, short, title
+from scheduler.payloads import direct_payload
+from storage.models import AlertSettings, Role, Survey, SurveyStatus
+from storage.repos import outbox
+from storage.repos import surveys as repo
+from storage.repos.notices import quiet_until
+from storage.repos.surveys import InviteAudience, Invitee
+
+log = logging.getLogger(__name__)
+router = Router("survey_admin")
+
+TEXT_PAGE = 10
+INVITE_BATCH = 500
+INLINE_INVITES = 20  # as many as the delivery engine sends inside the dispatch
+CSV_CHUNK = 3500
+CSV_MAX_CHUNKS = 15
+OPT_IN = "*"
+
+
+def _arg_list(msg: IncomingMessage) -> list[str]:
+    return (msg.payload or "").split(":")[1:]
+
+
+async def _survey(ctx: Context, ref: str) -> Survey | None:
+    survey = await repo.find(ctx.session, ref=ref) if ref else None
+    if survey is None:
+        ctx.reply(ctx.t("surveys.staff_not_found", ref=ref[:40]))
+    return survey
+
+
+# -- /survey ------------------------------------------------------------------------------
+
+
+@router.command("survey", role=Role.STAFF)
+async def on_survey(msg: IncomingMessage, ctx: Context) -> None:
+    words = msg.args.split()
+    if not words:
+        return await show_surveys(ctx)
+    survey = await _survey(ctx, words[0])
+    if survey is None:
+        return
+    action = words[1].lower() if len(words) > 1 else ""
+    actions = {
+        "": show_card,
+        "invite": ask_audience,
+        "export": send_csv,
+        "csv": send_csv,
+        "results": show_results,
+        "publish": publish,
+        "open": publish,
+        "close": close,
+    }
+    handler = actions.get(action)
+    if handler is None:
+        ctx.reply(ctx.t("surveys.staff_usage"))
+        return
+    await handler(ctx, survey)
+
+
+async def show_surveys(ctx: Context) -> None:
+    found = await repo.listed(ctx.session)
+    if not found:
+        ctx.reply(ctx.t("surveys.staff_none"))
+        return
+    lines = [ctx.t("surveys.staff_list_title")]
+    for survey in found:
+        lines.append(
+            f"#{survey.id} {title(ctx, survey)} · {phase_label(ctx, phase(survey, ctx.now))} · "
+            + ctx.t("surveys.staff_dates", opens=opens(ctx, survey), closes=closes(ctx, survey))
+        )
+    buttons = [Button(f"#{s.id} {short(title(ctx, s), 30)}", payload=f"sqo:{s.id}") for s in found]
+    ctx.reply("\n".join(lines), rows(*buttons, per_row=2))
+
+
+@router.button("sqo", role=Role.STAFF)
+async def on_card(msg: IncomingMessage, ctx: Context) -> None:
+    survey = await _survey(ctx, (_arg_list(msg) or [""])[0])
+    if survey is not None:
+        await show_card(ctx, survey)
+
+
+async def show_card(ctx: Context, survey: Survey, note: str | None = None) -> None:
+    assert survey.id is not None
+    questionnaire = questions_of(survey)
+    tallies = await repo.tallies(ctx.session, survey_id=survey.id)
+    invited = await repo.invited_count(ctx.session, survey_id=survey.id)
+    stage = phase(survey, ctx.now)
+    lines = [note] if note else []
+    lines.append(f"📝 #{survey.id} {title(ctx, survey)}")
+    lines.append(
+        ctx.t(
+            "surveys.staff_card",
+            code=survey.code,
+            phase=phase_label(ctx, stage),
+            opens=opens(ctx, survey),
+            closes=closes(ctx, survey),
+            questions=len(questionnaire.questions),
+            responses=tallies.responses,
+            started=tallies.started,
+            invited=invited,
+        )
+    )
+    lines.append(_targeting(ctx, survey))
+    lines.append(ctx.t("surveys.staff_link", id=survey.id))
+    if survey.public:
+        base = ctx.services.settings.public_url
+        lines.append(
+            ctx.t(
+                "surveys.staff_public_url", url=f"{base}/opendata/surveys/{survey.id}/results.json"
+            )
+        )
+    ctx.reply("\n\n".join(lines), card_buttons(ctx, survey, stage))
+
+
+def _targeting(ctx: Context, survey: Survey) -> str:
+    districts = (
+        districts_text(ctx, survey.districts)
+        if survey.districts
+        else ctx.t("surveys.all_districts")
+    )
+    languages = ", ".join(survey.languages) if survey.languages else ctx.t("surveys.all_languages")
+    return ctx.t("surveys.staff_targeting", districts=districts, languages=languages)
+
+
+def card_buttons(ctx: Context, survey: Survey, stage: Phase) -> Rows:
+    sid = survey.id
+    buttons = [
+        Button(ctx.t("surveys.btn_results"), payload=f"sqr:{sid}"),
+        Button(ctx.t("surveys.btn_csv"), payload=f"sqe:{sid}"),
+    ]
+    if stage is Phase.OPEN:
+        buttons.append(Button(ctx.t("surveys.btn_invite"), payload=f"sqi:{sid}"))
+    public_key = N_("surveys.btn_make_private") if survey.public else N_("surveys.btn_make_public")
+    buttons.append(Button(ctx.t(public_key), payload=f"sqp:{sid}:{0 if survey.public else 1}"))
+    return rows(*buttons, per_row=2)
+
+
+@router.button("sqp", role=Role.STAFF)
+async def on_public(msg: IncomingMessage, ctx: Context) -> None:
+    args = _arg_list(msg)
+    survey = await _survey(ctx, args[0] if args else "")
+    if survey is None:
+        return
+    if len(args) > 1 and args[1] in ("0", "1"):
+        survey.public = args[1] == "1"
+        survey.updated_at = ctx.now
+        ctx.session.add(survey)
+    key = N_("surveys.staff_now_public") if survey.public else N_("surveys.staff_now_private")
+    await show_card(ctx, survey, ctx.t(key))
+
+
+async def publish(ctx: Context, survey: Survey) -> None:
+    if ctx.now >= survey.closes_at:
+        ctx.reply(ctx.t("surveys.staff_cannot_publish", closes=closes(ctx, survey)))
+        return
+    await _set_status(ctx, survey, SurveyStatus.PUBLISHED, N_("surveys.staff_published"))
+
+
+async def close(ctx: Context, survey: Survey) -> None:
+    await _set_status(ctx, survey, SurveyStatus.CLOSED, N_("surveys.staff_closed"))
+
+
+async def _set_status(ctx: Context, survey: Survey, status: SurveyStatus, note: str) -> None:
+    survey.status = status.value
+    survey.updated_at = ctx.now
+    ctx.session.add(survey)
+    log.info("survey %s %s by citizen #%s", survey.id, status.value, ctx.citizen.id)
+    await show_card(ctx, survey, ctx.t(note))
+
+
+# -- /results -----------------------------------------------------------------------------
+
+
+@router.command("results", role=Role.STAFF)
+async def on_results(msg: IncomingMessage, ctx: Context) -> None:
+    ref = msg.args.strip()
+    if not ref:
+        ctx.reply(ctx.t("surveys.staff_usage"))
+        return
+    survey = await _survey(ctx, ref.split()[0])
+    if survey is not None:
+        await show_results(ctx, survey)
+
+
+@router.button("sqr", role=Role.STAFF)
+async def on_results_button(msg: IncomingMessage, ctx: Context) -> None:
+    survey = await _survey(ctx, (_arg_list(msg) or [""])[0])
+    if survey is not None:
+        await show_results(ctx, survey)
+
+
+async def show_results(ctx: Context, survey: Survey) -> None:
+    assert survey.id is not None
+    results = summarize(questions_of(survey), await repo.tallies(ctx.session, survey_id=survey.id))
+    ctx.reply(results_text(ctx, survey, results))
+    specs = [
+        chart_spec(r, ctx.language, ctx.t("surveys.chart_answered", n=r.answered))
+        for r in results.questions
+        if r.charted and r.answered
+    ]
+    texts = [r for r in results.questions if isinstance(r.question, FreeText) and r.answered]
+    buttons = [
+        Button(
+            ctx.t("surveys.btn_texts", n=_number(results, r)),
+            payload=f"sqt:{survey.id}:{r.question.id}:0",
+        )
+        for r in texts
+    ]
+    buttons.append(Button(ctx.t("surveys.btn_csv"), payload=f"sqe:{survey.id}"))
+    closing = Reply(ctx.t("surveys.results_more"), buttons=rows(*buttons, per_row=2))
+    # Drawing takes tens of milliseconds a chart: done after the commit, in a thread.
+    ctx.after_commit.append(functools.partial(_send_charts, ctx, specs, closing))
+
+
+async def _send_charts(ctx: Context, specs: list[ChartSpec], closing: Reply) -> None:
+    """Queues the charts and the closing message behind the replies already queued (the
+    dispatcher sends them once the after-commit tasks are done)."""
+    to: Address = ctx.address
+    for spec in specs:
+        try:
+            image = await render(spec)
+        except Exception:
+            log.exception("a survey chart could not be drawn")
+            ctx.outgoing.append(
+                (to, Reply(ctx.t("surveys.chart_failed", question=short(spec.title))))
+            )
+            continue
+        ctx.outgoing.append((to, Reply(f"📊 {short(spec.title, 200)}", image=image)))
+    ctx.outgoing.append((to, closing))
+
+
+def _number(results: SurveyResults, result: QuestionResult) -> int:
+    return next(i for i, r in enumerate(results.questions, start=1) if r is result)
+
+
+def results_text(ctx: Context, survey: Survey, results: SurveyResults) -> str:
+    stage = phase(survey, ctx.now)
+    lines = [
+        ctx.t("surveys.results_title", title=title(ctx, survey)),
+        ctx.t(
+            "surveys.results_head",
+            phase=phase_label(ctx, stage),
+            closes=closes(ctx, survey),
+            responses=results.responses,
+            started=results.started,
+        ),
+    ]
+    for n, result in enumerate(results.questions, start=1):
+        lines.append(_question_text(ctx, n, result))
+    if results.by_district:
+        ordered = sorted(results.by_district.items(), key=lambda kv: (-kv[1], kv[0] or "~"))
+        district_lines = [f"{district_label(ctx, code)} — {count}" for code, count in ordered]
+        lines.append(ctx.t("surveys.results_by_district") + "\n" + "\n".join(district_lines))
+    return "\n\n".join(lines)
+
+
+def _question_text(ctx: Context, n: int, result: QuestionResult) -> str:
+    question = result.question
+    head = f"{n}. {question.label(ctx.language)}\n" + ctx.t(
+        "surveys.results_answered", answered=result.answered, skipped=result.skipped
+    )
+    if isinstance(question, FreeText) or not result.answered:
+        return head
+    lines = [head]
+    for option in result.options:
+        lines.append(f"   {option.label(ctx.language)} — {option.count} ({option.percent:.0f}%)")
+    if result.mean is not None:
+        lines.append(ctx.t("surveys.results_mean", mean=f"{result.mean:.2f}"))
+    return "\n".join(lines)
+
+
+@router.button("sqt", role=Role.STAFF)
+async def on_texts(msg: IncomingMessage, ctx: Context) -> None:
+    args = _arg_list(msg)
+    survey = await _survey(ctx, args[0] if args else "")
+    if survey is None:
+        return
+    assert survey.id is not None
+    question = questions_of(survey).question(args[1]) if len(args) > 1 else None
+    page_text = args[2] if len(args) > 2 else "0"
+    if not isinstance(question, FreeText) or not page_text.isdigit() or len(page_text) > 5:
+        ctx.reply(ctx.t("surveys.staff_stale"))
+        return
+    page = int(page_text)
+    found, total = await repo.texts(
+        ctx.session,
+        survey_id=survey.id,
+        question=question.id,
+        offset=page * TEXT_PAGE,
+        limit=TEXT_PAGE,
+    )
+    if not found:
+        ctx.reply(ctx.t("surveys.texts_none", question=question.label(ctx.language)))
+        return
+    first = page * TEXT_PAGE + 1
+    lines = [
+        ctx.t(
+            "surveys.texts_title",
+            question=question.label(ctx.language),
+            first=first,
+            last=first + len(found) - 1,
+            total=total,
+        )
+    ]
+    lines += [f"💬 {text}" for text in found]
+    nav = []
+    if page > 0:
+        nav.append(Button("◀️", payload=f"sqt:{survey.id}:{question.id}:{page - 1}"))
+    if first + len(found) - 1 < total:
+        nav.append(Button("▶️", payload=f"sqt:{survey.id}:{question.id}:{page + 1}"))
+    ctx.reply("\n\n".join(lines), rows(tuple(nav)) if nav else ())
+
+
+# -- CSV ----------------------------------------------------------------------------------
+
+
+@router.button("sqe", role=Role.STAFF)
+async def on_csv(msg: IncomingMessage, ctx: Context) -> None:
+    survey = await _survey(ctx, (_arg_list(msg) or [""])[0])
+    if survey is not None:
+        await send_csv(ctx, survey)
+
+
+async def send_csv(ctx: Context, survey: Survey) -> None:
+    """The anonymised responses as CSV text in chat (channels have no document sending):
+    split at line ends; a survey too large for chat is pointed to the command line."""
+    assert survey.id is not None
+    text = await csv_text(
+        ctx.session,
+        survey=survey,
+        questionnaire=questions_of(survey),
+        tz=ctx.services.city.timezone,
+    )
+    chunks = split_text(text.removeprefix("\ufeff").replace("\r\n", "\n"), CSV_CHUNK)
+    if len(chunks) > CSV_MAX_CHUNKS:
+        ctx.reply(ctx.t("surveys.csv_too_large", id=survey.id))
+        return
+    responses = text.count("\n") - 1
+    ctx.reply(ctx.t("surveys.csv_intro", title=title(ctx, survey), n=responses, id=survey.id))
+    for chunk in chunks:
+        ctx.reply(chunk)
+
+
+# -- invitations --------------------------------------------------------------------------
+
+
+@router.button("sqi", role=Role.STAFF)
+async def on_invite(msg: IncomingMessage, ctx: Context) -> None:
+    survey = await _survey(ctx, (_arg_list(msg) or [""])[0])
+    if survey is not None:
+        await ask_audience(ctx, survey)
+
+
+async def ask_audience(ctx: Context, survey: Survey) -> None:
+    if phase(survey, ctx.now) is not Phase.OPEN:
+        ctx.reply(ctx.t("surveys.invite_not_open", phase=phase_label(ctx, phase(survey, ctx.now))))
+        return
+    sid = survey.id
+    buttons = [Button(ctx.t("surveys.btn_audience_optin"), payload=f"sqa:{sid}:{OPT_IN}")]
+    buttons += [
+        Button(topic.short_name(ctx.language), payload=f"sqa:{sid}:{topic.code}")
+        for topic in ctx.services.city.topics
+    ]
+    buttons.append(Button(ctx.t("surveys.btn_cancel"), payload="sqx"))
+    ctx.reply(ctx.t("surveys.invite_audience", title=title(ctx, survey)), rows(*buttons, per_row=2))
+
+
+def _audience(ctx: Context, survey: Survey, key: str) -> InviteAudience | None:
+    if key != OPT_IN and ctx.services.city.topic(key) is None:
+        return None
+    return InviteAudience(
+        topic=None if key == OPT_IN else key,
+        districts=frozenset(survey.districts),
+        languages=frozenset(survey.languages),
+    )
+
+
+async def _invite_target(
+    ctx: Context, msg: IncomingMessage
+) -> tuple[Survey, InviteAudience, str] | None:
+    args = _arg_list(msg)
+    survey = await _survey(ctx, args[0] if args else "")
+    if survey is None:
+        return None
+    key = args[1] if len(args) > 1 else ""
+    audience = _audience(ctx, survey, key)
+    if audience is None:
+        ctx.reply(ctx.t("surveys.staff_stale"))
+        return None
+    if phase(survey, ctx.now) is not Phase.OPEN:
+        ctx.reply(ctx.t("surveys.invite_not_open", phase=phase_label(ctx, phase(survey, ctx.now))))
+        return None
+    return survey, audience, key
+
+
+@router.button("sqa", role=Role.STAFF)
+async def on_audience(msg: IncomingMessage, ctx: Context) -> None:
+    target = await _invite_target(ctx, msg)
+    if target is None:
+        return
+    survey, audience, key = target
+    assert survey.id is not None
+    counts = await repo.count_invitees(ctx.session, survey_id=survey.id, audience=audience)
+    who = (
+        ctx.t("surveys.audience_optin")
+        if key == OPT_IN
+        else ctx.t("surveys.audience_topic", topic=topic_label(ctx, key))
+    )
+    lines = [ctx.t("surveys.invite_preview_title")]
+    for language in ctx.services.translator.languages:
+        lines.append(f"[{language}]\n" + invitation_text(ctx, survey, language))
+    lines.append(ctx.t("surveys.invite_who", who=who) + "\n" + _targeting(ctx, survey))
+    lines.append(audience_size(ctx, counts))
+    buttons = [Button(ctx.t("surveys.btn_cancel"), payload="sqx")]
+    if sum(counts.values()):
+        buttons.insert(
+            0, Button(ctx.t("surveys.btn_send_invites"), payload=f"sqy:{survey.id}:{key}")
+        )
+    ctx.reply("\n\n".join(lines), rows(*buttons, per_row=2))
+
+
+def audience_size(ctx: Context, counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    if not total:
+        return ctx.t("surveys.audience_none")
+    channels = ", ".join(f"{name.capitalize()} {n}" for name, n in sorted(counts.items()))
+    return ctx.t("surveys.audience_size", total=total, channels=channels)
+
+
+def invitation_text(ctx: Context, survey: Survey, language: str) -> str:
+    translator = ctx.services.translator
+    questionnaire = questions_of(survey)
+    parts = [
+        translator.translate(
+            language,
+            "surveys.invite_text",
+            city=ctx.services.city.name(language),
+            title=localized(questionnaire.title, language),
+        )
+    ]
+    if questionnaire.intro:
+        parts.append(localized(questionnaire.intro, language))
+    parts.append(translator.translate(language, "surveys.intro_closes", closes=closes(ctx, survey)))
+    return "\n\n".join(parts)
+
+
+def invitation(ctx: Context, survey: Survey, language: str) -> Reply:
+    label = ctx.services.translator.translate(language, "surveys.btn_take")
+    return Reply(
+        invitation_text(ctx, survey, language),
+        buttons=((Button(label, payload=f"svo:{survey.id}"),),),
+    )
+
+
+@router.button("sqy", role=Role.STAFF)
+async def on_send_invites(msg: IncomingMessage, ctx: Context) -> None:
+    target = await _invite_target(ctx, msg)
+    if target is None:
+        return
+    survey, audience, _key = target
+    citizens, messages = await send_invitations(ctx, survey, audience)
+    log.info("survey %s: %s invitations queued by citizen #%s", survey.id, messages, ctx.citizen.id)
+    ctx.reply(ctx.t("surveys.invites_queued", citizens=citizens, messages=messages))
+
+
+async def send_invitations(
+    ctx: Context, survey: Survey, audience: InviteAudience
+) -> tuple[int, int]:
+    """Queue the invitations in batches of recipients; returns (citizens, messages). A small
+    audience's messages are handed to the delivery engine to leave right after the commit;
+    a larger one's are found by the engine's own polling."""
+    assert survey.id is not None
+    payloads = {
+        language: direct_payload(invitation(ctx, survey, language))
+        for language in ctx.services.translator.languages
+    }
+    citizens = messages = 0
+    pending: list[dict[str, Any]] = []
+    flushed = False
+    while batch := await repo.invite_batch(
+        ctx.session, survey_id=survey.id, audience=audience, limit=INVITE_BATCH, now=ctx.now
+    ):
+        found = _outbox_rows(ctx, batch, payloads)
+        citizens += len(batch)
+        messages += len(found)
+        pending += found
+        if len(pending) > INLINE_INVITES:
+            await outbox.enqueue_many(ctx.session, rows=pending, now=ctx.now)
+            pending, flushed = [], True
+    if flushed:
+        await outbox.enqueue_many(ctx.session, rows=pending, now=ctx.now)
+    elif pending:
+        ids = []
+        for row in pending:
+            queued = await outbox.enqueue_direct(ctx.session, now=ctx.now, **row)
+            assert queued.id is not None
+            ids.append(queued.id)
+        if ctx.services.deliver is not None:
+            ctx.after_commit.append(functools.partial(ctx.services.deliver, ids))
+    return citizens, messages
+
+
+def _outbox_rows(
+    ctx: Context, batch: list[Invitee], payloads: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    tz = ctx.services.city.timezone
+    out = []
+    for invitee in batch:
+        held, at = _quiet(invitee.settings, ctx.now, tz)
+        language = (
+            invitee.language if invitee.language in payloads else ctx.services.translator.default
+        )
+        for channel, user_id in invitee.addresses:
+            out.append(
+                {
+                    "citizen_id": invitee.citizen_id,
+                    "channel": channel,
+                    "user_id": user_id,
+                    "language": language,
+                    "payload": payloads[language],
+                    "kind": "direct",
+                    "held": held,
+                    "next_attempt_at": at,
+                }
+            )
+    return out
+
+
+def _quiet(settings: AlertSettings | None, now: datetime, tz: Any) -> tuple[str | None, datetime]:
+    """Held until the citizen's quiet hours end (22:00-07:00 unless they chose otherwise);
+    a daily digest does not hold an invitation (digests carry notices only)."""
+    settings = settings or AlertSettings(citizen_id=0)
+    if settings.quiet_enabled:
+        until = quiet_until(now, tz, settings.quiet_from, settings.quiet_to)
+        if until is not None:
+            return "quiet", until
+    return None, now
+
+
+@router.button("sqx", role=Role.STAFF)
+async def on_cancel(msg: IncomingMessage, ctx: Context) -> None:
+    if (ctx.state.name or "").startswith("sn."):  # the /newsurvey draft
+        ctx.state.clear()
+    ctx.reply(ctx.t("surveys.staff_cancelled"))

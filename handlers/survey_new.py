@@ -1,0 +1,309 @@
+"""/newsurvey: staff make a simple survey in chat.
+
+title → for each question: its text → its type (single or multiple choice, a 1–5 or 0–10
+scale, free text) → the options, one per line → another question or the dates → opens (now
+or a typed date and time) → closes (in a week, two, a month, or typed) → summary → publish or
+keep as a draft. Texts may carry an English version after " | " ("Паркове | Parks"); the
+Bulgarian one is required. Questions made here are all required, for every district and
+language; YAML files (citizenbot surveys load) can do more.
+
+The draft lives in the conversation state. Every route needs Role.STAFF. Buttons (payload
+prefix sqn): sqn:t:<type> the question's type; sqn:more another question; sqn:dates go on;
+sqn:now open now; sqn:c:<days> close after that many days; sqn:publish | sqn:draft save;
+sqx cancels (handlers.survey_admin).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.core.context import Context
+from bot.core.messages import Button, IncomingMessage, Kind, rows
+from bot.core.router import Router
+from bot.i18n import N_
+from bot.surveys.schema import MAX_OPTIONS, MAX_QUESTIONS, Questionnaire, localized
+from handlers.broadcast import WHEN_ERRORS, parse_when
+from handlers.survey_admin import show_card
+from handlers.survey_views import local_moment
+from storage.models import Role, SurveyStatus
+from storage.repos import surveys as repo
+
+log = logging.getLogger(__name__)
+router = Router("survey_new")
+
+TITLE = "sn.title"
+QUESTION = "sn.question"
+TYPE = "sn.type"
+OPTIONS = "sn.options"
+MORE = "sn.more"
+OPENS = "sn.opens"
+CLOSES = "sn.closes"
+CONFIRM = "sn.confirm"
+TYPED = (TITLE, QUESTION, OPTIONS, OPENS, CLOSES)
+STATES = (TITLE, QUESTION, TYPE, OPTIONS, MORE, OPENS, CLOSES, CONFIRM)
+
+TYPES = {
+    "single": N_("surveys.type_single"),
+    "multiple": N_("surveys.type_multiple"),
+    "rating5": N_("surveys.type_rating5"),
+    "rating10": N_("surveys.type_rating10"),
+    "text": N_("surveys.type_text"),
+}
+CLOSE_AFTER_DAYS = (7, 14, 30)
+TITLE_MAX, QUESTION_MAX, OPTION_MAX = 200, 500, 100
+
+
+def _draft(ctx: Context) -> dict[str, Any]:
+    return ctx.state.data
+
+
+def _goto(ctx: Context, state: str) -> None:
+    ctx.state.name = state
+
+
+def _in_flow(ctx: Context) -> bool:
+    return ctx.state.name in STATES
+
+
+def _cancel(ctx: Context) -> Button:
+    return Button(ctx.t("surveys.btn_cancel"), payload="sqx")
+
+
+def bilingual(text: str, limit: int) -> dict[str, str] | str:
+    """ "bg | en" → {"bg": …, "en": …}; or an error key."""
+    bg, _, en = (part.strip() for part in text.partition("|"))
+    if not bg:
+        return N_("surveys.new_text_empty")
+    if len(bg) > limit or len(en) > limit:
+        return N_("surveys.new_text_too_long")
+    return {"bg": bg, "en": en} if en else {"bg": bg}
+
+
+@router.command("newsurvey", role=Role.STAFF)
+async def on_new(msg: IncomingMessage, ctx: Context) -> None:
+    ctx.state.set(TITLE, questions=[])
+    ctx.reply(ctx.t("surveys.new_ask_title", max=TITLE_MAX), rows(_cancel(ctx)))
+
+
+@router.state(TITLE, role=Role.STAFF)
+async def on_title(msg: IncomingMessage, ctx: Context) -> None:
+    texts = bilingual(msg.text, TITLE_MAX)
+    if isinstance(texts, str):
+        ctx.reply(ctx.t(texts, max=TITLE_MAX), rows(_cancel(ctx)))
+        return
+    ctx.state.update(title=texts)
+    ask_question(ctx)
+
+
+def ask_question(ctx: Context, note: str | None = None) -> None:
+    _goto(ctx, QUESTION)
+    n = len(_draft(ctx)["questions"]) + 1
+    text = ctx.t("surveys.new_ask_question", n=n, max=QUESTION_MAX)
+    ctx.reply(f"{note}\n\n{text}" if note else text, rows(_cancel(ctx)))
+
+
+@router.state(QUESTION, role=Role.STAFF)
+async def on_question(msg: IncomingMessage, ctx: Context) -> None:
+    texts = bilingual(msg.text, QUESTION_MAX)
+    if isinstance(texts, str):
+        return ask_question(ctx, ctx.t(texts, max=QUESTION_MAX))
+    ctx.state.update(current=texts)
+    _goto(ctx, TYPE)
+    buttons = [Button(ctx.t(key), payload=f"sqn:t:{code}") for code, key in TYPES.items()]
+    ctx.reply(ctx.t("surveys.new_ask_type"), rows(*buttons, (_cancel(ctx),), per_row=2))
+
+
+@router.button("sqn", role=Role.STAFF)
+async def on_button(msg: IncomingMessage, ctx: Context) -> None:
+    action, _, arg = (msg.payload or "").partition(":")[2].partition(":")
+    state = ctx.state.name
+    if action == "t" and state == TYPE and arg in TYPES:
+        return _take_type(ctx, arg)
+    if action == "more" and state == MORE:
+        return ask_question(ctx)
+    if action == "dates" and state == MORE:
+        return ask_opens(ctx)
+    if action == "now" and state == OPENS:
+        ctx.state.update(opens=ctx.now.isoformat(), opens_now=True)
+        return ask_closes(ctx)
+    if action == "c" and state == CLOSES and arg.isdigit() and int(arg) in CLOSE_AFTER_DAYS:
+        opens_at = datetime.fromisoformat(_draft(ctx)["opens"])
+        ctx.state.update(closes=(opens_at + timedelta(days=int(arg))).isoformat())
+        return show_summary(ctx)
+    if action in ("publish", "draft") and state == CONFIRM:
+        return await save(ctx, publish=action == "publish")
+    ctx.reply(ctx.t("surveys.staff_stale"))
+
+
+def _take_type(ctx: Context, code: str) -> None:
+    if code in ("single", "multiple"):
+        ctx.state.update(kind=code)
+        _goto(ctx, OPTIONS)
+        ctx.reply(ctx.t("surveys.new_ask_options", max=MAX_OPTIONS), rows(_cancel(ctx)))
+        return
+    question: dict[str, Any] = {"text": _draft(ctx)["current"]}
+    if code == "text":
+        question["type"] = "text"
+    else:
+        question |= {"type": "rating", "scale": "1-5" if code == "rating5" else "0-10"}
+    _add_question(ctx, question)
+
+
+@router.state(OPTIONS, role=Role.STAFF)
+async def on_options(msg: IncomingMessage, ctx: Context) -> None:
+    options = []
+    for line in filter(None, (line.strip() for line in msg.text.splitlines())):
+        texts = bilingual(line, OPTION_MAX)
+        if isinstance(texts, str):
+            ctx.reply(ctx.t(texts, max=OPTION_MAX), rows(_cancel(ctx)))
+            return
+        options.append({"id": str(len(options) + 1), "text": texts})
+    if not 2 <= len(options) <= MAX_OPTIONS:
+        ctx.reply(ctx.t("surveys.new_options_count", max=MAX_OPTIONS), rows(_cancel(ctx)))
+        return
+    draft = _draft(ctx)
+    _add_question(
+        ctx, {"type": draft.get("kind", "single"), "text": draft["current"], "options": options}
+    )
+
+
+def _add_question(ctx: Context, question: dict[str, Any]) -> None:
+    draft = _draft(ctx)
+    questions = [*draft["questions"], {"id": f"q{len(draft['questions']) + 1}", **question}]
+    ctx.state.update(questions=questions, current=None, kind=None)
+    if len(questions) >= MAX_QUESTIONS:
+        return ask_opens(ctx, ctx.t("surveys.new_enough", max=MAX_QUESTIONS))
+    _goto(ctx, MORE)
+    ctx.reply(
+        ctx.t("surveys.new_added", n=len(questions)),
+        rows(
+            Button(ctx.t("surveys.btn_more"), payload="sqn:more"),
+            Button(ctx.t("surveys.btn_dates"), payload="sqn:dates"),
+            _cancel(ctx),
+            per_row=2,
+        ),
+    )
+
+
+def ask_opens(ctx: Context, note: str | None = None) -> None:
+    _goto(ctx, OPENS)
+    text = ctx.t("surveys.new_ask_opens")
+    ctx.reply(
+        f"{note}\n\n{text}" if note else text,
+        rows(Button(ctx.t("surveys.btn_now"), payload="sqn:now"), _cancel(ctx), per_row=2),
+    )
+
+
+def ask_closes(ctx: Context, note: str | None = None) -> None:
+    _goto(ctx, CLOSES)
+    text = ctx.t("surveys.new_ask_closes")
+    buttons = [
+        Button(ctx.t("surveys.btn_close_after", days=days), payload=f"sqn:c:{days}")
+        for days in CLOSE_AFTER_DAYS
+    ]
+    ctx.reply(f"{note}\n\n{text}" if note else text, rows(*buttons, _cancel(ctx), per_row=3))
+
+
+def _when(ctx: Context, text: str) -> datetime | str:
+    found = parse_when(text, now=ctx.now, tz=ctx.services.city.timezone)
+    return ctx.t(WHEN_ERRORS[found]) if isinstance(found, str) else found
+
+
+@router.state(OPENS, role=Role.STAFF)
+async def on_opens(msg: IncomingMessage, ctx: Context) -> None:
+    found = _when(ctx, msg.text)
+    if isinstance(found, str):
+        return ask_opens(ctx, found)
+    ctx.state.update(opens=found.isoformat(), opens_now=False)
+    ask_closes(ctx)
+
+
+@router.state(CLOSES, role=Role.STAFF)
+async def on_closes(msg: IncomingMessage, ctx: Context) -> None:
+    found = _when(ctx, msg.text)
+    if isinstance(found, str):
+        return ask_closes(ctx, found)
+    if found <= datetime.fromisoformat(_draft(ctx)["opens"]):
+        return ask_closes(ctx, ctx.t("surveys.new_closes_before"))
+    ctx.state.update(closes=found.isoformat())
+    show_summary(ctx)
+
+
+@router.state(
+    *TYPED, TYPE, MORE, CONFIRM, kinds=(Kind.LOCATION, Kind.PHOTO, Kind.CONTACT), role=Role.STAFF
+)
+async def on_wrong_kind(msg: IncomingMessage, ctx: Context) -> None:
+    ctx.reply(ctx.t("surveys.new_wrong_kind"), rows(_cancel(ctx)))
+
+
+@router.state(TYPE, MORE, CONFIRM, role=Role.STAFF)
+async def on_text_instead_of_button(msg: IncomingMessage, ctx: Context) -> None:
+    ctx.reply(ctx.t("surveys.use_buttons"), rows(_cancel(ctx)))
+
+
+def _questionnaire(ctx: Context) -> Questionnaire:
+    draft = _draft(ctx)
+    return Questionnaire.model_validate({"title": draft["title"], "questions": draft["questions"]})
+
+
+def show_summary(ctx: Context) -> None:
+    _goto(ctx, CONFIRM)
+    draft = _draft(ctx)
+    survey = _questionnaire(ctx)
+    lines = [ctx.t("surveys.new_summary", title=localized(survey.title, ctx.language))]
+    for n, question in enumerate(survey.questions, start=1):
+        kind = question.type if question.type != "rating" else f"rating {question.scale}"  # type: ignore[union-attr]
+        line = f"{n}. {question.label(ctx.language)} ({kind})"
+        options = getattr(question, "options", [])
+        if options:
+            line += "\n" + "\n".join(f"   • {localized(o.text, ctx.language)}" for o in options)
+        lines.append(line)
+    opens_at = datetime.fromisoformat(draft["opens"])
+    closes_at = datetime.fromisoformat(draft["closes"])
+    lines.append(
+        ctx.t(
+            "surveys.staff_dates",
+            opens=ctx.t("surveys.now") if draft.get("opens_now") else local_moment(ctx, opens_at),
+            closes=local_moment(ctx, closes_at, closing=True),
+        )
+    )
+    ctx.reply(
+        "\n\n".join(lines),
+        rows(
+            Button(ctx.t("surveys.btn_publish"), payload="sqn:publish"),
+            Button(ctx.t("surveys.btn_save_draft"), payload="sqn:draft"),
+            _cancel(ctx),
+            per_row=2,
+        ),
+    )
+
+
+async def save(ctx: Context, *, publish: bool) -> None:
+    draft = _draft(ctx)
+    try:
+        survey = _questionnaire(ctx)
+    except ValidationError:
+        log.exception("a survey made in chat did not validate")
+        ctx.state.clear()
+        ctx.reply(ctx.t("surveys.new_failed"))
+        return
+    opens_at = ctx.now if draft.get("opens_now") else datetime.fromisoformat(draft["opens"])
+    created = await repo.create(
+        ctx.session,
+        code=None,
+        status=SurveyStatus.PUBLISHED if publish else SurveyStatus.DRAFT,
+        opens_at=opens_at,
+        closes_at=datetime.fromisoformat(draft["closes"]),
+        definition=survey.to_json(),
+        source="chat",
+        created_by=ctx.citizen.id,
+        now=ctx.now,
+    )
+    ctx.state.clear()
+    log.info("survey %s made in chat by citizen #%s", created.id, ctx.citizen.id)
+    key = N_("surveys.new_published") if publish else N_("surveys.new_saved")
+    await show_card(ctx, created, ctx.t(key, id=created.id))

@@ -1,0 +1,427 @@
+"""Scheduling notices: the database is the source of truth, APScheduler only ticks.
+
+One periodic job ("notices_tick", every NOTICE_TICK_SECONDS, and once right at start-up) does
+all of it, each step claimed in SQL so that several processes never do anything twice:
+
+1. Due notices are claimed: an UPDATE … WHERE id = ? AND next_run_at = ? AND status =
+   'scheduled' that one process wins, which moves the notice to its next occurrence and, in
+   the same transaction, creates the NoticeRun (unique per notice and due time). An
+   occurrence that fell due while the bot was down runs late if it is younger than the
+   notice's expiry (12 h by default), else it is recorded as a missed run for staff to see.
+2. Runs that are selecting their recipients advance batch by batch (storage.repos.notices).
+3. Notices held for a citizen's daily digest are merged into one message when it is due.
+
+Sending is the delivery engine's (scheduler/delivery.py): it claims the outbox rows, edits
+the sender's progress message and marks runs done.
+
+Recurrences are cron expressions in the city's time (Europe/Sofia), with cron's weekday
+numbers (0 or 7 is Sunday). A wall time that happens twice when the clocks go back runs once
+(the first); one that does not exist when they go forward runs as late as the clocks jumped.
+Sending now is a notice due now: the handler nudges the tick so it starts at once.
+
+Everything reads the app's clock, so tests move time and call `tick()` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.city import CityPack, bounding_box, haversine_m
+from bot.core.messages import Reply
+from bot.i18n import Translator
+from scheduler.payloads import direct_payload
+from storage.db import Database
+from storage.models import Notice, NoticeRun, NoticeStatus, RunStatus
+from storage.repos import notices
+from storage.repos.notices import MAX_PIN_RADIUS_M, Audience, DigestRace, HeldNotice
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "notices_tick"
+MIN_INTERVAL = timedelta(hours=1)
+"""Recurring notices may not come more often than this (a typo in a cron must not spam)."""
+MISSED_RECORDS = 5
+"""At most this many missed occurrences are recorded per claim (after a long outage)."""
+_SEARCH_LIMIT = 10_000
+
+_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+# -- recurrence ---------------------------------------------------------------------------
+
+
+def _dow_values(part: str) -> list[int]:
+    """One comma-separated item of a cron weekday field with numbers → cron weekday numbers."""
+    spec, _, step_text = part.partition("/")
+    step = int(step_text) if step_text else 1
+    if spec == "*":
+        low, high = 0, 6
+    elif "-" in spec:
+        low_text, high_text = spec.split("-", 1)
+        low, high = int(low_text), int(high_text)
+    else:
+        low = int(spec)
+        high = 6 if step_text else low
+    if not (0 <= low <= 7 and 0 <= high <= 7 and low <= high and step >= 1):
+        raise ValueError(f"bad day of week {part!r}")
+    return [value % 7 for value in range(low, high + 1, step)]
+
+
+def _dow_field(field: str) -> str:
+    """Cron's weekday field in APScheduler's terms: APScheduler 3 counts 0 as Monday, cron as
+    Sunday, so numbers become names (names mean the same to both)."""
+    if field in ("*", "?"):
+        return "*"
+    parts = []
+    for part in field.lower().split(","):
+        if any(ch.isdigit() for ch in part.partition("/")[0]) or part.startswith("*/"):
+            parts += [_DOW_NAMES[v] for v in _dow_values(part)]
+        else:
+            parts.append(part)
+    return ",".join(dict.fromkeys(parts))
+
+
+@functools.lru_cache(maxsize=256)
+def cron_trigger(expr: str) -> CronTrigger:
+    """The trigger of a 5-field cron expression, evaluated on wall-clock time (naive times
+    posing as UTC; `next_occurrence` turns them into the city's instants). Raises ValueError
+    with the reason when the expression is not valid."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"a cron expression has 5 fields, not {len(fields)}")
+    fields[4] = _dow_field(fields[4])
+    return CronTrigger.from_crontab(" ".join(fields), timezone=UTC)
+
+
+def next_occurrence(expr: str, after: datetime, tz: ZoneInfo) -> datetime | None:
+    """The first occurrence of `expr` (city wall time in `tz`) strictly after `after`, as a
+    UTC instant; None if there is none."""
+    trigger = cron_trigger(expr)
+    wall = after.astimezone(tz).replace(tzinfo=None)
+    for _ in range(_SEARCH_LIMIT):
+        fire = trigger.get_next_fire_time(None, (wall + timedelta(seconds=1)).replace(tzinfo=UTC))
+        if fire is None:
+            return None
+        wall = fire.replace(tzinfo=None, microsecond=0)
+        for fold in (0, 1):  # the first of a repeated time, unless it is already past
+            instant = wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+            if instant > after:
+                return instant
+    return None
+
+
+def check_recurrence(expr: str, tz: ZoneInfo, now: datetime) -> str | None:
+    """None if `expr` is a usable recurrence, else why not: "invalid" (not cron), "never"
+    (no future occurrence) or "too_often" (more often than MIN_INTERVAL)."""
+    try:
+        first = next_occurrence(expr, now, tz)
+    except ValueError:
+        return "invalid"
+    if first is None:
+        return "never"
+    later = first
+    for _ in range(3):
+        following = next_occurrence(expr, later, tz)
+        if following is None:
+            break
+        if following - later < MIN_INTERVAL:
+            return "too_often"
+        later = following
+    return None
+
+
+# -- audience -----------------------------------------------------------------------------
+
+
+def resolve_audience(city: CityPack, raw: dict[str, Any]) -> Audience:
+    """A notice's stored audience against the city's map."""
+    kind = raw.get("kind")
+    if kind == "districts":
+        return Audience("districts", districts=frozenset(raw.get("districts") or ()))
+    if kind == "radius":
+        lat, lon, radius = float(raw["lat"]), float(raw["lon"]), int(raw["radius_m"])
+        touched = city.district_index.touching_circle(lat, lon, radius)
+
+        def reaches(pin_lat: float, pin_lon: float, pin_radius: int) -> bool:
+            return haversine_m(lat, lon, pin_lat, pin_lon) <= radius + pin_radius
+
+        return Audience(
+            "radius",
+            districts=frozenset(d.code for d in touched),
+            lat=lat,
+            lon=lon,
+            radius_m=radius,
+            pin_box=bounding_box(lat, lon, radius + MAX_PIN_RADIUS_M),
+            reaches=reaches,
+        )
+    return Audience("all")
+
+
+# -- the tick -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What claiming one due notice decided."""
+
+    run_due: datetime | None  # the occurrence that runs now
+    missed: tuple[datetime, ...]  # occurrences that expired unsent
+    next_run_at: datetime | None
+    status: NoticeStatus
+
+
+def plan(notice: Notice, *, now: datetime, tz: ZoneInfo) -> Claimed:
+    """What to do with a notice that is due: which occurrence runs, which were missed, and
+    when it is due next."""
+    assert notice.next_run_at is not None
+    expiry = timedelta(seconds=notice.expires_after_s)
+    due_times = [notice.next_run_at]
+    following = None
+    if notice.recurrence:
+        following = next_occurrence(notice.recurrence, notice.next_run_at, tz)
+        while following is not None and following <= now:
+            due_times.append(following)
+            if len(due_times) > _SEARCH_LIMIT:
+                due_times = due_times[-MISSED_RECORDS - 1 :]
+            following = next_occurrence(notice.recurrence, following, tz)
+        if following is not None and notice.ends_at is not None and following > notice.ends_at:
+            following = None
+    if notice.ends_at is not None:
+        due_times = [d for d in due_times if d <= notice.ends_at]
+    live = [d for d in due_times if now - d <= expiry]
+    run_due = live[-1] if live else None
+    missed = tuple(d for d in due_times if d != run_due)[-MISSED_RECORDS:]
+    if following is not None:
+        status = NoticeStatus.SCHEDULED
+    else:
+        status = NoticeStatus.DONE if run_due is not None else NoticeStatus.MISSED
+    return Claimed(run_due, missed, following, status)
+
+
+_INSTANCES: weakref.WeakSet[NoticeScheduler] = weakref.WeakSet()
+
+
+def nudge() -> None:
+    """Tick soon in every notice scheduler of this process (after a notice is sent now)."""
+    for instance in list(_INSTANCES):
+        instance.wake()
+
+
+class NoticeScheduler:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        city: CityPack,
+        translator: Translator,
+        clock: Callable[[], datetime],
+        tick_seconds: int = 10,
+        batch_size: int = 500,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_queued` is called when outbox rows were added (wakes the delivery engine)."""
+        self.db = db
+        self.city = city
+        self.translator = translator
+        self.clock = clock
+        self.tick_seconds = tick_seconds
+        self.batch_size = batch_size
+        self.on_queued = on_queued
+        self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.city.timezone
+
+    # -- APScheduler ----------------------------------------------------------------------
+
+    def install(self, scheduler: AsyncIOScheduler) -> None:
+        """The periodic tick, first right at start-up (notices due while the bot was down).
+        NOTICE_TICK_SECONDS=0 installs nothing: another process sends, or a test ticks."""
+        if self.tick_seconds <= 0:
+            return
+        scheduler.add_job(
+            self._scheduled_tick,
+            "interval",
+            seconds=self.tick_seconds,
+            id=JOB_ID,
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            replace_existing=True,
+        )
+        self._scheduler = scheduler
+        _INSTANCES.add(self)
+
+    def wake(self) -> None:
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running or self._closed:
+            return
+        with contextlib.suppress(LookupError):
+            scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
+
+    async def close(self) -> None:
+        """Let a tick in progress finish (before the database goes away)."""
+        self._closed = True
+        _INSTANCES.discard(self)
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _scheduled_tick(self) -> None:
+        if self._closed:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("the notices tick failed; the next tick retries")
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    # -- the work -------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Everything that is due now, by the app's clock."""
+        await self.claim_due()
+        queued = await self.select()
+        queued += await self.send_digests()
+        if queued and self.on_queued is not None:
+            self.on_queued()
+
+    async def claim_due(self) -> int:
+        """Claim the notices that are due; returns how many runs were started."""
+        now = self.clock()
+        async with self.db.sessions() as session:
+            due = await notices.due(session, now=now)
+        started = 0
+        for notice in due:
+            try:
+                started += await self._claim(notice, now)
+            except Exception:  # one broken notice must not hold up the others
+                log.exception("notice #%s could not be claimed", notice.id)
+        return started
+
+    async def _claim(self, notice: Notice, now: datetime) -> int:
+        assert notice.id is not None and notice.next_run_at is not None
+        decision = plan(notice, now=now, tz=self.tz)
+        async with self.db.sessions() as session, session.begin():
+            won = await notices.claim(
+                session,
+                notice_id=notice.id,
+                due_at=notice.next_run_at,
+                next_run_at=decision.next_run_at,
+                status=decision.status,
+                now=now,
+            )
+            if not won:
+                return 0  # another process took it, or staff changed it meanwhile
+            for missed in decision.missed:
+                await notices.add_run(
+                    session, notice_id=notice.id, due_at=missed, status=RunStatus.MISSED, now=now
+                )
+            run = None
+            if decision.run_due is not None:
+                run = await notices.add_run(
+                    session,
+                    notice_id=notice.id,
+                    due_at=decision.run_due,
+                    status=RunStatus.SELECTING,
+                    now=now,
+                )
+        if decision.missed:
+            log.warning(
+                "notice #%s: %d occurrence(s) missed (expired while the bot was down)",
+                notice.id,
+                len(decision.missed),
+            )
+        if run is not None:
+            log.info("notice #%s: run #%s started", notice.id, run.id)
+        return int(run is not None)
+
+    async def select(self) -> int:
+        """Advance every run that is selecting its recipients; returns rows inserted."""
+        async with self.db.sessions() as session:
+            pending = await notices.selecting_runs(session)
+        inserted = 0
+        for run, notice in pending:
+            try:
+                inserted += await self._select_run(run, notice)
+            except Exception:  # one broken run must not hold up the others
+                log.exception("notice run #%s: selecting recipients failed", run.id)
+        return inserted
+
+    async def _select_run(self, run: NoticeRun, notice: Notice) -> int:
+        """Batch after batch until the run's recipients are all in the outbox."""
+        assert run.id is not None
+        audience = resolve_audience(self.city, notice.audience)
+        inserted, done = 0, False
+        while not done:
+            async with self.db.sessions() as session, session.begin():
+                batch = await notices.select_batch(
+                    session,
+                    run_id=run.id,
+                    topic=notice.topic,
+                    urgent=notice.urgent,
+                    audience=audience,
+                    now=self.clock(),
+                    tz=self.tz,
+                    limit=self.batch_size,
+                )
+            inserted += batch.inserted
+            done = batch.done
+        if inserted:
+            log.info("notice #%s: %d messages queued", notice.id, inserted)
+        return inserted
+
+    async def send_digests(self) -> int:
+        """Merge each citizen's due digest notices into one message; returns how many."""
+        now = self.clock()
+        async with self.db.sessions() as session:
+            groups = await notices.digests_due(session, now=now)
+        made = 0
+        for citizen_id, channel in groups:
+            try:
+                async with self.db.sessions() as session, session.begin():
+                    last, held = await notices.take_digest(
+                        session, citizen_id=citizen_id, channel=channel, now=now
+                    )
+                    if last is None or not held:
+                        continue
+                    payload = direct_payload(Reply(self.digest_text(last.language, held)))
+                    await notices.merge_digest(
+                        session, last=last, merged=held, payload=payload, now=now
+                    )
+                    made += 1
+            except DigestRace:
+                log.info("a digest was merged by another process; skipped")
+        return made
+
+    def digest_text(self, language: str, held: list[HeldNotice]) -> str:
+        """The digest in the citizen's language: a title, then each notice with its topic
+        and time (city time), oldest first."""
+        parts = [self.translator.translate(language, "alerts.digest_title", count=len(held))]
+        for item in held:
+            topic = self.city.topic(item.topic)
+            label = topic.short_name(language) if topic else item.topic
+            when = item.due_at.astimezone(self.tz).strftime("%d.%m %H:%M")
+            text = item.text_en if language == "en" and item.text_en else item.text_bg
+            parts.append(f"{label} · {when}\n{text}")
+        return "\n\n".join(parts)

@@ -1,0 +1,186 @@
+"""The broadcast's progress message for the staff member who sent it.
+
+A notice with `progress_channel`/`progress_user_id` gets one message in that chat, posted by
+the engine when its run starts (unless the alerts handler already stored
+`progress_message_id`) and edited every few seconds while the run is sending: "sent / total,
+rate, time left", then once more when the run is done. Texts are in the sender's language
+(the citizen behind the progress address).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from bot.core.channel import Channel, SendStatus
+from bot.core.messages import Address, Reply
+from bot.i18n import Translator
+from storage.db import Database
+from storage.repos import citizens, outbox
+from storage.repos.outbox import RunProgress
+
+log = logging.getLogger(__name__)
+
+RATE_WINDOW = 30.0  # seconds of samples behind the shown rate
+
+
+@dataclass
+class _Shown:
+    samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
+    text: str | None = None
+
+
+def duration(t: Callable[..., str], seconds: float) -> str:
+    """`seconds` as "42 s", "3 min 5 s" or "2 h 10 min" (t: a translate bound to a language)."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return t("delivery.seconds", s=seconds)
+    if seconds < 3600:
+        return t("delivery.minutes", m=seconds // 60, s=seconds % 60)
+    return t("delivery.hours", h=seconds // 3600, m=seconds % 3600 // 60)
+
+
+class ProgressReporter:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        translator: Translator,
+        channels: Callable[[str], Channel | None],
+        charge: Callable[[str], None],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.translator = translator
+        self.channels = channels
+        self.charge = charge
+        self.monotonic = monotonic
+        self._shown: dict[int, _Shown] = {}
+        self._languages: dict[tuple[str, str], str] = {}
+
+    async def tick(self) -> None:
+        """Edit the progress message of every active run whose figures changed."""
+        async with self.db.sessions() as session:
+            runs = await outbox.progress_runs(session)
+        for run in runs:
+            await self._report(run, done=False)
+        active = {run.run_id for run in runs}
+        for run_id in list(self._shown):
+            if run_id not in active:
+                del self._shown[run_id]
+
+    async def finished(self, run_ids: Iterable[int]) -> None:
+        """The final edit of runs that just finished."""
+        ids = list(run_ids)
+        if not ids:
+            return
+        async with self.db.sessions() as session:
+            runs = await outbox.progress_runs(session, run_ids=ids, active=False)
+        for run in runs:
+            await self._report(run, done=True)
+            self._shown.pop(run.run_id, None)
+
+    async def _report(self, run: RunProgress, *, done: bool) -> None:
+        try:
+            async with self.db.sessions() as session:
+                counts = await outbox.run_counts(session, run_id=run.run_id)
+                language = await self._language(session, run)
+            text = self._text(run, counts, language, done=done)
+            shown = self._shown.setdefault(run.run_id, _Shown())
+            if text != shown.text:
+                await self._show(run, Reply(text))
+                shown.text = text
+        except Exception:
+            log.exception("progress of notice run %s not shown", run.run_id)
+
+    async def _language(self, session: object, run: RunProgress) -> str:
+        key = (run.channel, run.user_id)
+        if key not in self._languages:
+            citizen = await citizens.find_by_identity(
+                session,  # type: ignore[arg-type]
+                channel=run.channel,
+                user_id=run.user_id,
+            )
+            self._languages[key] = citizen.language if citizen else self.translator.default
+        return self._languages[key]
+
+    def _text(self, run: RunProgress, counts: dict[str, int], language: str, *, done: bool) -> str:
+        def t(key: str, /, **values: object) -> str:
+            return self.translator.translate(language, key, **values)
+
+        total = sum(counts.values())
+        sent = counts["sent"]
+        if done:
+            elapsed = (run.finished_at - run.created_at).total_seconds() if run.finished_at else 0
+            lines = [
+                t(
+                    "delivery.progress_done",
+                    id=run.notice_id,
+                    sent=sent,
+                    total=total,
+                    elapsed=duration(t, elapsed),
+                )
+            ]
+            if counts["failed"] or counts["blocked"] or counts["cancelled"]:
+                lines.append(
+                    t(
+                        "delivery.progress_losses",
+                        failed=counts["failed"],
+                        blocked=counts["blocked"],
+                        cancelled=counts["cancelled"],
+                    )
+                )
+            return "\n".join(lines)
+        rate = self._rate(run.run_id, sent)
+        if rate:
+            line = t(
+                "delivery.progress_running",
+                id=run.notice_id,
+                sent=sent,
+                total=total,
+                rate=f"{rate:.0f}",
+                left=duration(t, counts["queued"] / rate),
+            )
+        else:
+            line = t("delivery.progress_started", id=run.notice_id, sent=sent, total=total)
+        if counts["deferred"]:
+            line += "\n" + t("delivery.progress_deferred", count=counts["deferred"])
+        return line
+
+    def _rate(self, run_id: int, sent: int) -> float | None:
+        samples = self._shown.setdefault(run_id, _Shown()).samples
+        now = self.monotonic()
+        samples.append((now, sent))
+        while len(samples) > 2 and now - samples[0][0] > RATE_WINDOW:
+            samples.popleft()
+        first_t, first_sent = samples[0]
+        if now - first_t < 1 or sent <= first_sent:
+            return None
+        return (sent - first_sent) / (now - first_t)
+
+    async def _show(self, run: RunProgress, reply: Reply) -> None:
+        channel = self.channels(run.channel)
+        if channel is None:
+            return
+        to = Address(run.channel, run.user_id)
+        if run.message_id:
+            self.charge(run.channel)
+            result = await channel.edit(to, run.message_id, reply)
+            if result.status is SendStatus.FAILED:
+                log.info("progress of run %s not edited: %s", run.run_id, result.error)
+            return
+        if run.message_id == "":
+            return  # another instance is posting it (or lost it in a crash): no second one
+        async with self.db.sessions() as session, session.begin():
+            mine = await outbox.claim_progress_message(session, notice_id=run.notice_id)
+        if not mine:
+            return
+        self.charge(run.channel)
+        result = await channel.send(to, reply)
+        async with self.db.sessions() as session, session.begin():
+            await outbox.set_progress_message(
+                session, notice_id=run.notice_id, message_id=result.message_id
+            )

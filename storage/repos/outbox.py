@@ -1,0 +1,512 @@
+"""The outbox: one row per message to one recipient on one channel.
+
+Rows are written by audience selection (`enqueue_many`, a notice run's recipients in batches)
+and by single messages (`enqueue_direct`, e.g. a report's status news), and sent by the
+delivery engine (scheduler/delivery.py), which claims due rows in short transactions, sends
+outside any transaction and records the results in batches. Like every repo function, these
+never commit.
+
+Who may send what:
+
+* `pending` rows are due at `next_attempt_at`. A row `held` for quiet hours ("quiet") is sent
+  when that time comes (the claim clears `held`); a row held for a digest ("digest") is never
+  sent on its own: the digest folds it into one "digest" row and cancels it.
+* `inflight` rows belong to the instance named in `claimed_by`; the recording functions only
+  touch rows still claimed by the caller, so a row whose lease was recovered elsewhere is not
+  overwritten by a late result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Notice, NoticeRun, Outbox, OutboxStatus, RunStatus
+from storage.types import utcnow
+
+PENDING = OutboxStatus.PENDING.value
+INFLIGHT = OutboxStatus.INFLIGHT.value
+HELD_DIGEST = "digest"
+INSERT_CHUNK = 500  # rows per INSERT statement (SQLite allows 32766 bound values)
+MAX_ERROR = 300
+
+OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
+RUN: Table = NoticeRun.__table__  # type: ignore[attr-defined]
+NOTICE: Table = Notice.__table__  # type: ignore[attr-defined]
+COUNT_KEYS = ("queued", "sent", "deferred", "failed", "blocked", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A row claimed for sending: just what sending it needs."""
+
+    id: int
+    run_id: int | None
+    citizen_id: int | None
+    channel: str
+    user_id: str
+    language: str
+    kind: str
+    payload: dict[str, Any] | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    id: int
+    attempts: int
+    next_attempt_at: datetime
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    id: int
+    attempts: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    id: int
+    channel: str
+    user_id: str
+
+
+_CLAIMED_COLUMNS = (
+    OUTBOX.c.id,
+    OUTBOX.c.run_id,
+    OUTBOX.c.citizen_id,
+    OUTBOX.c.channel,
+    OUTBOX.c.user_id,
+    OUTBOX.c.language,
+    OUTBOX.c.kind,
+    OUTBOX.c.payload,
+    OUTBOX.c.attempts,
+)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind else "sqlite"
+
+
+# -- writing rows ---------------------------------------------------------------------------
+
+
+async def enqueue_direct(
+    session: AsyncSession,
+    *,
+    citizen_id: int | None,
+    channel: str,
+    user_id: str,
+    language: str,
+    payload: dict[str, Any],
+    urgent: bool = False,
+    now: datetime | None = None,
+    kind: str = "direct",
+    next_attempt_at: datetime | None = None,
+    held: str | None = None,
+) -> Outbox:
+    """One message to one address (payload: scheduler.delivery.direct_payload). Flushed, so
+    the row has its id (hand it to the engine after the commit to send it at once)."""
+    now = now or utcnow()
+    row = Outbox(
+        citizen_id=citizen_id,
+        channel=channel,
+        user_id=user_id,
+        language=language,
+        kind=kind,
+        payload=payload,
+        urgent=urgent,
+        held=held,
+        next_attempt_at=next_attempt_at or now,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def enqueue_many(
+    session: AsyncSession, *, rows: Iterable[Mapping[str, Any]], now: datetime | None = None
+) -> int:
+    """Insert recipients' rows; a row whose (run_id, citizen_id, channel) exists is skipped,
+    so selection can be re-run after a crash. Returns how many rows were new.
+
+    Each mapping needs channel, user_id, language, and run_id + citizen_id for a notice;
+    optional: kind ("notice"), payload, urgent (False), held, next_attempt_at (now).
+    """
+    now = now or utcnow()
+    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    added = 0
+    chunk: list[dict[str, Any]] = []
+
+    async def flush_chunk() -> int:
+        stmt = (
+            insert(OUTBOX)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["run_id", "citizen_id", "channel"])
+        )
+        result = await session.exec(stmt)  # type: ignore[call-overload]
+        chunk.clear()
+        return max(result.rowcount, 0)
+
+    for row in rows:
+        chunk.append(
+            {
+                "run_id": row.get("run_id"),
+                "citizen_id": row.get("citizen_id"),
+                "channel": row["channel"],
+                "user_id": row["user_id"],
+                "language": row["language"],
+                "kind": row.get("kind", "notice"),
+                "payload": row.get("payload"),
+                "urgent": bool(row.get("urgent", False)),
+                "status": PENDING,
+                "held": row.get("held"),
+                "attempts": 0,
+                "next_attempt_at": row.get("next_attempt_at") or now,
+                "created_at": now,
+            }
+        )
+        if len(chunk) >= INSERT_CHUNK:
+            added += await flush_chunk()
+    if chunk:
+        added += await flush_chunk()
+    return added
+
+
+# -- claiming -------------------------------------------------------------------------------
+
+
+def _sendable(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        OUTBOX.c.status == PENDING,
+        OUTBOX.c.next_attempt_at <= now,
+        or_(OUTBOX.c.held.is_(None), OUTBOX.c.held != HELD_DIGEST),
+    )
+
+
+async def _claim_where(
+    session: AsyncSession,
+    candidates: Select[tuple[int]],
+    *,
+    instance: str,
+    now: datetime,
+) -> list[Claimed]:
+    # The candidates are picked once, in a materialised CTE: as `id IN (subquery)`,
+    # PostgreSQL may run a locking subquery again for every row it updates, and a LIMIT then
+    # limits nothing.
+    picked = candidates.cte("picked").prefix_with("MATERIALIZED")
+    stmt = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == picked.c.id, OUTBOX.c.status == PENDING)
+        .values(status=INFLIGHT, claimed_by=instance, claimed_at=now, held=None)
+        .returning(*_CLAIMED_COLUMNS)
+    )
+    result = await session.exec(stmt)  # type: ignore[call-overload]
+    return [Claimed(*row) for row in result.all()]
+
+
+async def claim(
+    session: AsyncSession, *, channel: str, instance: str, now: datetime, limit: int
+) -> list[Claimed]:
+    """Claim up to `limit` due rows of `channel` for `instance`: direct messages first (they
+    never wait behind a broadcast's backlog), then the oldest due rows. Uses
+    SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, so concurrent instances claim disjoint
+    rows; SQLite's single writer serialises claims."""
+    if limit <= 0:
+        return []
+    direct = (
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.run_id.is_(None), OUTBOX.c.channel == channel, _sendable(now))
+        .order_by(OUTBOX.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = await _claim_where(session, direct, instance=instance, now=now)
+    if len(claimed) < limit:
+        rest = (
+            select(OUTBOX.c.id)
+            .where(OUTBOX.c.channel == channel, _sendable(now))
+            .order_by(OUTBOX.c.next_attempt_at)
+            .limit(limit - len(claimed))
+            .with_for_update(skip_locked=True)
+        )
+        claimed += await _claim_where(session, rest, instance=instance, now=now)
+    return claimed
+
+
+async def claim_ids(
+    session: AsyncSession, *, ids: Sequence[int], instance: str, now: datetime
+) -> list[Claimed]:
+    """Claim these rows if they are still pending and due (others are left alone)."""
+    if not ids:
+        return []
+    candidates = (
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.id.in_(list(ids)), _sendable(now))
+        .with_for_update(skip_locked=True)
+    )
+    return await _claim_where(session, candidates, instance=instance, now=now)
+
+
+# -- recording results ----------------------------------------------------------------------
+
+
+def _mine(instance: str) -> ColumnElement[bool]:
+    return and_(OUTBOX.c.status == INFLIGHT, OUTBOX.c.claimed_by == instance)
+
+
+async def mark_sent(
+    session: AsyncSession, *, ids: Sequence[int], instance: str, now: datetime
+) -> int:
+    """Sent. `claimed_by` stays as the record of who sent it."""
+    if not ids:
+        return 0
+    stmt = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(list(ids)), _mine(instance))
+        .values(status=OutboxStatus.SENT.value, sent_at=now, error=None)
+    )
+    return (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+
+
+async def release(session: AsyncSession, *, ids: Sequence[int], instance: str) -> int:
+    """Back to pending, no attempt counted (a 429, or a shutdown before sending)."""
+    if not ids:
+        return 0
+    stmt = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(list(ids)), _mine(instance))
+        .values(status=PENDING, claimed_by=None, claimed_at=None)
+    )
+    return (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+
+
+async def retry_later(session: AsyncSession, *, retries: Sequence[Retry], instance: str) -> None:
+    """Back to pending after a transient failure, due again at each row's next_attempt_at."""
+    if not retries:
+        return
+    stmt = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == bindparam("r_id"), _mine(instance))
+        .values(
+            status=PENDING,
+            claimed_by=None,
+            claimed_at=None,
+            attempts=bindparam("r_attempts"),
+            next_attempt_at=bindparam("r_next"),
+            error=bindparam("r_error"),
+        )
+    )
+    params = [
+        {
+            "r_id": r.id,
+            "r_attempts": r.attempts,
+            "r_next": r.next_attempt_at,
+            "r_error": r.error[:MAX_ERROR],
+        }
+        for r in retries
+    ]
+    await session.exec(stmt, params=params)  # type: ignore[call-overload]
+
+
+async def mark_failed(session: AsyncSession, *, failures: Sequence[Failure], instance: str) -> None:
+    """Given up: a permanent error, or the last attempt failed."""
+    if not failures:
+        return
+    stmt = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == bindparam("f_id"), _mine(instance))
+        .values(
+            status=OutboxStatus.FAILED.value,
+            attempts=bindparam("f_attempts"),
+            error=bindparam("f_error"),
+        )
+    )
+    params = [
+        {"f_id": f.id, "f_attempts": f.attempts, "f_error": f.error[:MAX_ERROR]} for f in failures
+    ]
+    await session.exec(stmt, params=params)  # type: ignore[call-overload]
+
+
+async def mark_blocked(
+    session: AsyncSession, *, blocked: Blocked, instance: str, reason: str
+) -> int:
+    """The recipient blocked the bot: this row `blocked`, their other pending rows on that
+    channel cancelled. Returns how many were cancelled. (Opting the citizen out is
+    storage.repos.citizens.set_opted_out, in the same transaction.)"""
+    stmt = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == blocked.id, _mine(instance))
+        .values(status=OutboxStatus.BLOCKED.value, error=reason[:MAX_ERROR])
+    )
+    await session.exec(stmt)  # type: ignore[call-overload]
+    return await cancel_pending_for(session, channel=blocked.channel, user_id=blocked.user_id)
+
+
+async def cancel_pending_for(session: AsyncSession, *, channel: str, user_id: str) -> int:
+    """Cancel every pending row to one address (the citizen blocked the bot or opted out)."""
+    stmt = (
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.channel == channel,
+            OUTBOX.c.user_id == user_id,
+            OUTBOX.c.status == PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED.value)
+    )
+    return (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+
+
+async def cancel_run(session: AsyncSession, *, run_id: int) -> int:
+    """Cancel a run's rows not yet sent (rows in flight finish; nothing new is claimed)."""
+    stmt = (
+        update(OUTBOX)
+        .where(OUTBOX.c.run_id == run_id, OUTBOX.c.status == PENDING)
+        .values(status=OutboxStatus.CANCELLED.value)
+    )
+    return (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+
+
+# -- crash recovery -------------------------------------------------------------------------
+
+
+async def recover(
+    session: AsyncSession,
+    *,
+    channels: Sequence[str],
+    instance: str | None,
+    lease_expired_before: datetime,
+) -> int:
+    """The crash policy: rows of these channels left inflight by `instance` (before its
+    restart) or claimed before `lease_expired_before` by anyone go back to pending."""
+    if not channels:
+        return 0
+    expired = OUTBOX.c.claimed_at < lease_expired_before
+    stmt = (
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.channel.in_(list(channels)),
+            OUTBOX.c.status == INFLIGHT,
+            or_(OUTBOX.c.claimed_by == instance, expired) if instance else expired,
+        )
+        .values(status=PENDING, claimed_by=None, claimed_at=None)
+    )
+    return (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+
+
+# -- runs -----------------------------------------------------------------------------------
+
+
+async def run_counts(session: AsyncSession, *, run_id: int) -> dict[str, int]:
+    """How a run stands: queued (pending or being sent), sent, deferred (pending, held for
+    quiet hours or a digest), failed, blocked, cancelled."""
+    deferred = OUTBOX.c.held.is_not(None)
+    stmt = (
+        select(OUTBOX.c.status, deferred, func.count())
+        .where(OUTBOX.c.run_id == run_id)
+        .group_by(OUTBOX.c.status, deferred)
+    )
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    for status, is_deferred, n in (await session.exec(stmt)).all():  # type: ignore[call-overload]
+        if status in (PENDING, INFLIGHT):
+            key = "deferred" if status == PENDING and is_deferred else "queued"
+        else:
+            key = status
+        if key in counts:
+            counts[key] += n
+    return counts
+
+
+async def finish_runs(
+    session: AsyncSession, *, now: datetime, run_ids: Iterable[int] | None = None
+) -> list[int]:
+    """Mark done the runs in "sending" with nothing pending or in flight; returns their ids
+    (exactly one caller flips each run)."""
+    left = exists().where(OUTBOX.c.run_id == RUN.c.id, OUTBOX.c.status.in_((PENDING, INFLIGHT)))
+    stmt = update(RUN).where(RUN.c.status == RunStatus.SENDING.value, ~left)
+    if run_ids is not None:
+        ids = list(run_ids)
+        if not ids:
+            return []
+        stmt = stmt.where(RUN.c.id.in_(ids))
+    stmt = stmt.values(status=RunStatus.DONE.value, finished_at=now).returning(RUN.c.id)
+    return list((await session.exec(stmt)).scalars().all())  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    """A run whose sender wants progress reports, and where the progress message is."""
+
+    run_id: int
+    notice_id: int
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    channel: str
+    user_id: str
+    message_id: str | None
+
+
+async def progress_runs(
+    session: AsyncSession, *, run_ids: Iterable[int] | None = None, active: bool = True
+) -> list[RunProgress]:
+    """Runs with a progress message: the active ones (selecting/sending), or these ids."""
+    stmt = (
+        select(
+            RUN.c.id,
+            RUN.c.notice_id,
+            RUN.c.status,
+            RUN.c.created_at,
+            RUN.c.finished_at,
+            NOTICE.c.progress_channel,
+            NOTICE.c.progress_user_id,
+            NOTICE.c.progress_message_id,
+        )
+        .join(NOTICE, NOTICE.c.id == RUN.c.notice_id)
+        .where(NOTICE.c.progress_channel.is_not(None), NOTICE.c.progress_user_id.is_not(None))
+    )
+    if run_ids is not None:
+        stmt = stmt.where(RUN.c.id.in_(list(run_ids)))
+    if active:
+        stmt = stmt.where(RUN.c.status.in_((RunStatus.SELECTING.value, RunStatus.SENDING.value)))
+    rows = (await session.exec(stmt)).all()  # type: ignore[call-overload]
+    return [RunProgress(*row) for row in rows]
+
+
+async def claim_progress_message(session: AsyncSession, *, notice_id: int) -> bool:
+    """True for the one caller that gets to post a notice's first progress message (it then
+    stores the id with `set_progress_message`)."""
+    stmt = (
+        update(NOTICE)
+        .where(NOTICE.c.id == notice_id, NOTICE.c.progress_message_id.is_(None))
+        .values(progress_message_id="")
+    )
+    return (await session.exec(stmt)).rowcount == 1  # type: ignore[call-overload]
+
+
+async def set_progress_message(
+    session: AsyncSession, *, notice_id: int, message_id: str | None
+) -> None:
+    stmt = update(NOTICE).where(NOTICE.c.id == notice_id).values(progress_message_id=message_id)
+    await session.exec(stmt)  # type: ignore[call-overload]
