@@ -15,9 +15,6 @@ router = Router("start")
 PRIVACY_VERSION = 1
 ONBOARDING = "onboarding"
 
-# Menu entries whose capability has not been built yet answer honestly.
-COMING_SOON: dict[str, str] = {}
-
 # Deep links (/start <payload>): a capability registers a payload prefix; the action gets the
 # rest and says whether it handled the link. Onboarded citizens go straight there, new ones
 # right after choosing their language.
@@ -121,22 +118,5 @@ async def on_menu_button(msg: IncomingMessage, ctx: Context) -> None:
         await on_language_command(msg, ctx)
     elif entry in MENU_ACTIONS:
         await MENU_ACTIONS[entry](ctx)
-    elif entry in COMING_SOON:
-        await coming_soon(ctx, entry)
     else:
         show_menu(ctx, N_("fallback.button"))
-
-
-async def coming_soon(ctx: Context, entry: str) -> None:
-    ctx.reply(ctx.t("coming.soon", feature=ctx.t(COMING_SOON[entry])), main_menu(ctx))
-
-
-def _coming_soon_command(entry: str):
-    async def handler(msg: IncomingMessage, ctx: Context) -> None:
-        await coming_soon(ctx, entry)
-
-    return handler
-
-
-for _entry in COMING_SOON:
-    router.command(_entry)(_coming_soon_command(_entry))

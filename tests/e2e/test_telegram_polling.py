@@ -106,6 +106,10 @@ async def test_start_up_calls(start_bot: StartBot, api: FakeBotAPI):
     bg = [
         {"command": "start", "description": "Начало и избор на език"},
         {"command": "menu", "description": "Главното меню"},
+        {"command": "report", "description": "Сигнал за проблем в града"},
+        {"command": "myreports", "description": "Моите сигнали и какво става с тях"},
+        {"command": "alerts", "description": "Известия за вашия район"},
+        {"command": "surveys", "description": "Анкети на общината"},
         {"command": "help", "description": "Какво може ботът"},
         {"command": "language", "description": "Смяна на езика"},
         {"command": "cancel", "description": "Прекратяване на текущото действие"},
@@ -113,6 +117,10 @@ async def test_start_up_calls(start_bot: StartBot, api: FakeBotAPI):
     en = [
         {"command": "start", "description": "Start and choose a language"},
         {"command": "menu", "description": "The main menu"},
+        {"command": "report", "description": "Report a problem in the city"},
+        {"command": "myreports", "description": "My reports and what happened to them"},
+        {"command": "alerts", "description": "Alerts for your district"},
+        {"command": "surveys", "description": "The municipality's surveys"},
         {"command": "help", "description": "What the bot can do"},
         {"command": "language", "description": "Change the language"},
         {"command": "cancel", "description": "Stop what you are doing"},

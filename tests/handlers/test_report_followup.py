@@ -334,3 +334,15 @@ async def test_not_fixed_is_only_for_the_reporter_and_can_be_cancelled(
     assert cancelled.text == "All right, the report stays as it is."
     (menu,) = await chat.say("hello", user="u1")  # no longer taken as a comment
     assert "Open" not in menu.text and "Thank you" not in menu.text
+
+
+async def test_after_stop_no_status_news_reaches_the_citizen(people: RecordingChannel):
+    chat = people
+    public_id = await file_report(chat, where=MLADOST)
+    await follow_report(chat, "f1", public_id)
+    await chat.say("/stop", user="f1")
+    await chat.tap("as:yes", user="f1")
+    done = await staff_sets(chat, public_id, "🛠️ In progress", "Екипът е изпратен.")
+    assert done.text == f"✅ {public_id} is now “In progress”. Citizens told: 1."
+    assert len(chat.pop("u1")) == 1
+    assert chat.pop("f1") == [], "/stop means no pushes of any kind"

@@ -48,6 +48,10 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 COMMANDS = {
     "start": N_("commands.start"),
     "menu": N_("commands.menu"),
+    "report": N_("commands.report"),
+    "myreports": N_("commands.myreports"),
+    "alerts": N_("commands.alerts"),
+    "surveys": N_("commands.surveys"),
     "help": N_("commands.help"),
     "language": N_("commands.language"),
     "cancel": N_("commands.cancel"),
