@@ -30,9 +30,12 @@ process dies, its inflight rows are resolved so:
 Rows sent but not yet recorded as sent when the process died are therefore sent twice. There
 are at most as many as the instance had claimed: duplicates after a crash are bounded by
 DELIVERY_BATCH_SIZE per crashed instance (results are recorded every 0.1 s, so in practice
-about 0.1 s worth of sending; bench/README.md has the measured figure). Nothing is lost.
+about 0.1 s worth of sending: 32-36 of a batch of 100 at 1000/s, tests/e2e/
+test_delivery_crash.py). Nothing is lost. A process frozen past its lease (SIGSTOP, a paused
+VM) can likewise have its in-flight rows sent twice, by whoever recovers them.
 A graceful stop claims nothing more, waits for the sends on the wire (up to a timeout) and
-puts every row not sent back to pending.
+puts every row not sent back to pending (a send cut off by the timeout may have arrived: at
+most the sends on the wire may go twice).
 
 Several instances: on PostgreSQL claims use SELECT … FOR UPDATE SKIP LOCKED, so processes
 share a broadcast without sending a row twice; on SQLite the single writer serialises claims.
@@ -47,7 +50,11 @@ INLINE_LIMIT rows, or a paused channel, and the rows are left to the sender (wok
 hook for tests and benchmarks. Anything else due is found by polling (every second).
 
 Replies to citizens never wait for this engine: the dispatcher sends them directly, only
-`charge()`-ing the channel's bucket, so bulk sends slow down to leave room for them.
+`charge()`-ing the channel's bucket, so bulk sends slow down to leave room for them; and while
+a citizen's message is being handled (`yielding`, wrapped around the dispatcher by the app),
+bulk sends step aside for up to YIELD_MAX each. The sends on the wire per channel are sized by
+Little's law (achieved pace × fastest recent round trip), because every extra HTTP connection
+costs CPU on each request. Figures: bench/README.md.
 """
 
 from __future__ import annotations
