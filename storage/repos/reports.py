@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -219,10 +220,17 @@ async def for_citizen(
     """The citizen's own and followed reports, newest first, and how many there are."""
     followed = select(ReportFollower.report_id).where(ReportFollower.citizen_id == citizen_id)
     cond = or_(Report.reporter_id == citizen_id, col(Report.id).in_(followed))
-    total = (await session.exec(select(func.count()).select_from(Report).where(cond))).one()
+    return await _newest_first_page(session, [cond], offset=offset, limit=limit)
+
+
+async def _newest_first_page(
+    session: AsyncSession, conds: list[Any], *, offset: int, limit: int
+) -> tuple[list[Report], int]:
+    """One page of the reports matching `conds`, newest first, and how many match."""
+    total = (await session.exec(select(func.count()).select_from(Report).where(*conds))).one()
     stmt = (
         select(Report)
-        .where(cond)
+        .where(*conds)
         .order_by(col(Report.created_at).desc(), col(Report.id).desc())
         .offset(offset)
         .limit(limit)
@@ -241,7 +249,7 @@ async def search(
     limit: int = 10,
 ) -> tuple[list[Report], int]:
     """Staff's filtered list, newest first, and the total matching."""
-    conds = []
+    conds: list[Any] = []
     if statuses:
         conds.append(col(Report.status).in_(list(statuses)))
     if category:
@@ -250,15 +258,7 @@ async def search(
         conds.append(Report.district == district)
     if not include_hidden:
         conds.append(col(Report.hidden).is_(False))
-    total = (await session.exec(select(func.count()).select_from(Report).where(*conds))).one()
-    stmt = (
-        select(Report)
-        .where(*conds)
-        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return list((await session.exec(stmt)).all()), total
+    return await _newest_first_page(session, conds, offset=offset, limit=limit)
 
 
 async def public_reports(
