@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     reports_per_day: int = Field(default=10, ge=1, le=1000)
     flood_messages_per_minute: int = Field(default=20, ge=1, le=10_000)
     flood_cooldown_seconds: int = Field(default=60, ge=1, le=86_400)
+    retention_months: int = Field(default=24, ge=1, le=240)
+    metrics_token: str | None = None
 
     delivery_batch_size: int = Field(default=200, ge=1, le=10_000)
     delivery_max_attempts: int = Field(default=5, ge=1, le=100)

@@ -70,6 +70,7 @@ class Dispatcher:
         self.fallback = fallback
         self.preload = preload
         self.channels: dict[str, Channel] = {}
+        self._before_hooks = list(router.before_hooks())
         # Told the channel before each reply leaves: the delivery engine counts replies in
         # the channel's rate limit, so its bulk sends leave room for them.
         self.on_send: Callable[[str], None] | None = None
@@ -196,7 +197,10 @@ class Dispatcher:
                     attachment=attachment,
                 )
                 self._remember(msg.address, ctx.role, citizen.language)
-                await self._route(msg, ctx)
+                if _banned(citizen, ctx.role) and msg.kind is not Kind.STOPPED:
+                    _answer_banned(ctx)
+                else:
+                    await self._route(msg, ctx)
                 keyboard = _last_keyboard(ctx.outgoing, msg.address) or keyboard
                 saved = {**ctx.state.data, KEYBOARD_KEY: keyboard} if keyboard else ctx.state.data
                 await conversations.save(
@@ -262,6 +266,9 @@ class Dispatcher:
         return Role(citizen.role)
 
     async def _route(self, msg: IncomingMessage, ctx: Context) -> None:
+        for hook in self._before_hooks:
+            if await hook(msg, ctx):
+                return
         route = self.router.resolve(msg, ctx.state.name) or self.fallback
         if not ctx.role.at_least(route.role):
             log.warning(
@@ -274,6 +281,18 @@ class Dispatcher:
             ctx.reply(ctx.t("errors.not_allowed"))
             return
         await route.handler(msg, ctx)
+
+
+def _banned(citizen: Citizen, role: Role) -> bool:
+    return citizen.banned_at is not None and not role.at_least(Role.STAFF)
+
+
+def _answer_banned(ctx: Context) -> None:
+    """A banned citizen is told once, politely, and then ignored."""
+    if not ctx.citizen.ban_notified:
+        ctx.citizen.ban_notified = True
+        ctx.session.add(ctx.citizen)
+        ctx.reply(ctx.t("errors.banned"))
 
 
 def _as_button_tap(msg: IncomingMessage, keyboard: dict[str, str]) -> IncomingMessage:

@@ -79,10 +79,20 @@ Rows = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent with a reply (e.g. the citizen's /mydata export)."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     buttons: Rows = ()
     image: bytes | MediaRef | None = None
+    document: Document | None = None
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from bot.core.context import Context
 
 Handler = Callable[[IncomingMessage, "Context"], Awaitable[None]]
+# Runs before routing, in registration order; returns True when it answered the message
+# itself (routing then stops). E.g. showing a changed privacy notice first.
+BeforeHook = Callable[[IncomingMessage, "Context"], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class Router:
     def __init__(self, name: str = "root") -> None:
         self.name = name
         self._own: list[Route] = []
+        self._before: list[BeforeHook] = []
         self._children: list[Router] = []
         self._index: dict[tuple[str, str], Route] | None = None
         self._parent: Router | None = None
@@ -61,6 +65,10 @@ class Router:
 
     def on(self, *kinds: Kind, role: Role = Role.CITIZEN) -> Callable[[Handler], Handler]:
         return self._register("event", [k.value for k in kinds], role)
+
+    def before(self, hook: BeforeHook) -> BeforeHook:
+        self._before.append(hook)
+        return hook
 
     def include(self, router: Router) -> Router:
         if router._parent is not None:
@@ -96,6 +104,11 @@ class Router:
         yield from self._own
         for child in self._children:
             yield from child.routes()
+
+    def before_hooks(self) -> Iterator[BeforeHook]:
+        yield from self._before
+        for child in self._children:
+            yield from child.before_hooks()
 
     def _build_index(self) -> dict[tuple[str, str], Route]:
         if self._index is None:

@@ -12,6 +12,7 @@ from storage.models.alerts import (
     PlaceKind,
     RunStatus,
 )
+from storage.models.audit import AuditEntry
 from storage.models.core import (
     ChannelIdentity,
     Citizen,
@@ -45,6 +46,7 @@ __all__ = [
     "AlertSettings",
     "AlertTopic",
     "ApiKey",
+    "AuditEntry",
     "ChannelIdentity",
     "Citizen",
     "CitizenBase",

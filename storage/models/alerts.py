@@ -153,6 +153,7 @@ class Outbox(SQLModel, table=True):
         # A run's counts and "anything left?" without reading its rows; with run_id IS NULL,
         # the few pending direct messages, claimed ahead of a broadcast's backlog.
         Index("ix_outbox_run_status", "run_id", "status"),
+        Index("ix_outbox_external", "channel", "external_id"),
     )
 
     id: int | None = Field(
@@ -175,4 +176,10 @@ class Outbox(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, max_length=300)
+    # The platform's id of the sent message (a Viber message_token), its delivery receipts,
+    # and how many platform messages it took (Viber bills each one).
+    external_id: str | None = Field(default=None, max_length=64)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    messages: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

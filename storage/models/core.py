@@ -42,6 +42,10 @@ class Citizen(CitizenBase, table=True):
     consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # A banned citizen is told once (ban_notified) and then ignored; their reports are hidden.
+    banned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ban_reason: str | None = Field(default=None, max_length=200)
+    ban_notified: bool = False
 
 
 class ChannelIdentity(SQLModel, table=True):
