@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_driver
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -26,11 +28,24 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 60)
+        one_hop = parsed.get_driver_name() == "aiosqlite" and "module" not in kwargs
+        if one_hop:
+            kwargs["module"] = sqlite_driver.dbapi()
+            # The pool's reset is a ROLLBACK trip to the thread after every transaction that
+            # already ended with COMMIT or ROLLBACK; _reset below rolls back only when needed.
+            kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         _tune_sqlite(engine)
+        if one_hop:
+            event.listen(engine.sync_engine.pool, "reset", _reset)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def _reset(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+    if dbapi_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,24 +34,32 @@ async def load_with_citizen(
     session: AsyncSession, *, channel: str, user_id: str
 ) -> tuple[Citizen | None, ConversationState]:
     """The citizen behind the address (None when new) and its state row, in one query."""
-    stmt = (
-        select(Citizen, ConversationState)
-        .select_from(ChannelIdentity)
-        .join(Citizen, col(Citizen.id) == col(ChannelIdentity.citizen_id))
-        .outerjoin(
-            ConversationState,
-            and_(
-                col(ConversationState.channel) == col(ChannelIdentity.channel),
-                col(ConversationState.user_id) == col(ChannelIdentity.user_id),
-            ),
-        )
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.user_id == user_id)
-    )
-    found = (await session.exec(stmt)).first()
+    found = (
+        await session.exec(_WITH_CITIZEN, params={"channel": channel, "user_id": user_id})
+    ).first()
     citizen, row = found if found is not None else (None, None)
     if row is None:
         row = ConversationState(channel=channel, user_id=user_id, data={})
     return citizen, row
+
+
+# Built once: constructing the statement cost more than running it on the hot path.
+_WITH_CITIZEN = (
+    select(Citizen, ConversationState)
+    .select_from(ChannelIdentity)
+    .join(Citizen, col(Citizen.id) == col(ChannelIdentity.citizen_id))
+    .outerjoin(
+        ConversationState,
+        and_(
+            col(ConversationState.channel) == col(ChannelIdentity.channel),
+            col(ConversationState.user_id) == col(ChannelIdentity.user_id),
+        ),
+    )
+    .where(
+        col(ChannelIdentity.channel) == bindparam("channel"),
+        col(ChannelIdentity.user_id) == bindparam("user_id"),
+    )
+)
 
 
 async def save(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ProcessedUpdate
+from storage.types import UTCDateTime
 
 
 async def is_processed(session: AsyncSession, *, channel: str, external_id: str) -> bool:
@@ -23,16 +22,18 @@ async def claim(session: AsyncSession, *, channel: str, external_id: str, now: d
     instead of a look-up and an insert: the key becomes durable with the message's
     transaction, or not at all.
     """
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
-    stmt = (
-        insert(table)
-        .values(channel=channel, external_id=external_id, processed_at=now)
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-    )
     connection = await session.connection()
-    return (await connection.execute(stmt)).rowcount == 1
+    return (
+        await connection.execute(_CLAIM, {"c": channel, "e": external_id, "t": now})
+    ).rowcount == 1
+
+
+# Plain SQL that both SQLite and PostgreSQL speak: a dialect's insert() with ON CONFLICT is not
+# cacheable in SQLAlchemy and was compiled again for every message.
+_CLAIM = text(
+    "INSERT INTO processed_update (channel, external_id, processed_at) VALUES (:c, :e, :t) "
+    "ON CONFLICT (channel, external_id) DO NOTHING"
+).bindparams(bindparam("t", type_=UTCDateTime()))
 
 
 async def mark_processed(

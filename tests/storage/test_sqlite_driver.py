@@ -1,0 +1,54 @@
+"""The one-hop aiosqlite adapter behaves like SQLAlchemy's own: results, row counts, errors,
+and no transaction left open on a pooled connection."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+
+
+@pytest.fixture
+async def lite(tmp_path):
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    async with db.engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)"))
+    yield db
+    await db.dispose()
+
+
+async def test_rows_rowcount_and_lastrowid(lite: Database):
+    async with lite.engine.begin() as conn:
+        inserted = await conn.execute(text("INSERT INTO t (v) VALUES ('а'), ('😀')"))
+        assert inserted.rowcount == 2
+        one = await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": "x"})
+        assert one.lastrowid == 3
+        rows = (await conn.execute(text("SELECT k, v FROM t ORDER BY k"))).all()
+        assert [tuple(r) for r in rows] == [(1, "а"), (2, "😀"), (3, "x")]
+        updated = await conn.execute(text("UPDATE t SET v = 'y' WHERE k > 1"))
+        assert updated.rowcount == 2
+
+
+async def test_constraint_errors_surface_as_sqlalchemy_errors(lite: Database):
+    with pytest.raises(IntegrityError):
+        async with lite.engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t (k, v) VALUES (1, 'a'), (1, 'b')"))
+    async with lite.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+
+async def test_a_connection_returned_mid_transaction_is_rolled_back(lite: Database):
+    # The pool skips its ROLLBACK after a finished transaction; one SQLAlchemy did not know
+    # about must still be rolled back, or the write lock would stay taken and the write leak.
+    def raw_write(sync_conn) -> None:
+        cursor = sync_conn.connection.dbapi_connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("INSERT INTO t (v) VALUES ('uncommitted')")
+
+    async with lite.engine.connect() as conn:
+        await conn.run_sync(raw_write)
+        await conn.commit()  # SQLAlchemy's own transaction ends; the raw one is still open
+    async with lite.engine.begin() as conn:  # BEGIN IMMEDIATE: fails if a transaction is open
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
