@@ -368,15 +368,21 @@ async def floors(args: argparse.Namespace, fake: Fake, n: int) -> None:
     SQLite, through a channel that answers at once: no HTTP)."""
     from telegram import Bot
 
+    from bot.channels.telegram.transport import AiohttpRequest
+
     await fake.command("limit none")
-    async with Bot(TOKEN, base_url=fake.base_url) as bot:
-        for i in range(100):
-            await bot.send_message(chat_id=FIRST_ASKER + i, text="warm-up")
-        cpu = time.process_time()
-        for i in range(n):
-            await bot.send_message(chat_id=FIRST_CHAT + i, text=TEXT)
-        cpu = time.process_time() - cpu
-    print(f"floor     python-telegram-bot alone: {n / cpu:.0f} msg/CPU-s ({cpu / n * 1e3:.2f} ms)")
+    for transport, request in (("httpx", None), ("aiohttp", AiohttpRequest())):
+        async with Bot(TOKEN, base_url=fake.base_url, request=request) as bot:
+            for i in range(100):
+                await bot.send_message(chat_id=FIRST_ASKER + i, text="warm-up")
+            cpu = time.process_time()
+            for i in range(n):
+                await bot.send_message(chat_id=FIRST_CHAT + i, text=TEXT)
+            cpu = time.process_time() - cpu
+        print(
+            f"floor     python-telegram-bot alone, {transport:7s}: {n / cpu:.0f} msg/CPU-s "
+            f"({cpu / n * 1e3:.2f} ms)"
+        )
 
     from bot.app import CitizenBot
     from bot.channels.console import RecordingChannel

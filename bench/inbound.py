@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.app import CitizenBot  # noqa: E402
+from bot.channels.telegram.transport import AiohttpRequest  # noqa: E402
 from bot.cli import run_loop  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -136,17 +137,20 @@ async def full_bot(base_url: str, workdir: Path) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def echo_bot(base_url: str) -> AsyncIterator[str]:
-    """The bare PTB bot: the same webhook check, then echo the text back."""
-    application = (
+async def echo_bot(base_url: str, transport: str = "aiohttp") -> AsyncIterator[str]:
+    """The bare PTB bot: the same webhook check, then echo the text back. With the same HTTP
+    transport as the full bot unless `transport` is "httpx" (PTB's default)."""
+    builder = (
         Application.builder()
         .token(TOKEN)
         .base_url(base_url)
         .updater(None)
         .concurrent_updates(True)
         .job_queue(None)
-        .build()
     )
+    if transport == "aiohttp":
+        builder = builder.request(AiohttpRequest())
+    application = builder.build()
 
     async def echo(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None and update.effective_message is not None
@@ -254,7 +258,12 @@ async def main(args: argparse.Namespace) -> None:
             make_full: Callable[[], Awaitable] = lambda: full_bot(base_url, Path(tmp))  # noqa: E731
             full = await measure("full bot", make_full, args, 1)  # type: ignore[arg-type]
         echo = await measure("echo bot", lambda: echo_bot(base_url), args, 1_000_000)
+        # For reference: the echo bot on PTB's default transport (httpx).
+        httpx_echo = await measure(
+            "echo (httpx)", lambda: echo_bot(base_url, "httpx"), args, 2_000_000
+        )
     print(f"ratio full/echo: {full['rate'] / echo['rate']:.2f} (target >= 0.5)")
+    print(f"ratio full/echo on httpx: {full['rate'] / httpx_echo['rate']:.2f}")
 
 
 if __name__ == "__main__":
