@@ -15,9 +15,12 @@ from bot.core.channel import Channel
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
 from bot.i18n import Translator
+from bot.media.files import SharedFiles
 from bot.media.preload import preload_photo
 from bot.media.store import PhotoStore
+from bot.metrics import Metrics
 from bot.web.media import media_routes
+from bot.web.metrics import metrics_routes
 from bot.web.open311 import open311_routes
 from bot.web.opendata import opendata_routes
 from bot.web.server import WebServer, build_web_app
@@ -25,6 +28,7 @@ from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
 from scheduler.delivery import DeliveryEngine
 from scheduler.notices import NoticeScheduler
+from scheduler.retention import Retention
 from scheduler.setup import build_scheduler
 from storage.db import Database
 from storage.types import utcnow
@@ -47,6 +51,8 @@ class CitizenBot:
         self.translator = Translator(default=settings.default_language)
         self.city = load_city(settings.city)
         self.photos = PhotoStore(Path(settings.data_dir))
+        # Files handed out by URL for an hour (documents on Viber).
+        self.files = SharedFiles(Path(settings.data_dir), clock=clock)
         self.delivery = DeliveryEngine(
             db=self.db,
             settings=settings,
@@ -76,11 +82,17 @@ class CitizenBot:
             self.dispatcher.add_channel(channel)
             self.delivery.add_channel(channel)
         self.dispatcher.on_send = self.delivery.charge
+        self.metrics = Metrics(retention_months=settings.retention_months)
+        self.dispatcher.on_handled = self.metrics.observe_update
+        self.delivery.on_delivery = self.metrics.observe_delivery
         routes = [route for channel in self.channels for route in channel.routes()]
-        routes += media_routes(self.photos)
+        routes += media_routes(self.photos, self.files)
         routes += open311_routes(db=self.db, city=self.city, settings=settings, clock=clock)
         routes += opendata_routes(db=self.db, city=self.city, settings=settings)
         routes += survey_results_routes(db=self.db, city=self.city, clock=clock)
+        routes += metrics_routes(
+            metrics=self.metrics, db=self.db, token=settings.metrics_token, clock=clock
+        )
         self.web = WebServer(build_web_app(self.db, routes), settings.http_host, settings.http_port)
         self.notices = NoticeScheduler(
             db=self.db,
@@ -91,7 +103,17 @@ class CitizenBot:
             batch_size=settings.notice_batch_size,
             on_queued=self.delivery.wake,
         )
-        self.scheduler = build_scheduler(self.db, self.city.timezone, notices=self.notices)
+        self.retention = Retention(
+            db=self.db,
+            months=settings.retention_months,
+            clock=clock,
+            keep=settings.admin_addresses,
+            photos=self.photos,
+            files=self.files,
+        )
+        self.scheduler = build_scheduler(
+            self.db, self.city.timezone, notices=self.notices, retention=self.retention
+        )
         self._started: list[Channel] = []
 
     def _configured_channels(self) -> list[Channel]:
@@ -105,7 +127,13 @@ class CitizenBot:
 
             prefixes = [r.key for r in self.dispatcher.router.routes() if r.category == "button"]
             channels.append(
-                ViberChannel(self.settings, photos=self.photos, payload_prefixes=prefixes)
+                ViberChannel(
+                    self.settings,
+                    photos=self.photos,
+                    files=self.files,
+                    payload_prefixes=prefixes,
+                    receipts=self.delivery.receipt,
+                )
             )
         return channels
 

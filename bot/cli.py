@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bot import __version__, apikeys
@@ -128,7 +129,10 @@ async def _run(
     if console:
         translator = Translator(default=settings.default_language)
         terminal = ConsoleChannel(
-            t=lambda key, **kw: translator.translate(lang, key, **kw), user_id=user, language=lang
+            t=lambda key, **kw: translator.translate(lang, key, **kw),
+            user_id=user,
+            language=lang,
+            files_dir=Path(settings.data_dir) / "exports",
         )
         channels = [terminal]
     app = CitizenBot(settings, channels=channels)

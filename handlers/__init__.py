@@ -12,9 +12,15 @@ def build_router() -> Router:
     """The routing tree of every conversation (built once: routers are module-level)."""
     from handlers import (
         admin,
+        admin_bans,
+        admin_find,
+        admin_roles,
+        admin_stats,
         alerts,
+        audit_log,
         broadcast,
         fallback,
+        privacy,
         report_detail,
         reports,
         staff,
@@ -35,6 +41,12 @@ def build_router() -> Router:
     root.include(survey_admin.router)
     root.include(survey_new.router)
     root.include(admin.router)
+    root.include(admin_roles.router)
+    root.include(admin_bans.router)
+    root.include(admin_find.router)
+    root.include(audit_log.router)
+    root.include(privacy.router)
+    root.include(admin_stats.router)
     root.include(fallback.router)
     return root
 

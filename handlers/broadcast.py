@@ -31,6 +31,7 @@ from bot.core.router import Router
 from bot.i18n import N_
 from bot.media.photos import ProcessedPhoto
 from bot.media.preload import PhotoProblem
+from handlers.audit_log import audit
 from handlers.menu import LANGUAGE_LABELS, main_menu
 from handlers.report_views import local_time
 from handlers.reports import PHOTO_PROBLEMS
@@ -860,6 +861,7 @@ async def _create(
     )
     ctx.state.clear()  # the photo now belongs to the notice
     log.info("notice #%s created by staff (next run %s)", notice.id, next_run_at.isoformat())
+    await audit(ctx, "send" if progress else "schedule", "notice", notice.id, topic=draft.topic)
     return notice
 
 
@@ -1001,7 +1003,24 @@ async def _run_detail(ctx: Context, run: NoticeRun) -> str:
     counts = await outbox.run_counts(ctx.session, run_id=run.id or 0)
     if sum(counts.values()) or run.status in notices.ACTIVE_RUNS or run.status == RunStatus.DONE:
         line += "\n   " + ctx.t("broadcast.counts", **counts)
+    if counts["sent"] or counts["failed"]:
+        line += _receipts_detail(ctx, await outbox.run_receipts(ctx.session, run_id=run.id or 0))
     return line
+
+
+RECEIPT_CHANNELS = ("viber",)  # the channels that report delivered and seen
+
+
+def _receipts_detail(ctx: Context, figures: dict[str, outbox.ChannelReceipts]) -> str:
+    """Delivered and seen where the channels report them; what Viber bills."""
+    known = [figures[name] for name in RECEIPT_CHANNELS if name in figures]
+    text = ""
+    if any(f.sent for f in known):
+        delivered, seen = sum(f.delivered for f in known), sum(f.seen for f in known)
+        text += "\n   " + ctx.t("broadcast.receipts", delivered=delivered, seen=seen)
+    if "viber" in figures and figures["viber"].messages:
+        text += "\n   " + ctx.t("broadcast.viber_billed", count=figures["viber"].messages)
+    return text
 
 
 def _schedule_text(ctx: Context, notice: Notice) -> str:
@@ -1039,6 +1058,7 @@ async def on_pause(msg: IncomingMessage, ctx: Context) -> None:
     if not await notices.pause(ctx.session, notice_id=notice.id, now=ctx.now):
         return await show_notice(ctx, notice, ctx.t("broadcast.stale"))
     log.info("notice #%s paused by staff", notice.id)
+    await audit(ctx, "pause", "notice", notice.id)
     await show_notice(ctx, await _reload(ctx, notice), ctx.t("broadcast.paused"))
 
 
@@ -1064,6 +1084,7 @@ async def on_resume(msg: IncomingMessage, ctx: Context) -> None:
         return await show_notice(ctx, notice, ctx.t("broadcast.resume_too_late"))
     await notices.resume(ctx.session, notice_id=notice.id, next_run_at=next_run, now=ctx.now)
     log.info("notice #%s resumed by staff", notice.id)
+    await audit(ctx, "resume", "notice", notice.id)
     if next_run <= ctx.now:
         ctx.after_commit.append(_nudge)
     await show_notice(ctx, await _reload(ctx, notice), ctx.t("broadcast.resumed"))
@@ -1098,6 +1119,7 @@ async def on_cancel_confirmed(msg: IncomingMessage, ctx: Context) -> None:
         return await show_notice(ctx, notice, ctx.t("broadcast.stale"))
     withdrawn = await notices.cancel(ctx.session, notice_id=notice.id, now=ctx.now)
     log.info("notice #%s cancelled by staff (%d messages withdrawn)", notice.id, withdrawn)
+    await audit(ctx, "cancel", "notice", notice.id, withdrawn=withdrawn)
     await show_notice(
         ctx, await _reload(ctx, notice), ctx.t("broadcast.cancelled_notice", count=withdrawn)
     )

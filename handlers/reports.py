@@ -595,6 +595,8 @@ async def file_report(ctx: Context) -> None:
         contact_phone=data.get("phone"),
         now=ctx.now,
     )
+    if ctx.citizen.banned_at is not None:
+        report.hidden = True  # defensive: the dispatcher ignores banned citizens (admin_bans.py)
     for position, photo in enumerate(data.get("photos", [])):
         await reports.add_photo(
             ctx.session,

@@ -23,6 +23,7 @@ from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
 from bot.i18n import N_
+from handlers.audit_log import audit
 from handlers.menu import main_menu
 from handlers.report_detail import send_photos
 from handlers.report_notify import notify_status_change
@@ -34,6 +35,7 @@ from handlers.report_views import (
     status_label,
 )
 from storage.models import OPEN_STATUSES, Report, ReportEvent, ReportStatus, Role
+from storage.refs import public_ref
 from storage.repos import reports
 from storage.repos.reports import CLOSED_STATUSES, InvalidTransition
 
@@ -234,6 +236,8 @@ async def show_staff_view(ctx: Context, report: Report, note: str | None = None)
         original = await reports.get(ctx.session, report_id=report.duplicate_of_id)
         if original is not None:
             extra.append(ctx.t("followup.duplicate_of", id=original.public_id))
+    if report.reporter_id is not None:
+        extra.append(ctx.t("staff.reporter", ref=public_ref(report.reporter_id)))
     if report.contact_phone:
         extra.append(ctx.t("staff.contact", phone=report.contact_phone))
     if extra:
@@ -417,6 +421,7 @@ async def _apply(ctx: Context, note: str | None) -> None:
         return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
     if original is not None:
         await _follow_original(ctx, report, original)
+    await audit(ctx, "status", "report", report.public_id, was=event.from_status, to=target.value)
     told = await notify_status_change(ctx, report, event)
     log.info("report %s: %s → %s by staff", report.public_id, event.from_status, target.value)
     ctx.reply(
@@ -476,6 +481,7 @@ async def on_hide(msg: IncomingMessage, ctx: Context) -> None:
         now=ctx.now,
     )
     if event is not None:
+        await audit(ctx, "hide" if hidden else "unhide", "report", report.public_id)
         await notify_status_change(ctx, report, event)
     log.info("report %s %s by staff", report.public_id, "hidden" if hidden else "shown")
     key = N_("staff.hidden_done") if hidden else N_("staff.shown_done")

@@ -12,7 +12,9 @@ from handlers.menu import MENU_ACTIONS, language_choice, main_menu, show_menu
 
 router = Router("start")
 
-PRIVACY_VERSION = 1
+# Bump when the privacy notice changes: citizens who agreed to an older one see the new one
+# with their next message (show_changed_privacy_notice).
+PRIVACY_VERSION = 2
 ONBOARDING = "onboarding"
 
 # Deep links (/start <payload>): a capability registers a payload prefix; the action gets the
@@ -42,6 +44,27 @@ async def begin_onboarding(ctx: Context, deep_link: str | None = None) -> None:
     ctx.state.set(ONBOARDING, **data)
     city = ctx.services.city.name(ctx.language)
     ctx.reply(ctx.t("start.welcome", city=city), language_choice(ctx))
+
+
+def privacy_notice(ctx: Context) -> str:
+    return ctx.t("privacy.notice", months=ctx.services.settings.retention_months)
+
+
+_NO_NOTICE = frozenset({Kind.STARTED, Kind.STOPPED})
+
+
+@router.before
+async def show_changed_privacy_notice(msg: IncomingMessage, ctx: Context) -> bool:
+    """A citizen who agreed to an older privacy notice sees the new one first; their message
+    is then handled as usual. Not during onboarding (the notice comes with the language),
+    nor with /start (onboarding again shows it; a deep link leaves it for the next message)."""
+    version = ctx.citizen.consent_version
+    if version is None or version >= PRIVACY_VERSION or msg.kind in _NO_NOTICE:
+        return False
+    ctx.citizen.consent_version = PRIVACY_VERSION
+    ctx.citizen.consented_at = ctx.now
+    ctx.reply(ctx.t("privacy.updated") + "\n\n" + privacy_notice(ctx))
+    return False
 
 
 @router.on(Kind.STARTED)
@@ -76,7 +99,7 @@ async def on_language_chosen(msg: IncomingMessage, ctx: Context) -> None:
     if onboarding or ctx.citizen.consent_version != PRIVACY_VERSION:
         ctx.citizen.consent_version = PRIVACY_VERSION
         ctx.citizen.consented_at = ctx.now
-        ctx.reply(ctx.t("privacy.notice"))
+        ctx.reply(privacy_notice(ctx))
         if await open_deep_link(ctx, link):
             return
         ctx.reply(ctx.t("menu.prompt"), main_menu(ctx))

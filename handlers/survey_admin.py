@@ -35,6 +35,7 @@ from bot.surveys.export import csv_text
 from bot.surveys.lifecycle import Phase, phase, questions_of
 from bot.surveys.results import QuestionResult, SurveyResults, summarize
 from bot.surveys.schema import FreeText, localized
+from handlers.audit_log import audit
 from handlers.broadcast import topic_label
 from handlers.report_views import district_label
 from handlers.survey_views import closes, districts_text, opens, phase_label, short, title
@@ -184,6 +185,7 @@ async def on_public(msg: IncomingMessage, ctx: Context) -> None:
         survey.public = args[1] == "1"
         survey.updated_at = ctx.now
         ctx.session.add(survey)
+        await audit(ctx, "public" if survey.public else "private", "survey", survey.id)
     key = N_("surveys.staff_now_public") if survey.public else N_("surveys.staff_now_private")
     await show_card(ctx, survey, ctx.t(key))
 
@@ -204,6 +206,8 @@ async def _set_status(ctx: Context, survey: Survey, status: SurveyStatus, note: 
     survey.updated_at = ctx.now
     ctx.session.add(survey)
     log.info("survey %s %s by citizen #%s", survey.id, status.value, ctx.citizen.id)
+    action = "publish" if status is SurveyStatus.PUBLISHED else "close"
+    await audit(ctx, action, "survey", survey.id)
     await show_card(ctx, survey, ctx.t(note))
 
 
@@ -375,6 +379,7 @@ async def send_csv(ctx: Context, survey: Survey) -> None:
         ctx.reply(ctx.t("surveys.csv_too_large", id=survey.id))
         return
     responses = text.count("\n") - 1
+    await audit(ctx, "export", "survey", survey.id, responses=responses)
     ctx.reply(ctx.t("surveys.csv_intro", title=title(ctx, survey), n=responses, id=survey.id))
     for chunk in chunks:
         ctx.reply(chunk)
@@ -499,6 +504,7 @@ async def on_send_invites(msg: IncomingMessage, ctx: Context) -> None:
     survey, audience, _key = target
     citizens, messages = await send_invitations(ctx, survey, audience)
     log.info("survey %s: %s invitations queued by citizen #%s", survey.id, messages, ctx.citizen.id)
+    await audit(ctx, "invite", "survey", survey.id, citizens=citizens)
     ctx.reply(ctx.t("surveys.invites_queued", citizens=citizens, messages=messages))
 
 

@@ -26,6 +26,7 @@ from bot.core.messages import Button, IncomingMessage, Kind, rows
 from bot.core.router import Router
 from bot.i18n import N_
 from bot.surveys.schema import MAX_OPTIONS, MAX_QUESTIONS, Questionnaire, localized
+from handlers.audit_log import audit
 from handlers.broadcast import WHEN_ERRORS, parse_when
 from handlers.survey_admin import show_card
 from handlers.survey_views import local_moment
@@ -305,5 +306,6 @@ async def save(ctx: Context, *, publish: bool) -> None:
     )
     ctx.state.clear()
     log.info("survey %s made in chat by citizen #%s", created.id, ctx.citizen.id)
+    await audit(ctx, "create", "survey", created.id, published=publish)
     key = N_("surveys.new_published") if publish else N_("surveys.new_saved")
     await show_card(ctx, created, ctx.t(key, id=created.id))

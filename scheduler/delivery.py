@@ -11,7 +11,9 @@ so memory does not grow with the audience. Direct messages (a report's status ne
 claimed ahead of a broadcast's backlog.
 
 Results:
-* ok → `sent`.
+* ok → `sent`, with the platform's message id (`external_id`) and, where the channel says, how
+  many platform messages it took (`messages`: Viber bills each). The platform's delivery
+  receipts come back through `DeliveryEngine.receipt` (Viber's delivered/seen/failed).
 * 429 (SendStatus.RETRY_AFTER) → the channel's bulk sending pauses for retry_after; the row
   goes back to pending, no attempt counted.
 * transient failure (FAILED: 5xx, timeouts, resets) → retried with exponential backoff
@@ -73,7 +75,7 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.core.channel import Channel, Dispatch, SendResult, SendStatus
+from bot.core.channel import Channel, Dispatch, Receipt, SendResult, SendStatus
 from bot.core.messages import Address, IncomingMessage, Reply
 from bot.i18n import Translator
 from bot.media.store import PhotoStore
@@ -90,7 +92,7 @@ from scheduler.ratelimit import TokenBucket
 from storage.db import Database
 from storage.models import Notice, NoticeRun
 from storage.repos import citizens, outbox
-from storage.repos.outbox import Blocked, Claimed, Failure, Retry
+from storage.repos.outbox import Blocked, Claimed, Failure, Retry, Sent
 from storage.types import utcnow
 
 __all__ = ["DeliveryConfig", "DeliveryEngine", "direct_payload", "reply_from_payload"]
@@ -103,6 +105,14 @@ UNLIMITED_PACE = 1000.0  # sends a second assumed for an unlimited channel until
 YIELD_MAX = 0.05  # the longest a bulk send steps aside for a citizen's message being handled
 NOTICE_CACHE = 32  # runs whose rendered notice is kept
 _DIGITS = re.compile(r"\d{5,}")
+# ChannelSender.stats keys → the outcome told to DeliveryEngine.on_delivery
+OUTCOMES = {
+    "sent": "sent",
+    "retry_after": "retry",
+    "blocked": "blocked",
+    "failed": "failed",
+    "retried": "retry",
+}
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,7 @@ def reason(result: SendResult) -> str:
 @dataclass
 class _Results:
     sent: list[int] = field(default_factory=list)
+    confirmed: list[Sent] = field(default_factory=list)  # sent, with the platform's answer
     released: list[int] = field(default_factory=list)
     retries: list[Retry] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
@@ -154,6 +165,7 @@ class _Results:
     def __len__(self) -> int:
         return (
             len(self.sent)
+            + len(self.confirmed)
             + len(self.released)
             + len(self.retries)
             + len(self.failures)
@@ -163,6 +175,7 @@ class _Results:
     def ids(self) -> list[int]:
         return [
             *self.sent,
+            *(s.id for s in self.confirmed),
             *self.released,
             *(r.id for r in self.retries),
             *(f.id for f in self.failures),
@@ -171,6 +184,7 @@ class _Results:
 
     def merge(self, other: _Results) -> None:
         self.sent += other.sent
+        self.confirmed += other.confirmed
         self.released += other.released
         self.retries += other.retries
         self.failures += other.failures
@@ -189,6 +203,7 @@ class ChannelSender:
         self._inflight: dict[int, Claimed] = {}
         self._queue: asyncio.Queue[Claimed] = asyncio.Queue()
         self._results = _Results()
+        self._flushing: _Results | None = None  # the batch being recorded right now
         self._kick = asyncio.Event()  # claim again: woken, room freed, pause over
         self._flush_kick = asyncio.Event()
         self._flush_lock = asyncio.Lock()
@@ -401,7 +416,7 @@ class ChannelSender:
                 self._sending.discard(task)  # type: ignore[arg-type]
                 if not self._sending:
                     self._wire_clear.set()
-        self._record(row, result)
+        self._record(row, result, seconds=time.monotonic() - began)
 
     async def wait_recorded(self, ids: set[int]) -> None:
         """Until none of these rows is claimed by this sender and unrecorded."""
@@ -425,33 +440,52 @@ class ChannelSender:
         self._results.released += [row.id for row in rows]
         await self.flush()
 
-    def _record(self, row: Claimed, result: SendResult, *, final: bool = False) -> None:
+    def _record(
+        self, row: Claimed, result: SendResult, *, final: bool = False, seconds: float | None = None
+    ) -> None:
         results = self._results
         status = result.status
+        messages: int | None = getattr(result, "messages", None)  # e.g. ViberSendResult
         if status is SendStatus.OK:
-            results.sent.append(row.id)
-            self.stats["sent"] += 1
+            if result.message_id is None and messages is None:
+                results.sent.append(row.id)
+            else:
+                results.confirmed.append(Sent(row.id, result.message_id, messages))
+            self._count("sent", seconds)
         elif status is SendStatus.RETRY_AFTER:
             self.bucket.pause(result.retry_after or 1.0)
             results.released.append(row.id)
-            self.stats["retry_after"] += 1
+            self._count("retry_after", seconds)
             self._kick.set()  # the claimer sleeps out the pause
         elif status is SendStatus.BLOCKED:
             results.blocked.append((Blocked(row.id, row.channel, row.user_id), reason(result)))
-            self.stats["blocked"] += 1
+            self._count("blocked", seconds)
         else:
             attempts = row.attempts + 1
             if final or attempts >= self.engine.config.max_attempts:
-                results.failures.append(Failure(row.id, attempts, reason(result)))
-                self.stats["failed"] += 1
+                results.failures.append(Failure(row.id, attempts, reason(result), messages))
+                self._count("failed", seconds)
             else:
                 due = self.engine.now() + self.engine.config.backoff(attempts)
-                results.retries.append(Retry(row.id, attempts, due, reason(result)))
-                self.stats["retried"] += 1
+                results.retries.append(Retry(row.id, attempts, due, reason(result), messages))
+                self._count("retried", seconds)
         if len(results) >= max(1, self.engine.config.batch_size // 4):
             self._flush_kick.set()
 
+    def _count(self, key: str, seconds: float | None) -> None:
+        self.stats[key] += 1
+        if self.engine.on_delivery is not None:
+            self.engine.on_delivery(self.name, OUTCOMES[key], seconds)
+
     # -- recording ------------------------------------------------------------------------
+
+    async def settle(self, external_id: str) -> None:
+        """A receipt for `external_id` came: if that send is not recorded yet (results are
+        recorded every flush_interval), record it now, so the receipt finds its row."""
+        for batch in (self._results, self._flushing):
+            if batch is not None and any(s.external_id == external_id for s in batch.confirmed):
+                await self.flush()  # waits for a flush in progress, then records the rest
+                return
 
     async def _flush_loop(self) -> None:
         interval = self.engine.config.flush_interval
@@ -471,12 +505,15 @@ class ChannelSender:
             if not len(batch):
                 self._settle_idle()
                 return
+            self._flushing = batch
             try:
                 done_runs = await self.engine.record(batch, self._inflight)
             except BaseException:
                 batch.merge(self._results)
                 self._results = batch
                 raise
+            finally:
+                self._flushing = None
             for row_id in batch.ids():
                 self._inflight.pop(row_id, None)
             async with self._recorded:
@@ -521,6 +558,8 @@ class DeliveryEngine:
         self._handling = 0  # citizens' messages being handled right now
         self._no_citizens = asyncio.Event()
         self._no_citizens.set()
+        # Told each send's outcome (sent, failed, blocked, retry) and time on the wire (metrics).
+        self.on_delivery: Callable[[str, str, float | None], None] | None = None
 
     def add_channel(self, channel: Channel) -> None:
         bucket = TokenBucket(rate_limit(self.settings, channel.name))
@@ -657,7 +696,9 @@ class DeliveryEngine:
         """Write a batch of results in one transaction; returns the runs it finished."""
         me, now = self.instance_id, self.now()
         async with self.db.sessions() as session, session.begin():
-            await outbox.mark_sent(session, ids=batch.sent, instance=me, now=now)
+            await outbox.mark_sent(
+                session, ids=batch.sent, sent=batch.confirmed, instance=me, now=now
+            )
             await outbox.release(session, ids=batch.released, instance=me)
             await outbox.retry_later(session, retries=batch.retries, instance=me)
             await outbox.mark_failed(session, failures=batch.failures, instance=me)
@@ -670,6 +711,26 @@ class DeliveryEngine:
             if not runs:
                 return []
             return await outbox.finish_runs(session, now=now, run_ids=runs)
+
+    async def receipt(self, receipt: Receipt) -> bool:
+        """Record a platform's receipt on the outbox row that sent the message (its own
+        transaction; raises if it could not be recorded, so the platform sends it again).
+        Returns whether a row changed: not for a message sent outside the outbox (a reply)
+        or a receipt already recorded."""
+        sender = self.senders.get(receipt.channel)
+        if sender is not None:
+            await sender.settle(receipt.message_id)
+        why = _DIGITS.sub("…", receipt.reason) if receipt.reason else None
+        async with self.db.sessions() as session, session.begin():
+            return await outbox.record_receipt(
+                session,
+                channel=receipt.channel,
+                external_id=receipt.message_id,
+                kind=receipt.kind.value,
+                at=receipt.at or self.now(),
+                user_id=receipt.user_id,
+                reason=why,
+            )
 
     async def recover(self, *, own: bool = False) -> int:
         """The crash policy: rows left inflight by this instance id (at start-up) or past

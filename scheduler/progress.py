@@ -5,6 +5,13 @@ the engine when its run starts (unless the alerts handler already stored
 `progress_message_id`) and edited every few seconds while the run is sending: "sent / total,
 rate, time left", then once more when the run is done. Texts are in the sender's language
 (the citizen behind the progress address).
+
+A channel that cannot edit a message (`edits_in_place = False`: Viber, where each message is
+also billed) gets a new message only at milestones: when the run starts, when a quarter, half
+and three quarters of it are sent, and the final figures — at most five, never one per tick.
+The last milestone posted is kept in `progress_message_id` ("m:<run id>:<percent>", 100 for
+the final one) and only ever moved forward, in one UPDATE, so with several instances (or a
+tick racing the final report) each milestone is posted once.
 """
 
 from __future__ import annotations
@@ -25,6 +32,29 @@ from storage.repos.outbox import RunProgress
 log = logging.getLogger(__name__)
 
 RATE_WINDOW = 30.0  # seconds of samples behind the shown rate
+MILESTONE = 25  # percent sent between the progress messages of a channel that cannot edit
+MARK = "m:"  # progress_message_id of such a channel: "m:<run id>:<last milestone posted>"
+DONE = 100
+MILESTONES = tuple(range(0, DONE + 1, MILESTONE))
+
+
+def milestone(sent: int, total: int) -> int:
+    """The last milestone `sent` of `total` has passed while sending: 0, 25, 50 or 75 (100 is
+    reserved for the final figures, posted when the run is done)."""
+    if total <= 0:
+        return 0
+    return min(DONE - MILESTONE, sent * 100 // total // MILESTONE * MILESTONE)
+
+
+def posted_milestone(run: RunProgress) -> int:
+    """The last milestone posted for this run (-1: none yet)."""
+    mark = run.message_id or ""
+    if not mark.startswith(MARK):
+        return -1
+    run_id, _, percent = mark.removeprefix(MARK).partition(":")
+    if run_id != str(run.run_id) or not percent.isdigit():
+        return -1  # an earlier run of the notice
+    return int(percent)
 
 
 @dataclass
@@ -89,6 +119,11 @@ class ProgressReporter:
                 counts = await outbox.run_counts(session, run_id=run.run_id)
                 language = await self._language(session, run)
             text = self._text(run, counts, language, done=done)
+            channel = self.channels(run.channel)
+            if channel is not None and not getattr(channel, "edits_in_place", True):
+                reached = DONE if done else milestone(counts["sent"], sum(counts.values()))
+                await self._post_milestone(run, channel, reached, Reply(text))
+                return
             shown = self._shown.setdefault(run.run_id, _Shown())
             if text != shown.text:
                 await self._show(run, Reply(text))
@@ -160,6 +195,25 @@ class ProgressReporter:
         if now - first_t < 1 or sent <= first_sent:
             return None
         return (sent - first_sent) / (now - first_t)
+
+    async def _post_milestone(
+        self, run: RunProgress, channel: Channel, reached: int, reply: Reply
+    ) -> None:
+        """A new message for a channel that cannot edit, if `reached` is a milestone not
+        posted yet (one instance wins it)."""
+        if reached <= posted_milestone(run):
+            return
+        later = [f"{MARK}{run.run_id}:{p}" for p in MILESTONES if p >= reached]
+        async with self.db.sessions() as session, session.begin():
+            mine = await outbox.move_progress_mark(
+                session, notice_id=run.notice_id, new=later[0], unless=later
+            )
+        if not mine:
+            return
+        self.charge(run.channel)
+        result = await channel.send(Address(run.channel, run.user_id), reply)
+        if not result.ok:
+            log.info("progress of run %s not sent: %s", run.run_id, result.error)
 
     async def _show(self, run: RunProgress, reply: Reply) -> None:
         channel = self.channels(run.channel)

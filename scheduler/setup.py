@@ -8,15 +8,22 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler import jobs
 from scheduler.notices import NoticeScheduler
+from scheduler.retention import Retention
 from storage.db import Database
 
 
 def build_scheduler(
-    db: Database, timezone: ZoneInfo, *, notices: NoticeScheduler | None = None
+    db: Database,
+    timezone: ZoneInfo,
+    *,
+    notices: NoticeScheduler | None = None,
+    retention: Retention | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
     if notices is not None:
         notices.install(scheduler)  # the notices tick (scheduler/notices.py)
+    if retention is not None:
+        retention.install(scheduler)  # daily, forgets long-inactive citizens
     scheduler.add_job(
         jobs.prune_processed_updates,
         "interval",

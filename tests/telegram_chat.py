@@ -11,6 +11,7 @@ bare number taps that button of the last keyboard.
 from __future__ import annotations
 
 import json
+import mimetypes
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,14 @@ from typing import Any
 import aiohttp
 
 from bot.core.dispatcher import KEYBOARD_KEY
-from bot.core.messages import Address, Button, IncomingMessage, Kind, Reply
+from bot.core.messages import Address, Button, Document, IncomingMessage, Kind, Reply
 from storage.db import Database
 from storage.repos import conversations
 from tests.fakes.telegram_api import Call, FakeBotAPI
 
 SECRET = "test-webhook-secret"
 FIRST_USER_ID = 700_000_001
-SENDS = {"sendMessage", "sendPhoto", "editMessageText"}
+SENDS = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText"}
 REPLY_KEYBOARD = "reply-keyboard"
 
 
@@ -196,4 +197,8 @@ def _reply_of(call: Call, message_id: int | None) -> tuple[Reply, list[tuple[But
         rows.append(tuple(cells))
     text = params.get("text") or params.get("caption") or ""
     image = call.files.get("photo") if call.method == "sendPhoto" else None
-    return Reply(text=text, buttons=tuple(rows), image=image), buttons
+    document = None
+    if call.method == "sendDocument" and "document" in call.files:
+        name = call.file_names.get("document", "")
+        document = Document(name, call.files["document"], mimetypes.guess_type(name)[0] or "")
+    return Reply(text=text, buttons=tuple(rows), image=image, document=document), buttons

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from aiohttp import web
@@ -42,6 +43,30 @@ class SendResult:
 
 
 SENT = SendResult(SendStatus.OK)
+
+
+class ReceiptKind(enum.StrEnum):
+    DELIVERED = "delivered"  # it reached the recipient's device
+    SEEN = "seen"  # the recipient opened it
+    FAILED = "failed"  # the platform accepted it but could not deliver it
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a platform reported later about a message the bot sent (Viber's delivered, seen
+    and failed callbacks): `message_id` is the SendResult.message_id the send returned."""
+
+    channel: str
+    message_id: str
+    kind: ReceiptKind
+    user_id: str | None = None  # the recipient, where the platform says (a broadcast's
+    # recipients share one message id)
+    at: datetime | None = None  # when it happened, by the platform's clock
+    reason: str | None = None  # why it failed
+
+
+# Records a receipt durably (raises when it could not: the platform should send it again).
+Receipts = Callable[[Receipt], Awaitable[object]]
 
 
 @runtime_checkable

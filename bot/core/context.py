@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.city import CityPack
 from bot.config import Settings
-from bot.core.messages import Address, Button, IncomingMessage, Reply, Rows
+from bot.core.messages import Address, Button, Document, IncomingMessage, Reply, Rows
 from bot.i18n import Translator
 from storage.models import Citizen, Role
 
@@ -71,6 +71,9 @@ class Context:
     attachment: Any = None
     outgoing: list[tuple[Address, Reply]] = field(default_factory=list)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Set by a handler that deleted the citizen (/forget): the dispatcher then saves no
+    # conversation state, so nothing of them is written back; the replies still go out.
+    forgotten: bool = False
 
     @property
     def address(self) -> Address:
@@ -92,10 +95,12 @@ class Context:
         text: str,
         buttons: Rows | list[list[Button]] = (),
         image: bytes | None = None,
+        document: Document | None = None,
     ) -> None:
         """Queue a reply to the sender; it leaves after the transaction commits."""
         rows = tuple(tuple(row) for row in buttons)
-        self.outgoing.append((self.address, Reply(text=text, buttons=rows, image=image)))
+        reply = Reply(text=text, buttons=rows, image=image, document=document)
+        self.outgoing.append((self.address, reply))
 
     def send_to(self, address: Address, reply: Reply) -> None:
         """Queue a message to someone else (e.g. a reporter), sent after the commit."""

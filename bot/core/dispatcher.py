@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -74,6 +75,8 @@ class Dispatcher:
         # Told the channel before each reply leaves: the delivery engine counts replies in
         # the channel's rate limit, so its bulk sends leave room for them.
         self.on_send: Callable[[str], None] | None = None
+        # Told each message handled to the end and how long it took, in seconds (metrics).
+        self.on_handled: Callable[[IncomingMessage, float], None] | None = None
         self._locks: weakref.WeakValueDictionary[Address, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -101,6 +104,12 @@ class Dispatcher:
     async def dispatch(self, msg: IncomingMessage) -> None:
         """Handle one incoming message to the end. Raises StorageUnavailable when the
         database is down, so a webhook can answer 503 and the platform retries."""
+        started = time.perf_counter()
+        await self._dispatch(msg)
+        if self.on_handled is not None:
+            self.on_handled(msg, time.perf_counter() - started)
+
+    async def _dispatch(self, msg: IncomingMessage) -> None:
         async with self._lock(msg.address):
             if await self._flooded(msg):
                 return
@@ -201,11 +210,14 @@ class Dispatcher:
                     _answer_banned(ctx)
                 else:
                     await self._route(msg, ctx)
-                keyboard = _last_keyboard(ctx.outgoing, msg.address) or keyboard
-                saved = {**ctx.state.data, KEYBOARD_KEY: keyboard} if keyboard else ctx.state.data
-                await conversations.save(
-                    session, row=row, state=ctx.state.name, data=saved, now=now
-                )
+                if not ctx.forgotten:  # a forgotten citizen's state is gone with them
+                    keyboard = _last_keyboard(ctx.outgoing, msg.address) or keyboard
+                    saved = (
+                        {**ctx.state.data, KEYBOARD_KEY: keyboard} if keyboard else ctx.state.data
+                    )
+                    await conversations.save(
+                        session, row=row, state=ctx.state.name, data=saved, now=now
+                    )
             return ctx.outgoing, ctx.after_commit
         except IntegrityError:
             if msg.external_id and await self._processed_elsewhere(msg):

@@ -37,6 +37,9 @@ class CitizenBase(SQLModel):
 
 class Citizen(CitizenBase, table=True):
     __tablename__ = "citizen"
+    # Ids are never reused (SQLite would reuse the highest after a delete): public refs are
+    # derived from them (storage/refs.py).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -70,7 +70,9 @@ class SurveyResponse(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(sa_column=_fk("survey.id", ondelete="CASCADE"))
     # NULL once the citizen is forgotten: the answers stay for the results, unlinked.
-    citizen_id: int | None = Field(default=None, sa_column=_fk("citizen.id", ondelete="SET NULL"))
+    citizen_id: int | None = Field(
+        default=None, sa_column=_fk("citizen.id", ondelete="SET NULL", nullable=True)
+    )
     respondent: int
     district: str | None = Field(default=None, max_length=32)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,7 +44,11 @@ async def get_or_create_by_identity(
             session.add(citizen)
             await session.flush()
             assert citizen.id is not None
-            session.add(ChannelIdentity(channel=channel, user_id=user_id, citizen_id=citizen.id))
+            session.add(
+                ChannelIdentity(
+                    channel=channel, user_id=user_id, citizen_id=citizen.id, created_at=now
+                )
+            )
             await session.flush()
     except IntegrityError:
         found = await find_by_identity(session, channel=channel, user_id=user_id)
@@ -72,23 +75,3 @@ async def set_opted_out(
         citizen.opted_out = opted_out
         session.add(citizen)
     return citizen
-
-
-async def count(session: AsyncSession) -> int:
-    return (await session.exec(select(func.count()).select_from(Citizen))).one()
-
-
-async def count_by(session: AsyncSession, *, column: str) -> dict[str, int]:
-    """Citizens grouped by `language` or by `channel` (of their identities)."""
-    if column == "channel":
-        stmt = select(ChannelIdentity.channel, func.count()).group_by(ChannelIdentity.channel)
-    elif column == "language":
-        stmt = select(Citizen.language, func.count()).group_by(Citizen.language)
-    else:
-        raise ValueError(f"cannot group citizens by {column!r}")
-    return {key: n for key, n in (await session.exec(stmt)).all()}
-
-
-async def count_active(session: AsyncSession, *, since: datetime) -> int:
-    stmt = select(func.count()).select_from(Citizen).where(Citizen.last_seen_at >= since)
-    return (await session.exec(stmt)).one()

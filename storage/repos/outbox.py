@@ -14,6 +14,11 @@ Who may send what:
 * `inflight` rows belong to the instance named in `claimed_by`; the recording functions only
   touch rows still claimed by the caller, so a row whose lease was recovered elsewhere is not
   overwritten by a late result.
+
+A sent row keeps the platform's id of its (last) message in `external_id` and how many
+platform messages it took in `messages` (Viber bills each one; attempts that failed part-way
+add theirs). The platform's receipts find the row by (channel, external_id):
+`record_receipt` sets `delivered_at` / `seen_at`, or marks it failed.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Table,
     and_,
     bindparam,
+    case,
     exists,
     func,
     or_,
@@ -70,11 +77,22 @@ class Claimed:
 
 
 @dataclass(frozen=True, slots=True)
+class Sent:
+    """A row sent, with what the platform answered: the id of its (last) message and how
+    many platform messages it took (None: not known)."""
+
+    id: int
+    external_id: str | None
+    messages: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Retry:
     id: int
     attempts: int
     next_attempt_at: datetime
     error: str
+    messages: int | None = None  # platform messages that went out before the failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +100,7 @@ class Failure:
     id: int
     attempts: int
     error: str
+    messages: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,18 +295,49 @@ def _mine(instance: str) -> ColumnElement[bool]:
     return and_(OUTBOX.c.status == INFLIGHT, OUTBOX.c.claimed_by == instance)
 
 
+def _add_messages(param: str) -> ColumnElement[Any]:
+    """`messages` plus the bound count: the count when none was kept, unchanged for None."""
+    n = bindparam(param, type_=Integer)
+    return func.coalesce(OUTBOX.c.messages + n, n, OUTBOX.c.messages)
+
+
 async def mark_sent(
-    session: AsyncSession, *, ids: Sequence[int], instance: str, now: datetime
+    session: AsyncSession,
+    *,
+    ids: Sequence[int] = (),
+    sent: Sequence[Sent] = (),
+    instance: str,
+    now: datetime,
 ) -> int:
-    """Sent. `claimed_by` stays as the record of who sent it."""
-    if not ids:
-        return 0
-    stmt = (
-        update(OUTBOX)
-        .where(OUTBOX.c.id.in_(list(ids)), _mine(instance))
-        .values(status=OutboxStatus.SENT.value, sent_at=now, error=None)
-    )
-    return (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+    """Sent. `claimed_by` stays as the record of who sent it. `ids`: rows with nothing more
+    to keep (one statement); `sent`: rows with the platform's message id and count (one
+    executemany). Returns how many rows of `ids` were marked."""
+    marked = 0
+    if ids:
+        stmt = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(list(ids)), _mine(instance))
+            .values(status=OutboxStatus.SENT.value, sent_at=now, error=None)
+        )
+        marked = (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+    if sent:
+        stmt = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id == bindparam("s_id"), _mine(instance))
+            .values(
+                status=OutboxStatus.SENT.value,
+                sent_at=now,
+                error=None,
+                external_id=bindparam("s_ext"),
+                messages=_add_messages("s_n"),
+            )
+        )
+        params = [
+            {"s_id": s.id, "s_ext": s.external_id and s.external_id[:64], "s_n": s.messages}
+            for s in sent
+        ]
+        await session.exec(stmt, params=params)  # type: ignore[call-overload]
+    return marked
 
 
 async def release(session: AsyncSession, *, ids: Sequence[int], instance: str) -> int:
@@ -316,6 +366,7 @@ async def retry_later(session: AsyncSession, *, retries: Sequence[Retry], instan
             attempts=bindparam("r_attempts"),
             next_attempt_at=bindparam("r_next"),
             error=bindparam("r_error"),
+            messages=_add_messages("r_n"),
         )
     )
     params = [
@@ -324,6 +375,7 @@ async def retry_later(session: AsyncSession, *, retries: Sequence[Retry], instan
             "r_attempts": r.attempts,
             "r_next": r.next_attempt_at,
             "r_error": r.error[:MAX_ERROR],
+            "r_n": r.messages,
         }
         for r in retries
     ]
@@ -341,10 +393,17 @@ async def mark_failed(session: AsyncSession, *, failures: Sequence[Failure], ins
             status=OutboxStatus.FAILED.value,
             attempts=bindparam("f_attempts"),
             error=bindparam("f_error"),
+            messages=_add_messages("f_n"),
         )
     )
     params = [
-        {"f_id": f.id, "f_attempts": f.attempts, "f_error": f.error[:MAX_ERROR]} for f in failures
+        {
+            "f_id": f.id,
+            "f_attempts": f.attempts,
+            "f_error": f.error[:MAX_ERROR],
+            "f_n": f.messages,
+        }
+        for f in failures
     ]
     await session.exec(stmt, params=params)  # type: ignore[call-overload]
 
@@ -386,6 +445,77 @@ async def cancel_run(session: AsyncSession, *, run_id: int) -> int:
         .values(status=OutboxStatus.CANCELLED.value)
     )
     return (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+
+
+# -- receipts -------------------------------------------------------------------------------
+
+DELIVERED, SEEN, FAILED = "delivered", "seen", "failed"
+
+
+async def record_receipt(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    kind: str,
+    at: datetime,
+    user_id: str | None = None,
+    reason: str | None = None,
+) -> bool:
+    """What the platform reported about a sent message, on the row that sent it (found by
+    (channel, external_id), and user_id where given): `delivered` sets delivered_at, `seen`
+    seen_at (and delivered_at if missing), `failed` turns a sent row failed with the reason.
+    One UPDATE; a receipt for no row (an interactive reply) or one already recorded changes
+    nothing. Returns whether a row changed."""
+    where = [
+        OUTBOX.c.channel == channel,
+        OUTBOX.c.external_id == external_id[:64],
+        OUTBOX.c.status == OutboxStatus.SENT.value,
+    ]
+    if user_id is not None:
+        where.append(OUTBOX.c.user_id == user_id)
+    values: dict[str, Any]
+    if kind == DELIVERED:
+        where.append(OUTBOX.c.delivered_at.is_(None))
+        values = {"delivered_at": at}
+    elif kind == SEEN:
+        where.append(OUTBOX.c.seen_at.is_(None))
+        values = {"seen_at": at, "delivered_at": func.coalesce(OUTBOX.c.delivered_at, at)}
+    elif kind == FAILED:
+        values = {"status": OutboxStatus.FAILED.value, "error": (reason or FAILED)[:MAX_ERROR]}
+    else:
+        raise ValueError(f"not a receipt: {kind!r}")
+    stmt = update(OUTBOX).where(*where).values(**values)
+    return (await session.exec(stmt)).rowcount > 0  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelReceipts:
+    """A run's rows on one channel: sent, how many of them the platform reported delivered
+    and seen, and the platform messages they took (0 where not known)."""
+
+    sent: int
+    delivered: int
+    seen: int
+    messages: int
+
+
+async def run_receipts(session: AsyncSession, *, run_id: int) -> dict[str, ChannelReceipts]:
+    """Per channel of the run (channels with rows only)."""
+    was_sent = OUTBOX.c.sent_at.is_not(None)
+    stmt = (
+        select(
+            OUTBOX.c.channel,
+            func.count(case((was_sent, 1))),
+            func.count(OUTBOX.c.delivered_at),
+            func.count(OUTBOX.c.seen_at),
+            func.coalesce(func.sum(OUTBOX.c.messages), 0),
+        )
+        .where(OUTBOX.c.run_id == run_id)
+        .group_by(OUTBOX.c.channel)
+    )
+    rows = (await session.exec(stmt)).all()  # type: ignore[call-overload]
+    return {channel: ChannelReceipts(*map(int, figures)) for channel, *figures in rows}
 
 
 # -- crash recovery -------------------------------------------------------------------------
@@ -501,6 +631,21 @@ async def claim_progress_message(session: AsyncSession, *, notice_id: int) -> bo
         update(NOTICE)
         .where(NOTICE.c.id == notice_id, NOTICE.c.progress_message_id.is_(None))
         .values(progress_message_id="")
+    )
+    return (await session.exec(stmt)).rowcount == 1  # type: ignore[call-overload]
+
+
+async def move_progress_mark(
+    session: AsyncSession, *, notice_id: int, new: str, unless: Sequence[str]
+) -> bool:
+    """Set `progress_message_id` to `new` unless it is one of `unless` (a channel that cannot
+    edit keeps there the last progress milestone posted; `unless`: that one and the later
+    ones). True for the one caller that moved it."""
+    current = NOTICE.c.progress_message_id
+    stmt = (
+        update(NOTICE)
+        .where(NOTICE.c.id == notice_id, or_(current.is_(None), current.not_in(list(unless))))
+        .values(progress_message_id=new)
     )
     return (await session.exec(stmt)).rowcount == 1  # type: ignore[call-overload]
 

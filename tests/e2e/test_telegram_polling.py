@@ -83,7 +83,7 @@ async def test_start_language_choice_and_help(start_bot: StartBot, api: FakeBotA
     (answer,) = await api.wait_for_calls("answerCallbackQuery", 1)
     assert answer.params == {"callback_query_id": tap["callback_query"]["id"]}
     _, privacy, menu = await api.wait_for_calls("sendMessage", 3)
-    assert privacy.params == {"chat_id": USER, "text": t("en", "privacy.notice")}
+    assert privacy.params == {"chat_id": USER, "text": t("en", "privacy.notice", months=24)}
     assert privacy.params["text"].startswith("🔒 About your data\n")
     assert menu.params == {
         "chat_id": USER,
@@ -113,6 +113,7 @@ async def test_start_up_calls(start_bot: StartBot, api: FakeBotAPI):
         {"command": "help", "description": "Какво може ботът"},
         {"command": "language", "description": "Смяна на езика"},
         {"command": "cancel", "description": "Прекратяване на текущото действие"},
+        {"command": "mydata", "description": "Какви данни пазим за вас"},
     ]
     en = [
         {"command": "start", "description": "Start and choose a language"},
@@ -124,6 +125,7 @@ async def test_start_up_calls(start_bot: StartBot, api: FakeBotAPI):
         {"command": "help", "description": "What the bot can do"},
         {"command": "language", "description": "Change the language"},
         {"command": "cancel", "description": "Stop what you are doing"},
+        {"command": "mydata", "description": "The data we keep about you"},
     ]
     assert api.commands() == bg  # the default: Bulgarian
     assert api.commands(language_code="bg") == bg

@@ -93,7 +93,7 @@ async def test_update_is_answered_before_the_200(poster: Poster, api: FakeBotAPI
         {"callback_query_id": tap["callback_query"]["id"]}
     ]
     assert api.sent_texts(USER)[1:] == [
-        app.translator.translate("en", "privacy.notice"),
+        app.translator.translate("en", "privacy.notice", months=24),
         "What would you like to do?",
     ]
 

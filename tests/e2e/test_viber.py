@@ -214,14 +214,14 @@ async def test_the_welcome_is_the_answer_to_conversation_started(
 
     # The citizen taps English: a message, which subscribes them; the rest is sent.
     privacy, menu = await chat.tap("English")
-    assert privacy.text == t("en", "privacy.notice")
+    assert privacy.text == t("en", "privacy.notice", months=24)
     assert menu.text == "What would you like to do?"
     assert [b.label for b in menu.all_buttons][:2] == ["📍 Report a problem", "📋 My reports"]
     assert api.messages_to(user.id)[0] == {
         "receiver": user.id,
         "sender": {"name": api.account_name},
         "type": "text",
-        "text": t("en", "privacy.notice"),
+        "text": t("en", "privacy.notice", months=24),
     }
 
     # /start typed later is the same onboarding, now as a sent message.

@@ -31,6 +31,7 @@ import html
 import inspect
 import itertools
 import json
+import mimetypes
 import re
 import time
 from collections import deque
@@ -46,7 +47,7 @@ Handler = Callable[["Call"], Any]
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "telegram-bot-api-10.0.json"
 
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "copyMessage"})
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "copyMessage"})
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
@@ -90,11 +91,13 @@ NOT_MODIFIED = (
 
 @dataclass
 class Call:
-    """One request the fake accepted: canonical method name, decoded parameters, uploads."""
+    """One request the fake accepted: canonical method name, decoded parameters, uploads
+    (and the file names their multipart parts gave)."""
 
     method: str
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
+    file_names: dict[str, str] = field(default_factory=dict)
 
 
 class BotAPIError(Exception):
@@ -529,10 +532,11 @@ class FakeBotAPI:
         return [call for call in self.calls if call.method == name]
 
     def sent_texts(self, chat_id: int | str | None = None) -> list[str]:
-        """Texts and captions of sendMessage/sendPhoto/editMessageText calls, in order."""
+        """Texts and captions of sendMessage/sendPhoto/sendDocument/editMessageText calls, in
+        order."""
         texts = []
         for call in self.calls:
-            if call.method not in ("sendMessage", "sendPhoto", "editMessageText"):
+            if call.method not in ("sendMessage", "sendPhoto", "sendDocument", "editMessageText"):
                 continue
             if chat_id is not None and str(call.params.get("chat_id")) != str(chat_id):
                 continue
@@ -813,13 +817,13 @@ class FakeBotAPI:
         if method is None:
             return self._reject(None, [f"unknown method '{request.match_info['method']}'"])
         try:
-            params, files = await self._read_params(request, method)
+            params, files, names = await self._read_params(request, method)
         except ValueError as exc:
             return self._reject(method, [str(exc)])
         problems = self.validator.validate(method, params, files)
         if problems:
             return self._reject(method, problems)
-        return await self._dispatch(Call(method, params, files))
+        return await self._dispatch(Call(method, params, files, names))
 
     def _reject(self, method: str | None, problems: list[str]) -> web.Response:
         prefix = f"{method}: " if method else ""
@@ -829,9 +833,10 @@ class FakeBotAPI:
 
     async def _read_params(
         self, request: web.Request, method: str
-    ) -> tuple[JSONDict, dict[str, bytes]]:
+    ) -> tuple[JSONDict, dict[str, bytes], dict[str, str]]:
         raw: JSONDict = dict(request.query)
         files: dict[str, bytes] = {}
+        names: dict[str, str] = {}
         if request.content_type == "application/json" and request.can_read_body:
             body = await request.json()
             if not isinstance(body, dict):
@@ -841,6 +846,7 @@ class FakeBotAPI:
             for key, value in (await request.post()).items():
                 if isinstance(value, web.FileField):
                     files[key] = value.file.read()
+                    names[key] = value.filename
                 else:
                     raw[key] = value.decode() if isinstance(value, bytes | bytearray) else value
         fields = self.spec.method_fields(method)
@@ -848,7 +854,7 @@ class FakeBotAPI:
             key: decode_param(value, fields[key]["types"] if key in fields else None)
             for key, value in raw.items()
         }
-        return params, files
+        return params, files, names
 
     async def _dispatch(self, call: Call) -> web.Response:
         try:
@@ -903,6 +909,7 @@ class FakeBotAPI:
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "copyMessage": self._copy_message,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -1016,6 +1023,26 @@ class FakeBotAPI:
             known = self._files.get(str(params["photo"]))
             sizes = _photo_sizes(str(params["photo"]), 1280, 960, len(known[0]) if known else 0)
         content = {"photo": sizes, **_pick(params, "caption", "caption_entities")}
+        return self._new_bot_message(params["chat_id"], content, params.get("reply_markup"))
+
+    def _send_document(self, call: Call) -> JSONDict:
+        params = call.params
+        self._ensure_reachable(params["chat_id"])
+        upload = call.files.get("document")
+        if upload is not None:
+            file_id = f"BQACAgIAAxkDAAI{next(self._ids):08d}"
+            name = call.file_names.get("document") or "document"
+            self.add_file(file_id, upload, file_path=f"documents/file_{next(self._ids)}")
+            document: JSONDict = {"file_name": name, "file_size": len(upload)}
+            mime_type = mimetypes.guess_type(name)[0]
+            if mime_type:
+                document["mime_type"] = mime_type
+        else:
+            file_id = str(params["document"])
+            known = self._files.get(file_id)
+            document = {"file_size": len(known[0])} if known else {}
+        document.update(file_id=file_id, file_unique_id=_unique_id(file_id))
+        content = {"document": document, **_pick(params, "caption", "caption_entities")}
         return self._new_bot_message(params["chat_id"], content, params.get("reply_markup"))
 
     def _copy_message(self, call: Call) -> JSONDict:

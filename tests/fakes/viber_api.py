@@ -15,7 +15,11 @@ client at `api.base_url` (VIBER_API_BASE_URL) and it answers like chatapi.viber.
 * a receiver who is not subscribed gets status 6, as on Viber: someone becomes subscribed by
   sending a message or a `subscribed` event, not by `conversation_started`; `fail_next` and
   `fail_receiver` inject other statuses (12: too many requests, ...);
-* `host` serves files at URLs the way Viber's media links do (pictures citizens send).
+* `host` serves files at URLs the way Viber's media links do (pictures citizens send);
+* `auto_receipts` (e.g. `("delivered",)`): for every message accepted by send_message, those
+  receipts are posted to the bot's webhook before the next send_message is answered (as
+  Viber reports while the bot is still sending); `post_receipts` posts the rest, and
+  `receipt_answers` keeps the webhook's status for each.
 
 `post` sends a callback to the bot's webhook the way Viber does: compact JSON, signed with
 `X-Viber-Content-Signature` (hex HMAC-SHA256 of the body keyed with the token). The body of
@@ -195,6 +199,8 @@ class FakeViberAPI:
     webhook: JSONDict | None = None
     # Where callbacks go: the bot's /viber/webhook (a callable when the port is not known yet).
     callback_url: str | Callable[[], str] | None = None
+    auto_receipts: tuple[str, ...] = ()
+    receipt_answers: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
@@ -205,6 +211,7 @@ class FakeViberAPI:
         self._receiver_faults: dict[str, int] = {}
         self._media: dict[str, bytes] = {}
         self._http: aiohttp.ClientSession | None = None
+        self._due_receipts: list[JSONDict] = []
 
     # ---- lifecycle --------------------------------------------------------------------
 
@@ -285,6 +292,10 @@ class FakeViberAPI:
     def fail_receiver(self, receiver: str, status: int) -> None:
         """Every message to `receiver` fails with `status` (in broadcasts: its failed_list)."""
         self._receiver_faults[receiver] = status
+
+    def heal_receiver(self, receiver: str) -> None:
+        """Messages to `receiver` go through again (if subscribed)."""
+        self._receiver_faults.pop(receiver, None)
 
     def host(self, content: bytes, name: str = "photo.jpg") -> str:
         """A URL that serves `content`, like the media link of a picture a citizen sent."""
@@ -401,11 +412,19 @@ class FakeViberAPI:
     def unsubscribed_event(self, user: ViberUser) -> JSONDict:
         return {**self._envelope("unsubscribed"), "user_id": user.id}
 
-    def status_event(self, name: str, user: ViberUser, message_token: int) -> JSONDict:
-        event = {**self._envelope(name), "message_token": message_token, "user_id": user.id}
+    def status_event(self, name: str, user: ViberUser | str, message_token: int) -> JSONDict:
+        """A receipt (delivered, seen, failed) of a message sent to `user` (or that user id)."""
+        user_id = user if isinstance(user, str) else user.id
+        event = {**self._envelope(name), "message_token": message_token, "user_id": user_id}
         if name == "failed":
             event["desc"] = "failure description"
         return event
+
+    async def post_receipts(self) -> None:
+        """Post the `auto_receipts` not posted yet."""
+        due, self._due_receipts = self._due_receipts, []
+        for event in due:
+            self.receipt_answers.append((await self.post(event)).status)
 
     # ---- the API (the bot → Viber) ----------------------------------------------------
 
@@ -500,6 +519,7 @@ class FakeViberAPI:
         return web.json_response({"status": 0, "status_message": "ok", "event_types": events})
 
     async def _send_message(self, call: Call) -> web.Response:
+        await self.post_receipts()  # of the messages sent before this one
         receiver = call.body["receiver"]
         status = self._receiver_status(receiver)
         if status:
@@ -507,6 +527,9 @@ class FakeViberAPI:
             return _status(status, message_token=next(self._tokens))
         call.message_token = next(self._tokens)
         self.calls.append(call)
+        self._due_receipts += [
+            self.status_event(name, receiver, call.message_token) for name in self.auto_receipts
+        ]
         return web.json_response(
             {
                 "status": 0,

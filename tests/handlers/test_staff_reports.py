@@ -13,6 +13,8 @@ from bot.channels.console import RecordingChannel
 from bot.core.messages import IncomingMessage, Kind, Reply
 from storage.db import Database
 from storage.models import Report
+from storage.refs import public_ref
+from storage.repos import citizens
 from tests.conftest import recording_channel
 from tests.handlers.test_report_followup import (
     ADDRESS,
@@ -88,6 +90,7 @@ async def test_staff_help_lists_the_report_commands(staffed: RecordingChannel):
 
 async def test_staff_view_shows_the_phone_only_when_shared(
     staffed: RecordingChannel,
+    db: Database,
     jpeg: Path,  # noqa: F811
 ):
     chat = staffed
@@ -100,6 +103,7 @@ async def test_staff_view_shows_the_phone_only_when_shared(
     assert "u1" not in view.text and "console" not in view.text
 
     (view,) = await chat.say(f"/report {private}", user="admin")
+    reporter = await citizen_ref(db, chat, "u1")
     assert view.text == (
         f"Report {private} — New\n"
         "Category: Street lighting\n"
@@ -107,6 +111,8 @@ async def test_staff_view_shows_the_phone_only_when_shared(
         f"Filed: {FILED}\n"
         "\n"
         f"{DESCRIPTION}\n"
+        "\n"
+        f"Reported by: {reporter}\n"
         "\n"
         "History:\n"
         f"{FILED} — filed (citizen)"
@@ -345,3 +351,14 @@ async def test_staff_list_filters_and_pages(bot_factory, clock):
     assert stale.text == "This list is out of date. Send /reports again."
     (forged,) = await chat.push(button(chat, "admin", "stp:x"))
     assert forged.text == "This list is out of date. Send /reports again."
+
+
+async def citizen_ref(db: Database, chat: RecordingChannel, user: str) -> str:
+    """The public ref staff see for `user` of this chat."""
+    address = chat.address(user)
+    async with db.sessions() as session:
+        citizen = await citizens.find_by_identity(
+            session, channel=address.channel, user_id=address.user_id
+        )
+    assert citizen is not None and citizen.id is not None
+    return public_ref(citizen.id)

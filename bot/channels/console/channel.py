@@ -1,7 +1,8 @@
 """The console channel: talk to the bot in a terminal, or through a pipe.
 
 Buttons are shown numbered; type the number or the label. `/loc LAT LON` sends a location,
-`/photo PATH` a photo, `/contact PHONE` a contact.
+`/photo PATH` a photo, `/contact PHONE` a contact. A document the bot sends (the /mydata
+export) is written to `files_dir` (DATA_DIR/exports) and its path is shown.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TextIO
 from aiohttp import web
 
 from bot.core.channel import Capabilities, Dispatch, MediaTooLarge, SendResult, SendStatus
-from bot.core.messages import Address, Button, IncomingMessage, Kind, MediaRef, Reply
+from bot.core.messages import Address, Button, Document, IncomingMessage, Kind, MediaRef, Reply
 
 Translate = Callable[..., str]
 
@@ -27,10 +28,18 @@ class ConsoleChannel:
     name = "console"
     capabilities = Capabilities(max_text=1_000_000)
 
-    def __init__(self, *, t: Translate, user_id: str = "local", language: str | None = None):
+    def __init__(
+        self,
+        *,
+        t: Translate,
+        user_id: str = "local",
+        language: str | None = None,
+        files_dir: Path | str = Path("data") / "exports",
+    ):
         self.t = t
         self.user_id = user_id
         self.language = language
+        self.files_dir = Path(files_dir)
         self._last_buttons: dict[Address, list[Button]] = {}
         self._message_ids = itertools.count(1)
 
@@ -47,8 +56,18 @@ class ConsoleChannel:
 
     async def send(self, to: Address, reply: Reply) -> SendResult:
         self._remember(to, reply)
-        self.write(self.render(reply))
+        text = self.render(reply)
+        if reply.document is not None:
+            path = await self.save_document(reply.document)
+            text += "\n" + self.t("console.document", path=str(path))
+        self.write(text)
         return SendResult(SendStatus.OK, message_id=str(next(self._message_ids)))
+
+    async def save_document(self, document: Document) -> Path:
+        """Write the document into `files_dir` (readable by this user only); its path."""
+        target = self.files_dir / (Path(document.filename).name or "document")
+        await asyncio.to_thread(_write_private, target, document.data)
+        return target.resolve()
 
     async def edit(self, to: Address, message_id: str, reply: Reply) -> SendResult:
         self.write(f"✏️ [{message_id}] {self.render(reply)}")
@@ -175,6 +194,13 @@ async def _lines(stdin: TextIO):
 def _pipe_like(fd: int) -> bool:
     mode = os.fstat(fd).st_mode
     return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
 
 
 def _read_file(path: Path, max_bytes: int) -> bytes:

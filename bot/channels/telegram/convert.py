@@ -5,13 +5,30 @@ Only private chats are served: updates from groups, supergroups and channels are
 contact...) becomes an UNSUPPORTED message, which the bot answers without leaving the
 conversation step the citizen is in. Service messages (pins, auto-delete
 timers...) and live-location edits are skipped: they are not something the citizen said.
+
+python-telegram-bot builds its objects without checking the types of their fields, so the
+fields used here are checked: an update whose sender, chat, text, location, photo... is
+missing or of the wrong type (or whose text is not valid Unicode) raises `MalformedUpdate`.
+NUL characters are dropped from texts (PostgreSQL refuses them).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from dataclasses import replace
+from typing import Any, TypeVar
 
-from telegram import CallbackQuery, ChatMemberUpdated, Message, MessageEntity, Update, User
+from telegram import (
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    ChatMemberUpdated,
+    Location,
+    Message,
+    MessageEntity,
+    Update,
+    User,
+)
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.core.messages import Address, IncomingMessage, Kind, MediaRef
@@ -21,9 +38,24 @@ CHANNEL = "telegram"
 # The update types the adapter maps; passed as allowed_updates to getUpdates / setWebhook.
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 
+# Bot API identifiers are signed 64-bit integers (user ids have at most 52 significant bits).
+MAX_ID = 2**63
+
+_T = TypeVar("_T")
+
+
+class MalformedUpdate(ValueError):
+    """An update with a field the bot uses missing or of the wrong type. The message names
+    the field and the type, never a value (no personal data in logs)."""
+
 
 def to_incoming(update: Update) -> IncomingMessage | None:
     """The neutral message for `update`, or None when there is nothing to dispatch."""
+    msg = _to_incoming(update)
+    return None if msg is None else _as_text(msg)
+
+
+def _to_incoming(update: Update) -> IncomingMessage | None:
     if update.callback_query is not None:
         return _from_callback(update, update.callback_query)
     if update.my_chat_member is not None:
@@ -37,17 +69,18 @@ def to_incoming(update: Update) -> IncomingMessage | None:
 
 def _make(update: Update, user: User, kind: Kind, **fields: Any) -> IncomingMessage:
     return IncomingMessage(
-        address=Address(CHANNEL, str(user.id)),
+        address=Address(CHANNEL, str(_id(user.id, "user.id"))),
         kind=kind,
-        language=user.language_code,
-        external_id=str(update.update_id),
+        language=_maybe(user.language_code, str, "user.language_code"),
+        external_id=str(_id(update.update_id, "update_id")),
         **fields,
     )
 
 
 def _private_sender(message: Message) -> User | None:
-    user = message.from_user
-    if message.chat.type != ChatType.PRIVATE or user is None or user.is_bot:
+    chat = _of(message.chat, Chat, "message.chat")
+    user = _maybe(message.from_user, User, "message.from")
+    if chat.type != ChatType.PRIVATE or user is None or user.is_bot:
         return None
     return user
 
@@ -59,22 +92,23 @@ def _from_message(update: Update, message: Message) -> IncomingMessage | None:
     if message.text is not None:
         return _from_text(update, user, message)
     if message.location is not None:
-        location = (message.location.latitude, message.location.longitude)
-        return _make(update, user, Kind.LOCATION, location=location)
+        return _make(update, user, Kind.LOCATION, location=_coordinates(message.location))
     photo = _photo(message)
     if photo is not None:
-        return _make(update, user, Kind.PHOTO, photo=photo, text=message.caption or "")
+        caption = _maybe(message.caption, str, "message.caption") or ""
+        return _make(update, user, Kind.PHOTO, photo=photo, text=caption)
     contact = message.contact
     if contact is not None and contact.user_id == user.id:
-        return _make(update, user, Kind.CONTACT, phone=contact.phone_number)
+        phone = _of(contact.phone_number, str, "contact.phone_number")
+        return _make(update, user, Kind.CONTACT, phone=phone)
     if message.effective_attachment is None:
         return None  # a service message (pinned message, auto-delete timer, ...)
     return _make(update, user, Kind.UNSUPPORTED)
 
 
 def _from_text(update: Update, user: User, message: Message) -> IncomingMessage:
-    text = message.text or ""
-    command = _leading_command(message)
+    text = _of(message.text, str, "message.text")
+    command = _leading_command(message, text)
     if command is None:
         return _make(update, user, Kind.TEXT, text=text)
     name = command[1:].partition("@")[0].lower()
@@ -84,23 +118,53 @@ def _from_text(update: Update, user: User, message: Message) -> IncomingMessage:
     return _make(update, user, Kind.COMMAND, text=text, command=name, args=args)
 
 
-def _leading_command(message: Message) -> str | None:
+def _leading_command(message: Message, text: str) -> str | None:
+    """The "/name[@bot]" a bot_command entity at offset 0 marks. Entity lengths count UTF-16
+    code units; one that ends inside a character or covers no "/name" is not a command."""
     for entity in message.entities:
-        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
-            return message.parse_entity(entity)
+        if entity.type != MessageEntity.BOT_COMMAND:
+            continue
+        if _of(entity.offset, int, "entity.offset") == 0:
+            length = _of(entity.length, int, "entity.length")
+            units = text.encode("utf-16-le", errors="surrogatepass")[: 2 * max(length, 0)]
+            command = units.decode("utf-16-le", errors="ignore")
+            return command if len(command) > 1 and command.startswith("/") else None
     return None
+
+
+def _coordinates(location: Location) -> tuple[float, float]:
+    lat = _number(location.latitude, "location.latitude")
+    lon = _number(location.longitude, "location.longitude")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise MalformedUpdate("location is not on the globe")
+    return lat, lon
 
 
 def _photo(message: Message) -> MediaRef | None:
     if message.photo:
-        largest = max(message.photo, key=lambda size: size.width * size.height)
-        return MediaRef(CHANNEL, largest.file_id, size=largest.file_size)
-    document = message.document
-    if document is not None and (document.mime_type or "").startswith("image/"):
-        return MediaRef(
-            CHANNEL, document.file_id, size=document.file_size, mime_type=document.mime_type
+        largest = max(
+            message.photo,
+            key=lambda size: (
+                _of(size.width, int, "photo.width") * _of(size.height, int, "photo.height")
+            ),
         )
-    return None
+        return MediaRef(
+            CHANNEL,
+            _of(largest.file_id, str, "photo.file_id"),
+            size=_maybe(largest.file_size, int, "photo.file_size"),
+        )
+    document = message.document
+    if document is None:
+        return None
+    mime_type = _maybe(document.mime_type, str, "document.mime_type")
+    if not (mime_type or "").startswith("image/"):
+        return None
+    return MediaRef(
+        CHANNEL,
+        _of(document.file_id, str, "document.file_id"),
+        size=_maybe(document.file_size, int, "document.file_size"),
+        mime_type=mime_type,
+    )
 
 
 def _from_edit(update: Update, message: Message) -> IncomingMessage | None:
@@ -111,15 +175,84 @@ def _from_edit(update: Update, message: Message) -> IncomingMessage | None:
 
 
 def _from_callback(update: Update, query: CallbackQuery) -> IncomingMessage | None:
-    chat = query.message.chat if query.message is not None else None
-    if query.data is None or (chat is not None and chat.type != ChatType.PRIVATE):
+    user = _of(query.from_user, User, "callback_query.from")
+    message = query.message
+    chat = None if message is None else _of(message.chat, Chat, "callback_query.message.chat")
+    data = _maybe(query.data, str, "callback_query.data")
+    if data is None or (chat is not None and chat.type != ChatType.PRIVATE):
         return None
-    return _make(update, query.from_user, Kind.BUTTON, payload=query.data)
+    return _make(update, user, Kind.BUTTON, payload=data)
 
 
 def _from_membership(update: Update, change: ChatMemberUpdated) -> IncomingMessage | None:
-    if change.chat.type != ChatType.PRIVATE:
+    if _of(change.chat, Chat, "my_chat_member.chat").type != ChatType.PRIVATE:
         return None
-    if change.new_chat_member.status != ChatMemberStatus.BANNED:  # "kicked": blocked the bot
+    member = _of(change.new_chat_member, ChatMember, "my_chat_member.new_chat_member")
+    if member.status != ChatMemberStatus.BANNED:  # "kicked": blocked the bot
         return None  # unblocking ("member") is followed by the citizen's own /start
-    return _make(update, change.from_user, Kind.STOPPED)
+    return _make(update, _of(change.from_user, User, "my_chat_member.from"), Kind.STOPPED)
+
+
+# -- checking what python-telegram-bot did not ------------------------------------------------
+
+
+def _of(value: object, kind: type[_T], what: str) -> _T:
+    """`value` if it is a `kind` (a bool is no int), else the update is malformed."""
+    if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+        return value
+    raise MalformedUpdate(f"{what} is {type(value).__name__}, not {kind.__name__}")
+
+
+def _maybe(value: object, kind: type[_T], what: str) -> _T | None:
+    return None if value is None else _of(value, kind, what)
+
+
+def _id(value: object, what: str) -> int:
+    number = _of(value, int, what)
+    if not -MAX_ID <= number < MAX_ID:
+        raise MalformedUpdate(f"{what} is not a 64-bit integer")
+    return number
+
+
+def _number(value: object, what: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if math.isfinite(number):
+            return number
+    raise MalformedUpdate(f"{what} is not a finite number")
+
+
+def _as_text(msg: IncomingMessage) -> IncomingMessage:
+    """`msg` with texts the database and the Bot API take. JSON may carry lone surrogates
+    ("\\ud83d"): no text Telegram sends, so the update is malformed. NUL characters, which
+    PostgreSQL refuses, are dropped from texts."""
+    photo = msg.photo
+    for text in (
+        msg.language,
+        photo.file_id if photo else None,
+        photo.mime_type if photo else None,
+    ):
+        if text and not _is_unicode(text):
+            raise MalformedUpdate("a text is not valid Unicode")
+    cleaned: dict[str, str | None] = {}
+    for name in ("text", "args", "command", "payload", "phone"):
+        value: str | None = getattr(msg, name)
+        if not value:
+            continue
+        if not _is_unicode(value):
+            raise MalformedUpdate("a text is not valid Unicode")
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+            cleaned[name] = value if value or name not in ("payload", "command") else None
+    return replace(msg, **cleaned) if cleaned else msg
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -12,6 +12,8 @@
   no buttons; until then its labels keep working.
 * An image is sent with sendPhoto, the text as its caption when it fits (1024 characters),
   otherwise the photo goes first and the text follows as messages.
+* A document is uploaded with sendDocument (multipart), the text and the buttons as its caption
+  when they fit (and there is no image); otherwise it follows the photo and text messages.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from typing import Any, Literal
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
 
-from bot.core.messages import Address, Button, MediaRef, Reply
+from bot.core.messages import Address, Button, Document, MediaRef, Reply
 from bot.core.text import split_text
 
 log = logging.getLogger(__name__)
@@ -44,7 +47,7 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 class Outgoing:
     """One Bot API call: the `telegram.Bot` method and its arguments (chat_id added later)."""
 
-    method: Literal["send_message", "send_photo"]
+    method: Literal["send_message", "send_photo", "send_document"]
     kwargs: dict[str, Any]
 
 
@@ -62,14 +65,35 @@ def render(reply: Reply, *, keyboard_shown: bool = False) -> Rendered:
     if reply.asks_location:
         markup, labels, links = _reply_keyboard(reply)
         text = "\n\n".join(filter(None, (text, links)))
-        messages = _photo_and_text(_photo(reply.image), text, markup)
-        return Rendered(messages, keyboard_changed=True, keyboard=labels)
+        return Rendered(_messages(reply, text, markup), keyboard_changed=True, keyboard=labels)
     if reply.buttons:
-        return Rendered(_photo_and_text(_photo(reply.image), text, _inline_keyboard(reply)))
+        return Rendered(_messages(reply, text, _inline_keyboard(reply)))
     if keyboard_shown:
-        messages = _photo_and_text(_photo(reply.image), text, ReplyKeyboardRemove())
+        messages = _messages(reply, text, ReplyKeyboardRemove())
         return Rendered(messages, keyboard_changed=True, keyboard=None)
-    return Rendered(_photo_and_text(_photo(reply.image), text, None))
+    return Rendered(_messages(reply, text, None))
+
+
+def _messages(reply: Reply, text: str, markup: Markup | None) -> tuple[Outgoing, ...]:
+    photo = _photo(reply.image)
+    if reply.document is None:
+        return _photo_and_text(photo, text, markup)
+    document = _document(reply.document)
+    if photo is None and len(text) <= MAX_CAPTION:
+        kwargs: dict[str, Any] = {"document": document}
+        if text:
+            kwargs["caption"] = text
+        _add_markup(kwargs, markup)
+        return (Outgoing("send_document", kwargs),)
+    return (
+        *_photo_and_text(photo, text, markup),
+        Outgoing("send_document", {"document": document}),
+    )
+
+
+def _document(document: Document) -> InputFile:
+    # Uploaded as a multipart part named after the file; Telegram shows the file name.
+    return InputFile(document.data, filename=document.filename)
 
 
 def _photo_and_text(

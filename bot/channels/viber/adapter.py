@@ -12,6 +12,11 @@ down, so Viber delivers it again (it retries for an hour).
 `conversation_started` is answered in the response body, the one message Viber lets a bot
 send to someone who has not subscribed yet: the dispatcher handles a STARTED message and its
 first reply — the same onboarding as /start — becomes the body instead of a send_message.
+
+Receipts: `delivered`, `seen` and `failed` name the message_token a send returned (the id the
+delivery engine keeps on the outbox row). They go to `receipts` (the engine's: one UPDATE in
+its own transaction) and are answered 200 once recorded, 503 if they could not be, so Viber
+sends them again. Receipts for messages outside the outbox (replies) change nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiohttp import web
@@ -41,18 +47,28 @@ from bot.channels.viber.client import (
 from bot.channels.viber.convert import CHANNEL, EVENT_TYPES, MalformedEvent, to_incoming
 from bot.channels.viber.render import Message, Sender, payload_of, render
 from bot.config import VIBER_NAME_LIMIT, ConfigError, Settings
-from bot.core.channel import Capabilities, Dispatch, MediaTooLarge, SendResult, SendStatus
+from bot.core.channel import (
+    Capabilities,
+    Dispatch,
+    MediaTooLarge,
+    Receipt,
+    ReceiptKind,
+    Receipts,
+    SendResult,
+    SendStatus,
+)
 from bot.core.dispatcher import StorageUnavailable
 from bot.core.messages import Address, IncomingMessage, Kind, MediaRef, Reply
+from bot.media.files import SharedFiles
 from bot.media.store import PhotoStore
-from bot.web.media import public_photo_url
+from bot.web.media import public_file_url, public_photo_url
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH: Final = "/viber/webhook"
 SIGNATURE_HEADER: Final = "X-Viber-Content-Signature"
 DEFAULT_NAME: Final = "citizenbot"
-STATUS_EVENTS: Final = frozenset({"delivered", "seen", "failed"})
+STATUS_EVENTS: Final = frozenset(kind.value for kind in ReceiptKind)  # delivered seen failed
 PHOTO_CACHE: Final = 1000  # images already hosted, by content, so a resend is not a new file
 
 
@@ -79,7 +95,9 @@ class ViberChannel:
         settings: Settings,
         *,
         photos: PhotoStore | None = None,
+        files: SharedFiles | None = None,
         payload_prefixes: Iterable[str] = (),
+        receipts: Receipts | None = None,
     ) -> None:
         token = settings.viber_auth_token
         if token is None or not token.get_secret_value():
@@ -92,6 +110,8 @@ class ViberChannel:
         self.webhook_url = settings.viber_webhook_url
         self.broadcast = settings.viber_broadcast_api
         self.photos = photos
+        self.files = files
+        self.receipts = receipts  # where delivered/seen/failed go; None: only acknowledged
         self.client = ViberClient(token.get_secret_value(), settings.viber_api_base_url)
         self.sender = Sender(settings.viber_bot_name or DEFAULT_NAME, settings.viber_bot_avatar)
         self._token = token.get_secret_value()
@@ -180,7 +200,8 @@ class ViberChannel:
     def message_count(self, reply: Reply) -> int:
         """How many Viber messages `reply` becomes for one recipient."""
         media = "https://example.invalid/x.jpg" if reply.image is not None else None
-        return len(render(reply, sender=self.sender, media_url=media))
+        file = "https://example.invalid/f" if reply.document is not None else None
+        return len(render(reply, sender=self.sender, media_url=media, file_url=file))
 
     async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes:
         if ref.channel != self.name:
@@ -194,7 +215,15 @@ class ViberChannel:
     async def render(self, reply: Reply) -> list[Message]:
         """The send_message bodies of `reply` (without receiver); hosts its image first."""
         media = await self._media_url(reply.image)
-        return render(reply, sender=self.sender, media_url=media)
+        file_url = await self._file_url(reply)
+        return render(reply, sender=self.sender, media_url=media, file_url=file_url)
+
+    async def _file_url(self, reply: Reply) -> str | None:
+        """Where Viber fetches the reply's document: hosted for an hour (bot/media/files.py)."""
+        if reply.document is None or self.files is None:
+            return None
+        token, name = await self.files.save(reply.document.filename, reply.document.data)
+        return public_file_url(self._public_url, token, name)
 
     async def _media_url(self, image: bytes | MediaRef | None) -> str | None:
         if image is None:
@@ -248,7 +277,7 @@ class ViberChannel:
             return web.Response(status=400, text="not a Viber callback")
         name = event["event"]
         if name in STATUS_EVENTS:
-            _status_event(event)
+            return await self._status_event(event)
         try:
             msg = self.to_message(event)
         except MalformedEvent as exc:
@@ -257,6 +286,28 @@ class ViberChannel:
         if msg is None:  # webhook check, delivery statuses, events we do not handle
             return web.Response(text="ok")
         return await self._handle(name, event, msg)
+
+    async def _status_event(self, event: dict[str, Any]) -> web.Response:
+        receipt = _receipt(event)
+        if receipt is None:
+            log.warning("viber webhook: a %s callback without a message_token", event["event"])
+            return web.Response(text="ok")
+        if receipt.kind is ReceiptKind.FAILED:
+            log.info("viber: message %s failed: %s", receipt.message_id, receipt.reason)
+        if self.receipts is None:
+            return web.Response(text="ok")
+        try:
+            await self.receipts(receipt)
+        except Exception as exc:
+            log.warning(
+                "viber webhook: %s of message %s not recorded (%s); Viber sends it again",
+                receipt.kind,
+                receipt.message_id,
+                type(exc).__name__,
+                exc_info=not isinstance(exc, StorageUnavailable),
+            )
+            return _unavailable("receipt not recorded")
+        return web.Response(text="ok")
 
     async def _handle(self, name: str, event: dict[str, Any], msg: IncomingMessage) -> web.Response:
         dispatch = self._dispatch
@@ -356,11 +407,38 @@ def _failure(result: ApiResult, sent: int) -> ViberSendResult:
     return ViberSendResult(status, error=result.describe(), messages=sent)
 
 
-def _status_event(event: dict[str, Any]) -> None:
-    # TODO(delivery engine): once outbox rows keep the Viber message_token of what was sent,
-    # mark them delivered/seen/failed here. Viber also sends `delivered` for incoming messages.
-    if event["event"] == "failed":
-        log.info("viber: message %s failed: %s", event.get("message_token"), event.get("desc"))
+def _receipt(event: dict[str, Any]) -> Receipt | None:
+    """The receipt a delivered/seen/failed callback carries (None without a message_token)."""
+    token = event.get("message_token")
+    if type(token) is not int:
+        return None
+    return Receipt(
+        channel=CHANNEL,
+        message_id=str(token),
+        kind=ReceiptKind(event["event"]),
+        user_id=_storable(event.get("user_id")),
+        at=_instant(event.get("timestamp")),
+        reason=_storable(event.get("desc")),
+    )
+
+
+def _storable(value: object) -> str | None:
+    """A string of a callback as text the database takes: no NUL, no lone surrogate (valid
+    JSON, "\\ud800", but no text: recording it failed, and Viber sent it again for an hour)."""
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return text.strip() or None
+
+
+def _instant(timestamp: object) -> datetime | None:
+    """A callback's `timestamp` (epoch milliseconds) as a UTC time, if it is one."""
+    if type(timestamp) is not int:
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _id(token: int | None) -> str | None:

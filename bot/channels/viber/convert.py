@@ -14,32 +14,51 @@ The dedupe key is the callback's `message_token`.
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import replace
 from typing import Any, Final
 
 from bot.core.messages import MAX_PAYLOAD_BYTES, Address, IncomingMessage, Kind, MediaRef
 
 CHANNEL: Final = "viber"
 
-# The events asked for in set_webhook (`message` and `webhook` always come). `delivered` and
-# `seen` are left out until sent messages are tracked by their message_token.
-EVENT_TYPES: Final = ("failed", "subscribed", "unsubscribed", "conversation_started")
+# The events asked for in set_webhook (`message` and `webhook` always come). `delivered`,
+# `seen` and `failed` are receipts of what the bot sent (the adapter records them).
+EVENT_TYPES: Final = (
+    "delivered",
+    "seen",
+    "failed",
+    "subscribed",
+    "unsubscribed",
+    "conversation_started",
+)
 
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@\S+)?(?:\s+(.*))?", re.DOTALL)
 _DISPATCHED = frozenset({"message", "conversation_started", "subscribed", "unsubscribed"})
+# Viber user ids are 24 characters; the storage keeps up to 64 (channel_identity.user_id).
+MAX_USER_ID: Final = 64
+MAX_TOKEN: Final = 2**64  # message tokens are 64-bit integers
 
 
 class MalformedEvent(ValueError):
-    """A signed callback of a known kind without the fields it must have."""
+    """A signed callback of a known kind without the fields it must have (or with a text
+    that is not valid Unicode). The message names the field, never its value. (NUL
+    characters, which PostgreSQL refuses, are dropped from texts.)"""
 
 
 def to_incoming(event: dict[str, Any]) -> IncomingMessage | None:
     """The neutral message for a callback, or None when there is nothing to dispatch."""
+    msg = _to_incoming(event)
+    return None if msg is None else _as_text(msg)
+
+
+def _to_incoming(event: dict[str, Any]) -> IncomingMessage | None:
     name = event.get("event")
     if name not in _DISPATCHED:
         return None
     token = event.get("message_token")
-    if type(token) is not int:
+    if type(token) is not int or not -MAX_TOKEN < token < MAX_TOKEN:
         raise MalformedEvent(f"{name} without a message_token")
     external_id = str(token)
     if name == "message":
@@ -103,7 +122,8 @@ def _deep_link(value: object) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
-    return value if len(value.encode()) <= MAX_PAYLOAD_BYTES else None
+    size = len(value.encode(errors="surrogatepass"))  # a lone surrogate: _as_text
+    return value if size <= MAX_PAYLOAD_BYTES else None
 
 
 def _location(value: object) -> tuple[float, float] | None:
@@ -112,7 +132,13 @@ def _location(value: object) -> tuple[float, float] | None:
     lat, lon = value.get("lat"), value.get("lon")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)):
         return None
-    return float(lat), float(lon)  # type: ignore[arg-type]
+    try:
+        point = float(lat), float(lon)  # type: ignore[arg-type]
+    except OverflowError:  # an integer beyond any float
+        return None
+    if not all(map(math.isfinite, point)) or abs(point[0]) > 90 or abs(point[1]) > 180:
+        return None  # NaN, infinite, or off the globe
+    return point
 
 
 def _language(user: dict[str, Any]) -> str | None:
@@ -127,6 +153,38 @@ def _dict(value: object, problem: str) -> dict[str, Any]:
 
 
 def _nonempty_str(value: object, problem: str) -> str:
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or len(value) > MAX_USER_ID:
         raise MalformedEvent(problem)
     return value
+
+
+def _as_text(msg: IncomingMessage) -> IncomingMessage:
+    """`msg` with texts the database and the Viber API take. JSON may carry lone surrogates
+    ("\\ud83d"): no text a messenger sends, so the callback is malformed. NUL characters,
+    which PostgreSQL refuses, are dropped from texts; an id with one is malformed (without
+    it, it would be someone else's)."""
+    if "\x00" in msg.address.user_id:
+        raise MalformedEvent("a user id with a NUL character")
+    photo = msg.photo
+    for text in (msg.address.user_id, msg.language, photo.file_id if photo else None):
+        if text and not _is_unicode(text):
+            raise MalformedEvent("a text is not valid Unicode")
+    cleaned: dict[str, str | None] = {}
+    for name in ("text", "args", "command", "payload", "phone"):
+        value: str | None = getattr(msg, name)
+        if not value:
+            continue
+        if not _is_unicode(value):
+            raise MalformedEvent("a text is not valid Unicode")
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+            cleaned[name] = value if value or name not in ("payload", "command") else None
+    return replace(msg, **cleaned) if cleaned else msg
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -15,6 +15,9 @@
   Viber's 250 characters.
 * An image is a `picture` message by URL (the adapter hosts bytes under /media/photos/...):
   the text is its description when it fits (120 characters), otherwise it follows as text.
+* A document is a `file` message by URL (`file_url`: the adapter hosts the bytes for an hour
+  under /media/files/..., see bot/media/files.py) with its size and file name, after the
+  picture and the text; a file has no text of its own. Without a URL it is left out.
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Final
 
-from bot.core.messages import MAX_PAYLOAD_BYTES, Button, Reply, Rows
+from bot.core.messages import MAX_PAYLOAD_BYTES, Button, Document, Reply, Rows
 from bot.core.text import split_text
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT: Final = 7000
 MAX_PICTURE_TEXT: Final = 120
+MAX_FILE_NAME: Final = 256
+MAX_FILE_BYTES: Final = 50 * 1024 * 1024
 MAX_BUTTON_TEXT: Final = 250
 MAX_ACTION_BODY: Final = 4000
 GRID_COLUMNS: Final = 6
@@ -57,8 +62,11 @@ class Sender:
         return sender
 
 
-def render(reply: Reply, *, sender: Sender, media_url: str | None = None) -> list[Message]:
-    """The messages for `reply`, in order. `media_url`: where Viber fetches the image."""
+def render(
+    reply: Reply, *, sender: Sender, media_url: str | None = None, file_url: str | None = None
+) -> list[Message]:
+    """The messages for `reply`, in order. `media_url`: where Viber fetches the image;
+    `file_url`: where it fetches the document."""
     text = reply.text.strip()
     keyboard = keyboard_of(reply.buttons)
     messages: list[Message] = []
@@ -69,12 +77,31 @@ def render(reply: Reply, *, sender: Sender, media_url: str | None = None) -> lis
             text = ""
     if text:
         messages += [{"type": "text", "text": chunk} for chunk in split_text(text, MAX_TEXT)]
+    if reply.document is not None:
+        messages += _file(reply.document, file_url)
     if not messages:
         return []
     if keyboard is not None:
         messages[-1]["keyboard"] = keyboard
         messages[-1]["min_api_version"] = MIN_API_VERSION
     return [{"sender": sender.as_json(), **message} for message in messages]
+
+
+def _file(document: Document, url: str | None) -> list[Message]:
+    if url is None:
+        log.warning("no URL to send a document on viber; it is left out")
+        return []
+    if len(document.data) > MAX_FILE_BYTES:
+        log.warning(
+            "a document of %d bytes is too big for viber; it is left out", len(document.data)
+        )
+        return []
+    name = document.filename
+    if len(name) > MAX_FILE_NAME:
+        stem, dot, suffix = name.rpartition(".")
+        keep = MAX_FILE_NAME - len(dot + suffix)
+        name = stem[:keep] + dot + suffix if dot and keep > 0 else name[:MAX_FILE_NAME]
+    return [{"type": "file", "media": url, "size": len(document.data), "file_name": name}]
 
 
 def keyboard_of(rows: Rows) -> dict[str, Any] | None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import shapely
@@ -109,24 +108,14 @@ def test_default_point(sofia: CityPack):
     assert not sofia.is_default_point(*sofia.center)
 
 
-def test_load_is_fast():
-    """The shipped pack is cached; this measures a fresh load of the same files."""
-    started = time.perf_counter()
+def test_an_explicit_directory_loads_the_pack_afresh():
     pack = load_city("sofia", packs_dir=PACKS_DIR)  # an explicit directory is never cached
-    elapsed = time.perf_counter() - started
     assert len(pack.districts) == 24
-    assert elapsed < 0.5, f"loading the Sofia pack took {elapsed * 1000:.0f} ms"
+    assert pack is not load_city("sofia", packs_dir=PACKS_DIR)
 
 
 def test_shipped_packs_are_loaded_once(sofia: CityPack):
     assert load_city("sofia") is sofia
-
-
-def test_lookups_are_fast(sofia: CityPack):
-    started = time.perf_counter()
-    for _ in range(1_000):
-        sofia.district_at(42.6497, 23.3790)
-    assert time.perf_counter() - started < 0.5
 
 
 def _code(district: District | None) -> str | None:

@@ -1,0 +1,158 @@
+"""Prometheus metrics of one bot (served at GET /metrics by bot/web/metrics.py).
+
+Each CitizenBot owns a `Metrics` with its own CollectorRegistry (never the process-wide
+default: tests run many bots in one process). Two kinds of figures:
+
+* counters and histograms kept in memory by this process: incoming updates per channel and
+  kind with their handling time (fed by the dispatcher's `on_handled`), outbox sends per
+  channel and result with their time on the wire (fed by the delivery engine's
+  `on_delivery`);
+* gauges of what the database holds, the figures of /stats (storage.repos.stats), read again
+  on every scrape: `set_figures` right before `latest()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+
+from bot.core.messages import IncomingMessage
+from storage.models import ReportStatus
+from storage.repos.stats import Figures
+
+PREFIX = "citizenbot"
+NO_DISTRICT = "none"
+
+
+class Metrics:
+    def __init__(self, *, retention_months: int) -> None:
+        self.registry = CollectorRegistry()
+        self.updates = Counter(
+            f"{PREFIX}_updates",
+            "Incoming updates handled, by channel and kind.",
+            ["channel", "kind"],
+            registry=self.registry,
+        )
+        self.update_seconds = Histogram(
+            f"{PREFIX}_update_seconds",
+            "Time to handle an incoming update: lock, photo, transaction, replies.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.deliveries = Counter(
+            f"{PREFIX}_deliveries",
+            "Outbox sends by channel and result: sent, failed, blocked, retry.",
+            ["channel", "result"],
+            registry=self.registry,
+        )
+        self.delivery_seconds = Histogram(
+            f"{PREFIX}_delivery_seconds",
+            "Time of one outbox send on the channel's API.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.stored = StoredFigures(retention_months=retention_months)
+        self.registry.register(self.stored)
+
+    def observe_update(self, msg: IncomingMessage, seconds: float) -> None:
+        channel = msg.address.channel
+        self.updates.labels(channel=channel, kind=msg.kind.value).inc()
+        self.update_seconds.labels(channel=channel).observe(seconds)
+
+    def observe_delivery(self, channel: str, result: str, seconds: float | None) -> None:
+        self.deliveries.labels(channel=channel, result=result).inc()
+        if seconds is not None:
+            self.delivery_seconds.labels(channel=channel).observe(seconds)
+
+    def set_figures(self, figures: Figures | None) -> None:
+        """What the database holds now; None: the database did not answer."""
+        self.stored.figures = figures
+
+    def latest(self, accept: str | None = None) -> tuple[bytes, str]:
+        """(body, content type): the Prometheus text format, or OpenMetrics if `accept` (the
+        scraper's Accept header) asks for it."""
+        encoder, content_type = choose_encoder(accept)
+        return encoder(self.registry), content_type
+
+
+class StoredFigures(Collector):
+    """The last figures read from the database, as gauges."""
+
+    def __init__(self, *, retention_months: int) -> None:
+        self.retention_months = retention_months
+        self.figures: Figures | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        yield _single(
+            "retention_months",
+            "RETENTION_MONTHS: how long personal data is kept.",
+            self.retention_months,
+        )
+        figures = self.figures
+        yield _single(
+            "database_up", "1 if the database answered this scrape.", int(figures is not None)
+        )
+        if figures is not None:
+            yield from _figures(figures)
+
+
+def _single(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"{PREFIX}_{name}", doc, value=value)
+
+
+def _labelled(
+    name: str, doc: str, label: str, values: Mapping[Any, int], keys: Iterable[Any] | None = None
+) -> GaugeMetricFamily:
+    """One sample per key (`keys`: these, in this order, 0 when absent; else every key)."""
+    family = GaugeMetricFamily(f"{PREFIX}_{name}", doc, labels=[label])
+    if keys is None:
+        keys = sorted(values, key=lambda k: (k is None, str(k)))
+    for key in keys:
+        family.add_metric([NO_DISTRICT if key is None else str(key)], values.get(key, 0))
+    return family
+
+
+def _figures(f: Figures) -> Iterator[Metric]:
+    yield _single("citizens", "Citizens.", f.citizens)
+    yield _labelled(
+        "citizens_by_channel", "Citizens' accounts per channel.", "channel", f.by_channel
+    )
+    yield _labelled("citizens_by_language", "Citizens per language.", "language", f.by_language)
+    yield _labelled(
+        "citizens_active", "Citizens seen in the last N days.", "days", f.active, sorted(f.active)
+    )
+    statuses = [s.value for s in ReportStatus]
+    yield _labelled("reports", "Reports per status.", "status", f.reports_by_status, statuses)
+    yield _labelled(
+        "reports_by_category", "Reports per category code.", "category", f.reports_by_category
+    )
+    yield _labelled(
+        "reports_by_district",
+        f"Reports per district code ({NO_DISTRICT}: not given).",
+        "district",
+        f.reports_by_district,
+    )
+    resolution = f.resolution
+    yield _single("reports_resolved", "Reports resolved at least once.", resolution.reports)
+    if resolution.median is not None:
+        yield _single(
+            "report_resolution_median_seconds",
+            "Median time from filing to the first resolved status.",
+            resolution.median.total_seconds(),
+        )
+    yield _labelled("alert_subscriptions", "Alert subscribers per topic.", "topic", f.subscriptions)
+    outbox = GaugeMetricFamily(
+        f"{PREFIX}_outbox_messages",
+        "Outbox rows per channel and status.",
+        labels=["channel", "status"],
+    )
+    for (channel, status), n in sorted(f.outbox.items()):
+        outbox.add_metric([channel, status], n)
+    yield outbox
+    yield _single("survey_responses", "Survey responses.", f.survey_responses)
+    yield _single("survey_responses_completed", "Completed survey responses.", f.survey_completed)

@@ -1,0 +1,57 @@
+"""GET /metrics: the bot's Prometheus metrics (bot/metrics.py), database figures read afresh.
+
+With METRICS_TOKEN set, the scraper must send `Authorization: Bearer <token>` (compared in
+constant time); anything else gets 401. Without it the endpoint is open to whoever reaches
+the HTTP port, so keep that port internal. When the database does not answer, the in-memory
+counters are still served, with citizenbot_database_up 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from bot.metrics import Metrics
+from storage.db import Database
+from storage.repos import stats
+
+log = logging.getLogger(__name__)
+
+QUERY_TIMEOUT_S = 10.0
+DATABASE_DOWN = (OperationalError, InterfaceError, OSError, TimeoutError)
+
+
+def metrics_routes(
+    *, metrics: Metrics, db: Database, token: str | None, clock: Callable[[], datetime]
+) -> list[web.RouteDef]:
+    async def serve(request: web.Request) -> web.Response:
+        if token and not authorized(request, token):
+            return web.Response(
+                status=401,
+                text="401: Unauthorized\n",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        try:
+            async with asyncio.timeout(QUERY_TIMEOUT_S), db.sessions() as session:
+                figures = await stats.figures(session, now=clock())
+        except DATABASE_DOWN as exc:
+            log.warning("metrics: database unavailable (%s)", type(exc).__name__)
+            figures = None
+        metrics.set_figures(figures)
+        body, content_type = metrics.latest(request.headers.get("Accept"))
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    return [web.get("/metrics", serve)]
+
+
+def authorized(request: web.Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())

@@ -1,0 +1,129 @@
+"""The audit log. `audit(ctx, action, object_type, object_id, **detail)` records what a staff
+member or admin just did, in the same transaction as the action itself (so an action that
+rolls back leaves no entry); `/audit [REF]` (admins) shows the newest entries, or those by or
+about one citizen.
+
+Actions by object type: report (by its public id): status, hide, unhide; notice (by its
+number): send, schedule, pause, resume, cancel; survey (by its number): create, publish,
+close, public, private, export, invite; citizen (by their ref): grant, revoke, ban, unban.
+Details hold codes and counts (and an admin's ban reason), never anything a citizen wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.messages import IncomingMessage
+from bot.core.router import Router
+from bot.i18n import N_
+from handlers.admin_targets import role_label
+from handlers.report_views import local_time, status_label
+from storage.models import AuditEntry, ReportStatus, Role
+from storage.refs import parse_ref, public_ref
+from storage.repos import audit as repo
+
+router = Router("audit_log")
+
+LIMIT = 20
+REASON_SHOWN = 60
+
+ACTIONS = {
+    "status": N_("audit.status"),
+    "hide": N_("audit.hide"),
+    "unhide": N_("audit.unhide"),
+    "send": N_("audit.send"),
+    "schedule": N_("audit.schedule"),
+    "pause": N_("audit.pause"),
+    "resume": N_("audit.resume"),
+    "cancel": N_("audit.cancel"),
+    "create": N_("audit.create"),
+    "publish": N_("audit.publish"),
+    "close": N_("audit.close"),
+    "public": N_("audit.public"),
+    "private": N_("audit.private"),
+    "export": N_("audit.export"),
+    "invite": N_("audit.invite"),
+    "grant": N_("audit.grant"),
+    "revoke": N_("audit.revoke"),
+    "ban": N_("audit.ban"),
+    "unban": N_("audit.unban"),
+}
+OBJECTS = {"notice": N_("audit.notice"), "survey": N_("audit.survey")}
+
+
+async def audit(
+    ctx: Context, action: str, object_type: str, object_id: object, /, **detail: Any
+) -> None:
+    """Record that the sender did `action` on the object, now."""
+    actor_id = ctx.citizen.id
+    assert actor_id is not None
+    await repo.record(
+        ctx.session,
+        actor_id=actor_id,
+        actor_ref=public_ref(actor_id),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        detail=detail,
+        now=ctx.now,
+    )
+
+
+@router.command("audit", role=Role.ADMIN)
+async def on_audit(msg: IncomingMessage, ctx: Context) -> None:
+    words = msg.args.split()
+    if not words:
+        entries = await repo.recent(ctx.session, limit=LIMIT)
+        title, empty = ctx.t("audit.title", count=len(entries)), ctx.t("audit.empty")
+    else:
+        citizen_id = parse_ref(words[0]) if len(words) == 1 else None
+        if citizen_id is None:
+            problem = ctx.t("admin.ref_invalid", text=" ".join(words)[:20])
+            usage = ctx.t("audit.usage")
+            ctx.reply(f"{problem}\n\n{usage}")
+            return
+        ref = public_ref(citizen_id)
+        entries = await repo.recent(
+            ctx.session, limit=LIMIT, object_id=ref, actor_id=citizen_id, actor_ref=ref
+        )
+        title, empty = ctx.t("audit.title_for", ref=ref), ctx.t("audit.empty_for", ref=ref)
+    if not entries:
+        ctx.reply(empty)
+        return
+    ctx.reply("\n".join([title, *(entry_line(ctx, entry) for entry in entries)]))
+
+
+def entry_line(ctx: Context, entry: AuditEntry) -> str:
+    """`27.11.2026 12:00 · C-7F3K2 · status of SOF-2026-000001: New → Acknowledged`"""
+    key = ACTIONS.get(entry.action)
+    what = _object(ctx, entry)
+    if key is not None:
+        what = ctx.t(key, object=what, **_values(ctx, entry))
+    else:
+        what = f"{entry.action} {what}"
+    reason = entry.detail.get("reason") if entry.action == "ban" else None
+    if isinstance(reason, str) and reason:
+        what += f" — “{reason[:REASON_SHOWN]}”"
+    return f"{local_time(ctx, entry.at)} · {entry.actor_ref} · {what}"
+
+
+def _object(ctx: Context, entry: AuditEntry) -> str:
+    key = OBJECTS.get(entry.object_type)
+    return ctx.t(key, id=entry.object_id) if key else entry.object_id
+
+
+def _values(ctx: Context, entry: AuditEntry) -> dict[str, object]:
+    detail = entry.detail or {}
+    if entry.action == "status":
+        return {"was": _status(ctx, detail.get("was")), "to": _status(ctx, detail.get("to"))}
+    if entry.action == "grant":
+        role = detail.get("role")
+        return {"role": role_label(ctx, role) if role in set(Role) else "?"}
+    if entry.action == "invite":
+        return {"count": detail.get("citizens", "?")}
+    return {}
+
+
+def _status(ctx: Context, value: object) -> str:
+    return status_label(ctx, str(value)) if value in set(ReportStatus) else "?"

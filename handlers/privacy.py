@@ -1,0 +1,115 @@
+"""Citizens' data rights: /mydata sends everything stored about them as a JSON file; /forget,
+after a confirmation, deletes it (reports and survey answers stay for the city, unlinked).
+
+Buttons: pf:yes | pf:no answer the /forget question.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.messages import Button, Document, IncomingMessage, rows
+from bot.core.router import Router
+from handlers.menu import main_menu
+from storage.models import Role
+from storage.repos import personal_data
+
+log = logging.getLogger(__name__)
+
+router = Router("privacy")
+
+EXPORT_FORMAT = 1
+MIME_TYPE = "application/json"
+
+
+@router.command("mydata")
+async def on_mydata(msg: IncomingMessage, ctx: Context) -> None:
+    assert ctx.citizen.id is not None
+    data = await personal_data.export(ctx.session, citizen_id=ctx.citizen.id)
+    assert data is not None  # the dispatcher loaded this citizen in this transaction
+    for report in data["reports"]:
+        category = ctx.services.city.category(report["category"])
+        report["category_name"] = category.name(ctx.language) if category else None
+    export: dict[str, Any] = {
+        "about": {
+            "what": "citizenbot personal data export",
+            "format": EXPORT_FORMAT,
+            "city": ctx.services.city.name(ctx.language),
+            "generated_at": ctx.now.isoformat(),
+        },
+        **data,
+    }
+    day = ctx.now.astimezone(ctx.services.city.timezone).date().isoformat()
+    document = Document(
+        filename=f"citizenbot-mydata-{day}.json",
+        data=json.dumps(export, ensure_ascii=False, indent=2).encode(),
+        mime_type=MIME_TYPE,
+    )
+    ctx.reply(ctx.t("privacy.mydata"), document=document)
+
+
+@router.command("forget")
+async def on_forget(msg: IncomingMessage, ctx: Context) -> None:
+    if _has_role(ctx):
+        return
+    ctx.reply(
+        ctx.t("privacy.forget_confirm"),
+        rows(
+            Button(ctx.t("privacy.btn_forget"), payload="pf:yes"),
+            Button(ctx.t("privacy.btn_keep"), payload="pf:no"),
+        ),
+    )
+
+
+@router.button("pf")
+async def on_forget_answer(msg: IncomingMessage, ctx: Context) -> None:
+    if (msg.payload or "").partition(":")[2] != "yes":
+        ctx.reply(ctx.t("privacy.forget_kept"), main_menu(ctx))
+        return
+    if _has_role(ctx):
+        return
+    assert ctx.citizen.id is not None
+    done = await personal_data.forget(ctx.session, citizen_ids=[ctx.citizen.id])
+    ctx.forgotten = True
+    ctx.state.clear()
+    _delete_files_after_commit(ctx, done.draft_photos)
+    log.info(
+        "a citizen was forgotten at their request (%d reports and %d survey responses kept,"
+        " unlinked)",
+        done.reports_anonymised,
+        done.survey_responses_unlinked,
+    )
+    ctx.reply(
+        ctx.t(
+            "privacy.forgotten",
+            identities=done.identities,
+            subscriptions=done.subscriptions,
+            followed=done.followed,
+            reports=done.reports_anonymised,
+            surveys=done.survey_responses_unlinked,
+        )
+    )
+
+
+def _has_role(ctx: Context) -> bool:
+    """Staff and admins are not forgotten while they hold a role: an admin revokes it first.
+    They are told so."""
+    if not ctx.role.at_least(Role.STAFF):
+        return False
+    ctx.reply(ctx.t("privacy.forget_staff"))
+    return True
+
+
+def _delete_files_after_commit(ctx: Context, names: tuple[str, ...]) -> None:
+    store = ctx.services.photos
+    if store is None or not names:
+        return
+
+    async def delete() -> None:
+        for name in names:
+            await store.delete(name)
+
+    ctx.after_commit.append(delete)

@@ -1,0 +1,61 @@
+"""The audit log: every staff and admin action, who did it, when, on what. Entries are only
+added, never changed; like every repo function these never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import AuditEntry
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    actor_ref: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    detail: dict[str, Any] | None = None,
+    now: datetime,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=now,
+        actor_id=actor_id,
+        actor_ref=actor_ref,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        detail=dict(detail or {}),
+    )
+    session.add(entry)
+    return entry
+
+
+async def recent(
+    session: AsyncSession,
+    *,
+    limit: int = 20,
+    object_id: str | None = None,
+    actor_id: int | None = None,
+    actor_ref: str | None = None,
+) -> list[AuditEntry]:
+    """The newest entries first. With filters, the entries matching ANY of them: by that actor
+    (its id, or its ref, which outlives a forgotten actor's row) or on that object."""
+    conds: list[Any] = []
+    if object_id is not None:
+        conds.append(AuditEntry.object_id == object_id)
+    if actor_id is not None:
+        conds.append(AuditEntry.actor_id == actor_id)
+    if actor_ref is not None:
+        conds.append(AuditEntry.actor_ref == actor_ref)
+    stmt = select(AuditEntry)
+    if conds:
+        stmt = stmt.where(or_(*conds))
+    stmt = stmt.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
+    return list((await session.exec(stmt)).all())
