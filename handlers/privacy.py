@@ -25,7 +25,7 @@ EXPORT_FORMAT = 1
 MIME_TYPE = "application/json"
 
 
-@router.command("mydata")
+@router.command("mydata", open_to_banned=True)
 async def on_mydata(msg: IncomingMessage, ctx: Context) -> None:
     assert ctx.citizen.id is not None
     data = await personal_data.export(ctx.session, citizen_id=ctx.citizen.id)

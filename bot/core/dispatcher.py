@@ -206,7 +206,7 @@ class Dispatcher:
                     attachment=attachment,
                 )
                 self._remember(msg.address, ctx.role, citizen.language)
-                if _banned(citizen, ctx.role) and msg.kind is not Kind.STOPPED:
+                if _banned(citizen, ctx.role) and not self._open_to_banned(msg, ctx):
                     _answer_banned(ctx)
                 else:
                     await self._route(msg, ctx)
@@ -276,6 +276,12 @@ class Dispatcher:
         if address in self._admins:
             return Role.ADMIN
         return Role(citizen.role)
+
+    def _open_to_banned(self, msg: IncomingMessage, ctx: Context) -> bool:
+        if msg.kind is Kind.STOPPED:
+            return True
+        route = self.router.resolve(msg, ctx.state.name)
+        return route is not None and route.open_to_banned
 
     async def _route(self, msg: IncomingMessage, ctx: Context) -> None:
         for hook in self._before_hooks:

@@ -31,6 +31,8 @@ class Route:
     category: str  # "command" | "button" | "state" | "event"
     key: str  # the command, the payload prefix, the state name, or the kind
     kinds: frozenset[Kind] = frozenset()
+    # Still served to a banned citizen (their data rights do not end with a ban).
+    open_to_banned: bool = False
 
     @property
     def name(self) -> str:
@@ -48,8 +50,11 @@ class Router:
 
     # -- registration -------------------------------------------------------------------
 
-    def command(self, *names: str, role: Role = Role.CITIZEN) -> Callable[[Handler], Handler]:
-        return self._register("command", [n.lower().lstrip("/") for n in names], role)
+    def command(
+        self, *names: str, role: Role = Role.CITIZEN, open_to_banned: bool = False
+    ) -> Callable[[Handler], Handler]:
+        keys = [n.lower().lstrip("/") for n in names]
+        return self._register("command", keys, role, open_to_banned=open_to_banned)
 
     def button(self, *prefixes: str, role: Role = Role.CITIZEN) -> Callable[[Handler], Handler]:
         return self._register("button", list(prefixes), role)
@@ -79,13 +84,23 @@ class Router:
         self._build_index()  # fail early on conflicting routes
         return router
 
-    def _register(self, category: str, keys: list[str], role: Role) -> Callable[[Handler], Handler]:
+    def _register(
+        self, category: str, keys: list[str], role: Role, *, open_to_banned: bool = False
+    ) -> Callable[[Handler], Handler]:
         if not keys:
             raise ValueError("a route needs at least one key")
 
         def decorator(handler: Handler) -> Handler:
             for key in keys:
-                self._own.append(Route(handler=handler, role=role, category=category, key=key))
+                self._own.append(
+                    Route(
+                        handler=handler,
+                        role=role,
+                        category=category,
+                        key=key,
+                        open_to_banned=open_to_banned,
+                    )
+                )
             self._invalidate()
             return handler
 

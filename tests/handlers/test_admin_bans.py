@@ -4,6 +4,8 @@ hidden) — through the console and the real Telegram path, on SQLite and Postgr
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.channels.console import RecordingChannel
@@ -50,6 +52,10 @@ async def test_ban_tells_once_then_silence_and_hides_reports_until_unban(
     assert texts(await chat.say("/menu", user="u1")) == [BANNED]
     assert await chat.say("/report", user="u1") == []
     assert await chat.say("hello?", user="u1") == []
+    # Their right of access stays: /mydata still answers, with the ban in the file.
+    (export,) = await chat.say("/mydata", user="u1")
+    assert export.document is not None
+    assert json.loads(export.document.data)["citizen"]["ban"]["banned"] is True
 
     assert await public_ids(db) == []
     (listing,) = await chat.say("/reports", user="admin")

@@ -15,7 +15,6 @@ NUL characters are dropped from texts (PostgreSQL refuses them).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from telegram import (
@@ -31,6 +30,7 @@ from telegram import (
 )
 from telegram.constants import ChatMemberStatus, ChatType
 
+from bot.channels.texts import storable
 from bot.core.messages import Address, IncomingMessage, Kind, MediaRef
 
 CHANNEL = "telegram"
@@ -230,29 +230,9 @@ def _as_text(msg: IncomingMessage) -> IncomingMessage:
     ("\\ud83d"): no text Telegram sends, so the update is malformed. NUL characters, which
     PostgreSQL refuses, are dropped from texts."""
     photo = msg.photo
-    for text in (
+    ids = (
         msg.language,
         photo.file_id if photo else None,
         photo.mime_type if photo else None,
-    ):
-        if text and not _is_unicode(text):
-            raise MalformedUpdate("a text is not valid Unicode")
-    cleaned: dict[str, str | None] = {}
-    for name in ("text", "args", "command", "payload", "phone"):
-        value: str | None = getattr(msg, name)
-        if not value:
-            continue
-        if not _is_unicode(value):
-            raise MalformedUpdate("a text is not valid Unicode")
-        if "\x00" in value:
-            value = value.replace("\x00", "")
-            cleaned[name] = value if value or name not in ("payload", "command") else None
-    return replace(msg, **cleaned) if cleaned else msg
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    )
+    return storable(msg, ids=ids, malformed=MalformedUpdate)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 from typing import Any, Final
 
+from bot.channels.texts import storable
 from bot.core.messages import MAX_PAYLOAD_BYTES, Address, IncomingMessage, Kind, MediaRef
 
 CHANNEL: Final = "viber"
@@ -166,25 +166,9 @@ def _as_text(msg: IncomingMessage) -> IncomingMessage:
     if "\x00" in msg.address.user_id:
         raise MalformedEvent("a user id with a NUL character")
     photo = msg.photo
-    for text in (msg.address.user_id, msg.language, photo.file_id if photo else None):
-        if text and not _is_unicode(text):
-            raise MalformedEvent("a text is not valid Unicode")
-    cleaned: dict[str, str | None] = {}
-    for name in ("text", "args", "command", "payload", "phone"):
-        value: str | None = getattr(msg, name)
-        if not value:
-            continue
-        if not _is_unicode(value):
-            raise MalformedEvent("a text is not valid Unicode")
-        if "\x00" in value:
-            value = value.replace("\x00", "")
-            cleaned[name] = value if value or name not in ("payload", "command") else None
-    return replace(msg, **cleaned) if cleaned else msg
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    ids = (
+        msg.address.user_id,
+        msg.language,
+        photo.file_id if photo else None,
+    )
+    return storable(msg, ids=ids, malformed=MalformedEvent)
