@@ -198,6 +198,9 @@ class ChannelSender:
     def __init__(self, engine: DeliveryEngine, channel: Channel, bucket: TokenBucket) -> None:
         self.engine = engine
         self.channel = channel
+        # Message ids are kept only where receipts will look for them (Viber): storing them
+        # turns the batch's one UPDATE into one per row.
+        self._keeps_ids = getattr(channel, "receipts", None) is not None
         self.bucket = bucket
         self.name = channel.name
         self.stats = {"sent": 0, "retry_after": 0, "failed": 0, "blocked": 0, "retried": 0}
@@ -454,10 +457,11 @@ class ChannelSender:
         status = result.status
         messages: int | None = getattr(result, "messages", None)  # e.g. ViberSendResult
         if status is SendStatus.OK:
-            if result.message_id is None and messages is None:
+            if (result.message_id is None or not self._keeps_ids) and messages is None:
                 results.sent.append(row.id)
             else:
-                results.confirmed.append(Sent(row.id, result.message_id, messages))
+                message_id = result.message_id if self._keeps_ids else None
+                results.confirmed.append(Sent(row.id, message_id, messages))
             self._count("sent", seconds)
         elif status is SendStatus.RETRY_AFTER:
             self.bucket.pause(result.retry_after or 1.0)
