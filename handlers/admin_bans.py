@@ -14,6 +14,7 @@ first. Nobody bans themselves.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from bot.core.context import Context
 from bot.core.messages import IncomingMessage
@@ -29,7 +30,7 @@ from handlers.admin_targets import (
 )
 from handlers.audit_log import audit
 from handlers.report_views import local_time
-from storage.models import Citizen, Role
+from storage.models import Citizen, Report, Role
 from storage.repos import moderation, reports
 
 log = logging.getLogger(__name__)
@@ -84,17 +85,22 @@ async def _hide_reports(ctx: Context, target: Citizen) -> int:
     """Hide the citizen's visible reports, noting the ban on each (how /unban knows them)."""
     assert target.id is not None and ctx.citizen.id is not None
     visible = await moderation.visible_reports_of(ctx.session, citizen_id=target.id)
-    for report in visible:
+    await _set_hidden(ctx, visible, hidden=True, note=ban_note(ref_of(target)))
+    return len(visible)
+
+
+async def _set_hidden(ctx: Context, found: Sequence[Report], *, hidden: bool, note: str) -> None:
+    assert ctx.citizen.id is not None
+    for report in found:
         await reports.set_hidden(
             ctx.session,
             report=report,
-            hidden=True,
+            hidden=hidden,
             actor_id=ctx.citizen.id,
             actor_role=ctx.role.value,
-            note=ban_note(ref_of(target)),
+            note=note,
             now=ctx.now,
         )
-    return len(visible)
 
 
 @router.command("unban", role=Role.ADMIN)
@@ -115,16 +121,7 @@ async def on_unban(msg: IncomingMessage, ctx: Context) -> None:
     shown = await moderation.hidden_by_ban(
         ctx.session, citizen_id=target.id, ban_note=ban_note(ref)
     )
-    for report in shown:
-        await reports.set_hidden(
-            ctx.session,
-            report=report,
-            hidden=False,
-            actor_id=ctx.citizen.id,
-            actor_role=ctx.role.value,
-            note=f"/unban {ref}",
-            now=ctx.now,
-        )
+    await _set_hidden(ctx, shown, hidden=False, note=f"/unban {ref}")
     await moderation.unban(ctx.session, citizen=target)
     await audit(ctx, "unban", "citizen", ref, shown=len(shown))
     await tell(ctx, target, N_("admin.told_unbanned"))

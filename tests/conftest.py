@@ -4,7 +4,7 @@ channel (push a message, pop the replies)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,8 +17,10 @@ from bot.i18n import Translator
 from storage.db import Database
 from tests.dbs import PostgresTemplates, SqliteTemplates, postgres_url
 from tests.fakes.telegram_api import FakeBotAPI
+from tests.fakes.viber_api import FakeViberAPI
 from tests.telegram_chat import SECRET as TELEGRAM_SECRET
 from tests.telegram_chat import TelegramChat
+from tests.viber_chat import start_viber_bot, viber_settings
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -177,3 +179,30 @@ async def chat(
         yield telegram
         await app.stop()
         assert api.violations == []
+
+
+@pytest.fixture
+async def viber_api() -> AsyncIterator[FakeViberAPI]:
+    """The fake Viber API; every request the bot made must have followed the published API."""
+    async with FakeViberAPI() as fake:
+        yield fake
+        assert fake.violations == []
+
+
+@pytest.fixture
+async def start_viber(
+    viber_api: FakeViberAPI, settings_factory: Callable[..., Settings], clock: Clock
+) -> AsyncIterator[Callable[..., Awaitable[CitizenBot]]]:
+    """Start CitizenBot with its Viber channel configured from settings, as in production;
+    every bot started is stopped after the test."""
+    started: list[CitizenBot] = []
+
+    async def start(**overrides: object) -> CitizenBot:
+        settings = settings_factory(**{**viber_settings(viber_api), **overrides})
+        app = await start_viber_bot(viber_api, settings, clock)
+        started.append(app)
+        return app
+
+    yield start
+    for app in reversed(started):
+        await app.stop()

@@ -6,7 +6,7 @@ edit a message, and bills each one)."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,13 +14,12 @@ from PIL import Image
 from sqlmodel import select
 
 from bot.app import CitizenBot
-from bot.config import Settings
 from storage.db import Database
 from storage.models import Outbox
 from tests.conftest import Clock
 from tests.fakes.viber_api import FakeViberAPI
 from tests.scheduler.seed import add_citizens, add_notice, add_rows
-from tests.viber_chat import ViberChat, start_viber_bot, viber_settings
+from tests.viber_chat import ViberChat
 
 StartBot = Callable[..., Awaitable[CitizenBot]]
 
@@ -32,27 +31,13 @@ BOT_METHODS = {"get_account_info", "set_webhook", "send_message"}
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeViberAPI]:
-    async with FakeViberAPI() as fake:
-        yield fake
-        assert fake.violations == []
+def api(viber_api: FakeViberAPI) -> FakeViberAPI:
+    return viber_api
 
 
 @pytest.fixture
-async def start(
-    api: FakeViberAPI, settings_factory: Callable[..., Settings], clock: Clock
-) -> AsyncIterator[StartBot]:
-    started: list[CitizenBot] = []
-
-    async def start(**overrides: object) -> CitizenBot:
-        settings = settings_factory(**{**viber_settings(api), **overrides})
-        app = await start_viber_bot(api, settings, clock)
-        started.append(app)
-        return app
-
-    yield start
-    for app in reversed(started):
-        await app.stop()
+def start(start_viber: StartBot) -> StartBot:
+    return start_viber
 
 
 def jpeg_bytes() -> bytes:

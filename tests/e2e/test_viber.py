@@ -9,7 +9,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,35 +32,19 @@ from storage.repos import conversations
 from tests.conftest import Clock
 from tests.e2e.conftest import database_down
 from tests.fakes.viber_api import FakeViberAPI
-from tests.viber_chat import PUBLIC_URL, ViberChat, start_viber_bot, viber_settings
+from tests.viber_chat import PUBLIC_URL, ViberChat, viber_settings
 
 StartBot = Callable[..., Awaitable[CitizenBot]]
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeViberAPI]:
-    """The fake Viber API; every request the bot made must have followed the published API."""
-    async with FakeViberAPI() as fake:
-        yield fake
-        assert fake.violations == []
+def api(viber_api: FakeViberAPI) -> FakeViberAPI:
+    return viber_api
 
 
 @pytest.fixture
-async def start(
-    api: FakeViberAPI, settings_factory: Callable[..., Settings], clock: Clock
-) -> AsyncIterator[StartBot]:
-    """Start CitizenBot with its Viber channel configured from settings, as in production."""
-    started: list[CitizenBot] = []
-
-    async def start(**overrides: object) -> CitizenBot:
-        settings = settings_factory(**{**viber_settings(api), **overrides})
-        app = await start_viber_bot(api, settings, clock)
-        started.append(app)
-        return app
-
-    yield start
-    for app in reversed(started):
-        await app.stop()
+def start(start_viber: StartBot) -> StartBot:
+    return start_viber
 
 
 @pytest.fixture

@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import pytest
 
 from bot.app import CitizenBot
-from bot.config import Settings
 from tests.conftest import Clock
 from tests.fakes.viber_api import FakeViberAPI
-from tests.viber_chat import PUBLIC_URL, ViberChat, start_viber_bot, viber_settings
+from tests.viber_chat import PUBLIC_URL, ViberChat
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeViberAPI]:
-    async with FakeViberAPI() as fake:
-        yield fake
-        assert fake.violations == []
+def api(viber_api: FakeViberAPI) -> FakeViberAPI:
+    return viber_api
 
 
 @pytest.fixture
-async def app(
-    api: FakeViberAPI, settings_factory: Callable[..., Settings], clock: Clock
-) -> AsyncIterator[CitizenBot]:
-    bot = await start_viber_bot(api, settings_factory(**viber_settings(api)), clock)
-    yield bot
-    await bot.stop()
+async def app(start_viber: Callable[..., Awaitable[CitizenBot]]) -> CitizenBot:
+    return await start_viber()
 
 
 async def test_mydata_is_a_file_served_for_an_hour(

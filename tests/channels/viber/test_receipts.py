@@ -4,7 +4,7 @@ POSTed to its /viber/webhook, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,7 +12,6 @@ import pytest
 from sqlmodel import select
 
 from bot.app import CitizenBot
-from bot.config import Settings
 from bot.core.messages import Reply
 from scheduler.delivery import direct_payload
 from storage.db import Database
@@ -22,25 +21,19 @@ from tests.conftest import Clock
 from tests.e2e.conftest import database_down
 from tests.fakes.viber_api import FakeViberAPI, JSONDict
 from tests.scheduler.seed import add_citizens, add_notice, add_rows
-from tests.viber_chat import ViberChat, start_viber_bot, viber_settings
+from tests.viber_chat import ViberChat
 
 RECIPIENTS = ("anna", "boris")
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeViberAPI]:
-    async with FakeViberAPI() as fake:
-        yield fake
-        assert fake.violations == []
+def api(viber_api: FakeViberAPI) -> FakeViberAPI:
+    return viber_api
 
 
 @pytest.fixture
-async def app(
-    api: FakeViberAPI, settings_factory: Callable[..., Settings], clock: Clock
-) -> AsyncIterator[CitizenBot]:
-    bot = await start_viber_bot(api, settings_factory(**viber_settings(api)), clock)
-    yield bot
-    await bot.stop()
+async def app(start_viber: Callable[..., Awaitable[CitizenBot]]) -> CitizenBot:
+    return await start_viber()
 
 
 @dataclass(frozen=True)
