@@ -959,9 +959,8 @@ async def on_notice(msg: IncomingMessage, ctx: Context) -> None:
 
 @router.button("no", role=Role.STAFF)
 async def on_open(msg: IncomingMessage, ctx: Context) -> None:
-    notice = await _notice(ctx, _arg(msg))
+    notice = await _tapped_notice(ctx, msg)
     if notice is None:
-        ctx.reply(ctx.t("broadcast.not_found"))
         return
     await show_notice(ctx, notice)
 
@@ -1050,9 +1049,8 @@ def _notice_buttons(ctx: Context, notice: Notice, active: bool) -> Rows:
 
 @router.button("np", role=Role.STAFF)
 async def on_pause(msg: IncomingMessage, ctx: Context) -> None:
-    notice = await _notice(ctx, _arg(msg))
+    notice = await _tapped_notice(ctx, msg)
     if notice is None:
-        ctx.reply(ctx.t("broadcast.not_found"))
         return
     assert notice.id is not None
     if not await notices.pause(ctx.session, notice_id=notice.id, now=ctx.now):
@@ -1064,9 +1062,8 @@ async def on_pause(msg: IncomingMessage, ctx: Context) -> None:
 
 @router.button("nr", role=Role.STAFF)
 async def on_resume(msg: IncomingMessage, ctx: Context) -> None:
-    notice = await _notice(ctx, _arg(msg))
+    notice = await _tapped_notice(ctx, msg)
     if notice is None:
-        ctx.reply(ctx.t("broadcast.not_found"))
         return
     assert notice.id is not None
     if notice.status != NoticeStatus.PAUSED:
@@ -1092,9 +1089,8 @@ async def on_resume(msg: IncomingMessage, ctx: Context) -> None:
 
 @router.button("nc", role=Role.STAFF)
 async def on_cancel_notice(msg: IncomingMessage, ctx: Context) -> None:
-    notice = await _notice(ctx, _arg(msg))
+    notice = await _tapped_notice(ctx, msg)
     if notice is None:
-        ctx.reply(ctx.t("broadcast.not_found"))
         return
     ctx.reply(
         ctx.t("broadcast.cancel_confirm", id=notice.id),
@@ -1108,9 +1104,8 @@ async def on_cancel_notice(msg: IncomingMessage, ctx: Context) -> None:
 
 @router.button("ny", role=Role.STAFF)
 async def on_cancel_confirmed(msg: IncomingMessage, ctx: Context) -> None:
-    notice = await _notice(ctx, _arg(msg))
+    notice = await _tapped_notice(ctx, msg)
     if notice is None:
-        ctx.reply(ctx.t("broadcast.not_found"))
         return
     assert notice.id is not None
     runs = await notices.runs_of(ctx.session, notice_id=notice.id)
@@ -1123,6 +1118,14 @@ async def on_cancel_confirmed(msg: IncomingMessage, ctx: Context) -> None:
     await show_notice(
         ctx, await _reload(ctx, notice), ctx.t("broadcast.cancelled_notice", count=withdrawn)
     )
+
+
+async def _tapped_notice(ctx: Context, msg: IncomingMessage) -> Notice | None:
+    """The notice a button names; a gone one is said to be not found."""
+    notice = await _notice(ctx, _arg(msg))
+    if notice is None:
+        ctx.reply(ctx.t("broadcast.not_found"))
+    return notice
 
 
 async def _notice(ctx: Context, arg: str) -> Notice | None:
