@@ -567,10 +567,11 @@ async def on_summary_action(msg: IncomingMessage, ctx: Context) -> None:
     if action == "cancel":
         if not in_report_flow(ctx):
             return stale(ctx)
-        if ctx.state.data.get("description") and ctx.state.name != CANCEL_CONFIRM:
+        if not ctx.state.data.get("description"):
+            return await _cancel(ctx)
+        if ctx.state.name != CANCEL_CONFIRM:  # an old Cancel tapped again only asks again
             ctx.state.update(cancel_from=_step_to_resume(ctx))
-            return ask_cancel_confirm(ctx)
-        return await _cancel(ctx)
+        return ask_cancel_confirm(ctx)
     if ctx.state.name not in (SUMMARY, EDIT):
         return stale(ctx)
     if action == "edit":

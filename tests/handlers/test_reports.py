@@ -450,6 +450,10 @@ async def test_cancelling_a_filled_in_report_asks_first(chat, jpeg: Path, data_d
     (summary,) = await chat.tap("↩️ No, go back")
     assert "Photos: 1" in summary.text and DESCRIPTION in summary.text
     await chat.tap("✖️ Cancel")
+    # Cancel tapped once more (on an older message) asks again; it does not discard.
+    old_cancel = IncomingMessage(chat.address("u1"), Kind.BUTTON, payload="rs:cancel")
+    (asked_again,) = await chat.push(old_cancel)
+    assert asked_again.text == "Discard this report? What you have filled in will be lost."
     (cancelled,) = await chat.tap("🗑️ Yes, discard")
     assert cancelled.text == "The report was cancelled; nothing was sent."
     assert stored_photos(data_dir) == []
