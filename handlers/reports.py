@@ -1,6 +1,11 @@
 """Citizens report a city problem: category → location → description → photos → nearby
 duplicates → summary → filed. The draft lives in the conversation state, so a flow left midway
-can be resumed with the next /report."""
+can be resumed with the next /report (at the step where it was left, draft intact).
+
+A draft with a description is discarded only after a confirmation. Edit → Photos keeps the
+photos until new ones replace them (or the citizen removes them); their files are deleted after
+the commit that drops them. The "Follow" buttons of the duplicates step are valid only as
+offered (`offered=True`): a typed or forged `rdup:<id>` of another report is refused."""
 
 from __future__ import annotations
 
@@ -33,6 +38,8 @@ PHOTOS = "report.photos"
 DUPLICATES = "report.duplicates"
 SUMMARY = "report.summary"
 EDIT = "report.edit"
+EDIT_PHOTOS = "report.edit_photos"
+CANCEL_CONFIRM = "report.cancel_confirm"
 RESUME = "report.resume"
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 2000
@@ -70,7 +77,7 @@ def goto(ctx: Context, state: str) -> None:
 @menu_entry("report")
 async def start_report(ctx: Context) -> None:
     if in_report_flow(ctx) and ctx.state.data.get("category"):
-        ctx.state.update(resume_to=ctx.state.name)
+        ctx.state.update(resume_to=_step_to_resume(ctx))
         goto(ctx, RESUME)
         ctx.reply(
             ctx.t("report.resume_offer"),
@@ -97,14 +104,39 @@ async def on_report_command(msg: IncomingMessage, ctx: Context) -> None:
     await start_report(ctx)
 
 
+def _step_to_resume(ctx: Context) -> str:
+    """The step a draft left now continues at: asking /report again while the resume offer
+    (or a cancel confirmation) is open keeps the step the citizen had reached."""
+    name = ctx.state.name or ""
+    if name == RESUME:
+        return str(ctx.state.data.get("resume_to") or _furthest_step(ctx))
+    if name == CANCEL_CONFIRM:
+        return str(ctx.state.data.get("cancel_from") or _furthest_step(ctx))
+    return name
+
+
+def _furthest_step(ctx: Context) -> str:
+    """Where a draft stands by what it holds (when the step it was left at is unknown)."""
+    data = ctx.state.data
+    if not data.get("category"):
+        return CATEGORY
+    if data.get("lat") is None and not data.get("address"):
+        return LOCATION
+    if not data.get("district") and data.get("lat") is None:
+        return DISTRICT
+    if not data.get("description"):
+        return DESCRIPTION
+    return SUMMARY
+
+
 @router.button("rk")
 async def on_resume_choice(msg: IncomingMessage, ctx: Context) -> None:
     if ctx.state.name != RESUME:
         return stale(ctx)
     choice = _arg(msg)
-    resume_to = ctx.state.data.pop("resume_to", CATEGORY)
+    resume_to = ctx.state.data.pop("resume_to", None)
     if choice == "continue":
-        goto(ctx, resume_to)
+        goto(ctx, resume_to if resume_to in STEP_ASKS else _furthest_step(ctx))
         await ask_current_step(ctx)
         return
     await _discard_photos(ctx)
@@ -113,21 +145,12 @@ async def on_resume_choice(msg: IncomingMessage, ctx: Context) -> None:
 
 
 async def ask_current_step(ctx: Context) -> None:
-    asks = {
-        CATEGORY: ask_category,
-        LOCATION: ask_location,
-        LOCATION_CONFIRM: ask_location,
-        ADDRESS: ask_address,
-        DISTRICT: ask_district,
-        DESCRIPTION: ask_description,
-        PHOTOS: ask_photos,
-        DUPLICATES: show_summary,
-        SUMMARY: show_summary,
-        EDIT: show_summary,
-    }
     if ctx.state.name == LOCATION_CONFIRM:
         goto(ctx, LOCATION)
-    ask = asks.get(ctx.state.name or "", ask_category)
+    ask = STEP_ASKS.get(ctx.state.name or "")
+    if ask is None:
+        goto(ctx, _furthest_step(ctx))
+        ask = STEP_ASKS[ctx.state.name or CATEGORY]
     ask(ctx)
 
 
@@ -313,10 +336,15 @@ def ask_description(ctx: Context) -> None:
     )
 
 
+def meaningful_length(text: str) -> int:
+    """Letters and digits, in any script: emoji, punctuation and spaces say nothing."""
+    return sum(1 for char in text if char.isalnum())
+
+
 @router.state(DESCRIPTION)
 async def on_description(msg: IncomingMessage, ctx: Context) -> None:
     text = msg.text.strip()
-    if len(text) < DESCRIPTION_MIN:
+    if meaningful_length(text) < DESCRIPTION_MIN:
         ctx.reply(ctx.t("report.description_too_short", min=DESCRIPTION_MIN))
         return
     if len(text) > DESCRIPTION_MAX:
@@ -339,8 +367,12 @@ async def on_description_wrong_kind(msg: IncomingMessage, ctx: Context) -> None:
 def ask_photos(ctx: Context) -> None:
     goto(ctx, PHOTOS)
     have = len(ctx.state.data.get("photos", []))
-    key = N_("report.ask_photos") if have == 0 else N_("report.ask_more_photos")
-    done = N_("report.btn_skip_photos") if have == 0 else N_("report.btn_photos_done")
+    if ctx.state.data.get("replacing"):
+        key, done = N_("report.ask_replacement_photos"), N_("report.btn_keep_photos")
+    elif have == 0:
+        key, done = N_("report.ask_photos"), N_("report.btn_skip_photos")
+    else:
+        key, done = N_("report.ask_more_photos"), N_("report.btn_photos_done")
     ctx.reply(
         ctx.t(key, max=MAX_PHOTOS, count=have),
         rows(Button(ctx.t(done), payload="rph:done"), cancel_button(ctx)),
@@ -350,13 +382,17 @@ def ask_photos(ctx: Context) -> None:
 @router.state(PHOTOS, kinds=(Kind.PHOTO,))
 async def on_photo(msg: IncomingMessage, ctx: Context) -> None:
     photos: list[dict[str, Any]] = list(ctx.state.data.get("photos", []))
-    if len(photos) >= MAX_PHOTOS:
-        ctx.reply(ctx.t("report.photos_full", max=MAX_PHOTOS))
-        return
     prepared = ctx.attachment
     if isinstance(prepared, PhotoProblem) or not isinstance(prepared, ProcessedPhoto):
         reason = prepared.reason if isinstance(prepared, PhotoProblem) else "download_failed"
         ctx.reply(ctx.t(PHOTO_PROBLEMS.get(reason, "report.photo_not_image")))
+        return
+    if ctx.state.data.pop("replacing", False):
+        # The first new photo replaces the old ones: only now are they dropped.
+        _delete_after_commit(ctx, [photo["name"] for photo in photos])
+        photos = []
+    if len(photos) >= MAX_PHOTOS:
+        ctx.reply(ctx.t("report.photos_full", max=MAX_PHOTOS))
         return
     store = ctx.services.photos
     assert store is not None, "the photo store is part of the running bot"
@@ -379,6 +415,7 @@ async def on_photo(msg: IncomingMessage, ctx: Context) -> None:
 async def on_photos_done(msg: IncomingMessage, ctx: Context) -> None:
     if ctx.state.name != PHOTOS:
         return stale(ctx)
+    ctx.state.data.pop("replacing", None)  # nothing new came: the photos stay
     await next_step(ctx, after=PHOTOS)
 
 
@@ -430,10 +467,15 @@ async def offer_duplicates(ctx: Context) -> bool:
         box=bounding_box(lat, lon, DUPLICATE_RADIUS_M),
         since=ctx.now - DUPLICATE_WINDOW,
     )
+    # Sorted by distance, then id: never by comparing Reports (two at one pin have equal
+    # distances, and Reports do not order).
     near = sorted(
-        (haversine_m(lat, lon, r.lat, r.lon), r)
-        for r in candidates
-        if r.lat is not None and r.lon is not None
+        (
+            (haversine_m(lat, lon, r.lat, r.lon), r)
+            for r in candidates
+            if r.lat is not None and r.lon is not None
+        ),
+        key=lambda pair: (pair[0], pair[1].id or 0),
     )
     near = [(d, r) for d, r in near if d <= DUPLICATE_RADIUS_M][:MAX_DUPLICATES]
     if not near:
@@ -465,7 +507,7 @@ def _duplicate_line(ctx: Context, report: Report, distance: float) -> str:
     )
 
 
-@router.button("rdup")
+@router.button("rdup", offered=True)
 async def on_duplicate_choice(msg: IncomingMessage, ctx: Context) -> None:
     if ctx.state.name != DUPLICATES:
         return stale(ctx)
@@ -525,9 +567,11 @@ async def on_summary_action(msg: IncomingMessage, ctx: Context) -> None:
     if action == "cancel":
         if not in_report_flow(ctx):
             return stale(ctx)
-        await _discard_photos(ctx)
-        ctx.state.clear()
-        return show_menu(ctx, N_("report.cancelled"))
+        if not ctx.state.data.get("description"):
+            return await _cancel(ctx)
+        if ctx.state.name != CANCEL_CONFIRM:  # an old Cancel tapped again only asks again
+            ctx.state.update(cancel_from=_step_to_resume(ctx))
+        return ask_cancel_confirm(ctx)
     if ctx.state.name not in (SUMMARY, EDIT):
         return stale(ctx)
     if action == "edit":
@@ -554,6 +598,40 @@ async def on_summary_other(msg: IncomingMessage, ctx: Context) -> None:
     show_summary(ctx, ctx.t("report.use_buttons"))
 
 
+async def _cancel(ctx: Context) -> None:
+    await _discard_photos(ctx)
+    ctx.state.clear()
+    show_menu(ctx, N_("report.cancelled"))
+
+
+def ask_cancel_confirm(ctx: Context) -> None:
+    """A filled-in draft is discarded only on a second, explicit tap."""
+    goto(ctx, CANCEL_CONFIRM)
+    ctx.reply(
+        ctx.t("report.cancel_confirm"),
+        rows(
+            Button(ctx.t("report.btn_discard"), payload="rx:yes"),
+            Button(ctx.t("report.btn_keep_draft"), payload="rx:no"),
+        ),
+    )
+
+
+@router.button("rx")
+async def on_cancel_confirm(msg: IncomingMessage, ctx: Context) -> None:
+    if ctx.state.name != CANCEL_CONFIRM:
+        return stale(ctx)
+    back_to = ctx.state.data.pop("cancel_from", None)
+    if _arg(msg) == "yes":
+        return await _cancel(ctx)
+    goto(ctx, back_to if back_to in STEP_ASKS else _furthest_step(ctx))
+    await ask_current_step(ctx)
+
+
+@router.state(CANCEL_CONFIRM, kinds=(Kind.TEXT, Kind.LOCATION, Kind.PHOTO, Kind.CONTACT))
+async def on_cancel_confirm_other(msg: IncomingMessage, ctx: Context) -> None:
+    ask_cancel_confirm(ctx)
+
+
 @router.button("re")
 async def on_edit_field(msg: IncomingMessage, ctx: Context) -> None:
     if ctx.state.name != EDIT:
@@ -568,10 +646,46 @@ async def on_edit_field(msg: IncomingMessage, ctx: Context) -> None:
     if field == "description":
         return ask_description(ctx)
     if field == "photos":
+        return ask_edit_photos(ctx)
+    show_summary(ctx)
+
+
+def ask_edit_photos(ctx: Context) -> None:
+    """The photos the draft has are kept unless the citizen replaces or removes them."""
+    have = len(ctx.state.data.get("photos", []))
+    if have == 0:
+        return ask_photos(ctx)
+    goto(ctx, EDIT_PHOTOS)
+    buttons = [Button(ctx.t("report.btn_keep_photos"), payload="rep:keep")]
+    if have < MAX_PHOTOS:
+        buttons.append(Button(ctx.t("report.btn_add_photos"), payload="rep:add"))
+    buttons += [
+        Button(ctx.t("report.btn_replace_photos"), payload="rep:replace"),
+        Button(ctx.t("report.btn_remove_photos"), payload="rep:remove"),
+    ]
+    ctx.reply(ctx.t("report.edit_photos_kept", count=have, max=MAX_PHOTOS), rows(*buttons))
+
+
+@router.button("rep")
+async def on_edit_photos(msg: IncomingMessage, ctx: Context) -> None:
+    if ctx.state.name != EDIT_PHOTOS:
+        return stale(ctx)
+    action = _arg(msg)
+    if action == "add":
+        return ask_photos(ctx)
+    if action == "replace":
+        ctx.state.update(replacing=True)
+        return ask_photos(ctx)
+    if action == "remove":
         await _discard_photos(ctx)
         ctx.state.update(photos=[])
-        return ask_photos(ctx)
+        return show_summary(ctx, ctx.t("report.photos_removed"))
     show_summary(ctx)
+
+
+@router.state(EDIT_PHOTOS, kinds=(Kind.TEXT, Kind.LOCATION, Kind.PHOTO, Kind.CONTACT))
+async def on_edit_photos_other(msg: IncomingMessage, ctx: Context) -> None:
+    ask_edit_photos(ctx)
 
 
 async def file_report(ctx: Context) -> None:
@@ -612,6 +726,23 @@ async def file_report(ctx: Context) -> None:
     ctx.reply(ctx.t("report.filed", id=report.public_id), main_menu(ctx))
 
 
+# What each step asks when a draft is resumed there (the duplicates step goes to the summary:
+# its offer was seen).
+STEP_ASKS = {
+    CATEGORY: ask_category,
+    LOCATION: ask_location,
+    LOCATION_CONFIRM: ask_location,
+    ADDRESS: ask_address,
+    DISTRICT: ask_district,
+    DESCRIPTION: ask_description,
+    PHOTOS: ask_photos,
+    DUPLICATES: show_summary,
+    SUMMARY: show_summary,
+    EDIT: show_summary,
+    EDIT_PHOTOS: ask_edit_photos,
+}
+
+
 # -- helpers ------------------------------------------------------------------------------
 
 
@@ -635,17 +766,21 @@ def _start_of_day(ctx: Context) -> datetime:
 
 async def _discard_photos(ctx: Context) -> None:
     """Delete the draft's photo files once the transaction that drops them has committed."""
-    store = ctx.services.photos
-    if store is None or not in_report_flow(ctx):
+    if not in_report_flow(ctx):
         return
-    names = [photo["name"] for photo in ctx.state.data.get("photos", [])]
+    _delete_after_commit(ctx, [photo["name"] for photo in ctx.state.data.get("photos", [])])
+
+
+def _delete_after_commit(ctx: Context, names: list[str]) -> None:
+    store = ctx.services.photos
+    if store is None or not names:
+        return
 
     async def delete() -> None:
         for name in names:
             await store.delete(name)
 
-    if names:
-        ctx.after_commit.append(delete)
+    ctx.after_commit.append(delete)
 
 
 def _arg(msg: IncomingMessage) -> str:

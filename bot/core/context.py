@@ -69,6 +69,8 @@ class Context:
     # What the dispatcher's preloader made of a PHOTO message before the transaction began
     # (see bot/media/preload.py): a processed photo or the problem with it.
     attachment: Any = None
+    # The payloads of the buttons last shown to this address (the current step's offer).
+    offered: frozenset[str] = frozenset()
     outgoing: list[tuple[Address, Reply]] = field(default_factory=list)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Set by a handler that deleted the citizen (/forget): the dispatcher then saves no

@@ -204,6 +204,7 @@ class Dispatcher:
                     services=self.services,
                     new_citizen=created,
                     attachment=attachment,
+                    offered=frozenset(keyboard.values()),
                 )
                 self._remember(msg.address, ctx.role, citizen.language)
                 if _banned(citizen, ctx.role) and not self._open_to_banned(msg, ctx):
@@ -280,14 +281,14 @@ class Dispatcher:
     def _open_to_banned(self, msg: IncomingMessage, ctx: Context) -> bool:
         if msg.kind is Kind.STOPPED:
             return True
-        route = self.router.resolve(msg, ctx.state.name)
+        route = self.router.resolve(msg, ctx.state.name, ctx.offered)
         return route is not None and route.open_to_banned
 
     async def _route(self, msg: IncomingMessage, ctx: Context) -> None:
         for hook in self._before_hooks:
             if await hook(msg, ctx):
                 return
-        route = self.router.resolve(msg, ctx.state.name) or self.fallback
+        route = self.router.resolve(msg, ctx.state.name, ctx.offered) or self.fallback
         if not ctx.role.at_least(route.role):
             log.warning(
                 "refused %s to citizen #%s (role %s, needs %s)",

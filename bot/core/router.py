@@ -4,11 +4,20 @@ Routers include routers (like aiogram's). Resolution order for one message:
 a command → its command route; a button → the route of its payload's prefix (the part before
 the first ':'); anything else → the route of the current conversation state for that kind,
 then the route for the kind itself. The role a route needs is checked by the dispatcher.
+
+A button route declared with `offered=True` takes only a payload the bot offered to that
+address in the current step (the last buttons shown to it, saved with its conversation state):
+its payload names something the bot chose for that citizen then (e.g. `rdup:<id>`, one of the
+nearby reports), so anything else — an old keyboard, a payload typed as text on Viber, a forged
+callback — resolves to no route, and the fallback answers that the button is no longer active.
+Buttons that legitimately arrive from older messages (notifications, report cards, survey
+invitations) are not declared so and check their own authorization.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+import logging
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +26,8 @@ from storage.models import Role
 
 if TYPE_CHECKING:
     from bot.core.context import Context
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[IncomingMessage, "Context"], Awaitable[None]]
 # Runs before routing, in registration order; returns True when it answered the message
@@ -33,6 +44,8 @@ class Route:
     kinds: frozenset[Kind] = frozenset()
     # Still served to a banned citizen (their data rights do not end with a ban).
     open_to_banned: bool = False
+    # A button valid only if the bot offered its payload to this address in the current step.
+    offered: bool = False
 
     @property
     def name(self) -> str:
@@ -56,8 +69,11 @@ class Router:
         keys = [n.lower().lstrip("/") for n in names]
         return self._register("command", keys, role, open_to_banned=open_to_banned)
 
-    def button(self, *prefixes: str, role: Role = Role.CITIZEN) -> Callable[[Handler], Handler]:
-        return self._register("button", list(prefixes), role)
+    def button(
+        self, *prefixes: str, role: Role = Role.CITIZEN, offered: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """`offered=True`: the payload must be one the bot offered in the current step."""
+        return self._register("button", list(prefixes), role, offered=offered)
 
     def state(
         self,
@@ -85,7 +101,13 @@ class Router:
         return router
 
     def _register(
-        self, category: str, keys: list[str], role: Role, *, open_to_banned: bool = False
+        self,
+        category: str,
+        keys: list[str],
+        role: Role,
+        *,
+        open_to_banned: bool = False,
+        offered: bool = False,
     ) -> Callable[[Handler], Handler]:
         if not keys:
             raise ValueError("a route needs at least one key")
@@ -99,6 +121,7 @@ class Router:
                         category=category,
                         key=key,
                         open_to_banned=open_to_banned,
+                        offered=offered,
                     )
                 )
             self._invalidate()
@@ -136,12 +159,20 @@ class Router:
             self._index = index
         return self._index
 
-    def resolve(self, msg: IncomingMessage, state: str | None) -> Route | None:
+    def resolve(
+        self, msg: IncomingMessage, state: str | None, offered: Collection[str] = ()
+    ) -> Route | None:
+        """The route for a message; `offered`, the payloads of the buttons last shown to the
+        sender. A payload an `offered=True` route was not offered resolves to None."""
         index = self._build_index()
         if msg.kind is Kind.COMMAND and msg.command:
             return index.get(("command", msg.command.lower()))
         if msg.kind is Kind.BUTTON and msg.payload:
-            return index.get(("button", msg.payload.split(":", 1)[0]))
+            route = index.get(("button", msg.payload.split(":", 1)[0]))
+            if route is not None and route.offered and msg.payload not in offered:
+                log.warning("refused a %s button that was not offered", route.key)
+                return None
+            return route
         if state:
             route = index.get(("state", f"{state}|{msg.kind.value}"))
             if route is not None:

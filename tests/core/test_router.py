@@ -67,3 +67,17 @@ def test_a_router_is_included_once():
     Router("p1").include(child)
     with pytest.raises(ValueError, match="already included"):
         Router("p2").include(child)
+
+
+def test_an_offered_button_takes_only_a_payload_that_was_offered():
+    r = Router("root")
+    r.button("pick", offered=True)(h)
+    r.button("open")(h2)
+    chosen = IncomingMessage(A, Kind.BUTTON, payload="pick:7")
+    forged = IncomingMessage(A, Kind.BUTTON, payload="pick:8")
+    offered = {"pick:7", "open:1"}
+    assert r.resolve(chosen, None, offered).handler is h
+    assert r.resolve(forged, None, offered) is None
+    assert r.resolve(chosen, None) is None  # nothing offered at all
+    # A button not declared so is routed whatever was offered (it checks its own rights).
+    assert r.resolve(IncomingMessage(A, Kind.BUTTON, payload="open:9"), None).handler is h2

@@ -15,7 +15,8 @@ from bot.core.messages import IncomingMessage, Kind, Reply
 from bot.media.store import PhotoStore
 from storage.db import Database
 from storage.models import Report, ReportFollower, ReportPhoto
-from tests.conftest import recording_channel
+from storage.repos import reports
+from tests.conftest import Clock, recording_channel
 
 MLADOST = (42.6497, 23.3790)
 NEAR_MLADOST = (42.64985, 23.37915)  # about 21 m away
@@ -150,7 +151,7 @@ async def test_description_length_is_explained(chat: RecordingChannel):
     await onboard(chat)
     await to_description(chat)
     (short,) = await chat.say("Лампа")
-    assert "at least 10 characters" in short.text
+    assert "at least 10 letters or digits" in short.text
     (long,) = await chat.say("я" * 2001)
     assert (
         long.text
@@ -249,3 +250,214 @@ async def test_stale_report_buttons_are_answered(chat: RecordingChannel):
     stale = IncomingMessage(chat.address("u1"), Kind.BUTTON, payload="rc:sofia-28")
     (reply,) = await chat.push(stale)
     assert reply.text == "That button is no longer active. Here is the menu:"
+
+
+async def open311_report(db: Database, clock: Clock, where, category: str = "sofia-28") -> Report:
+    """A report filed by an Open311 client (no reporter in the bot)."""
+    async with db.sessions() as session, session.begin():
+        return await reports.create(
+            session,
+            city="sofia",
+            prefix="SOF",
+            category=category,
+            description="Не свети лампата на ъгъла.",
+            source="open311",
+            lat=where[0],
+            lon=where[1],
+            district="15",
+            now=clock(),
+        )
+
+
+async def to_duplicates(chat, user: str = "u1", where=NEAR_MLADOST) -> Reply:
+    await onboard(chat, user)
+    await to_description(chat, user, where)
+    await chat.say(DESCRIPTION, user=user)
+    return last(await chat.tap("rph:done", user=user))
+
+
+async def followers(db: Database) -> list[ReportFollower]:
+    async with db.sessions() as session:
+        return list((await session.exec(select(ReportFollower))).all())
+
+
+async def test_two_reports_at_one_pin_are_both_offered(chat, db: Database, clock: Clock):
+    # Two Open311 reports at the same pin are equally far: sorting them once compared
+    # Report objects, and every citizen filing nearby got "Sorry, something went wrong".
+    first = await open311_report(db, clock, MLADOST)
+    second = await open311_report(db, clock, MLADOST)
+    offer = await to_duplicates(chat)
+    assert offer.text.startswith("Someone has already reported the same thing nearby.")
+    assert f"{first.public_id} — New, 21 m away" in offer.text
+    assert f"{second.public_id} — New, 21 m away" in offer.text
+    assert labels(offer) == [
+        f"👁️ Follow {first.public_id}",
+        f"👁️ Follow {second.public_id}",
+        "➕ Mine is different, send it",
+    ]
+    (summary,) = await chat.tap("➕ Mine is different, send it")
+    assert summary.text.startswith("Please check your report before sending")
+
+
+async def test_a_report_that_was_not_offered_cannot_be_followed(chat, db: Database, clock):
+    near = await open311_report(db, clock, MLADOST)
+    far = await open311_report(db, clock, LOZENETS)
+    offer = await to_duplicates(chat)
+    assert labels(offer)[0] == f"👁️ Follow {near.public_id}"
+    # The attack: a forged "Follow" of a report elsewhere in the city.
+    forged = IncomingMessage(chat.address("u1"), Kind.BUTTON, payload=f"rdup:{far.id}")
+    replies = await chat.push(forged)
+    assert [r.text for r in replies] == ["That button is no longer active. Here is the menu:"]
+    assert far.public_id not in replies[0].text
+    assert await followers(db) == []
+    # The draft is intact: /report offers to continue it.
+    (resume,) = await chat.say("/report")
+    assert resume.text.startswith("You have a report you started but did not send.")
+
+
+async def test_a_typed_payload_on_viber_is_refused(start_viber, viber_api, db: Database, clock):
+    from tests.viber_chat import ViberChat
+
+    await start_viber()
+    chat = ViberChat(viber_api)
+    await open311_report(db, clock, MLADOST)
+    far = await open311_report(db, clock, LOZENETS)
+    await chat.say("/start")
+    await chat.tap("English")
+    await to_description(chat, "u1", NEAR_MLADOST)
+    await chat.say(DESCRIPTION)
+    offer = last(await chat.tap("rph:done"))
+    assert offer.text.startswith("Someone has already reported the same thing nearby.")
+    # Anyone can type a payload on Viber; it arrives exactly like a button tap.
+    (refused,) = await chat.say(f"rdup:{far.id}")
+    assert refused.text == "That button is no longer active. Here is the menu:"
+    assert await followers(db) == []
+    async with db.sessions() as session:
+        assert len((await session.exec(select(Report))).all()) == 2  # nothing else filed
+
+
+async def test_resuming_twice_keeps_the_step_and_the_draft(chat):
+    await onboard(chat)
+    await to_description(chat)
+    (photos,) = await chat.say(DESCRIPTION)
+    assert "send up to 3" in photos.text
+    (offer,) = await chat.say("/report")
+    assert offer.text.startswith("You have a report you started but did not send.")
+    (again,) = await chat.say("/report")
+    assert again.text.startswith("You have a report you started but did not send.")
+    (resumed,) = await chat.tap("▶️ Continue")
+    assert "send up to 3" in resumed.text  # the photo step, not the categories
+    (summary,) = await chat.tap("⏭️ No photos")
+    assert "Category: Street lighting" in summary.text and DESCRIPTION in summary.text
+    assert "Place: Mladost" in summary.text
+
+
+async def test_a_description_must_have_ten_letters_or_digits(chat):
+    await onboard(chat)
+    await to_description(chat)
+    (emoji,) = await chat.say("🕳️🕳️🕳️🕳️🕳️🕳️🕳️🕳️🕳️🕳️")
+    assert emoji.text == (
+        "A few more details, please — at least 10 letters or digits, so the team knows what to do."
+    )
+    (padded,) = await chat.say("Дупка !!! ... ??? ---")
+    assert "at least 10 letters or digits" in padded.text
+    (ok,) = await chat.say("Дупка 3 м!")  # Cyrillic letters and digits count: 5 + 1 + 1 = 7
+    assert "at least 10 letters or digits" in ok.text
+    (photos,) = await chat.say("Дупка на ул. 12")  # 5 + 2 + 2 + 2 = 11
+    assert photos.text.startswith("If you have photos")
+
+
+async def test_a_too_short_description_is_explained_in_bulgarian(chat):
+    await onboard(chat, language="Български")
+    await to_description(chat)
+    (short,) = await chat.say("😀😀😀😀😀😀😀😀😀😀😀😀")
+    assert "поне 10 букви или цифри" in short.text
+
+
+async def summary_with_photos(chat, jpeg: Path, count: int) -> Reply:
+    await onboard(chat)
+    await to_description(chat)
+    await chat.say(DESCRIPTION)
+    for _ in range(count):
+        await chat.say(f"/photo {jpeg}")
+    return last(await chat.tap("rph:done"))
+
+
+def stored_photos(data_dir: str) -> list[Path]:
+    return sorted(p for p in Path(data_dir).rglob("*.jpg"))
+
+
+async def test_edit_photos_keeps_them_until_replaced(chat, jpeg: Path, data_dir: str, db):
+    summary = await summary_with_photos(chat, jpeg, 2)
+    assert "Photos: 2" in summary.text
+    old = stored_photos(data_dir)
+    assert len(old) == 2
+    await chat.tap("✏️ Edit")
+    (kept,) = await chat.tap("Photos")
+    assert kept.text == (
+        "Your report has 2 of 3 photos. They stay unless you replace or remove them."
+    )
+    assert labels(kept) == ["↩️ Keep them", "➕ Add photos", "🔄 Replace them", "🗑️ Remove them"]
+    assert stored_photos(data_dir) == old  # nothing deleted on entry
+    (summary,) = await chat.tap("↩️ Keep them")
+    assert "Photos: 2" in summary.text
+    # Replace, then change one's mind before sending a new one: the photos stay.
+    await chat.tap("✏️ Edit")
+    await chat.tap("Photos")
+    (ask,) = await chat.tap("🔄 Replace them")
+    assert ask.text.startswith("Send the new photos (up to 3); they will replace the current ones")
+    assert labels(ask) == ["↩️ Keep them", "✖️ Cancel"]
+    (summary,) = await chat.tap("↩️ Keep them")
+    assert "Photos: 2" in summary.text and stored_photos(data_dir) == old
+    # Replace for real: the first new photo replaces both; their files go after the commit.
+    await chat.tap("✏️ Edit")
+    await chat.tap("Photos")
+    await chat.tap("🔄 Replace them")
+    (added,) = await chat.say(f"/photo {jpeg}")
+    assert added.text == "📷 Photo 1 of 3 added."
+    new = stored_photos(data_dir)
+    assert len(new) == 1 and new[0] not in old
+    (summary,) = await chat.tap("✅ Done")
+    assert "Photos: 1" in summary.text
+    await chat.tap("✅ Send")
+    async with db.sessions() as session:
+        (photo,) = (await session.exec(select(ReportPhoto))).all()
+    assert PhotoStore(Path(data_dir)).path(photo.name) == new[0]
+
+
+async def test_edit_photos_add_and_remove(chat, jpeg: Path, data_dir: str):
+    await summary_with_photos(chat, jpeg, 1)
+    await chat.tap("✏️ Edit")
+    await chat.tap("Photos")
+    (ask,) = await chat.tap("➕ Add photos")
+    assert ask.text == "You have 1 of 3 photos. Send more or tap “Done”."
+    await chat.say(f"/photo {jpeg}")
+    (summary,) = await chat.tap("✅ Done")
+    assert "Photos: 2" in summary.text and len(stored_photos(data_dir)) == 2
+    await chat.tap("✏️ Edit")
+    await chat.tap("Photos")
+    (removed,) = await chat.tap("🗑️ Remove them")
+    assert removed.text.startswith("🗑️ The photos were removed.")
+    assert "Photos: 0" in removed.text and stored_photos(data_dir) == []
+
+
+async def test_cancelling_a_filled_in_report_asks_first(chat, jpeg: Path, data_dir: str, db):
+    await summary_with_photos(chat, jpeg, 1)
+    (confirm,) = await chat.tap("✖️ Cancel")
+    assert confirm.text == "Discard this report? What you have filled in will be lost."
+    assert labels(confirm) == ["🗑️ Yes, discard", "↩️ No, go back"]
+    assert len(stored_photos(data_dir)) == 1
+    (summary,) = await chat.tap("↩️ No, go back")
+    assert "Photos: 1" in summary.text and DESCRIPTION in summary.text
+    await chat.tap("✖️ Cancel")
+    # Cancel tapped once more (on an older message) asks again; it does not discard.
+    old_cancel = IncomingMessage(chat.address("u1"), Kind.BUTTON, payload="rs:cancel")
+    (asked_again,) = await chat.push(old_cancel)
+    assert asked_again.text == "Discard this report? What you have filled in will be lost."
+    (cancelled,) = await chat.tap("🗑️ Yes, discard")
+    assert cancelled.text == "The report was cancelled; nothing was sent."
+    assert stored_photos(data_dir) == []
+    async with db.sessions() as session:
+        assert (await session.exec(select(Report))).all() == []
+    (again,) = await chat.say("/report")
+    assert again.text == "What is the problem about? Choose a category:"
