@@ -132,8 +132,8 @@ async def test_who_cannot_be_banned_and_other_mistakes(people: RecordingChannel,
     assert again.text == f"{u1} is already banned (since 27.11.2026 12:00)."
     (grant,) = await chat.say(f"/grant staff {u1}", user="admin")
     assert grant.text == f"{u1} is banned. Lift the ban first: /unban {u1}"
-    # Only admins ban: staff are refused like citizens.
+    # Only admins ban: staff are told it is for administrators.
     chat.pop("s1")  # told they are staff
     assert texts(await chat.say(f"/ban {u1}", user="s1")) == [
-        "This command is for municipal staff only."
+        "This command is for administrators only."
     ]

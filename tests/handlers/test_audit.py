@@ -55,7 +55,7 @@ async def test_audit_lists_status_changes_grants_and_bans_with_their_actor(
         f"“SOF-2026-000001” is not a citizen reference (they look like C-7F3K2).\n\n{usage}"
     )
     assert texts(await chat.say("/audit", user="s1")) == [
-        "This command is for municipal staff only."
+        "This command is for administrators only."
     ]
 
 
