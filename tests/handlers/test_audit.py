@@ -7,9 +7,16 @@ from __future__ import annotations
 from bot.channels.console import RecordingChannel
 from storage.db import Database
 from tests.bot.surveys.seed import add_survey
+from tests.handlers.test_admin_bans import ban
 from tests.handlers.test_admin_roles import ref_of
 from tests.handlers.test_broadcast import compose
-from tests.handlers.test_report_followup import file_report, onboard, staff_sets, texts
+from tests.handlers.test_report_followup import (
+    file_report,
+    onboard,
+    staff_hides,
+    staff_sets,
+    texts,
+)
 
 AT = "27.11.2026 12:00"  # the test clock, in Sofia
 
@@ -26,10 +33,9 @@ async def test_audit_lists_status_changes_grants_and_bans_with_their_actor(
     second = await file_report(chat)
     await staff_sets(chat, first, "👀 Acknowledge")
     await chat.say(f"/grant staff {s1}", user="admin")
-    await chat.say(f"/ban {u2} spam", user="admin")
+    await ban(chat, f"/ban {u2} spam")
     await chat.say("/staffhelp", user="s1")  # s1's role takes effect
-    await chat.say(f"/report {second}", user="s1")
-    await chat.tap("🙈 Hide", user="s1")
+    await staff_hides(chat, second, user="s1")
 
     (log,) = await chat.say("/audit", user="admin")
     assert log.text.splitlines() == [
@@ -69,7 +75,7 @@ async def test_broadcasts_surveys_and_roles_are_audited(chat: RecordingChannel, 
     await chat.say("/survey 1 close", user="admin")
     await chat.say(f"/grant admin {u1}", user="admin")
     await chat.say(f"/revoke {u1}", user="admin")
-    await chat.say(f"/ban {u1}", user="admin")
+    await ban(chat, f"/ban {u1}")
     await chat.say(f"/unban {u1}", user="admin")
 
     (log,) = await chat.say("/audit", user="admin")
