@@ -30,6 +30,7 @@ from bot.core.router import Router
 from bot.i18n import N_
 from handlers.audit_log import audit
 from handlers.menu import main_menu
+from handlers.picker import LIMIT, Choice, offer
 from handlers.report_detail import send_photos
 from handlers.report_notify import notify_status_change
 from handlers.report_views import (
@@ -171,6 +172,23 @@ async def show_list(ctx: Context, page: int) -> None:
     if nav:
         layout = (*layout, tuple(nav))
     ctx.reply("\n".join(lines), layout)
+
+
+async def offer_reports(ctx: Context) -> bool:
+    """`/report` without an id, for staff: the newest reports needing attention to open, and
+    a button to file one themselves. False (nothing said) for citizens: /report files one."""
+    if not ctx.role.at_least(Role.STAFF):
+        return False
+    found = await reports.needing_attention(ctx.session, limit=LIMIT)
+    offer(
+        ctx,
+        ctx.t("staff.pick_report"),
+        [Choice(r.public_id, f"sto:{r.id}", line=_list_line(ctx, r)) for r in found],
+        empty=ctx.t("staff.pick_report_none"),
+        extra=[Button(ctx.t("staff.btn_file_report"), payload="menu:report")],
+        per_row=2,
+    )
+    return True
 
 
 def _describe(ctx: Context, filters: dict[str, Any]) -> str:

@@ -261,6 +261,22 @@ async def search(
     return await _newest_first_page(session, conds, offset=offset, limit=limit)
 
 
+async def needing_attention(session: AsyncSession, *, limit: int = 8) -> list[Report]:
+    """Reports waiting for staff, most recently changed first: new ones (nobody has looked at
+    them yet) and reopened ones back at "acknowledged" (the reporter says it is not fixed)."""
+    waiting = or_(
+        Report.status == ReportStatus.NEW.value,
+        and_(Report.status == ReportStatus.ACKNOWLEDGED.value, col(Report.reopened) > 0),
+    )
+    stmt = (
+        select(Report)
+        .where(waiting)
+        .order_by(col(Report.updated_at).desc(), col(Report.id).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
 async def public_reports(
     session: AsyncSession,
     *,

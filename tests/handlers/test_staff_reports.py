@@ -93,7 +93,7 @@ async def test_every_staff_command_and_button_is_refused_to_a_citizen(
 async def test_staff_help_lists_the_report_commands(staffed: RecordingChannel):
     (reply,) = await staffed.say("/staffhelp", user="admin")
     assert "/reports [status] [category] [district]" in reply.text
-    assert "/report SOF-…" in reply.text
+    assert "/report [SOF-…] – the reports waiting, or one report" in reply.text
 
 
 async def test_staff_view_shows_the_phone_only_when_shared(
@@ -366,6 +366,44 @@ async def test_hiding_can_be_cancelled_and_takes_a_written_reason(
     await staff_hides(chat, public_id, "Offensive or abusive language")
     (told,) = chat.pop("u2")
     assert "Причина: Обидни или груби изрази\n" in told.text
+
+
+async def test_report_without_an_id_offers_staff_the_reports_waiting(
+    staffed: RecordingChannel, clock
+):
+    chat = staffed
+    (none,) = await chat.say("/report", user="admin")
+    assert none.text == (
+        "No reports are waiting (none new or reopened). /reports lists them all; "
+        "/report SOF-… opens one."
+    )
+    assert labels(none) == ["📝 File a report myself"]
+    first = await file_report(chat)
+    handled = await file_report(chat)
+    reopened = await file_report(chat)
+    await staff_sets(chat, handled, "👀 Acknowledge")
+    await staff_sets(chat, reopened, "✅ Resolved")
+    clock.advance(hours=1)
+    await chat.say("/myreports", user="u1")
+    await chat.tap(f"📄 {reopened}", user="u1")
+    await chat.tap("🔁 Not fixed", user="u1")
+    await chat.say("Still dark at night.", user="u1")
+
+    (pick,) = await chat.say("/report", user="admin")
+    assert pick.text.splitlines() == [
+        "Which report? The newest waiting for us (new or reopened):",
+        f"{reopened} · Acknowledged · Street lighting · Mladost · 1 h · 🔁 reopened 1×",
+        f"{first} · New · Street lighting · Mladost · 1 h",
+    ]
+    assert labels(pick) == [reopened, first, "📝 File a report myself"]
+    (view,) = await chat.tap(first, user="admin")
+    assert view.text.startswith(f"Report {first} — New")
+    await chat.say("/report", user="admin")
+    (category,) = await chat.tap("📝 File a report myself", user="admin")
+    assert category.text == "What is the problem about? Choose a category:"
+    # A citizen's /report still files one straight away.
+    (citizen,) = await chat.say("/report", user="u1")
+    assert citizen.text == "What is the problem about? Choose a category:"
 
 
 async def test_staff_are_not_told_about_their_own_changes(staffed: RecordingChannel):
