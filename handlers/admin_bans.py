@@ -57,7 +57,7 @@ def ban_note(ref: str) -> str:
 async def on_ban(msg: IncomingMessage, ctx: Context) -> None:
     typed, _, reason = msg.args.strip().partition(" ")
     target = await find_target(ctx, typed, BAN_USAGE)
-    if target is None or not await _may_ban(ctx, target):
+    if target is None or not await may_ban(ctx, target):
         return
     ref = ref_of(target)
     if target.banned_at is not None:
@@ -67,7 +67,14 @@ async def on_ban(msg: IncomingMessage, ctx: Context) -> None:
     if len(reason) > REASON_MAX:
         ctx.reply(ctx.t("admin.reason_too_long", max=REASON_MAX, length=len(reason)))
         return
+    await ask_ban(ctx, target, reason)
+
+
+async def ask_ban(ctx: Context, target: Citizen, reason: str = "") -> None:
+    """The confirmation: the ref, what a ban does, the reason; Yes and No. Used by /ban and
+    by the ban button of /find's card (the caller checked the citizen may be banned)."""
     assert target.id is not None
+    ref = ref_of(target)
     facts = await citizen_card.facts(ctx.session, citizen_id=target.id)
     ctx.state.update(**{PENDING: {"citizen": target.id, "reason": reason}})
     lines = [ctx.t("admin.confirm_ban", ref=ref, count=facts.reports - facts.hidden_reports)]
@@ -83,6 +90,24 @@ async def on_ban(msg: IncomingMessage, ctx: Context) -> None:
     )
 
 
+@router.button("abn", role=Role.ADMIN)
+async def on_ban_button(msg: IncomingMessage, ctx: Context) -> None:
+    """The ban button of /find's card: the same confirmation as /ban (without a reason)."""
+    wanted = (msg.payload or "").partition(":")[2]
+    valid = wanted.isdigit() and len(wanted) <= 12
+    target = await citizens.get(ctx.session, citizen_id=int(wanted)) if valid else None
+    if target is None:
+        ctx.reply(ctx.t("fallback.button"), main_menu(ctx))
+        return
+    if not await may_ban(ctx, target):
+        return
+    if target.banned_at is not None:
+        when = local_time(ctx, target.banned_at)
+        ctx.reply(ctx.t("admin.already_banned", ref=ref_of(target), when=when))
+        return
+    await ask_ban(ctx, target)
+
+
 @router.button("aby", role=Role.ADMIN)
 async def on_ban_yes(msg: IncomingMessage, ctx: Context) -> None:
     pending = ctx.state.data.pop(PENDING, None)
@@ -94,7 +119,7 @@ async def on_ban_yes(msg: IncomingMessage, ctx: Context) -> None:
     if target is None:
         ctx.reply(ctx.t("admin.ref_unknown", ref=public_ref(int(wanted))))
         return
-    if not await _may_ban(ctx, target):  # their role may have changed meanwhile
+    if not await may_ban(ctx, target):  # their role may have changed meanwhile
         return
     ref = ref_of(target)
     if target.banned_at is not None:
@@ -117,7 +142,7 @@ async def on_ban_no(msg: IncomingMessage, ctx: Context) -> None:
     ctx.reply(ctx.t("admin.ban_cancelled", ref=public_ref(int(pending.get("citizen", 0)))))
 
 
-async def _may_ban(ctx: Context, target: Citizen) -> bool:
+async def may_ban(ctx: Context, target: Citizen) -> bool:
     if target.id == ctx.citizen.id:
         ctx.reply(ctx.t("admin.ban_self"))
         return False

@@ -115,8 +115,8 @@ async def on_page(msg: IncomingMessage, ctx: Context) -> None:
 
 
 async def open_by_public_id(ctx: Context, public_id: str) -> None:
-    """`/report SOF-…`: staff get the staff view, the reporter and followers the citizen
-    view, anyone else (and citizens asking for a hidden report) "not found"."""
+    """`/report SOF-…`: staff get the staff view, the reporter (hidden report or not) and
+    followers (of a report the public sees) the citizen view, anyone else "not found"."""
     report = await reports.get_by_public_id(ctx.session, public_id=public_id[:32])
     if report is not None and await _may_see(ctx, report):
         await show_report(ctx, report)

@@ -185,3 +185,22 @@ async def test_ban_asks_first_and_no_changes_nothing(people: RecordingChannel, d
     assert done.text.startswith(f"🚫 {ref} is banned.")
     (card,) = await chat.say(f"/find {ref}", user="admin")
     assert "Ban: since 27.11.2026 12:00 — “spam”\n" in card.text
+    assert labels(card) == []  # banned already: no ban button
+
+
+async def test_the_ban_button_of_a_card_asks_the_same(people: RecordingChannel, db: Database):
+    chat = people
+    await onboard(chat, "s1")
+    u1, s1, admin = [await ref_of(chat, db, user) for user in ("u1", "s1", "admin")]
+    await chat.say(f"/grant staff {s1}", user="admin")
+    for not_bannable in (s1, admin):
+        (card,) = await chat.say(f"/find {not_bannable}", user="admin")
+        assert labels(card) == []
+    (card,) = await chat.say(f"/find {u1}", user="admin")
+    assert labels(card) == [f"🚫 Ban {u1}"]
+    (confirm,) = await chat.tap(f"🚫 Ban {u1}", user="admin")
+    assert confirm.text.startswith(f"🚫 Ban {u1}?\nThey will be told once")
+    assert labels(confirm) == ["🚫 Yes, ban", "✖️ No"]
+    (done,) = await chat.tap("🚫 Yes, ban", user="admin")
+    assert done.text.startswith(f"🚫 {u1} is banned.")
+    assert texts(await chat.say("/menu", user="u1")) == [BANNED]
