@@ -5,10 +5,16 @@ subscriptions and survey responses. Never a name, phone number or platform user 
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.messages import IncomingMessage
+from bot.core.messages import Button, IncomingMessage, rows
 from bot.core.router import Router
 from bot.i18n import N_
-from handlers.admin_targets import admin_by_setting, find_target, ref_of, role_label
+from handlers.admin_targets import (
+    admin_by_setting,
+    effective_role,
+    find_target,
+    ref_of,
+    role_label,
+)
 from handlers.report_views import local_time
 from storage.models import Citizen, Role
 from storage.repos import citizen_card
@@ -26,8 +32,20 @@ async def on_find(msg: IncomingMessage, ctx: Context) -> None:
         ctx.reply(ctx.t(FIND_USAGE))
         return
     target = await find_target(ctx, words[0] if words else None, FIND_USAGE)
-    if target is not None:
-        ctx.reply(await card(ctx, target))
+    if target is None:
+        return
+    buttons = []
+    if target.banned_at is None and await bannable(ctx, target):
+        label = ctx.t("admin.btn_ban", ref=ref_of(target))
+        buttons.append(Button(label, payload=f"abn:{target.id}"))
+    ctx.reply(await card(ctx, target), rows(*buttons))
+
+
+async def bannable(ctx: Context, citizen: Citizen) -> bool:
+    """A citizen, not the admin themselves, not staff or an admin (the ban's own checks)."""
+    if citizen.id == ctx.citizen.id:
+        return False
+    return not (await effective_role(ctx, citizen)).at_least(Role.STAFF)
 
 
 async def card(ctx: Context, citizen: Citizen) -> str:

@@ -1,7 +1,8 @@
 """The audit log. `audit(ctx, action, object_type, object_id, **detail)` records what a staff
 member or admin just did, in the same transaction as the action itself (so an action that
 rolls back leaves no entry); `/audit [REF]` (admins) shows the newest entries, or those by or
-about one citizen.
+about one citizen and on the reports they filed, a page at a time (buttons aup:<ref or
+*>:<page>, newest first).
 
 Actions by object type: report (by its public id): status, hide, unhide; notice (by its
 number): send, schedule, pause, resume, cancel; survey (by its number): create, publish,
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.context import Context
-from bot.core.messages import IncomingMessage
+from bot.core.messages import Button, IncomingMessage, rows
 from bot.core.router import Router
 from bot.i18n import N_
 from handlers.admin_targets import role_label
@@ -25,7 +26,8 @@ from storage.repos import audit as repo
 
 router = Router("audit_log")
 
-LIMIT = 20
+LIMIT = 20  # entries a page
+ALL = "*"  # the paging buttons' "whole log"
 REASON_SHOWN = 60
 
 ACTIONS = {
@@ -74,24 +76,61 @@ async def audit(
 async def on_audit(msg: IncomingMessage, ctx: Context) -> None:
     words = msg.args.split()
     if not words:
-        entries = await repo.recent(ctx.session, limit=LIMIT)
+        return await show_page(ctx, None, 0)
+    citizen_id = parse_ref(words[0]) if len(words) == 1 else None
+    if citizen_id is None:
+        problem = ctx.t("admin.ref_invalid", text=" ".join(words)[:20])
+        usage = ctx.t("audit.usage")
+        ctx.reply(f"{problem}\n\n{usage}")
+        return
+    await show_page(ctx, citizen_id, 0)
+
+
+@router.button("aup", role=Role.ADMIN)
+async def on_page(msg: IncomingMessage, ctx: Context) -> None:
+    who, _, page = (msg.payload or "").partition(":")[2].partition(":")
+    citizen_id = None if who == ALL else parse_ref(who)
+    if (who != ALL and citizen_id is None) or not page.isdigit() or len(page) > 6:
+        ctx.reply(ctx.t("fallback.button"))
+        return
+    await show_page(ctx, citizen_id, int(page))
+
+
+async def show_page(ctx: Context, citizen_id: int | None, page: int) -> None:
+    """One page of the log (or of one citizen's part of it), newest first, with Previous and
+    Next buttons."""
+    if citizen_id is None:
+        filters: dict[str, Any] = {}
+    else:
+        ref = public_ref(citizen_id)
+        filters = {
+            "object_id": ref,
+            "actor_id": citizen_id,
+            "actor_ref": ref,
+            "reports_of": citizen_id,
+        }
+    found = await repo.recent(ctx.session, limit=LIMIT + 1, offset=page * LIMIT, **filters)
+    entries, more = found[:LIMIT], len(found) > LIMIT
+    if not entries and page > 0:
+        ctx.reply(ctx.t("audit.page_gone"))
+        return
+    if citizen_id is None:
         title, empty = ctx.t("audit.title", count=len(entries)), ctx.t("audit.empty")
     else:
-        citizen_id = parse_ref(words[0]) if len(words) == 1 else None
-        if citizen_id is None:
-            problem = ctx.t("admin.ref_invalid", text=" ".join(words)[:20])
-            usage = ctx.t("audit.usage")
-            ctx.reply(f"{problem}\n\n{usage}")
-            return
-        ref = public_ref(citizen_id)
-        entries = await repo.recent(
-            ctx.session, limit=LIMIT, object_id=ref, actor_id=citizen_id, actor_ref=ref
-        )
         title, empty = ctx.t("audit.title_for", ref=ref), ctx.t("audit.empty_for", ref=ref)
     if not entries:
         ctx.reply(empty)
         return
-    ctx.reply("\n".join([title, *(entry_line(ctx, entry) for entry in entries)]))
+    lines = [title, *(entry_line(ctx, entry) for entry in entries)]
+    if page > 0 or more:
+        lines.append(ctx.t("audit.page", page=page + 1))
+    who = ALL if citizen_id is None else public_ref(citizen_id)
+    nav = []
+    if page > 0:
+        nav.append(Button(ctx.t("audit.btn_previous"), payload=f"aup:{who}:{page - 1}"))
+    if more:
+        nav.append(Button(ctx.t("audit.btn_next"), payload=f"aup:{who}:{page + 1}"))
+    ctx.reply("\n".join(lines), rows(*nav, per_row=2))
 
 
 def entry_line(ctx: Context, entry: AuditEntry) -> str:

@@ -1,6 +1,12 @@
 """Following reports up: /myreports, a report's details and history, "Not fixed" (reopening
-within 14 days of closing) and unfollowing. `/report SOF-…` lands in `open_by_public_id`,
-which shows staff the staff view and citizens only their own or followed reports.
+a resolved report within 14 days) and unfollowing. `/report SOF-…` lands in
+`open_by_public_id`, which shows staff the staff view and citizens only their own or followed
+reports.
+
+A hidden report is hidden from the public (open data, Open311, followers, other citizens,
+the nearby-duplicates offer), not from its reporter: they alone still find it in /myreports,
+marked as not public with the reason staff gave, and follow it as before. A rejected report
+shows the rejection's reason and offers a new report, never "Not fixed".
 
 Buttons (payload prefixes): myp:<page> a page of /myreports, myo:<report id> details,
 mynf:<report id> "Not fixed", myuf:<report id> stop following, myx cancel the comment.
@@ -16,16 +22,23 @@ from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
 from bot.i18n import N_
 from handlers.menu import main_menu, menu_entry
-from handlers.report_notify import REOPEN_WINDOW, REOPENABLE, notify_status_change
+from handlers.report_notify import (
+    NEW_REPORT_LABEL,
+    REOPEN_WINDOW,
+    REOPENABLE,
+    new_report_button,
+    notify_status_change,
+)
 from handlers.report_views import (
     category_label,
     district_label,
+    hide_reason,
     history_text,
     local_time,
     report_card,
     status_label,
 )
-from storage.models import Report, Role
+from storage.models import Report, ReportStatus, Role
 from storage.repos import reports
 from storage.repos.reports import InvalidTransition
 
@@ -72,10 +85,13 @@ async def show_my_reports(ctx: Context, page: int = 0) -> None:
 def _list_line(ctx: Context, report: Report) -> str:
     mine = report.reporter_id == ctx.citizen.id
     key = N_("followup.list_line") if mine else N_("followup.list_line_followed")
+    status = status_label(ctx, report.status)
+    if report.hidden:  # only its reporter lists a hidden report
+        status += " · " + ctx.t("followup.hidden_mark")
     return ctx.t(
         key,
         id=report.public_id,
-        status=status_label(ctx, report.status),
+        status=status,
         category=category_label(ctx, report.category),
         district=district_label(ctx, report.district),
         when=local_time(ctx, report.created_at),
@@ -99,8 +115,8 @@ async def on_page(msg: IncomingMessage, ctx: Context) -> None:
 
 
 async def open_by_public_id(ctx: Context, public_id: str) -> None:
-    """`/report SOF-…`: staff get the staff view, the reporter and followers the citizen
-    view, anyone else (and citizens asking for a hidden report) "not found"."""
+    """`/report SOF-…`: staff get the staff view, the reporter (hidden report or not) and
+    followers (of a report the public sees) the citizen view, anyone else "not found"."""
     report = await reports.get_by_public_id(ctx.session, public_id=public_id[:32])
     if report is not None and await _may_see(ctx, report):
         await show_report(ctx, report)
@@ -126,6 +142,16 @@ async def show_report(ctx: Context, report: Report) -> None:
     mine = report.reporter_id == ctx.citizen.id
     if not mine:
         lines.append(ctx.t("followup.you_follow"))
+    if report.hidden:
+        reason = hide_reason(ctx.t, await reports.hide_note(ctx.session, report_id=report.id))
+        hidden = [ctx.t("followup.hidden_yours")]
+        if reason:
+            hidden.append(ctx.t("followup.notify_reason", note=reason))
+        lines.append("\n".join(hidden))
+    if report.status == ReportStatus.REJECTED:
+        reason = await _rejection_reason(ctx, report)
+        if reason:
+            lines.append(ctx.t("followup.rejected_reason", note=reason))
     events = await reports.history(ctx.session, report_id=report.id)
     lines.append(history_text(ctx, events))
     ctx.reply("\n\n".join(lines), _detail_buttons(ctx, report, mine))
@@ -135,6 +161,8 @@ def _detail_buttons(ctx: Context, report: Report, mine: bool) -> Rows:
     buttons = []
     if mine and can_reopen(ctx, report):
         buttons.append(Button(ctx.t("followup.btn_not_fixed"), payload=f"mynf:{report.id}"))
+    if mine and report.status == ReportStatus.REJECTED:
+        buttons.append(new_report_button(ctx.t(NEW_REPORT_LABEL)))
     if not mine:
         buttons.append(Button(ctx.t("followup.btn_unfollow"), payload=f"myuf:{report.id}"))
     buttons.append(Button(ctx.t("followup.btn_my_reports"), payload="myp:0"))
@@ -164,25 +192,32 @@ async def on_open(msg: IncomingMessage, ctx: Context) -> None:
 
 
 async def _may_see(ctx: Context, report: Report) -> bool:
+    """Staff see every report; the reporter their own, hidden or not; followers a report the
+    public can see."""
     if ctx.role.at_least(Role.STAFF):
         return True
-    if report.hidden:
-        return False
     assert ctx.citizen.id is not None
-    return report.reporter_id == ctx.citizen.id or await reports.is_follower(
+    if report.reporter_id == ctx.citizen.id:
+        return True
+    return not report.hidden and await reports.is_follower(
         ctx.session, report_id=report.id, citizen_id=ctx.citizen.id
     )
+
+
+async def _rejection_reason(ctx: Context, report: Report) -> str | None:
+    assert report.id is not None
+    notes = await reports.latest_status_notes(ctx.session, report_ids=[report.id])
+    return notes.get(report.id)
 
 
 # -- "Not fixed": reopening ---------------------------------------------------------------
 
 
 def can_reopen(ctx: Context, report: Report) -> bool:
-    """Only the reporter, only a resolved or rejected report, only within 14 days of closing."""
+    """Only the reporter, only a resolved report, only within 14 days of closing."""
     return (
         report.reporter_id is not None
         and report.reporter_id == ctx.citizen.id
-        and not report.hidden
         and report.status in REOPENABLE
         and report.closed_at is not None
         and ctx.now - report.closed_at <= REOPEN_WINDOW
@@ -191,8 +226,10 @@ def can_reopen(ctx: Context, report: Report) -> bool:
 
 def _reopen_refusal(ctx: Context, report: Report) -> str | None:
     """Why this citizen cannot reopen the report now, or None when they can."""
-    if report.reporter_id != ctx.citizen.id or report.hidden:
+    if report.reporter_id != ctx.citizen.id:
         return ctx.t("followup.reopen_not_yours")
+    if report.status == ReportStatus.REJECTED:
+        return ctx.t("followup.reopen_rejected", id=report.public_id)
     if report.status not in REOPENABLE:
         return ctx.t("followup.reopen_not_closed", id=report.public_id)
     if not can_reopen(ctx, report):
@@ -207,7 +244,7 @@ async def on_not_fixed(msg: IncomingMessage, ctx: Context) -> None:
         return _unavailable(ctx)
     refusal = _reopen_refusal(ctx, report)
     if refusal:
-        ctx.reply(refusal, main_menu(ctx))
+        ctx.reply(refusal, _refusal_buttons(ctx, report))
         return
     ctx.state.set(REOPEN, report_id=report.id)
     ctx.reply(
@@ -236,7 +273,7 @@ async def on_comment(msg: IncomingMessage, ctx: Context) -> None:
         return _unavailable(ctx)
     refusal = _reopen_refusal(ctx, report)
     if refusal:
-        ctx.reply(refusal, main_menu(ctx))
+        ctx.reply(refusal, _refusal_buttons(ctx, report))
         return
     assert ctx.citizen.id is not None
     try:
@@ -265,6 +302,12 @@ async def on_cancel_comment(msg: IncomingMessage, ctx: Context) -> None:
         return _stale(ctx)
     ctx.state.clear()
     ctx.reply(ctx.t("followup.reopen_cancelled"), main_menu(ctx))
+
+
+def _refusal_buttons(ctx: Context, report: Report) -> Rows:
+    if report.reporter_id == ctx.citizen.id and report.status == ReportStatus.REJECTED:
+        return rows(new_report_button(ctx.t(NEW_REPORT_LABEL)))
+    return main_menu(ctx)
 
 
 # -- unfollowing --------------------------------------------------------------------------

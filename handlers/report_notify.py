@@ -13,14 +13,17 @@ from datetime import timedelta
 
 from bot.core.context import Context
 from bot.core.messages import Button, Reply, Rows, rows
-from handlers.report_views import STATUS_KEYS
+from bot.i18n import N_
+from handlers.report_views import STATUS_KEYS, hide_reason
 from scheduler.payloads import direct_payload
 from storage.models import Report, ReportEvent, ReportStatus
 from storage.repos import outbox, reports
 from storage.repos.reports import Recipient
 
 REOPEN_WINDOW = timedelta(days=14)
-REOPENABLE = frozenset({ReportStatus.RESOLVED.value, ReportStatus.REJECTED.value})
+# Only a resolved report is reopened ("Not fixed"); a rejected one shows its reason and
+# offers a new report instead.
+REOPENABLE = frozenset({ReportStatus.RESOLVED.value})
 
 
 async def notify_status_change(ctx: Context, report: Report, event: ReportEvent) -> int:
@@ -28,8 +31,9 @@ async def notify_status_change(ctx: Context, report: Report, event: ReportEvent)
     about `event`, in the recipient's language; the one who made the change is skipped.
     Returns how many citizens were told.
 
-    A hidden report's news goes to its reporter only; hiding itself is told to the reporter
-    only; showing a report again is not announced.
+    A hidden report's news goes to its reporter only (who still follows it in /myreports);
+    hiding itself is told to the reporter only, with the reason; showing a report again is
+    not announced.
     """
     if event.kind not in ("status", "reopened", "hidden"):
         return 0
@@ -82,7 +86,12 @@ def _text(
     category = ctx.services.city.category(report.category)
     category_name = category.name(language) if category else report.category
     if event.kind == "hidden":
-        return t("followup.notify_hidden", id=report.public_id)
+        lines = [t("followup.notify_hidden", id=report.public_id)]
+        reason = hide_reason(t, event.note)
+        if reason:
+            lines.append(t("followup.notify_reason", note=reason))
+        lines.append(t("followup.notify_hidden_still_yours"))
+        return "\n".join(lines)
     if event.kind == "reopened":
         status = t(STATUS_KEYS[ReportStatus(report.status)])
         return t("followup.notify_reopened", id=report.public_id, category=category_name) + (
@@ -106,14 +115,14 @@ def _text(
         lines.append(t("followup.notify_duplicate", original=original.public_id))
     if _offers_reopen(report, event, is_reporter):
         lines.append(t("followup.notify_reopen_hint", days=REOPEN_WINDOW.days))
+    elif _offers_new_report(report, event, is_reporter):
+        lines.append(t("followup.notify_new_report_hint"))
     return "\n".join(lines)
 
 
 def _buttons(
     ctx: Context, recipient: Recipient, report: Report, event: ReportEvent, is_reporter: bool
 ) -> Rows:
-    if report.hidden or event.kind == "hidden":
-        return ()
     translator = ctx.services.translator
     language = recipient.language
     buttons = []
@@ -124,16 +133,25 @@ def _buttons(
                 payload=f"mynf:{report.id}",
             )
         )
+    elif _offers_new_report(report, event, is_reporter):
+        buttons.append(new_report_button(translator.translate(language, NEW_REPORT_LABEL)))
     buttons.append(
         Button(translator.translate(language, "followup.btn_details"), payload=f"myo:{report.id}")
     )
     return rows(*buttons, per_row=2)
 
 
+NEW_REPORT_LABEL = N_("followup.btn_new_report")
+
+
+def new_report_button(label: str) -> Button:
+    """Files a new report (the main menu's entry): the way on after a rejection."""
+    return Button(label, payload="menu:report")
+
+
+def _offers_new_report(report: Report, event: ReportEvent, is_reporter: bool) -> bool:
+    return is_reporter and event.kind == "status" and event.to_status == ReportStatus.REJECTED
+
+
 def _offers_reopen(report: Report, event: ReportEvent, is_reporter: bool) -> bool:
-    return (
-        is_reporter
-        and event.kind == "status"
-        and event.to_status in REOPENABLE
-        and not report.hidden
-    )
+    return is_reporter and event.kind == "status" and event.to_status in REOPENABLE

@@ -101,6 +101,10 @@ async def on_report_command(msg: IncomingMessage, ctx: Context) -> None:
 
         await open_by_public_id(ctx, msg.args.strip())
         return
+    from handlers.staff import offer_reports
+
+    if await offer_reports(ctx):  # staff: which report? (filing one is a button away)
+        return
     await start_report(ctx)
 
 

@@ -8,8 +8,13 @@ number only when the citizen shared it for this report on purpose.
 
 Buttons (payload prefixes): stp:<list version>:<page> a page of the list, sto:<report id>
 the staff view, sts:<report id>:<status> change the status, sth:<report id>:<1|0> hide or
-unhide, stk skip the note, stx cancel. The list's filters live in the conversation state
-(key "stl"), so the page buttons stay short.
+unhide, shr:<n> one of the common reasons for hiding, shy yes, hide it; stk skip the note,
+stx cancel. The list's filters live in the conversation state (key "stl"), so the page
+buttons stay short.
+
+Hiding takes three steps: Hide → a reason (a common one from a button, or written) → a
+confirmation naming it; the reporter is told the reason and still follows the report.
+Showing it again is one tap (nothing is lost by it).
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from bot.core.router import Router
 from bot.i18n import N_
 from handlers.audit_log import audit
 from handlers.menu import main_menu
+from handlers.picker import LIMIT, Choice, offer
 from handlers.report_detail import send_photos
 from handlers.report_notify import notify_status_change
 from handlers.report_views import (
+    HIDE_REASONS,
     category_label,
     district_label,
+    hide_reason,
     local_time,
     report_card,
     status_label,
@@ -45,7 +53,9 @@ router = Router("staff")
 PAGE_SIZE = 10
 NOTE = "staff.note"
 DUPLICATE_OF = "staff.duplicate_of"
-ACTION_STATES = (NOTE, DUPLICATE_OF)
+HIDE_REASON = "staff.hide_reason"
+HIDE_CONFIRM = "staff.hide_confirm"
+ACTION_STATES = (NOTE, DUPLICATE_OF, HIDE_REASON, HIDE_CONFIRM)
 LIST_KEY = "stl"
 NOTE_MAX = 1000
 REASON_MIN = 3
@@ -162,6 +172,23 @@ async def show_list(ctx: Context, page: int) -> None:
     if nav:
         layout = (*layout, tuple(nav))
     ctx.reply("\n".join(lines), layout)
+
+
+async def offer_reports(ctx: Context) -> bool:
+    """`/report` without an id, for staff: the newest reports needing attention to open, and
+    a button to file one themselves. False (nothing said) for citizens: /report files one."""
+    if not ctx.role.at_least(Role.STAFF):
+        return False
+    found = await reports.needing_attention(ctx.session, limit=LIMIT)
+    offer(
+        ctx,
+        ctx.t("staff.pick_report"),
+        [Choice(r.public_id, f"sto:{r.id}", line=_list_line(ctx, r)) for r in found],
+        empty=ctx.t("staff.pick_report_none"),
+        extra=[Button(ctx.t("staff.btn_file_report"), payload="menu:report")],
+        per_row=2,
+    )
+    return True
 
 
 def _describe(ctx: Context, filters: dict[str, Any]) -> str:
@@ -284,8 +311,11 @@ def staff_history(ctx: Context, events: list[ReportEvent]) -> str:
             line = ctx.t("staff.event_shown", when=when, who=who)
         else:
             line = f"{when} — {event.kind}"
-        if event.note and event.kind != "created":
-            line += f"\n   “{event.note}”"
+        note = event.note
+        if note and event.kind == "hidden":
+            note = hide_reason(ctx.t, note) or note
+        if note and event.kind != "created":
+            line += f"\n   “{note}”"
         lines.append(line)
     return "\n".join(lines)
 
@@ -442,7 +472,13 @@ async def _follow_original(ctx: Context, duplicate: Report, original: Report) ->
         await reports.follow(ctx.session, report_id=original.id, citizen_id=citizen_id)
 
 
-@router.state(NOTE, DUPLICATE_OF, kinds=(Kind.LOCATION, Kind.PHOTO, Kind.CONTACT), role=Role.STAFF)
+@router.state(
+    NOTE,
+    DUPLICATE_OF,
+    HIDE_REASON,
+    kinds=(Kind.LOCATION, Kind.PHOTO, Kind.CONTACT),
+    role=Role.STAFF,
+)
 async def on_action_wrong_kind(msg: IncomingMessage, ctx: Context) -> None:
     ctx.reply(ctx.t("staff.text_expected"), rows(_cancel_button(ctx)))
 
@@ -464,13 +500,97 @@ async def on_cancel(msg: IncomingMessage, ctx: Context) -> None:
 @router.button("sth", role=Role.STAFF)
 async def on_hide(msg: IncomingMessage, ctx: Context) -> None:
     report_id, _, flag = _arg(msg).partition(":")
-    report = await _report(ctx, report_id, lock=True)
+    report = await _report(ctx, report_id, lock=flag == "0")
     if report is None or flag not in ("0", "1"):
         return _unavailable(ctx)
     hidden = flag == "1"
     if report.hidden == hidden:
         return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
+    if hidden:
+        _begin(ctx, HIDE_REASON, {"id": report.id})
+        _ask_hide_reason(ctx, report)
+        return
     _leave_action(ctx)
+    await _set_hidden(ctx, report, hidden=False, reason=None)
+
+
+def _ask_hide_reason(ctx: Context, report: Report) -> None:
+    ctx.reply(ctx.t("staff.ask_hide_reason", id=report.public_id), _hide_reason_buttons(ctx))
+
+
+def _hide_reason_buttons(ctx: Context) -> Rows:
+    reasons = [
+        Button(ctx.t(key), payload=f"shr:{number}") for number, key in enumerate(HIDE_REASONS)
+    ]
+    return rows(*reasons, _cancel_button(ctx))
+
+
+@router.button("shr", role=Role.STAFF)
+async def on_hide_reason_button(msg: IncomingMessage, ctx: Context) -> None:
+    number = _arg(msg)
+    if ctx.state.name != HIDE_REASON or not number.isdigit() or int(number) >= len(HIDE_REASONS):
+        return _stale(ctx)
+    await _confirm_hide(ctx, HIDE_REASONS[int(number)])
+
+
+@router.state(HIDE_REASON, role=Role.STAFF)
+async def on_hide_reason_text(msg: IncomingMessage, ctx: Context) -> None:
+    reason = " ".join(msg.text.split())
+    if len(reason) > NOTE_MAX:
+        ctx.reply(ctx.t("staff.note_too_long", max=NOTE_MAX, length=len(reason)))
+        return
+    if len(reason) < REASON_MIN:
+        ctx.reply(ctx.t("staff.hide_reason_needed", min=REASON_MIN), _hide_reason_buttons(ctx))
+        return
+    await _confirm_hide(ctx, reason)
+
+
+async def _confirm_hide(ctx: Context, reason: str) -> None:
+    """Ask "hide it?", naming the reason the reporter will read (kept in the state)."""
+    action = {**_action(ctx), "reason": reason}
+    report = await _report(ctx, str(action.get("id", "")))
+    if report is None:
+        _leave_action(ctx)
+        return _unavailable(ctx)
+    _begin(ctx, HIDE_CONFIRM, action)
+    ctx.reply(
+        ctx.t(
+            "staff.confirm_hide",
+            id=report.public_id,
+            reason=hide_reason(ctx.t, reason) or reason,
+        ),
+        rows(
+            Button(ctx.t("staff.btn_hide_yes"), payload="shy"),
+            _cancel_button(ctx),
+            per_row=2,
+        ),
+    )
+
+
+@router.state(
+    HIDE_CONFIRM, kinds=(Kind.TEXT, Kind.LOCATION, Kind.PHOTO, Kind.CONTACT), role=Role.STAFF
+)
+async def on_hide_confirm_other(msg: IncomingMessage, ctx: Context) -> None:
+    """Anything but the two buttons: ask again (nothing is hidden without the "yes")."""
+    await _confirm_hide(ctx, str(_action(ctx).get("reason", "")))
+
+
+@router.button("shy", role=Role.STAFF)
+async def on_hide_yes(msg: IncomingMessage, ctx: Context) -> None:
+    if ctx.state.name != HIDE_CONFIRM:
+        return _stale(ctx)
+    action = _action(ctx)
+    _leave_action(ctx)
+    report = await _report(ctx, str(action.get("id", "")), lock=True)
+    reason = action.get("reason")
+    if report is None or not isinstance(reason, str) or not reason:
+        return _unavailable(ctx)
+    if report.hidden:
+        return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
+    await _set_hidden(ctx, report, hidden=True, reason=reason)
+
+
+async def _set_hidden(ctx: Context, report: Report, *, hidden: bool, reason: str | None) -> None:
     assert ctx.citizen.id is not None
     event = await reports.set_hidden(
         ctx.session,
@@ -478,6 +598,7 @@ async def on_hide(msg: IncomingMessage, ctx: Context) -> None:
         hidden=hidden,
         actor_id=ctx.citizen.id,
         actor_role=ctx.role.value,
+        note=reason,
         now=ctx.now,
     )
     if event is not None:

@@ -37,6 +37,7 @@ from bot.surveys.results import QuestionResult, SurveyResults, summarize
 from bot.surveys.schema import FreeText, localized
 from handlers.audit_log import audit
 from handlers.broadcast import topic_label
+from handlers.picker import Choice, offer
 from handlers.report_views import district_label
 from handlers.survey_views import closes, districts_text, opens, phase_label, short, title
 from scheduler.payloads import direct_payload
@@ -218,11 +219,31 @@ async def _set_status(ctx: Context, survey: Survey, status: SurveyStatus, note: 
 async def on_results(msg: IncomingMessage, ctx: Context) -> None:
     ref = msg.args.strip()
     if not ref:
-        ctx.reply(ctx.t("surveys.staff_usage"))
-        return
+        return await offer_results(ctx)
     survey = await _survey(ctx, ref.split()[0])
     if survey is not None:
         await show_results(ctx, survey)
+
+
+async def offer_results(ctx: Context) -> None:
+    """`/results` without an id: the surveys that have results (open ones and closed ones,
+    newest first), one button each."""
+    found = [
+        s for s in await repo.listed(ctx.session) if phase(s, ctx.now) in (Phase.OPEN, Phase.CLOSED)
+    ]
+    offer(
+        ctx,
+        ctx.t("surveys.pick_results"),
+        [
+            Choice(
+                f"#{s.id} {short(title(ctx, s), 30)}",
+                f"sqr:{s.id}",
+                line=f"#{s.id} {title(ctx, s)} · {phase_label(ctx, phase(s, ctx.now))}",
+            )
+            for s in found
+        ],
+        empty=ctx.t("surveys.pick_results_none"),
+    )
 
 
 @router.button("sqr", role=Role.STAFF)

@@ -8,7 +8,10 @@ from bot.core.messages import IncomingMessage, Kind
 from handlers import build_router
 from storage.models import Role
 
-REFUSAL = "Тази команда е само за служители на общината."
+REFUSALS = {
+    Role.STAFF: "Тази команда е само за служители на общината.",
+    Role.ADMIN: "Тази команда е само за администратори.",
+}
 
 PRIVILEGED = sorted(
     (r for r in build_router().routes() if r.role.at_least(Role.STAFF)),
@@ -37,4 +40,38 @@ async def test_each_privileged_route_refuses_a_citizen(route, bot_factory):
     else:
         msg = IncomingMessage(address, Kind.BUTTON, payload=f"{route.key}:1:new")
     replies = await chat.push(msg)
-    assert [r.text for r in replies] == [REFUSAL]
+    assert [r.text for r in replies] == [REFUSALS[route.role]]
+
+
+ADMIN_ONLY = [r for r in PRIVILEGED if r.role is Role.ADMIN and r.category in ("command", "button")]
+
+
+def test_admin_commands_include_the_ones_staff_try():
+    assert {"command:grant", "command:ban", "command:audit"} <= {r.name for r in ADMIN_ONLY}
+
+
+async def test_staff_typing_an_admin_command_are_told_it_is_for_admins(bot_factory, db):
+    """A staff member is not told "staff only" (they are staff): the refusal names the role
+    the command needs."""
+    from tests.conftest import recording_channel
+    from tests.handlers.test_admin_roles import ref_of
+
+    chat = recording_channel()
+    await bot_factory([chat])
+    for user in ("admin", "clerk"):
+        await chat.say("/start", user=user)
+        await chat.tap("English", user=user)
+    await chat.say(f"/grant staff {await ref_of(chat, db, 'clerk')}", user="admin")
+    address = chat.address("clerk")
+    for route in ADMIN_ONLY:
+        if route.category == "command":
+            msg = IncomingMessage(address, Kind.COMMAND, command=route.key, text=f"/{route.key}")
+        else:
+            msg = IncomingMessage(address, Kind.BUTTON, payload=f"{route.key}:1")
+        replies = await chat.push(msg)
+        assert [r.text for r in replies][-1:] == ["This command is for administrators only."], (
+            route.name
+        )
+    # Staff commands still answer the staff member.
+    (listing,) = await chat.say("/reports", user="clerk")
+    assert listing.text.startswith("No reports")

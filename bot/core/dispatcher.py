@@ -297,7 +297,7 @@ class Dispatcher:
                 ctx.role,
                 route.role,
             )
-            ctx.reply(ctx.t("errors.not_allowed"))
+            ctx.reply(ctx.t(route.refusal))
             return
         await route.handler(msg, ctx)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.core.messages import IncomingMessage, Kind
+from bot.i18n import N_
 from storage.models import Role
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Handler = Callable[[IncomingMessage, "Context"], Awaitable[None]]
+# What someone without the role a route needs is told: one text per role, naming it.
+REFUSALS = {Role.STAFF: N_("errors.not_allowed"), Role.ADMIN: N_("errors.admins_only")}
 # Runs before routing, in registration order; returns True when it answered the message
 # itself (routing then stops). E.g. showing a changed privacy notice first.
 BeforeHook = Callable[[IncomingMessage, "Context"], Awaitable[bool]]
@@ -50,6 +53,11 @@ class Route:
     @property
     def name(self) -> str:
         return f"{self.category}:{self.key}"
+
+    @property
+    def refusal(self) -> str:
+        """The i18n key of the answer to someone whose role is below the route's."""
+        return REFUSALS.get(self.role, REFUSALS[Role.STAFF])
 
 
 class Router:

@@ -10,7 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import AuditEntry
+from storage.models import AuditEntry, Report
 
 
 async def record(
@@ -41,15 +41,23 @@ async def recent(
     session: AsyncSession,
     *,
     limit: int = 20,
+    offset: int = 0,
     object_id: str | None = None,
     actor_id: int | None = None,
     actor_ref: str | None = None,
+    reports_of: int | None = None,
 ) -> list[AuditEntry]:
-    """The newest entries first. With filters, the entries matching ANY of them: by that actor
-    (its id, or its ref, which outlives a forgotten actor's row) or on that object."""
+    """The newest entries first, `limit` of them after skipping `offset`. With filters, the
+    entries matching ANY of them: by that actor (its id, or its ref, which outlives a
+    forgotten actor's row), on that object, or on a report that citizen (`reports_of`) filed."""
     conds: list[Any] = []
     if object_id is not None:
         conds.append(AuditEntry.object_id == object_id)
+    if reports_of is not None:
+        filed = select(Report.public_id).where(Report.reporter_id == reports_of)
+        conds.append(
+            (col(AuditEntry.object_type) == "report") & col(AuditEntry.object_id).in_(filed)
+        )
     if actor_id is not None:
         conds.append(AuditEntry.actor_id == actor_id)
     if actor_ref is not None:
@@ -57,5 +65,6 @@ async def recent(
     stmt = select(AuditEntry)
     if conds:
         stmt = stmt.where(or_(*conds))
-    stmt = stmt.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
+    stmt = stmt.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+    stmt = stmt.offset(offset).limit(limit)
     return list((await session.exec(stmt)).all())

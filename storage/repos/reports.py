@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -261,6 +261,22 @@ async def search(
     return await _newest_first_page(session, conds, offset=offset, limit=limit)
 
 
+async def needing_attention(session: AsyncSession, *, limit: int = 8) -> list[Report]:
+    """Reports waiting for staff, most recently changed first: new ones (nobody has looked at
+    them yet) and reopened ones back at "acknowledged" (the reporter says it is not fixed)."""
+    waiting = or_(
+        Report.status == ReportStatus.NEW.value,
+        and_(Report.status == ReportStatus.ACKNOWLEDGED.value, col(Report.reopened) > 0),
+    )
+    stmt = (
+        select(Report)
+        .where(waiting)
+        .order_by(col(Report.updated_at).desc(), col(Report.id).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
 async def public_reports(
     session: AsyncSession,
     *,
@@ -346,9 +362,10 @@ async def reopen(
     comment: str,
     now: datetime | None = None,
 ) -> ReportEvent:
-    """The reporter says it is not fixed: back to acknowledged, marked as reopened."""
-    if ReportStatus(report.status) not in (ReportStatus.RESOLVED, ReportStatus.REJECTED):
-        raise InvalidTransition("only resolved or rejected reports can be reopened")
+    """The reporter says it is not fixed: back to acknowledged, marked as reopened. Only a
+    resolved report: a rejected one was never going to be fixed (the way on is a new report)."""
+    if ReportStatus(report.status) is not ReportStatus.RESOLVED:
+        raise InvalidTransition("only resolved reports can be reopened")
     now = now or utcnow()
     event = ReportEvent(
         report_id=report.id,
@@ -395,6 +412,17 @@ async def set_hidden(
     session.add(report)
     session.add(event)
     return event
+
+
+async def hide_note(session: AsyncSession, *, report_id: int) -> str | None:
+    """The note of the report's latest hiding (the reason staff gave), if any."""
+    stmt = (
+        select(ReportEvent.note)
+        .where(ReportEvent.report_id == report_id, ReportEvent.kind == "hidden")
+        .order_by(col(ReportEvent.at).desc(), col(ReportEvent.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
 
 
 async def follow(session: AsyncSession, *, report_id: int, citizen_id: int) -> bool:
@@ -471,12 +499,15 @@ async def public_batch(
 async def visible_for_citizen(
     session: AsyncSession, *, citizen_id: int, offset: int = 0, limit: int = 5
 ) -> tuple[list[Report], int]:
-    """The citizen's own and followed reports that are not hidden, newest first, and how many
-    there are (what /myreports lists; hidden reports are not shown to citizens)."""
+    """What /myreports lists, newest first, and how many: the citizen's own reports, hidden
+    ones included (hidden means hidden from the public, not from its reporter), and the
+    reports they follow that are not hidden."""
     followed = select(ReportFollower.report_id).where(ReportFollower.citizen_id == citizen_id)
     cond = (
-        or_(Report.reporter_id == citizen_id, col(Report.id).in_(followed)),
-        col(Report.hidden).is_(False),
+        or_(
+            Report.reporter_id == citizen_id,
+            and_(col(Report.id).in_(followed), col(Report.hidden).is_(False)),
+        ),
     )
     total = (await session.exec(select(func.count()).select_from(Report).where(*cond))).one()
     stmt = (

@@ -9,10 +9,18 @@ import json
 import pytest
 
 from bot.channels.console import RecordingChannel
+from bot.core.messages import IncomingMessage, Kind, Reply
 from storage.db import Database
+from storage.refs import parse_ref
 from storage.repos import reports
 from tests.handlers.test_admin_roles import ref_of
-from tests.handlers.test_report_followup import file_report, onboard, texts
+from tests.handlers.test_report_followup import (
+    file_report,
+    labels,
+    onboard,
+    staff_hides,
+    texts,
+)
 
 BANNED = (
     "An administrator has suspended your access to this bot. If you think this is a mistake, "
@@ -24,6 +32,14 @@ async def public_ids(db: Database) -> list[str]:
     """What Open311 and the open data publish."""
     async with db.sessions() as session:
         return [r.public_id for r in await reports.public_reports(session)]
+
+
+async def ban(chat: RecordingChannel, command: str, user: str = "admin") -> Reply:
+    """An admin types /ban … and confirms it."""
+    (confirm,) = await chat.say(command, user=user)
+    assert labels(confirm) == ["🚫 Yes, ban", "✖️ No"], confirm.text
+    (done,) = await chat.tap("🚫 Yes, ban", user=user)
+    return done
 
 
 @pytest.fixture
@@ -41,7 +57,7 @@ async def test_ban_tells_once_then_silence_and_hides_reports_until_unban(
     ref = await ref_of(chat, db, "u1")
     assert await public_ids(db) == [public_id]
 
-    (banned,) = await chat.say(f"/ban {ref} insults   in   every report", user="admin")
+    banned = await ban(chat, f"/ban {ref} insults   in   every report")
     assert banned.text == (
         f"🚫 {ref} is banned. They will be told once, at their next message; after that the "
         "bot ignores them.\n"
@@ -77,7 +93,7 @@ async def test_ban_tells_once_then_silence_and_hides_reports_until_unban(
     assert await public_ids(db) == [public_id]
 
     # A second ban is told again, once.
-    await chat.say(f"/ban {ref}", user="admin")
+    await ban(chat, f"/ban {ref}")
     assert texts(await chat.say("/menu", user="u1")) == [BANNED]
     assert await chat.say("/menu", user="u1") == []
 
@@ -88,12 +104,11 @@ async def test_unban_leaves_reports_staff_hid_on_their_own_hidden(
     chat = people
     first = await file_report(chat)
     second = await file_report(chat)
-    await chat.say(f"/report {first}", user="admin")
-    await chat.tap("🙈 Hide", user="admin")
+    await staff_hides(chat, first)
     chat.pop("u1")  # the reporter is told about a staff hide
     ref = await ref_of(chat, db, "u1")
 
-    (banned,) = await chat.say(f"/ban {ref}", user="admin")
+    banned = await ban(chat, f"/ban {ref}")
     assert "Reports hidden from the public: 1.\n" in banned.text
     assert await public_ids(db) == []
     view = (await chat.say(f"/report {second}", user="admin"))[-1]
@@ -127,13 +142,65 @@ async def test_who_cannot_be_banned_and_other_mistakes(people: RecordingChannel,
     for command, answer in cases.items():
         assert texts(await chat.say(command, user="admin")) == [answer], command[:20]
 
-    await chat.say(f"/ban {u1}", user="admin")
+    await ban(chat, f"/ban {u1}")
     (again,) = await chat.say(f"/ban {u1}", user="admin")
     assert again.text == f"{u1} is already banned (since 27.11.2026 12:00)."
     (grant,) = await chat.say(f"/grant staff {u1}", user="admin")
     assert grant.text == f"{u1} is banned. Lift the ban first: /unban {u1}"
-    # Only admins ban: staff are refused like citizens.
+    # Only admins ban: staff are told it is for administrators.
     chat.pop("s1")  # told they are staff
     assert texts(await chat.say(f"/ban {u1}", user="s1")) == [
-        "This command is for municipal staff only."
+        "This command is for administrators only."
     ]
+
+
+async def test_ban_asks_first_and_no_changes_nothing(people: RecordingChannel, db: Database):
+    chat = people
+    public_id = await file_report(chat)
+    ref = await ref_of(chat, db, "u1")
+    (confirm,) = await chat.say(f"/ban {ref} spam in every report", user="admin")
+    assert confirm.text == (
+        f"🚫 Ban {ref}?\n"
+        "They will be told once, at their next message; after that the bot ignores them "
+        "(only /mydata still answers). Their reports still public (1) will be hidden from the "
+        "public.\n"
+        f"/unban {ref} lifts the ban later.\n"
+        "Reason: “spam in every report”"
+    )
+    assert labels(confirm) == ["🚫 Yes, ban", "✖️ No"]
+    (no,) = await chat.tap("✖️ No", user="admin")
+    assert no.text == f"All right: {ref} is not banned."
+    assert await public_ids(db) == [public_id]
+    (menu,) = await chat.say("/menu", user="u1")
+    assert menu.text == "What would you like to do?"
+    # The old Yes button does nothing now.
+    (stale,) = await chat.push(
+        IncomingMessage(chat.address("admin"), Kind.BUTTON, payload=f"aby:{parse_ref(ref)}")
+    )
+    assert stale.text == "That button is no longer active. Here is the menu:"
+    assert await public_ids(db) == [public_id]
+
+    # Yes bans, with the reason given to /ban.
+    done = await ban(chat, f"/ban {ref} spam")
+    assert done.text.startswith(f"🚫 {ref} is banned.")
+    (card,) = await chat.say(f"/find {ref}", user="admin")
+    assert "Ban: since 27.11.2026 12:00 — “spam”\n" in card.text
+    assert labels(card) == []  # banned already: no ban button
+
+
+async def test_the_ban_button_of_a_card_asks_the_same(people: RecordingChannel, db: Database):
+    chat = people
+    await onboard(chat, "s1")
+    u1, s1, admin = [await ref_of(chat, db, user) for user in ("u1", "s1", "admin")]
+    await chat.say(f"/grant staff {s1}", user="admin")
+    for not_bannable in (s1, admin):
+        (card,) = await chat.say(f"/find {not_bannable}", user="admin")
+        assert labels(card) == []
+    (card,) = await chat.say(f"/find {u1}", user="admin")
+    assert labels(card) == [f"🚫 Ban {u1}"]
+    (confirm,) = await chat.tap(f"🚫 Ban {u1}", user="admin")
+    assert confirm.text.startswith(f"🚫 Ban {u1}?\nThey will be told once")
+    assert labels(confirm) == ["🚫 Yes, ban", "✖️ No"]
+    (done,) = await chat.tap("🚫 Yes, ban", user="admin")
+    assert done.text.startswith(f"🚫 {u1} is banned.")
+    assert texts(await chat.say("/menu", user="u1")) == [BANNED]

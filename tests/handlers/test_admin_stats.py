@@ -18,7 +18,7 @@ from storage.repos import alerts, citizens, reports, stats, surveys
 from tests.conftest import Clock
 from tests.handlers.test_report_followup import onboard
 
-REFUSED = "This command is for municipal staff only."
+REFUSED = "This command is for administrators only."
 PNG = b"\x89PNG\r\n\x1a\n"
 SOFIA = ZoneInfo("Europe/Sofia")
 

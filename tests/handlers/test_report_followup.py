@@ -48,7 +48,9 @@ async def file_report(
     phone: str | None = None,
 ) -> str:
     """File a report through the whole flow; returns its public id."""
-    await chat.say("/report", user=user)
+    (first,) = await chat.say("/report", user=user)
+    if "📝 File a report myself" in labels(first):  # staff are asked which report first
+        await chat.tap("📝 File a report myself", user=user)
     await chat.tap(f"rc:{category}", user=user)
     if where is None:
         await chat.tap("rl:type", user=user)
@@ -92,6 +94,24 @@ async def staff_sets(
         (done,) = await chat.tap("stk", user="admin")
     else:
         (done,) = await chat.say(note, user="admin")
+    return done
+
+
+async def staff_hides(
+    chat: RecordingChannel,
+    public_id: str,
+    reason: str = "Advertising or spam",
+    user: str = "admin",
+) -> Reply:
+    """A staff member opens the report, taps Hide, gives a reason (a button's label, or
+    written) and confirms."""
+    await chat.say(f"/report {public_id}", user=user)
+    (ask,) = await chat.tap("🙈 Hide", user=user)
+    if reason in labels(ask):
+        await chat.tap(reason, user=user)
+    else:
+        await chat.say(reason, user=user)
+    (done,) = await chat.tap("🙈 Yes, hide it", user=user)
     return done
 
 
@@ -299,13 +319,8 @@ async def test_not_fixed_within_14_days_reopens(people: RecordingChannel, db: Da
 async def test_not_fixed_after_14_days_is_refused(people: RecordingChannel, clock):
     chat = people
     public_id = await file_report(chat)
-    await staff_sets(chat, public_id, "⛔ Reject", "This is a private yard.")
-    (news,) = chat.pop("u1")
-    assert news.text == (
-        f"🔔 Report {public_id} (Street lighting) — new status: Rejected.\n"
-        "Reason: This is a private yard.\n"
-        "If it is not fixed, tap “🔁 Not fixed” within 14 days."
-    )
+    await staff_sets(chat, public_id, "✅ Resolved", "The lamp was replaced.")
+    chat.pop("u1")
     clock.advance(days=15)
     (refused,) = await chat.tap("🔁 Not fixed", user="u1")
     assert refused.text == (
@@ -346,3 +361,34 @@ async def test_after_stop_no_status_news_reaches_the_citizen(people: RecordingCh
     assert done.text == f"✅ {public_id} is now “In progress”. Citizens told: 1."
     assert len(chat.pop("u1")) == 1
     assert chat.pop("f1") == [], "/stop means no pushes of any kind"
+
+
+async def test_a_rejected_report_shows_its_reason_and_offers_a_new_report(
+    people: RecordingChannel, db: Database
+):
+    chat = people
+    public_id = await file_report(chat)
+    await staff_sets(chat, public_id, "⛔ Reject", "This is a private yard.")
+    (news,) = chat.pop("u1")
+    assert news.text == (
+        f"🔔 Report {public_id} (Street lighting) — new status: Rejected.\n"
+        "Reason: This is a private yard.\n"
+        "If the problem is still there, you are welcome to file a new report."
+    )
+    assert labels(news) == ["📝 File a new report", "📄 Details"]
+    (details,) = await chat.tap("📄 Details", user="u1")
+    assert "⛔ Rejected. Reason: This is a private yard." in details.text
+    assert labels(details) == ["📝 File a new report", "📋 My reports"]
+    (new,) = await chat.tap("📝 File a new report", user="u1")
+    assert new.text == "What is the problem about? Choose a category:"
+
+    # An old or forged "Not fixed" button is refused, and the report stays rejected.
+    (refused,) = await chat.push(IncomingMessage(chat.address("u1"), Kind.BUTTON, payload="mynf:1"))
+    assert refused.text == (
+        f"Report {public_id} was rejected, so it cannot be reopened. "
+        "If the problem is still there, please file a new report."
+    )
+    assert labels(refused) == ["📝 File a new report"]
+    async with db.sessions() as session:
+        report = (await session.exec(select(Report))).one()
+    assert (report.status, report.reopened) == ("rejected", 0)

@@ -16,6 +16,7 @@ from storage.models import Report
 from storage.refs import public_ref
 from storage.repos import citizens
 from tests.conftest import recording_channel
+from tests.handlers.test_admin_bans import public_ids
 from tests.handlers.test_report_followup import (
     ADDRESS,
     DESCRIPTION,
@@ -26,10 +27,17 @@ from tests.handlers.test_report_followup import (
     jpeg,  # noqa: F401  (a fixture)
     labels,
     onboard,
+    staff_hides,
     staff_sets,
 )
 
 REFUSED = "This command is for municipal staff only."
+HIDE_REASONS = [
+    "Personal data (faces, number plates, names)",
+    "Offensive or abusive language",
+    "Advertising or spam",
+    "Publishing it could put someone at risk",
+]
 NEW_ACTIONS = [
     "👀 Acknowledge",
     "🛠️ In progress",
@@ -85,7 +93,7 @@ async def test_every_staff_command_and_button_is_refused_to_a_citizen(
 async def test_staff_help_lists_the_report_commands(staffed: RecordingChannel):
     (reply,) = await staffed.say("/staffhelp", user="admin")
     assert "/reports [status] [category] [district]" in reply.text
-    assert "/report SOF-…" in reply.text
+    assert "/report [SOF-…] – the reports waiting, or one report" in reply.text
 
 
 async def test_staff_view_shows_the_phone_only_when_shared(
@@ -254,37 +262,69 @@ async def test_duplicate_of_flow(staffed: RecordingChannel):
     assert cancelled.text == "Cancelled. Nothing was changed."
 
 
-async def test_hiding_tells_only_the_reporter_politely(staffed: RecordingChannel):
+async def test_hiding_asks_a_reason_then_a_yes_and_tells_only_the_reporter(
+    staffed: RecordingChannel, db: Database
+):
     chat = staffed
     await onboard(chat, "f1", "Български")
     public_id = await file_report(chat, where=MLADOST)
     await follow_report(chat, "f1", public_id)
     await staff_view(chat, public_id)
-    (hidden,) = await chat.tap("🙈 Hide", user="admin")
+    (ask,) = await chat.tap("🙈 Hide", user="admin")
+    assert ask.text == (
+        f"Why hide {public_id} from the public? The reporter will see the reason. "
+        "Choose one or write your own."
+    )
+    assert labels(ask) == [*HIDE_REASONS, "✖️ Cancel"]
+    (short,) = await chat.say("no", user="admin")
+    assert short.text == ("Hiding needs a reason (at least 3 characters). Choose one or write it.")
+    (confirm,) = await chat.tap("Personal data (faces, number plates, names)", user="admin")
+    assert confirm.text == (
+        f"Hide {public_id} from the public (open data, Open311, other citizens)?\n"
+        "Reason: Personal data (faces, number plates, names)\n"
+        "The reporter will read this reason and can still follow the report."
+    )
+    assert labels(confirm) == ["🙈 Yes, hide it", "✖️ Cancel"]
+    # Nothing is hidden and nobody told before the yes.
+    assert await public_ids(db) == [public_id] and chat.pop("u1") == []
+    (hidden,) = await chat.tap("🙈 Yes, hide it", user="admin")
     assert hidden.text == f"🙈 {public_id} is hidden from public data. The reporter was told."
+    assert await public_ids(db) == []
     (told,) = chat.pop("u1")
     assert told.text == (
-        f"ℹ️ Report {public_id} was reviewed and will not be published publicly. "
-        "Thank you for understanding."
+        f"ℹ️ Report {public_id} was reviewed and will not be shown publicly.\n"
+        "Reason: Personal data (faces, number plates, names)\n"
+        "You can still follow it in “📋 My reports”; only you see it there."
     )
-    assert told.buttons == ()
+    assert labels(told) == ["📄 Details"]
     assert chat.pop("f1") == []
 
-    # Citizens no longer see it; staff do, marked, with the moderation in the history.
-    (gone,) = await chat.say(f"/report {public_id}", user="u1")
-    assert gone.text.startswith(f"I could not find report {public_id}.")
+    # The reporter still has it in /myreports, marked, with the reason in the details.
+    (mine,) = await chat.say("/myreports", user="u1")
+    assert f"{public_id} — New · 🙈 not public\n" in mine.text
+    (details,) = await chat.tap(f"📄 {public_id}", user="u1")
+    assert (
+        "🙈 Not shown publicly: only you and the municipality see this report.\n"
+        "Reason: Personal data (faces, number plates, names)"
+    ) in details.text
+    assert "/ban" not in details.text
+    # Followers and other citizens no longer see it.
     (none,) = await chat.say("/myreports", user="f1")
     assert none.text.startswith("Все още нямате сигнали.")
+    (gone,) = await chat.say(f"/report {public_id}", user="f1")
+    assert public_id in gone.text and "Уличната лампа" not in gone.text  # "not found"
+    # Staff see it marked, with the moderation and its reason in the history.
     view = await staff_view(chat, public_id)
     assert "🙈 Hidden: not shown in public data." in view.text
-    assert "— 🙈 hidden (admin)" in view.text
+    assert "— 🙈 hidden (admin)\n   “Personal data (faces, number plates, names)”" in view.text
     assert labels(view)[-1] == "👁️ Unhide"
     (listing,) = await chat.say("/reports", user="admin")
     assert listing.text.endswith("· 🙈")
 
-    # Status news of a hidden report go to the reporter only.
+    # Status news of a hidden report go to the reporter only, who can open it.
     await staff_sets(chat, public_id, "👀 Acknowledge")
-    assert len(chat.pop("u1")) == 1 and chat.pop("f1") == []
+    (news,) = chat.pop("u1")
+    assert labels(news) == ["📄 Details"] and chat.pop("f1") == []
 
     await staff_view(chat, public_id)
     (shown,) = await chat.tap("👁️ Unhide", user="admin")
@@ -292,7 +332,78 @@ async def test_hiding_tells_only_the_reporter_politely(staffed: RecordingChannel
     assert chat.pop("u1") == []
     assert "— 👁️ shown again (admin)" in (await staff_view(chat, public_id)).text
     (citizen_view,) = await chat.say(f"/report {public_id}", user="u1")
-    assert "hidden" not in citizen_view.text and "shown" not in citizen_view.text
+    assert "hidden" not in citizen_view.text and "publicly" not in citizen_view.text
+
+
+async def test_hiding_can_be_cancelled_and_takes_a_written_reason(
+    staffed: RecordingChannel, db: Database
+):
+    chat = staffed
+    await onboard(chat, "u2", "Български")
+    public_id = await file_report(chat, "u2")
+    await staff_view(chat, public_id)
+    await chat.tap("🙈 Hide", user="admin")
+    (confirm,) = await chat.tap("Advertising or spam", user="admin")
+    (again,) = await chat.say("yes", user="admin")  # only the button hides it
+    assert again.text == confirm.text
+    (cancelled,) = await chat.tap("✖️ Cancel", user="admin")
+    assert cancelled.text == "Cancelled. Nothing was changed."
+    assert await public_ids(db) == [public_id] and chat.pop("u2") == []
+    (stale,) = await chat.push(button(chat, "admin", "shy"))
+    assert stale.text == "That button is no longer active. Here is the menu:"
+    assert await public_ids(db) == [public_id]
+
+    # A written reason reaches the reporter as written; a preset one in their language.
+    await staff_hides(chat, public_id, "The photo shows a neighbour's window.")
+    (told,) = chat.pop("u2")
+    assert told.text == (
+        f"ℹ️ Сигнал {public_id} беше прегледан и няма да бъде показван публично.\n"
+        "Причина: The photo shows a neighbour's window.\n"
+        "Можете да продължите да го следите в „📋 Моите сигнали“; там го виждате само Вие."
+    )
+    await staff_view(chat, public_id)
+    await chat.tap("👁️ Unhide", user="admin")
+    await staff_hides(chat, public_id, "Offensive or abusive language")
+    (told,) = chat.pop("u2")
+    assert "Причина: Обидни или груби изрази\n" in told.text
+
+
+async def test_report_without_an_id_offers_staff_the_reports_waiting(
+    staffed: RecordingChannel, clock
+):
+    chat = staffed
+    (none,) = await chat.say("/report", user="admin")
+    assert none.text == (
+        "No reports are waiting (none new or reopened). /reports lists them all; "
+        "/report SOF-… opens one."
+    )
+    assert labels(none) == ["📝 File a report myself"]
+    first = await file_report(chat)
+    handled = await file_report(chat)
+    reopened = await file_report(chat)
+    await staff_sets(chat, handled, "👀 Acknowledge")
+    await staff_sets(chat, reopened, "✅ Resolved")
+    clock.advance(hours=1)
+    await chat.say("/myreports", user="u1")
+    await chat.tap(f"📄 {reopened}", user="u1")
+    await chat.tap("🔁 Not fixed", user="u1")
+    await chat.say("Still dark at night.", user="u1")
+
+    (pick,) = await chat.say("/report", user="admin")
+    assert pick.text.splitlines() == [
+        "Which report? The newest waiting for us (new or reopened):",
+        f"{reopened} · Acknowledged · Street lighting · Mladost · 1 h · 🔁 reopened 1×",
+        f"{first} · New · Street lighting · Mladost · 1 h",
+    ]
+    assert labels(pick) == [reopened, first, "📝 File a report myself"]
+    (view,) = await chat.tap(first, user="admin")
+    assert view.text.startswith(f"Report {first} — New")
+    await chat.say("/report", user="admin")
+    (category,) = await chat.tap("📝 File a report myself", user="admin")
+    assert category.text == "What is the problem about? Choose a category:"
+    # A citizen's /report still files one straight away.
+    (citizen,) = await chat.say("/report", user="u1")
+    assert citizen.text == "What is the problem about? Choose a category:"
 
 
 async def test_staff_are_not_told_about_their_own_changes(staffed: RecordingChannel):

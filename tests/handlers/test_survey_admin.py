@@ -337,3 +337,21 @@ async def test_free_text_answers_come_a_page_at_a_time(chat: RecordingChannel, d
     stale = IncomingMessage(address=chat.address("admin"), kind=Kind.BUTTON, payload="sqt:1:go:0")
     (refused,) = await chat.push(stale)
     assert refused.text.startswith("Those buttons are out of date.")
+
+
+async def test_results_without_an_id_offers_the_surveys_that_have_results(
+    chat: RecordingChannel, db: Database
+):
+    await onboard(chat, user="admin")
+    (none,) = await chat.say("/results", user="admin")
+    assert none.text == (
+        "No survey has results yet (none is open or closed). /survey lists them all."
+    )
+    await add_survey(db)
+    (pick,) = await chat.say("/results", user="admin")
+    assert pick.text == (
+        "Results of which survey? Open and closed ones, newest first:\n#1 The parks · open"
+    )
+    assert labels(pick) == ["#1 The parks"]
+    first, *_ = await chat.tap("#1 The parks", user="admin")
+    assert first.text.startswith("📊 Results: The parks")

@@ -73,6 +73,50 @@ async def test_status_workflow_and_history(db: Database):
     ]
 
 
+async def test_a_rejected_report_cannot_be_reopened(db: Database):
+    public_id = await file_one(db)
+    async with db.sessions() as session, session.begin():
+        report = await reports.get_by_public_id(session, public_id=public_id)
+        await reports.change_status(
+            session,
+            report=report,
+            to=ReportStatus.REJECTED,
+            actor_id=None,
+            actor_role="staff",
+            note="Частен имот",
+        )
+        with pytest.raises(InvalidTransition, match="only resolved"):
+            await reports.reopen(session, report=report, citizen_id=None, comment="Не е вярно")
+        assert (report.status, report.reopened) == ("rejected", 0)
+
+
+async def test_my_reports_keep_the_own_hidden_ones_but_not_hidden_followed_ones(db: Database):
+    async with db.sessions() as session, session.begin():
+        ana, _ = await citizens.get_or_create_by_identity(
+            session, channel="telegram", user_id="1", language="bg"
+        )
+        ben, _ = await citizens.get_or_create_by_identity(
+            session, channel="console", user_id="2", language="en"
+        )
+        own = await reports.create(
+            session,
+            city="sofia",
+            prefix="SOF",
+            category="1",
+            description="x" * 20,
+            source="telegram",
+            reporter_id=ana.id,
+            now=NOW,
+        )
+        await reports.follow(session, report_id=own.id, citizen_id=ben.id)
+        await reports.set_hidden(
+            session, report=own, hidden=True, actor_id=None, actor_role="staff", note="Спам"
+        )
+        assert await reports.visible_for_citizen(session, citizen_id=ana.id) == ([own], 1)
+        assert await reports.visible_for_citizen(session, citizen_id=ben.id) == ([], 0)
+        assert await reports.hide_note(session, report_id=own.id) == "Спам"
+
+
 async def test_followed_and_own_reports_and_recipients(db: Database):
     async with db.sessions() as session, session.begin():
         ana, _ = await citizens.get_or_create_by_identity(

@@ -385,7 +385,7 @@ async def test_request_fields_in_json_and_xml(server: Server):
 
 async def test_status_notes_are_the_latest_status_change_only(server: Server):
     report = await server.file()
-    await server.change(report.public_id, ReportStatus.REJECTED, "Не е в нашата компетентност", NOW)
+    await server.change(report.public_id, ReportStatus.RESOLVED, "Подменихме лампата", NOW)
     async with server.app.db.sessions() as session, session.begin():
         row = await reports.get_by_public_id(session, public_id=report.public_id)
         await reports.reopen(
@@ -393,7 +393,7 @@ async def test_status_notes_are_the_latest_status_change_only(server: Server):
         )
     [item] = (await server.get(f"requests/{report.public_id}.json")).json()
     assert item["status"] == "open"
-    assert item["status_notes"] == "Не е в нашата компетентност"
+    assert item["status_notes"] == "Подменихме лампата"
     await server.change(report.public_id, ReportStatus.IN_PROGRESS, None, NOW)
     [item] = (await server.get(f"requests/{report.public_id}.json")).json()
     assert item["status_notes"] is None
