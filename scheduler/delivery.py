@@ -89,7 +89,7 @@ from scheduler.payloads import (
     reply_from_payload,
 )
 from scheduler.progress import ProgressReporter
-from scheduler.ratelimit import TokenBucket
+from scheduler.ratelimit import TokenBucket, rate_limit
 from storage.db import Database
 from storage.models import Notice, NoticeRun
 from storage.repos import citizens, outbox
@@ -141,12 +141,6 @@ class DeliveryConfig:
         """The wait after the `attempts`-th failed attempt."""
         seconds = self.backoff_base * 2 ** max(0, attempts - 1)
         return timedelta(seconds=min(seconds, self.backoff_cap))
-
-
-def rate_limit(settings: Settings, channel: str) -> float | None:
-    """<CHANNEL>_RATE_LIMIT (e.g. TELEGRAM_RATE_LIMIT) if there is one; None: no limit."""
-    value = getattr(settings, f"{channel}_rate_limit", None)
-    return float(value) if isinstance(value, int | float) else None
 
 
 def reason(result: SendResult) -> str:
