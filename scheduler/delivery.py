@@ -51,8 +51,9 @@ INLINE_LIMIT rows, or a paused channel, and the rows are left to the sender (wok
 `drain()` sends everything due now and returns when nothing due is left: the deterministic
 hook for tests and benchmarks. Anything else due is found by polling (every second).
 
-Replies to citizens never wait for this engine: the dispatcher sends them directly, only
-`charge()`-ing the channel's bucket, so bulk sends slow down to leave room for them; and while
+Replies to citizens never wait for this engine: the dispatcher's reply sender
+(bot/core/replies.py) paces them in its own bucket and `charge()`s each to the channel's
+bucket here, so bulk sends slow down to leave room for them; and while
 a citizen's message is being handled (`yielding`, wrapped around the dispatcher by the app),
 bulk sends step aside for up to YIELD_MAX each. The sends on the wire per channel are sized by
 Little's law (achieved pace × fastest recent round trip), because every extra HTTP connection
