@@ -21,7 +21,6 @@ def test_guard_counts_a_sliding_window_then_cools_down():
     assert [slow.check(A, t).value for t in (0, 61, 122, 183)] == ["ok"] * 4
 
 
-
 def test_an_update_is_counted_once_however_often_it_is_delivered():
     guard = FloodGuard(limit=3, window_s=60, cooldown_s=30)
     for _ in range(5):  # the platform redelivering three updates (database down)
