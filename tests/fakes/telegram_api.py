@@ -115,6 +115,7 @@ class _Fault:
     status: int
     description: str
     retry_after: float | None
+    after: int = 0  # successful calls to let through first
 
 
 # --------------------------------------------------------------------------------------------
@@ -620,14 +621,19 @@ class FakeBotAPI:
         description: str | None = None,
         retry_after: float | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` valid calls to `method` with an error instead of a result."""
+        """Answer the next `times` valid calls to `method` with an error instead of a result,
+        once `after` more calls have succeeded."""
         name = self._require_method(method)
         if status == 429 and retry_after is None:
             retry_after = 1
         text = description or _default_description(status, retry_after)
+        if times < 1:
+            return
         queue = self._faults.setdefault(name, deque())
-        queue.extend(_Fault(status, text, retry_after) for _ in range(times))
+        queue.append(_Fault(status, text, retry_after, after))
+        queue.extend(_Fault(status, text, retry_after) for _ in range(times - 1))
 
     def set_rate_limit(
         self, per_second: float | None, *, window: float | None = None, exact: bool = False
@@ -879,7 +885,9 @@ class FakeBotAPI:
 
     def _admit(self, call: Call) -> None:
         faults = self._faults.get(call.method)
-        if faults:
+        if faults and faults[0].after:
+            faults[0].after -= 1
+        elif faults:
             fault = faults.popleft()
             raise BotAPIError(fault.status, fault.description, retry_after=fault.retry_after)
         if call.method in SEND_METHODS:
