@@ -121,7 +121,8 @@ class ReplySender:
                     raise
                 except Exception as exc:  # a bug in a channel must not stop the lane
                     log.exception("a reply on %s raised", address.channel)
-                    result = SendResult(SendStatus.FAILED, error=type(exc).__name__)
+                    failed = SendResult(SendStatus.FAILED, error=type(exc).__name__)
+                    result = self._lost(address, failed)
                 lane.popleft()
                 if not queued.done.done():
                     queued.done.set_result(result)
@@ -154,7 +155,9 @@ class ReplySender:
             wait = result.retry_after
             if wait is None:
                 wait = self.unknown_retry_after
-            give_up_at = min(retry_until, self._closing_at or retry_until)
+            give_up_at = retry_until
+            if self._closing_at is not None:
+                give_up_at = min(give_up_at, self._closing_at)
             if self.clock() + wait > give_up_at:
                 break
             self._count(name, "retried")
