@@ -126,6 +126,9 @@ async def full_bot(base_url: str, workdir: Path) -> AsyncIterator[str]:
         telegram_api_base_url=base_url,
         telegram_webhook_url="https://bot.example.org/telegram/webhook",
         telegram_webhook_secret=SECRET,
+        # The fake does not limit: at Telegram's 30 a second the bot's reply pacing would be
+        # measured, not its handling of updates.
+        telegram_rate_limit=1000,
         http_port=0,
     )
     app = CitizenBot(settings)

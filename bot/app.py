@@ -81,9 +81,11 @@ class CitizenBot:
         for channel in self.channels:
             self.dispatcher.add_channel(channel)
             self.delivery.add_channel(channel)
-        self.dispatcher.on_send = self.delivery.charge
+        self.dispatcher.replies.on_send = self.delivery.charge
         self.metrics = Metrics(retention_months=settings.retention_months)
         self.dispatcher.on_handled = self.metrics.observe_update
+        self.dispatcher.on_flood = self.metrics.observe_flood
+        self.dispatcher.replies.on_outcome = self.metrics.observe_reply
         self.delivery.on_delivery = self.metrics.observe_delivery
         routes = [route for channel in self.channels for route in channel.routes()]
         routes += media_routes(self.photos, self.files)
@@ -157,6 +159,7 @@ class CitizenBot:
 
     async def stop(self) -> None:
         await self.notices.close()  # a notices tick in progress finishes first
+        await self.dispatcher.replies.close()  # queued replies go out while channels can send
         try:
             await self.delivery.stop()  # while the channels can still send
         except Exception:

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     reports_per_day: int = Field(default=10, ge=1, le=1000)
     flood_messages_per_minute: int = Field(default=20, ge=1, le=10_000)
     flood_cooldown_seconds: int = Field(default=60, ge=1, le=86_400)
+    reply_retry_seconds: float = Field(default=60.0, ge=0, le=3600)
     retention_months: int = Field(default=24, ge=1, le=240)
     metrics_token: str | None = None
 

@@ -4,9 +4,10 @@ Each CitizenBot owns a `Metrics` with its own CollectorRegistry (never the proce
 default: tests run many bots in one process). Two kinds of figures:
 
 * counters and histograms kept in memory by this process: incoming updates per channel and
-  kind with their handling time (fed by the dispatcher's `on_handled`), outbox sends per
-  channel and result with their time on the wire (fed by the delivery engine's
-  `on_delivery`);
+  kind with their handling time (fed by the dispatcher's `on_handled`), messages dropped by
+  flood control (`on_flood`), replies per channel and outcome (the reply sender's
+  `on_outcome`), outbox sends per channel and result with their time on the wire (fed by the
+  delivery engine's `on_delivery`);
 * gauges of what the database holds, the figures of /stats (storage.repos.stats), read again
   on every scrape: `set_figures` right before `latest()`.
 """
@@ -44,6 +45,19 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        self.flood_dropped = Counter(
+            f"{PREFIX}_flood_dropped",
+            "Messages flood control dropped (each update once, however often redelivered).",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.replies = Counter(
+            f"{PREFIX}_replies",
+            "Replies to citizens by channel and outcome: sent, retried (after a 429), "
+            "blocked, failed (not delivered).",
+            ["channel", "result"],
+            registry=self.registry,
+        )
         self.deliveries = Counter(
             f"{PREFIX}_deliveries",
             "Outbox sends by channel and result: sent, failed, blocked, retry.",
@@ -63,6 +77,12 @@ class Metrics:
         channel = msg.address.channel
         self.updates.labels(channel=channel, kind=msg.kind.value).inc()
         self.update_seconds.labels(channel=channel).observe(seconds)
+
+    def observe_flood(self, msg: IncomingMessage) -> None:
+        self.flood_dropped.labels(channel=msg.address.channel).inc()
+
+    def observe_reply(self, channel: str, result: str) -> None:
+        self.replies.labels(channel=channel, result=result).inc()
 
     def observe_delivery(self, channel: str, result: str, seconds: float | None) -> None:
         self.deliveries.labels(channel=channel, result=result).inc()

@@ -51,8 +51,9 @@ INLINE_LIMIT rows, or a paused channel, and the rows are left to the sender (wok
 `drain()` sends everything due now and returns when nothing due is left: the deterministic
 hook for tests and benchmarks. Anything else due is found by polling (every second).
 
-Replies to citizens never wait for this engine: the dispatcher sends them directly, only
-`charge()`-ing the channel's bucket, so bulk sends slow down to leave room for them; and while
+Replies to citizens never wait for this engine: the dispatcher's reply sender
+(bot/core/replies.py) paces them in its own bucket and `charge()`s each to the channel's
+bucket here, so bulk sends slow down to leave room for them; and while
 a citizen's message is being handled (`yielding`, wrapped around the dispatcher by the app),
 bulk sends step aside for up to YIELD_MAX each. The sends on the wire per channel are sized by
 Little's law (achieved pace × fastest recent round trip), because every extra HTTP connection
@@ -89,7 +90,7 @@ from scheduler.payloads import (
     reply_from_payload,
 )
 from scheduler.progress import ProgressReporter
-from scheduler.ratelimit import TokenBucket
+from scheduler.ratelimit import TokenBucket, rate_limit
 from storage.db import Database
 from storage.models import Notice, NoticeRun
 from storage.repos import citizens, outbox
@@ -141,12 +142,6 @@ class DeliveryConfig:
         """The wait after the `attempts`-th failed attempt."""
         seconds = self.backoff_base * 2 ** max(0, attempts - 1)
         return timedelta(seconds=min(seconds, self.backoff_cap))
-
-
-def rate_limit(settings: Settings, channel: str) -> float | None:
-    """<CHANNEL>_RATE_LIMIT (e.g. TELEGRAM_RATE_LIMIT) if there is one; None: no limit."""
-    value = getattr(settings, f"{channel}_rate_limit", None)
-    return float(value) if isinstance(value, int | float) else None
 
 
 def reason(result: SendResult) -> str:

@@ -32,6 +32,13 @@ DEFAULT_BURST_SECONDS = 0.01
 DEFAULT_MAX_DEBT = 1.0
 
 
+def rate_limit(settings: object, channel: str) -> float | None:
+    """<CHANNEL>_RATE_LIMIT (e.g. TELEGRAM_RATE_LIMIT) if there is one; None: no limit.
+    The budget of the channel's replies and bulk sends together."""
+    value = getattr(settings, f"{channel}_rate_limit", None)
+    return float(value) if isinstance(value, int | float) else None
+
+
 class TokenBucket:
     def __init__(
         self,

@@ -36,6 +36,9 @@ class SendResult:
     retry_after: float | None = None
     error: str | None = None
     message_id: str | None = None  # the (last) message sent, for a later `Channel.edit`
+    # On a failure: how many of the platform messages the reply became had gone out (a long
+    # text, a photo and its text): after a 429 midway, `send(..., skip=parts)` sends the rest.
+    parts: int = 0
 
     @property
     def ok(self) -> bool:
@@ -80,7 +83,9 @@ class Channel(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, to: Address, reply: Reply) -> SendResult: ...
+    async def send(self, to: Address, reply: Reply, *, skip: int = 0) -> SendResult:
+        """Send `reply`, leaving out its first `skip` platform messages (sent before)."""
+        ...
 
     async def edit(self, to: Address, message_id: str, reply: Reply) -> SendResult:
         """Replace the text (and inline buttons) of a message this bot sent."""

@@ -1,8 +1,10 @@
 """The per-message pipeline.
 
 dedupe → lock the address → one transaction: load citizen and state, route, handle, save,
-write the dedupe row → commit → send the queued replies. Replies never leave before the
-commit; a crash before it sends nothing and the platform's redelivery replays the message.
+write the dedupe row → commit → queue the replies → unlock → wait until they are sent
+(bot/core/replies.py: in order per chat, paced, retried after a 429). Replies never leave
+before the commit; a crash before it sends nothing and the platform's redelivery replays the
+message.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from bot.core.channel import Channel, SendResult
 from bot.core.context import Context, ConversationView, Services
 from bot.core.flood import FloodGuard, Verdict
 from bot.core.messages import Address, IncomingMessage, Kind, Reply
+from bot.core.replies import ReplySender
 from bot.core.router import Route, Router
+from scheduler.ratelimit import rate_limit
 from storage.db import Database
 from storage.models import Citizen, ConversationState, Role
 from storage.repos import citizens, conversations, updates
@@ -72,15 +76,19 @@ class Dispatcher:
         self.preload = preload
         self.channels: dict[str, Channel] = {}
         self._before_hooks = list(router.before_hooks())
-        # Told the channel before each reply leaves: the delivery engine counts replies in
-        # the channel's rate limit, so its bulk sends leave room for them.
-        self.on_send: Callable[[str], None] | None = None
+        settings = services.settings
+        self.replies = ReplySender(
+            channels=self.channels,
+            rate_limit=lambda channel: rate_limit(settings, channel),
+            retry_seconds=settings.reply_retry_seconds,
+        )
         # Told each message handled to the end and how long it took, in seconds (metrics).
         self.on_handled: Callable[[IncomingMessage, float], None] | None = None
+        # Told each message flood control drops (metrics).
+        self.on_flood: Callable[[IncomingMessage], None] | None = None
         self._locks: weakref.WeakValueDictionary[Address, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        settings = services.settings
         self.flood = FloodGuard(
             limit=settings.flood_messages_per_minute, cooldown_s=settings.flood_cooldown_seconds
         )
@@ -111,54 +119,53 @@ class Dispatcher:
 
     async def _dispatch(self, msg: IncomingMessage) -> None:
         async with self._lock(msg.address):
-            if await self._flooded(msg):
-                return
-            attachment = await self._preload(msg)
-            outgoing, after_commit = await self._process(msg, attachment)
-            for task in after_commit:
-                try:
-                    await task()
-                except Exception:
-                    log.exception("an after-commit task failed")
-            for address, reply in outgoing:
-                await self.send(address, reply)
+            outgoing = await self._handle(msg)
+            # Queued under the lock (the order of the chat), sent and waited for after it.
+            sending = self.replies.enqueue(outgoing)
+        await self.replies.wait(sending)
 
-    async def send(self, address: Address, reply: Reply) -> SendResult | None:
-        channel = self.channels.get(address.channel)
-        if channel is None:
-            log.error("no channel %r to send a reply to", address.channel)
-            return None
-        if self.on_send is not None:
-            self.on_send(address.channel)
-        result = await channel.send(address, reply)
-        if not result.ok:
-            log.warning(
-                "reply to a %s user not delivered: %s %s",
-                address.channel,
-                result.status,
-                result.error or "",
-            )
-        return result
+    async def _handle(self, msg: IncomingMessage) -> list[tuple[Address, Reply]]:
+        flooded = self._flooded(msg)
+        if flooded is not None:
+            return flooded
+        attachment = await self._preload(msg)
+        outgoing, after_commit = await self._process(msg, attachment)
+        for task in after_commit:
+            try:
+                await task()
+            except Exception:
+                log.exception("an after-commit task failed")
+        return outgoing
 
-    async def _flooded(self, msg: IncomingMessage) -> bool:
+    async def send(self, address: Address, reply: Reply) -> SendResult:
+        """Send one reply now, behind those queued for `address`."""
+        return await self.replies.send(address, reply)
+
+    def _flooded(self, msg: IncomingMessage) -> list[tuple[Address, Reply]] | None:
+        """None: not flooded. Else the replies to send instead of handling the message."""
         known = self._known.get(msg.address)
         if msg.address in self._admins or (known and known[0].at_least(Role.STAFF)):
-            return False
-        verdict = self.flood.check(msg.address, self.services.clock().timestamp())
+            return None
+        now = self.services.clock().timestamp()
+        verdict = self.flood.check(msg.address, now, update_id=msg.external_id)
         if verdict is Verdict.OK:
-            return False
-        if verdict is Verdict.NOTIFY:
-            log.warning(
-                "flood control: a %s chat is ignored for %ss",
-                msg.address.channel,
-                self.flood.cooldown_s,
-            )
-            language = known[1] if known else self.services.translator.normalize(msg.language)
-            text = self.services.translator.translate(
-                language, "errors.flood", seconds=int(self.flood.cooldown_s)
-            )
-            await self.send(msg.address, Reply(text=text))
-        return True
+            return None
+        if verdict is Verdict.REPEAT:  # a redelivery of an update already dropped
+            return []
+        if self.on_flood is not None:
+            self.on_flood(msg)
+        if verdict is Verdict.IGNORE:
+            return []
+        log.warning(
+            "flood control: a %s chat is ignored for %ss",
+            msg.address.channel,
+            self.flood.cooldown_s,
+        )
+        language = known[1] if known else self.services.translator.normalize(msg.language)
+        text = self.services.translator.translate(
+            language, "errors.flood", seconds=int(self.flood.cooldown_s)
+        )
+        return [(msg.address, Reply(text=text))]
 
     def _remember(self, address: Address, role: Role, language: str) -> None:
         self._known[address] = (role, language)

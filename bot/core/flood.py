@@ -1,5 +1,11 @@
 """Flood control per address: past a number of messages a minute, one notice, then the
-address is ignored for a cooldown. In memory, per process (several instances each apply it)."""
+address is ignored for a cooldown. In memory, per process (several instances each apply it).
+
+Each update is counted once, by its platform id: the platform delivering it again (Telegram
+and Viber do while the database is down) gets the verdict the update got the first time, so
+an outage never turns one citizen's few messages into a flood, and a message let through
+stays let through even if the chat is cooling down by the time it comes back.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ class Verdict(enum.Enum):
     OK = "ok"
     NOTIFY = "notify"  # the first message past the limit: tell the citizen once
     IGNORE = "ignore"
+    REPEAT = "repeat"  # an update dropped before, delivered again: ignored, not counted again
 
 
 class FloodGuard:
@@ -23,6 +30,7 @@ class FloodGuard:
         window_s: float = 60.0,
         cooldown_s: float = 60.0,
         max_addresses: int = 100_000,
+        max_updates: int = 100_000,
     ) -> None:
         self.limit = limit
         self.window_s = window_s
@@ -30,8 +38,26 @@ class FloodGuard:
         self.max_addresses = max_addresses
         self._recent: OrderedDict[Address, deque[float]] = OrderedDict()
         self._cooling: dict[Address, float] = {}
+        self.max_updates = max_updates
+        self._verdicts: OrderedDict[tuple[Address, str], bool] = OrderedDict()  # → let through
 
-    def check(self, address: Address, now: float) -> Verdict:
+    def check(self, address: Address, now: float, *, update_id: str | None = None) -> Verdict:
+        """The verdict on a message from `address` at `now` (seconds); `update_id`: the
+        platform's id of the update, to recognise its redeliveries."""
+        if update_id is None:
+            return self._count(address, now)
+        key = (address, update_id)
+        admitted = self._verdicts.get(key)
+        if admitted is not None:
+            self._verdicts.move_to_end(key)
+            return Verdict.OK if admitted else Verdict.REPEAT
+        verdict = self._count(address, now)
+        self._verdicts[key] = verdict is Verdict.OK
+        if len(self._verdicts) > self.max_updates:
+            self._verdicts.popitem(last=False)
+        return verdict
+
+    def _count(self, address: Address, now: float) -> Verdict:
         until = self._cooling.get(address)
         if until is not None:
             if now < until:

@@ -103,7 +103,7 @@ class Call:
 class BotAPIError(Exception):
     """Raised by a handler (also a custom one, see `FakeBotAPI.set_handler`) to answer an error."""
 
-    def __init__(self, status: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, description: str, *, retry_after: float | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
@@ -114,7 +114,8 @@ class BotAPIError(Exception):
 class _Fault:
     status: int
     description: str
-    retry_after: int | None
+    retry_after: float | None
+    after: int = 0  # successful calls to let through first
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,6 +464,8 @@ class FakeBotAPI:
         self._webhook: JSONDict | None = None
         self._faults: dict[str, deque[_Fault]] = {}
         self._rate_per_second: float | None = None
+        self._rate_window: float | None = None
+        self._exact_retry_after = False
         self._send_times: deque[float] = deque()
         self._custom_handlers: dict[str, Handler] = {}
         self._changed = _Notifier()
@@ -616,20 +619,32 @@ class FakeBotAPI:
         status: int,
         *,
         description: str | None = None,
-        retry_after: int | None = None,
+        retry_after: float | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` valid calls to `method` with an error instead of a result."""
+        """Answer the next `times` valid calls to `method` with an error instead of a result,
+        once `after` more calls have succeeded."""
         name = self._require_method(method)
         if status == 429 and retry_after is None:
             retry_after = 1
         text = description or _default_description(status, retry_after)
+        if times < 1:
+            return
         queue = self._faults.setdefault(name, deque())
-        queue.extend(_Fault(status, text, retry_after) for _ in range(times))
+        queue.append(_Fault(status, text, retry_after, after))
+        queue.extend(_Fault(status, text, retry_after) for _ in range(times - 1))
 
-    def set_rate_limit(self, per_second: float | None) -> None:
-        """Answer 429 (retry_after=1) to send methods beyond `per_second`; None disables."""
+    def set_rate_limit(
+        self, per_second: float | None, *, window: float | None = None, exact: bool = False
+    ) -> None:
+        """Answer 429 to send methods beyond `per_second`; None disables. The sends are counted
+        over a sliding `window` (by default a second, or one send's interval if longer).
+        retry_after is 1, or with `exact` the seconds until the window has room again (a
+        fraction: tests need not wait whole seconds)."""
         self._rate_per_second = per_second
+        self._rate_window = window
+        self._exact_retry_after = exact
         self._send_times.clear()
 
     def set_handler(self, method: str, handler: Handler | None) -> None:
@@ -870,25 +885,33 @@ class FakeBotAPI:
 
     def _admit(self, call: Call) -> None:
         faults = self._faults.get(call.method)
-        if faults:
+        if faults and faults[0].after:
+            faults[0].after -= 1
+        elif faults:
             fault = faults.popleft()
             raise BotAPIError(fault.status, fault.description, retry_after=fault.retry_after)
-        if call.method in SEND_METHODS and self._over_rate_limit():
-            self.rate_limited += 1
-            raise BotAPIError(429, "Too Many Requests: retry after 1", retry_after=1)
+        if call.method in SEND_METHODS:
+            wait = self._over_rate_limit()
+            if wait is not None:
+                self.rate_limited += 1
+                retry_after: float = max(0.001, round(wait, 3)) if self._exact_retry_after else 1
+                raise BotAPIError(
+                    429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+                )
 
-    def _over_rate_limit(self) -> bool:
+    def _over_rate_limit(self) -> float | None:
+        """None: the send may go; else the seconds until the window has room."""
         if not self._rate_per_second:
-            return False
-        window = max(1.0, 1.0 / self._rate_per_second)
+            return None
+        window = self._rate_window or max(1.0, 1.0 / self._rate_per_second)
         capacity = max(1, int(self._rate_per_second * window))
         now = self.clock()
         while self._send_times and self._send_times[0] <= now - window:
             self._send_times.popleft()
         if len(self._send_times) >= capacity:
-            return True
+            return self._send_times[0] + window - now
         self._send_times.append(now)
-        return False
+        return None
 
     async def _run_handler(self, call: Call) -> Any:
         handler = self._custom_handlers.get(call.method) or self._builtin_handler(call.method)
@@ -1258,7 +1281,7 @@ def _update_type(update: JSONDict) -> str:
     return next((key for key in update if key != "update_id"), "")
 
 
-def _default_description(status: int, retry_after: int | None) -> str:
+def _default_description(status: int, retry_after: float | None) -> str:
     if status == 429:
         return f"Too Many Requests: retry after {retry_after}"
     return DEFAULT_DESCRIPTIONS.get(status, "Internal Server Error")

@@ -54,7 +54,7 @@ class ConsoleChannel:
     async def stop(self) -> None:
         return None
 
-    async def send(self, to: Address, reply: Reply) -> SendResult:
+    async def send(self, to: Address, reply: Reply, *, skip: int = 0) -> SendResult:
         self._remember(to, reply)
         text = self.render(reply)
         if reply.document is not None:

@@ -22,7 +22,7 @@ class RecordingChannel(ConsoleChannel):
     async def start(self, dispatch: Dispatch) -> None:
         self._dispatch = dispatch
 
-    async def send(self, to: Address, reply: Reply) -> SendResult:
+    async def send(self, to: Address, reply: Reply, *, skip: int = 0) -> SendResult:
         self._remember(to, reply)
         self.sent[to].append(reply)
         result = self.results.get(to, SENT)

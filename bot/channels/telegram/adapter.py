@@ -167,19 +167,21 @@ class TelegramChannel:
         await app.shutdown()
         self._dispatch = None
 
-    async def send(self, to: Address, reply: Reply) -> SendResult:
+    async def send(self, to: Address, reply: Reply, *, skip: int = 0) -> SendResult:
         try:
             chat_id = int(to.user_id)
         except ValueError:
             return SendResult(SendStatus.FAILED, error="not a Telegram user id")
         rendered = render(reply, keyboard_shown=self.keyboards.shown(to))
-        if not rendered.messages:
+        if len(rendered.messages) <= skip:
             return SendResult(SendStatus.FAILED, error="empty reply")
+        parts = skip
         try:
-            for outgoing in rendered.messages:
+            for outgoing in rendered.messages[skip:]:
                 sent = await self._post(ENDPOINTS[outgoing.method], chat_id, outgoing.kwargs)
+                parts += 1
         except TelegramError as exc:
-            return self._failure(to, exc)
+            return replace(self._failure(to, exc), parts=parts)
         self.keyboards.update(to, rendered)
         return SendResult(SendStatus.OK, message_id=str(sent.get("message_id", "")))
 

@@ -152,12 +152,12 @@ class ViberChannel:
         self._dispatch = None
         await self.client.close()
 
-    async def send(self, to: Address, reply: Reply) -> ViberSendResult:
+    async def send(self, to: Address, reply: Reply, *, skip: int = 0) -> ViberSendResult:
         captured = self._captures.get(to)
         if captured is not None:  # the answer to conversation_started: goes in its response
             captured.append(reply)
             return ViberSendResult(SendStatus.OK)
-        messages = await self.render(reply)
+        messages = (await self.render(reply))[skip:]
         if not messages:
             return ViberSendResult(SendStatus.FAILED, error="empty reply")
         sent, token = 0, None
@@ -165,9 +165,11 @@ class ViberChannel:
             try:
                 result = await self.client.send_message(to.user_id, message)
             except ViberApiError as exc:
-                return ViberSendResult(SendStatus.FAILED, error=str(exc), messages=sent)
+                return ViberSendResult(
+                    SendStatus.FAILED, error=str(exc), messages=sent, parts=skip + sent
+                )
             if not result.ok:
-                return _failure(result, sent)
+                return replace(_failure(result, sent), parts=skip + sent)
             sent, token = sent + 1, result.message_token
         return ViberSendResult(SendStatus.OK, message_id=_id(token), messages=sent)
 
