@@ -203,7 +203,7 @@ def ask_closes(ctx: Context, note: str | None = None) -> None:
     _goto(ctx, CLOSES)
     text = ctx.t("surveys.new_ask_closes")
     buttons = [
-        Button(ctx.t("surveys.btn_close_after", days=days), payload=f"sqn:c:{days}")
+        Button(ctx.tn("surveys.btn_close_after", days, days=days), payload=f"sqn:c:{days}")
         for days in CLOSE_AFTER_DAYS
     ]
     ctx.reply(f"{note}\n\n{text}" if note else text, rows(*buttons, _cancel(ctx), per_row=3))

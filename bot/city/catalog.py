@@ -49,6 +49,13 @@ class Category:
         """The button label: an emoji and a few words, at most SHORT_MAX characters."""
         return localized(self.short, language)
 
+    def label(self, language: str | None) -> str:
+        """The name a citizen and staff read in the bot: the button's words without its emoji,
+        so the summary, the card and the lists say what the button said. (`name` is the
+        official name, for Open311 and the open data.)"""
+        first, _, rest = self.short_name(language).partition(" ")
+        return rest if rest and not any(ch.isalnum() for ch in first) else first + _ + rest
+
     def description(self, language: str | None) -> str:
         return localized(self.descriptions, language)
 

@@ -219,7 +219,8 @@ async def test_weeks_are_the_city_weeks_across_a_clock_change(db: Database):
         datetime(2026, 11, 1, 22, 0, tzinfo=UTC),
         datetime(2026, 11, 8, 22, 0, tzinfo=UTC),
     ]
-    assert week_labels(bounds, SOFIA) == ("19.10", "26.10", "02.11")
+    assert week_labels(bounds, SOFIA, "bg") == ("19.10", "26.10", "02.11")
+    assert week_labels(bounds, SOFIA, "en") == ("19 Oct", "26 Oct", "2 Nov")
     async with db.sessions() as session, session.begin():
         for filed in (
             datetime(2026, 10, 18, 20, 59, tzinfo=UTC),  # Sunday 23:59: before the chart
