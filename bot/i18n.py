@@ -116,10 +116,10 @@ def format_when(
     return _format_date(when, pattern, locale=language)
 
 
-def format_number(value: float, language: str, digits: int = 0) -> str:
-    """A number in the reader's locale: 3,5 in Bulgarian, 3.5 in English (at most `digits`
-    decimals; whole numbers without a decimal part)."""
-    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+def format_number(value: float, language: str, digits: int = 0, *, fixed: bool = False) -> str:
+    """A number in the reader's locale: 3,5 in Bulgarian, 3.5 in English, with at most
+    `digits` decimals (exactly `digits` when `fixed`: 3,50)."""
+    pattern = "#,##0" + ("." + ("0" if fixed else "#") * digits if digits else "")
     return format_decimal(value, format=pattern, locale=language)
 
 

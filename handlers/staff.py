@@ -95,7 +95,7 @@ WHO = {
 
 
 def _phrase(text: str) -> str:
-    return " ".join(text.casefold().replace("-", " ").split())
+    return " ".join(text.casefold().split())
 
 
 def filter_vocabulary(ctx: Context) -> dict[str, tuple[str, str]]:

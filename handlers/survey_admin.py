@@ -309,7 +309,7 @@ def _question_text(ctx: Context, n: int, result: QuestionResult) -> str:
     for option in result.options:
         lines.append(f"   {option.label(ctx.language)} — {option.count} ({option.percent:.0f}%)")
     if result.mean is not None:
-        lines.append(ctx.t("surveys.results_mean", mean=ctx.number(result.mean, 2)))
+        lines.append(ctx.t("surveys.results_mean", mean=ctx.number(result.mean, 2, fixed=True)))
     return "\n".join(lines)
 
 

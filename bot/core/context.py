@@ -98,9 +98,9 @@ class Context:
         """A moment in the city's time zone (or a day), as the reader's language writes it."""
         return format_when(moment, self.language, self.services.city.timezone, style)
 
-    def number(self, value: float, digits: int = 0) -> str:
+    def number(self, value: float, digits: int = 0, *, fixed: bool = False) -> str:
         """A number in the reader's locale (decimal comma in Bulgarian)."""
-        return format_number(value, self.language, digits)
+        return format_number(value, self.language, digits, fixed=fixed)
 
     def reply(
         self,

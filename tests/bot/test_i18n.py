@@ -94,6 +94,7 @@ def test_numbers_and_dates_follow_the_reader():
 
     assert format_number(3.5, "bg", 2) == "3,5" and format_number(3.5, "en", 2) == "3.5"
     assert format_number(4.25, "bg", 2) == "4,25" and format_number(12, "bg") == "12"
+    assert format_number(3.5, "bg", 2, fixed=True) == "3,50"
     moment = datetime(2026, 11, 28, 16, 30, tzinfo=UTC)
     sofia = ZoneInfo("Europe/Sofia")
     assert format_when(moment, "bg", sofia) == "28.11.2026 18:30"

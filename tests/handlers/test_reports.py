@@ -167,7 +167,7 @@ async def test_not_an_image_is_explained_and_nothing_breaks(chat: RecordingChann
     text_file = tmp_path / "notes.jpg"
     text_file.write_text("this is not a photo")
     (reply,) = await chat.say(f"/photo {text_file}")
-    assert reply.text.startswith("That file is not a photo I can open.")
+    assert reply.text.startswith("That file is not a photo we can open.")
     (summary,) = await chat.tap("rph:done")
     assert "Photos: 0" in summary.text
 
@@ -226,7 +226,7 @@ async def test_cancel_discards_the_draft(chat: RecordingChannel, db: Database):
     await onboard(chat)
     await to_description(chat)
     (cancelled,) = await chat.tap("✖️ Cancel")
-    assert cancelled.text == "The report was cancelled; nothing was sent."
+    assert cancelled.text == "Filing cancelled; nothing was sent."
     (again,) = await chat.say("/report")
     assert again.text == "What is the problem about? Choose a category:"
 
