@@ -108,7 +108,7 @@ async def test_start_up_calls(start_bot: StartBot, api: FakeBotAPI):
         {"command": "menu", "description": "Главното меню"},
         {"command": "report", "description": "Сигнал за проблем в града"},
         {"command": "myreports", "description": "Моите сигнали и какво става с тях"},
-        {"command": "alerts", "description": "Известия за вашия район"},
+        {"command": "alerts", "description": "Известия за Вашия район"},
         {"command": "surveys", "description": "Анкети на общината"},
         {"command": "help", "description": "Какво може ботът"},
         {"command": "language", "description": "Смяна на езика"},
