@@ -116,6 +116,12 @@ def format_when(
     return _format_date(when, pattern, locale=language)
 
 
+def without_icon(label: str) -> str:
+    """A button label's words without its leading emoji: "🔘 Един избор" → "Един избор"."""
+    first, _, rest = label.partition(" ")
+    return rest if rest and not any(ch.isalnum() for ch in first) else label
+
+
 def format_number(value: float, language: str, digits: int = 0, *, fixed: bool = False) -> str:
     """A number in the reader's locale: 3,5 in Bulgarian, 3.5 in English, with at most
     `digits` decimals (exactly `digits` when `fixed`: 3,50)."""

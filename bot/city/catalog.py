@@ -24,6 +24,7 @@ from bot.city._parse import (
     problems_in,
     read_json,
 )
+from bot.i18n import without_icon
 
 SHORT_MAX = 30
 """Longest button label (`short`, emoji included), in characters."""
@@ -53,8 +54,7 @@ class Category:
         """The name a citizen and staff read in the bot: the button's words without its emoji,
         so the summary, the card and the lists say what the button said. (`name` is the
         official name, for Open311 and the open data.)"""
-        first, _, rest = self.short_name(language).partition(" ")
-        return rest if rest and not any(ch.isalnum() for ch in first) else first + _ + rest
+        return without_icon(self.short_name(language))
 
     def description(self, language: str | None) -> str:
         return localized(self.descriptions, language)

@@ -4,6 +4,7 @@ has it, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,21 @@ async def file_report(chat: RecordingChannel, user: str = "u1", where=MLADOST) -
         replies = await chat.tap("rdup:new", user=user)
     filed = last(await chat.tap("rs:send", user=user))
     return filed.text.split("registered as ")[1].split(".")[0]
+
+
+async def test_the_summary_names_the_category_as_its_button_did(chat: RecordingChannel):
+    await onboard(chat, language="Български")
+    (ask,) = await chat.say("/report")
+    assert "🕳️ Пътища и тротоари" in labels(ask)
+    await chat.tap("🕳️ Пътища и тротоари")
+    await chat.say(f"/loc {MLADOST[0]} {MLADOST[1]}")
+    await chat.say(DESCRIPTION)
+    summary = last(await chat.tap("rph:done"))
+    assert "Категория: Пътища и тротоари\n" in summary.text
+    filed = last(await chat.tap("rs:send"))
+    public_id = re.search(r"SOF-\d{4}-\d{6}", filed.text).group()
+    (card,) = await chat.say(f"/report {public_id}")
+    assert "Категория: Пътища и тротоари\n" in card.text
 
 
 @pytest.fixture

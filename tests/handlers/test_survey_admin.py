@@ -82,8 +82,8 @@ async def test_a_survey_made_in_chat(chat: RecordingChannel, db: Database):
     assert labels(closes) == ["7 days", "14 days", "30 days", "✖️ Cancel"]
     (summary,) = await chat.tap("7 days", user="admin")
     assert summary.text.startswith("📝 The little garden")
-    assert "1. Do you like it? (single)\n   • Yes\n   • No\n   • Не знам" in summary.text
-    assert "2. Your rating (rating 1-5)" in summary.text
+    assert "1. Do you like it? (One choice)\n   • Yes\n   • No\n   • Не знам" in summary.text
+    assert "2. Your rating (Scale 1–5)" in summary.text
     assert "now – 4 Dec 2026, 12:00" in summary.text
     (card,) = await chat.tap("✅ Publish", user="admin")
     assert card.text.startswith("✅ Survey #1 is published.")
@@ -194,6 +194,11 @@ async def test_results_with_charts_and_free_text(chat: RecordingChannel, db: Dat
     (texts,) = await chat.tap("💬 Answers to 5", user="admin")
     assert texts.text.startswith("💬 “One idea?”: answers 1–3 of 3")
     assert texts.text.count("💬 More benches") == 3
+    # In Bulgarian, with a decimal comma.
+    await chat.say("/language", user="admin")
+    await chat.tap("Български", user="admin")
+    bulgarian, *_ = await chat.say("/results 1", user="admin")
+    assert "   4 — 3 (100%)\n   5 — 0 (0%)\n   средно: 4,00" in bulgarian.text
 
 
 async def test_the_csv_export_is_anonymised_and_matches_the_answers(
