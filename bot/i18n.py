@@ -108,12 +108,12 @@ def format_when(
     when: datetime | date, language: str, tz: tzinfo | None = None, style: DateStyle = "datetime"
 ) -> str:
     """A moment (in the city's zone `tz`) or a calendar day, as the reader's language writes it."""
-    patterns = DATE_PATTERNS.get(language) or DATE_PATTERNS["bg"]
-    pattern = patterns[style]
+    locale = language if language in DATE_PATTERNS else "bg"
+    pattern = DATE_PATTERNS[locale][style]
     if isinstance(when, datetime):
         local = when.astimezone(tz) if tz is not None else when
-        return _format_datetime(local, pattern, tzinfo=local.tzinfo, locale=language)
-    return _format_date(when, pattern, locale=language)
+        return _format_datetime(local, pattern, tzinfo=local.tzinfo, locale=locale)
+    return _format_date(when, pattern, locale=locale)
 
 
 def without_icon(label: str) -> str:
