@@ -4,18 +4,26 @@ Message ids are stable keys such as "menu.report"; every key used in the code mu
 catalogs (a test checks). Each language's catalog is the union of the .po files in its
 LC_MESSAGES folder (one file per capability: messages.po, reports.po, ...), read with Babel at
 start-up, so no compile step is needed.
+
+A text that shows a count is a plural entry (msgid_plural, one form per the catalog's
+Plural-Forms) and is asked for with `translate_n`, so that Bulgarian and English agree with the
+number ("1 съобщение", "2 съобщения"). Numbers, dates and times are formatted by Babel in the
+reader's locale (`format_number`, `format_when`): decimal comma in Bulgarian, British English.
 """
 
 from __future__ import annotations
 
 import gettext
-import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, tzinfo
 from pathlib import Path
+from typing import Literal
 
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -46,11 +54,79 @@ def read_catalog(language: str) -> Catalog:
     return merged
 
 
-def _load(language: str) -> gettext.GNUTranslations:
-    buf = io.BytesIO()
-    write_mo(buf, read_catalog(language))
-    buf.seek(0)
-    return gettext.GNUTranslations(buf)
+class _Texts:
+    """One language's texts: plain entries, plural entries and the rule choosing a form."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.plain: dict[str, str] = {}
+        self.plural: dict[str, tuple[str, ...]] = {}
+        self.form: Callable[[int], int] = gettext.c2py(catalog.plural_expr)
+        for message in catalog:
+            if not message.id or message.fuzzy:
+                continue
+            if isinstance(message.id, tuple):
+                strings = tuple(message.string)
+                if all(strings):
+                    self.plural[message.id[0]] = strings
+            elif message.string:
+                self.plain[message.id] = message.string
+
+    def get(self, key: str, n: int | None) -> str | None:
+        forms = self.plural.get(key)
+        if forms is not None:
+            index = self.form(n) if n is not None else len(forms) - 1
+            return forms[min(index, len(forms) - 1)]
+        return self.plain.get(key)
+
+
+def _load(language: str) -> _Texts:
+    return _Texts(read_catalog(language))
+
+
+# How dates and times read in each language: Bulgarian as public bodies write them (28.11.2026),
+# English in the British order (28 Nov 2026).
+DATE_PATTERNS: dict[str, dict[str, str]] = {
+    "bg": {
+        "datetime": "dd.MM.yyyy HH:mm",
+        "date": "dd.MM.yyyy",
+        "day_time": "dd.MM HH:mm",
+        "day": "dd.MM",
+        "time": "HH:mm",
+    },
+    "en": {
+        "datetime": "d MMM yyyy, HH:mm",
+        "date": "d MMM yyyy",
+        "day_time": "d MMM, HH:mm",
+        "day": "d MMM",
+        "time": "HH:mm",
+    },
+}
+DateStyle = Literal["datetime", "date", "day_time", "day", "time"]
+
+
+def format_when(
+    when: datetime | date, language: str, tz: tzinfo | None = None, style: DateStyle = "datetime"
+) -> str:
+    """A moment (in the city's zone `tz`) or a calendar day, as the reader's language writes it."""
+    locale = language if language in DATE_PATTERNS else "bg"
+    pattern = DATE_PATTERNS[locale][style]
+    if isinstance(when, datetime):
+        local = when.astimezone(tz) if tz is not None else when
+        return _format_datetime(local, pattern, tzinfo=local.tzinfo, locale=locale)
+    return _format_date(when, pattern, locale=locale)
+
+
+def without_icon(label: str) -> str:
+    """A button label's words without its leading emoji: "🔘 Един избор" → "Един избор"."""
+    first, _, rest = label.partition(" ")
+    return rest if rest and not any(ch.isalnum() for ch in first) else label
+
+
+def format_number(value: float, language: str, digits: int = 0, *, fixed: bool = False) -> str:
+    """A number in the reader's locale: 3,5 in Bulgarian, 3.5 in English, with at most
+    `digits` decimals (exactly `digits` when `fixed`: 3,50)."""
+    pattern = "#,##0" + ("." + ("0" if fixed else "#") * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=language)
 
 
 class Translator:
@@ -72,8 +148,17 @@ class Translator:
         return code if code in self._catalogs else None
 
     def translate(self, language: str | None, key: str, /, **values: object) -> str:
-        catalog = self._catalogs.get(language or self.default) or self._catalogs[self.default]
-        text = catalog.gettext(key)
-        if text == key and language != self.default:
-            text = self._catalogs[self.default].gettext(key)
+        return self._text(language, key, None, values)
+
+    def translate_n(self, language: str | None, key: str, n: int, /, **values: object) -> str:
+        """The form of a plural entry that agrees with the count `n`."""
+        return self._text(language, key, n, values)
+
+    def _text(
+        self, language: str | None, key: str, n: int | None, values: dict[str, object]
+    ) -> str:
+        texts = self._catalogs.get(language or self.default) or self._catalogs[self.default]
+        text = texts.get(key, n)
+        if text is None:
+            text = self._catalogs[self.default].get(key, n) or key
         return text.format(**values) if values else text

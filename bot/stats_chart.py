@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.i18n import format_when
 from bot.surveys.charts import _RENDERING, BAR_COLOUR, DPI, MUTED_COLOUR, TEXT_COLOUR, printable
 
 WEEKS = 12
@@ -39,8 +40,8 @@ class WeeklySpec:
     counts: tuple[int, ...]
 
 
-def week_labels(bounds: list[datetime], tz: ZoneInfo) -> tuple[str, ...]:
-    return tuple(start.astimezone(tz).strftime("%d.%m") for start in bounds[:-1])
+def week_labels(bounds: list[datetime], tz: ZoneInfo, language: str) -> tuple[str, ...]:
+    return tuple(format_when(start, language, tz, "day") for start in bounds[:-1])
 
 
 def render_png(spec: WeeklySpec) -> bytes:

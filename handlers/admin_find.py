@@ -15,6 +15,7 @@ from handlers.admin_targets import (
     ref_of,
     role_label,
 )
+from handlers.labels import channel_label, language_label
 from handlers.report_views import local_time
 from storage.models import Citizen, Role
 from storage.repos import citizen_card
@@ -22,7 +23,6 @@ from storage.repos import citizen_card
 router = Router("admin_find")
 
 FIND_USAGE = N_("admin.find_usage")
-LANGUAGES = {"bg": N_("language.bg"), "en": N_("language.en")}
 
 
 @router.command("find", role=Role.ADMIN)
@@ -58,10 +58,8 @@ async def card(ctx: Context, citizen: Citizen) -> str:
     return ctx.t(
         "admin.card",
         ref=ref_of(citizen),
-        channels=", ".join(facts.channels) or "—",
-        language=ctx.t(LANGUAGES[citizen.language])
-        if citizen.language in LANGUAGES
-        else citizen.language,
+        channels=", ".join(channel_label(ctx, c) for c in facts.channels) or "—",
+        language=language_label(ctx, citizen.language),
         role=role,
         joined=local_time(ctx, citizen.created_at),
         seen=local_time(ctx, citizen.last_seen_at),

@@ -13,6 +13,7 @@ from bot.core.context import Context
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.router import Router
 from bot.stats_chart import WEEKS, WeeklySpec, render, week_bounds, week_labels
+from handlers.labels import channel_label, language_label
 from handlers.report_views import category_label, district_label, local_time, status_label
 from storage.models import ReportStatus, Role
 from storage.repos import stats
@@ -36,7 +37,7 @@ async def on_stats(msg: IncomingMessage, ctx: Context) -> None:
     ctx.reply(stats_text(ctx, figures))
     spec = WeeklySpec(
         title=ctx.t("stats.chart_title", weeks=WEEKS),
-        labels=week_labels(bounds, tz),
+        labels=week_labels(bounds, tz, ctx.language),
         counts=tuple(weekly),
     )
     # Drawing takes tens of milliseconds: after the commit, in a thread.
@@ -73,8 +74,12 @@ def _citizens(ctx: Context, figures: stats.Figures) -> str:
     return ctx.t(
         "stats.citizens",
         total=figures.citizens,
-        channels=breakdown(ctx, figures.by_channel, str, by_count=False),
-        languages=breakdown(ctx, figures.by_language, str, by_count=False),
+        channels=breakdown(
+            ctx, figures.by_channel, functools.partial(channel_label, ctx), by_count=False
+        ),
+        languages=breakdown(
+            ctx, figures.by_language, functools.partial(language_label, ctx), by_count=False
+        ),
         active_7=figures.active[7],
         active_30=figures.active[30],
     )
@@ -123,7 +128,7 @@ def _deliveries(ctx: Context, outbox: Mapping[tuple[str, str], int]) -> str:
     lines = [ctx.t("stats.deliveries")]
     for channel in channels:
         counts = " / ".join(str(outbox.get((channel, s), 0)) for s in DELIVERY_STATUSES)
-        lines.append(f"{channel}: {counts}")
+        lines.append(f"{channel_label(ctx, channel)}: {counts}")
     return "\n".join(lines)
 
 

@@ -61,8 +61,8 @@ def hhmm(minutes: int) -> str:
 
 
 def radius_label(ctx: Context, metres: int) -> str:
-    if metres >= 1000 and metres % 1000 == 0:
-        return ctx.t("alerts.radius_km", km=metres // 1000)
+    if metres >= 1000:
+        return ctx.t("alerts.radius_km", km=ctx.number(metres / 1000, 1))
     return ctx.t("alerts.radius_m", m=metres)
 
 

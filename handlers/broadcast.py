@@ -32,8 +32,9 @@ from bot.i18n import N_
 from bot.media.photos import ProcessedPhoto
 from bot.media.preload import PhotoProblem
 from handlers.audit_log import audit
-from handlers.menu import LANGUAGE_LABELS, main_menu
-from handlers.report_views import local_time
+from handlers.labels import channel_counts, language_label
+from handlers.menu import main_menu
+from handlers.report_views import local_day, local_time
 from handlers.reports import PHOTO_PROBLEMS
 from scheduler.notices import check_recurrence, next_occurrence, nudge, resolve_audience
 from scheduler.payloads import notice_text
@@ -397,8 +398,8 @@ async def on_radius(msg: IncomingMessage, ctx: Context) -> None:
 
 
 def _radius_label(ctx: Context, metres: int) -> str:
-    if metres % 1000 == 0:
-        return ctx.t("alerts.radius_km", km=metres // 1000)
+    if metres >= 1000:
+        return ctx.t("alerts.radius_km", km=ctx.number(metres / 1000, 1))
     return ctx.t("alerts.radius_m", m=metres)
 
 
@@ -570,7 +571,7 @@ async def show_preview(ctx: Context, note: str | None = None) -> None:
     languages = ["bg", "en"] if notice.text_en else ["bg"]
     if note is None:
         for language in languages:
-            label = ctx.t(LANGUAGE_LABELS[language])
+            label = language_label(ctx, language)
             ctx.reply(ctx.t("broadcast.preview_of", language=label))
             ctx.reply(notice_text(notice, language), image=image)
     counts = await notices.count_audience(
@@ -621,8 +622,7 @@ def audience_size(ctx: Context, counts: dict[str, int]) -> str:
     total = sum(counts.values())
     if not total:
         return ctx.t("broadcast.audience_none")
-    channels = ", ".join(f"{name.capitalize()} {n}" for name, n in sorted(counts.items()))
-    return ctx.t("broadcast.audience_size", total=total, channels=channels)
+    return ctx.t("broadcast.audience_size", total=total, channels=channel_counts(ctx, counts))
 
 
 def topic_label(ctx: Context, code: str) -> str:
@@ -817,11 +817,7 @@ async def _schedule_repeating(ctx: Context, ends_at: datetime | None) -> None:
     first = next_occurrence(cron, ctx.now, ctx.services.city.timezone)
     assert first is not None
     notice = await _create(ctx, next_run_at=first, recurrence=cron, ends_at=ends_at)
-    until = (
-        local_time(ctx, ends_at - timedelta(minutes=1))[:10]
-        if ends_at
-        else ctx.t("broadcast.no_end")
-    )
+    until = local_day(ctx, ends_at - timedelta(minutes=1)) if ends_at else ctx.t("broadcast.no_end")
     ctx.reply(
         ctx.t(
             "broadcast.scheduled_repeat",
@@ -1029,7 +1025,7 @@ def _schedule_text(ctx: Context, notice: Notice) -> str:
         return ctx.t("broadcast.once_at", when=local_time(ctx, notice.next_run_at))
     text = describe_recurrence(ctx, notice.recurrence)
     if notice.ends_at is not None:
-        until = local_time(ctx, notice.ends_at - timedelta(minutes=1))[:10]
+        until = local_day(ctx, notice.ends_at - timedelta(minutes=1))
         text += ", " + ctx.t("broadcast.until", date=until)
     return text
 

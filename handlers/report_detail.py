@@ -233,7 +233,12 @@ def _reopen_refusal(ctx: Context, report: Report) -> str | None:
     if report.status not in REOPENABLE:
         return ctx.t("followup.reopen_not_closed", id=report.public_id)
     if not can_reopen(ctx, report):
-        return ctx.t("followup.reopen_too_late", id=report.public_id, days=REOPEN_WINDOW.days)
+        return ctx.tn(
+            "followup.reopen_too_late",
+            REOPEN_WINDOW.days,
+            id=report.public_id,
+            days=REOPEN_WINDOW.days,
+        )
     return None
 
 

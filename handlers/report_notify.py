@@ -84,7 +84,7 @@ def _text(
         return translator.translate(language, key, **values)
 
     category = ctx.services.city.category(report.category)
-    category_name = category.name(language) if category else report.category
+    category_name = category.label(language) if category else report.category
     if event.kind == "hidden":
         lines = [t("followup.notify_hidden", id=report.public_id)]
         reason = hide_reason(t, event.note)
@@ -114,7 +114,11 @@ def _text(
     if original is not None:
         lines.append(t("followup.notify_duplicate", original=original.public_id))
     if _offers_reopen(report, event, is_reporter):
-        lines.append(t("followup.notify_reopen_hint", days=REOPEN_WINDOW.days))
+        lines.append(
+            translator.translate_n(
+                language, "followup.notify_reopen_hint", REOPEN_WINDOW.days, days=REOPEN_WINDOW.days
+            )
+        )
     elif _offers_new_report(report, event, is_reporter):
         lines.append(t("followup.notify_new_report_hint"))
     return "\n".join(lines)

@@ -45,7 +45,7 @@ def status_label(ctx: Context, status: str) -> str:
 
 def category_label(ctx: Context, code: str) -> str:
     category = ctx.services.city.category(code)
-    return category.name(ctx.language) if category else code
+    return category.label(ctx.language) if category else code
 
 
 def district_label(ctx: Context, code: str | None) -> str:
@@ -54,7 +54,13 @@ def district_label(ctx: Context, code: str | None) -> str:
 
 
 def local_time(ctx: Context, when: datetime) -> str:
-    return when.astimezone(ctx.services.city.timezone).strftime("%d.%m.%Y %H:%M")
+    """A date and time in the city's zone, as the reader's language writes it."""
+    return ctx.when(when)
+
+
+def local_day(ctx: Context, when: datetime) -> str:
+    """The day of a moment in the city's zone, as the reader's language writes it."""
+    return ctx.when(when, "date")
 
 
 def location_text(

@@ -758,7 +758,7 @@ async def _over_daily_limit(ctx: Context) -> bool:
     )
     if filed < limit:
         return False
-    ctx.reply(ctx.t("report.daily_limit", limit=limit), main_menu(ctx))
+    ctx.reply(ctx.tn("report.daily_limit", limit, limit=limit), main_menu(ctx))
     return True
 
 

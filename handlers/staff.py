@@ -80,6 +80,19 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {s.value: (s.value,) for s in ReportS
     "closed": tuple(s.value for s in _ORDER if s in CLOSED_STATUSES),
 }
 GROUP_LABELS = {"open": N_("staff.filter_open"), "closed": N_("staff.filter_closed")}
+# The words staff may type for each status filter, in every language: comma-separated lists
+# in the catalogs ("нов, нови", "new"), besides the codes themselves.
+FILTER_WORDS = {
+    S.NEW.value: N_("staff.words_new"),
+    S.ACKNOWLEDGED.value: N_("staff.words_acknowledged"),
+    S.IN_PROGRESS.value: N_("staff.words_in_progress"),
+    S.RESOLVED.value: N_("staff.words_resolved"),
+    S.REJECTED.value: N_("staff.words_rejected"),
+    S.DUPLICATE.value: N_("staff.words_duplicate"),
+    "open": N_("staff.words_open"),
+    "closed": N_("staff.words_closed"),
+}
+LONGEST_NAME = 4  # words in the longest district or category name ("Нови Искър" has two)
 WHO = {
     "citizen": N_("staff.who_citizen"),
     "staff": N_("staff.who_staff"),
@@ -91,27 +104,61 @@ WHO = {
 # -- /reports: the list -------------------------------------------------------------------
 
 
-def parse_filters(ctx: Context, args: str) -> tuple[dict[str, Any], list[str]]:
-    """Statuses (and open/closed), a category code and a district code, in any order; the
-    words that are none of these come back as the second value."""
-    words: list[str] = []
-    category: str | None = None
-    district: str | None = None
-    unknown: list[str] = []
+def _phrase(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def filter_vocabulary(ctx: Context) -> dict[str, tuple[str, str]]:
+    """What staff may type, case-insensitive, in Bulgarian or English: status words and codes,
+    categories by code or name, districts by code, number or name. Maps the phrase to
+    ("w", status word), ("c", category code) or ("d", district code)."""
+    translator = ctx.services.translator
     city = ctx.services.city
-    for raw in args.replace(",", " ").split():
-        word = raw.lower()
-        code = word.zfill(2) if word.isdigit() else word
-        if word in STATUS_WORDS:
-            if word not in words:
-                words.append(word)
-        elif city.category(word) is not None and category in (None, word):
-            category = word
-        elif city.district(code) is not None and district in (None, code):
-            district = code
+    vocabulary: dict[str, tuple[str, str]] = {}
+    for district in city.districts:
+        vocabulary[district.code.casefold()] = ("d", district.code)
+        for language in translator.languages:
+            vocabulary[_phrase(district.name(language))] = ("d", district.code)
+    for category in city.categories:
+        vocabulary[category.code.casefold()] = ("c", category.code)
+        for language in translator.languages:
+            for name in (category.name(language), category.label(language)):
+                vocabulary[_phrase(name)] = ("c", category.code)
+    for word, key in FILTER_WORDS.items():
+        vocabulary[word] = ("w", word)
+        for language in translator.languages:
+            for phrase in translator.translate(language, key).split(","):
+                vocabulary[_phrase(phrase)] = ("w", word)
+    return vocabulary
+
+
+def parse_filters(ctx: Context, args: str) -> tuple[dict[str, Any], list[str]]:
+    """Statuses (and open/closed), a category and a district, in any order, by code or by
+    name (the longest name that fits wins: "Нови Искър" is a district, "нови" a status); the
+    words that are none of these come back as the second value."""
+    vocabulary = filter_vocabulary(ctx)
+    found: dict[str, Any] = {"w": [], "c": None, "d": None}
+    unknown: list[str] = []
+    tokens = args.replace(",", " ").split()
+    i = 0
+    while i < len(tokens):
+        for size in range(min(LONGEST_NAME, len(tokens) - i), 0, -1):
+            phrase = _phrase(" ".join(tokens[i : i + size]))
+            if size == 1 and phrase.isdigit():
+                phrase = phrase.zfill(2)
+            kind, value = vocabulary.get(phrase, ("", ""))
+            if kind == "w":
+                if value not in found["w"]:
+                    found["w"].append(value)
+                break
+            if kind and found[kind] in (None, value):
+                found[kind] = value
+                break
         else:
-            unknown.append(raw[:40])
-    return {"w": words, "c": category, "d": district}, unknown
+            unknown.append(tokens[i][:40])
+            size = 1
+        i += size
+    return found, unknown
 
 
 @router.command("reports", role=Role.STAFF)
@@ -132,7 +179,7 @@ def _filters_help(ctx: Context, unknown: list[str]) -> str:
     return ctx.t(
         "staff.filters_help",
         words=", ".join(unknown[:5]),
-        statuses=", ".join(STATUS_WORDS),
+        statuses=", ".join(ctx.t(key).split(",")[-1].strip() for key in FILTER_WORDS.values()),
         categories=", ".join(c.code for c in ctx.services.city.categories),
         districts=f"{districts[0]}–{districts[-1]}" if districts else "—",
     )
@@ -225,7 +272,7 @@ def _age(ctx: Context, since: datetime) -> str:
         return ctx.t("staff.age_minutes", n=seconds // 60)
     if seconds < 48 * 3600:
         return ctx.t("staff.age_hours", n=seconds // 3600)
-    return ctx.t("staff.age_days", n=seconds // 86400)
+    return ctx.tn("staff.age_days", seconds // 86400, n=seconds // 86400)
 
 
 @router.button("stp", role=Role.STAFF)

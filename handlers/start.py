@@ -47,7 +47,8 @@ async def begin_onboarding(ctx: Context, deep_link: str | None = None) -> None:
 
 
 def privacy_notice(ctx: Context) -> str:
-    return ctx.t("privacy.notice", months=ctx.services.settings.retention_months)
+    months = ctx.services.settings.retention_months
+    return ctx.tn("privacy.notice", months, months=months)
 
 
 _NO_NOTICE = frozenset({Kind.STARTED, Kind.STOPPED})

@@ -37,6 +37,7 @@ from bot.surveys.results import QuestionResult, SurveyResults, summarize
 from bot.surveys.schema import FreeText, localized
 from handlers.audit_log import audit
 from handlers.broadcast import topic_label
+from handlers.labels import channel_counts
 from handlers.picker import Choice, offer
 from handlers.report_views import district_label
 from handlers.survey_views import closes, districts_text, opens, phase_label, short, title
@@ -258,7 +259,7 @@ async def show_results(ctx: Context, survey: Survey) -> None:
     results = summarize(questions_of(survey), await repo.tallies(ctx.session, survey_id=survey.id))
     ctx.reply(results_text(ctx, survey, results))
     specs = [
-        chart_spec(r, ctx.language, ctx.t("surveys.chart_answered", n=r.answered))
+        chart_spec(r, ctx.language, ctx.tn("surveys.chart_answered", r.answered, n=r.answered))
         for r in results.questions
         if r.charted and r.answered
     ]
@@ -329,7 +330,7 @@ def _question_text(ctx: Context, n: int, result: QuestionResult) -> str:
     for option in result.options:
         lines.append(f"   {option.label(ctx.language)} — {option.count} ({option.percent:.0f}%)")
     if result.mean is not None:
-        lines.append(ctx.t("surveys.results_mean", mean=f"{result.mean:.2f}"))
+        lines.append(ctx.t("surveys.results_mean", mean=ctx.number(result.mean, 2, fixed=True)))
     return "\n".join(lines)
 
 
@@ -401,7 +402,9 @@ async def send_csv(ctx: Context, survey: Survey) -> None:
         return
     responses = text.count("\n") - 1
     await audit(ctx, "export", "survey", survey.id, responses=responses)
-    ctx.reply(ctx.t("surveys.csv_intro", title=title(ctx, survey), n=responses, id=survey.id))
+    ctx.reply(
+        ctx.tn("surveys.csv_intro", responses, title=title(ctx, survey), n=responses, id=survey.id)
+    )
     for chunk in chunks:
         ctx.reply(chunk)
 
@@ -488,8 +491,7 @@ def audience_size(ctx: Context, counts: dict[str, int]) -> str:
     total = sum(counts.values())
     if not total:
         return ctx.t("surveys.audience_none")
-    channels = ", ".join(f"{name.capitalize()} {n}" for name, n in sorted(counts.items()))
-    return ctx.t("surveys.audience_size", total=total, channels=channels)
+    return ctx.t("surveys.audience_size", total=total, channels=channel_counts(ctx, counts))
 
 
 def invitation_text(ctx: Context, survey: Survey, language: str) -> str:
@@ -526,7 +528,13 @@ async def on_send_invites(msg: IncomingMessage, ctx: Context) -> None:
     citizens, messages = await send_invitations(ctx, survey, audience)
     log.info("survey %s: %s invitations queued by citizen #%s", survey.id, messages, ctx.citizen.id)
     await audit(ctx, "invite", "survey", survey.id, citizens=citizens)
-    ctx.reply(ctx.t("surveys.invites_queued", citizens=citizens, messages=messages))
+    ctx.reply(
+        ctx.t(
+            "surveys.invites_queued",
+            citizens=ctx.tn("surveys.n_citizens", citizens, n=citizens),
+            messages=ctx.tn("surveys.n_messages", messages, n=messages),
+        )
+    )
 
 
 async def send_invitations(

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, rows
 from bot.core.router import Router
-from bot.i18n import N_
+from bot.i18n import N_, without_icon
 from bot.surveys.schema import MAX_OPTIONS, MAX_QUESTIONS, Questionnaire, localized
 from handlers.audit_log import audit
 from handlers.broadcast import WHEN_ERRORS, parse_when
@@ -203,7 +203,7 @@ def ask_closes(ctx: Context, note: str | None = None) -> None:
     _goto(ctx, CLOSES)
     text = ctx.t("surveys.new_ask_closes")
     buttons = [
-        Button(ctx.t("surveys.btn_close_after", days=days), payload=f"sqn:c:{days}")
+        Button(ctx.tn("surveys.btn_close_after", days, days=days), payload=f"sqn:c:{days}")
         for days in CLOSE_AFTER_DAYS
     ]
     ctx.reply(f"{note}\n\n{text}" if note else text, rows(*buttons, _cancel(ctx), per_row=3))
@@ -251,14 +251,21 @@ def _questionnaire(ctx: Context) -> Questionnaire:
     return Questionnaire.model_validate({"title": draft["title"], "questions": draft["questions"]})
 
 
+def _type_name(ctx: Context, question: Any) -> str:
+    """The question's type as its button said it ("Скала 1–5"), not the file's code."""
+    code = question.type
+    if code == "rating":
+        code = "rating10" if question.scale == "0-10" else "rating5"
+    return without_icon(ctx.t(TYPES[code])) if code in TYPES else code
+
+
 def show_summary(ctx: Context) -> None:
     _goto(ctx, CONFIRM)
     draft = _draft(ctx)
     survey = _questionnaire(ctx)
     lines = [ctx.t("surveys.new_summary", title=localized(survey.title, ctx.language))]
     for n, question in enumerate(survey.questions, start=1):
-        kind = question.type if question.type != "rating" else f"rating {question.scale}"  # type: ignore[union-attr]
-        line = f"{n}. {question.label(ctx.language)} ({kind})"
+        line = f"{n}. {question.label(ctx.language)} ({_type_name(ctx, question)})"
         options = getattr(question, "options", [])
         if options:
             line += "\n" + "\n".join(f"   • {localized(o.text, ctx.language)}" for o in options)

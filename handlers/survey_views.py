@@ -24,7 +24,7 @@ def title(ctx: Context, survey: Survey, language: str | None = None) -> str:
 
 
 def local_date(ctx: Context, when: datetime) -> str:
-    return when.astimezone(ctx.services.city.timezone).strftime("%d.%m.%Y")
+    return ctx.when(when, "date")
 
 
 def local_moment(ctx: Context, when: datetime, *, closing: bool = False) -> str:
@@ -32,8 +32,8 @@ def local_moment(ctx: Context, when: datetime, *, closing: bool = False) -> str:
     before ("31.01.2027", not "01.02.2027 00:00")."""
     local = when.astimezone(ctx.services.city.timezone)
     if local.hour == 0 and local.minute == 0:
-        return (local - timedelta(days=1) if closing else local).strftime("%d.%m.%Y")
-    return local.strftime("%d.%m.%Y %H:%M")
+        return ctx.when((local - timedelta(days=1) if closing else local).date(), "date")
+    return ctx.when(local)
 
 
 def closes(ctx: Context, survey: Survey) -> str:

@@ -40,7 +40,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.city import CityPack, bounding_box, haversine_m
 from bot.core.messages import Reply
-from bot.i18n import Translator
+from bot.i18n import Translator, format_when
 from scheduler.payloads import direct_payload
 from storage.db import Database
 from storage.models import Notice, NoticeRun, NoticeStatus, RunStatus
@@ -421,7 +421,7 @@ class NoticeScheduler:
         for item in held:
             topic = self.city.topic(item.topic)
             label = topic.short_name(language) if topic else item.topic
-            when = item.due_at.astimezone(self.tz).strftime("%d.%m %H:%M")
+            when = format_when(item.due_at, language, self.tz, "day_time")
             text = item.text_en if language == "en" and item.text_en else item.text_bg
             parts.append(f"{label} · {when}\n{text}")
         return "\n\n".join(parts)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from bot.core.channel import Channel, SendStatus
 from bot.core.messages import Address, Reply
-from bot.i18n import Translator
+from bot.i18n import Translator, format_number
 from storage.db import Database
 from storage.repos import citizens, outbox
 from storage.repos.outbox import RunProgress
@@ -176,13 +176,16 @@ class ProgressReporter:
                 id=run.notice_id,
                 sent=sent,
                 total=total,
-                rate=f"{rate:.0f}",
+                rate=format_number(rate, language),
                 left=duration(t, counts["queued"] / rate),
             )
         else:
             line = t("delivery.progress_started", id=run.notice_id, sent=sent, total=total)
         if counts["deferred"]:
-            line += "\n" + t("delivery.progress_deferred", count=counts["deferred"])
+            deferred = counts["deferred"]
+            line += "\n" + self.translator.translate_n(
+                language, "delivery.progress_deferred", deferred, count=deferred
+            )
         return line
 
     def _rate(self, run_id: int, sent: int) -> float | None:

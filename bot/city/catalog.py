@@ -24,6 +24,7 @@ from bot.city._parse import (
     problems_in,
     read_json,
 )
+from bot.i18n import without_icon
 
 SHORT_MAX = 30
 """Longest button label (`short`, emoji included), in characters."""
@@ -48,6 +49,12 @@ class Category:
     def short_name(self, language: str | None) -> str:
         """The button label: an emoji and a few words, at most SHORT_MAX characters."""
         return localized(self.short, language)
+
+    def label(self, language: str | None) -> str:
+        """The name a citizen and staff read in the bot: the button's words without its emoji,
+        so the summary, the card and the lists say what the button said. (`name` is the
+        official name, for Open311 and the open data.)"""
+        return without_icon(self.short_name(language))
 
     def description(self, language: str | None) -> str:
         return localized(self.descriptions, language)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.city import CityPack
 from bot.config import Settings
 from bot.core.messages import Address, Button, Document, IncomingMessage, Reply, Rows
-from bot.i18n import Translator
+from bot.i18n import DateStyle, Translator, format_number, format_when
 from storage.models import Citizen, Role
 
 if TYPE_CHECKING:
@@ -91,6 +91,18 @@ class Context:
 
     def t(self, key: str, /, **values: object) -> str:
         return self.services.translator.translate(self.citizen.language, key, **values)
+
+    def tn(self, key: str, n: int, /, **values: object) -> str:
+        """A plural entry in the form that agrees with the count `n`."""
+        return self.services.translator.translate_n(self.citizen.language, key, n, **values)
+
+    def when(self, moment: datetime | date, style: DateStyle = "datetime") -> str:
+        """A moment in the city's time zone (or a day), as the reader's language writes it."""
+        return format_when(moment, self.language, self.services.city.timezone, style)
+
+    def number(self, value: float, digits: int = 0, *, fixed: bool = False) -> str:
+        """A number in the reader's locale (decimal comma in Bulgarian)."""
+        return format_number(value, self.language, digits, fixed=fixed)
 
     def reply(
         self,

@@ -162,8 +162,9 @@ class Dispatcher:
             self.flood.cooldown_s,
         )
         language = known[1] if known else self.services.translator.normalize(msg.language)
-        text = self.services.translator.translate(
-            language, "errors.flood", seconds=int(self.flood.cooldown_s)
+        seconds = int(self.flood.cooldown_s)
+        text = self.services.translator.translate_n(
+            language, "errors.flood", seconds, seconds=seconds
         )
         return [(msg.address, Reply(text=text))]
 

@@ -36,7 +36,7 @@ def test_piped_conversation_with_run_on_sqlite_under_data(workdir: Path):
     text = out.stdout
     welcome = text.index("Здравейте")
     english = text.index("About your data")
-    help_ = text.index("Here is what I can do")
+    help_ = text.index("Here is what you can do")
     assert welcome < english < help_
     assert "[1] Български   [2] English" in text
     assert (workdir / "data" / "citizenbot.db").is_file()

@@ -13,7 +13,7 @@ from bot.i18n import LANGUAGES, Translator, read_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("bot", "handlers", "scheduler")
-KEYWORDS = {"t": None, "N_": None, "translate": (2,)}
+KEYWORDS = {"t": None, "tn": None, "N_": None, "translate": (2,), "translate_n": (2,)}
 PLACEHOLDER = re.compile(r"{(\w+)}")
 
 
@@ -29,7 +29,18 @@ def used_keys() -> set[str]:
 
 
 def catalog(language: str) -> dict[str, str]:
-    return {m.id: m.string for m in read_catalog(language) if m.id and not m.fuzzy}
+    """Key → text; the forms of a plural entry are joined, so each must be filled in and
+    together carry the placeholders."""
+    entries: dict[str, str] = {}
+    for m in read_catalog(language):
+        if not m.id or m.fuzzy:
+            continue
+        if isinstance(m.id, tuple):
+            forms = tuple(m.string)
+            entries[m.id[0]] = "\n".join(forms) if all(f.strip() for f in forms) else ""
+        else:
+            entries[m.id] = m.string
+    return entries
 
 
 def test_the_code_uses_keys():
@@ -63,3 +74,30 @@ def test_translator_formats_and_falls_back_to_the_default():
     assert t.translate("en", "report.card_title", id="X", status="New") == "Report X — New"
     assert t.translate("de", "menu.help") == t.translate("bg", "menu.help")
     assert t.normalize("en-GB") == "en" and t.normalize("fr") is None and t.normalize(None) is None
+
+
+def test_plural_entries_agree_with_the_count():
+    t = Translator(default="bg")
+    assert t.translate_n("bg", "surveys.n_messages", 1, n=1) == "1 съобщение"
+    assert t.translate_n("bg", "surveys.n_messages", 21, n=21) == "21 съобщения"
+    assert t.translate_n("en", "surveys.n_citizens", 1, n=1) == "1 citizen"
+    assert t.translate_n("en", "surveys.n_citizens", 0, n=0) == "0 citizens"
+    # Asked for without a count, a plural entry gives its "many" form, never its key.
+    assert t.translate("bg", "staff.age_days", n=3) == "3 дни"
+
+
+def test_numbers_and_dates_follow_the_reader():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.i18n import format_number, format_when
+
+    assert format_number(3.5, "bg", 2) == "3,5" and format_number(3.5, "en", 2) == "3.5"
+    assert format_number(4.25, "bg", 2) == "4,25" and format_number(12, "bg") == "12"
+    assert format_number(3.5, "bg", 2, fixed=True) == "3,50"
+    moment = datetime(2026, 11, 28, 16, 30, tzinfo=UTC)
+    sofia = ZoneInfo("Europe/Sofia")
+    assert format_when(moment, "bg", sofia) == "28.11.2026 18:30"
+    assert format_when(moment, "en", sofia) == "28 Nov 2026, 18:30"
+    assert format_when(moment, "bg", sofia, "date") == "28.11.2026"
+    assert format_when(moment, "en", sofia, "day_time") == "28 Nov, 18:30"

@@ -39,7 +39,7 @@ async def test_flooding_citizen_is_told_once_then_ignored(bot_factory, clock):
         assert await chat.say("/help", user="fast")
     (notice,) = await chat.say("/help", user="fast")
     assert notice.text == (
-        "Изпращате съобщения твърде бързо. Ще ви отговоря отново след 60 секунди."
+        "Изпращате съобщения твърде бързо. Ще Ви отговорим отново след 60 секунди."
     )
     assert await chat.say("/help", user="fast") == []
     assert await chat.say("/help", user="calm"), "other citizens are unaffected"

@@ -71,7 +71,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "language": Scenario(
         [*onboard("u1"), ("u1", "tap", "menu:language"), ("u1", "tap", "lang:bg")],
-        "Готово, ще ви пиша на български.",
+        "Готово, ще Ви пишем на български.",
     ),
     "report_with_location_and_photo": Scenario(
         [*onboard("u1"), *file_report()], f"registered as {REPORT_ID}"
@@ -132,7 +132,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "unknown_command_and_text": Scenario(
         [*onboard("u1"), ("u1", "say", "/nonsense"), ("u1", "say", "просто текст")],
-        "Sorry, I did not understand.",
+        "Sorry, we did not understand.",
     ),
 }
 

@@ -98,7 +98,7 @@ async def test_start_language_choice_and_help(start_bot: StartBot, api: FakeBotA
         "text": t("en", "help.text", city=city("en")),
         "reply_markup": MENU_EN,
     }
-    assert "Here is what I can do" in help_call.params["text"]
+    assert "Here is what you can do" in help_call.params["text"]
 
 
 async def test_start_up_calls(start_bot: StartBot, api: FakeBotAPI):
@@ -108,12 +108,12 @@ async def test_start_up_calls(start_bot: StartBot, api: FakeBotAPI):
         {"command": "menu", "description": "Главното меню"},
         {"command": "report", "description": "Сигнал за проблем в града"},
         {"command": "myreports", "description": "Моите сигнали и какво става с тях"},
-        {"command": "alerts", "description": "Известия за вашия район"},
+        {"command": "alerts", "description": "Известия за Вашия район"},
         {"command": "surveys", "description": "Анкети на общината"},
         {"command": "help", "description": "Какво може ботът"},
         {"command": "language", "description": "Смяна на езика"},
         {"command": "cancel", "description": "Прекратяване на текущото действие"},
-        {"command": "mydata", "description": "Какви данни пазим за вас"},
+        {"command": "mydata", "description": "Какви данни пазим за Вас"},
     ]
     en = [
         {"command": "start", "description": "Start and choose a language"},
@@ -293,7 +293,7 @@ async def test_unsupported_content_gets_an_answer(start_bot: StartBot, api: Fake
     reply = (await api.wait_for_calls("sendMessage", 4))[-1]
     assert reply.params == {
         "chat_id": USER,
-        "text": "I cannot use this kind of message. Please send text, a photo or a location, "
+        "text": "We cannot use this kind of message. Please send text, a photo or a location, "
         "or tap a button.",
     }
 

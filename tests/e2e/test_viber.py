@@ -261,7 +261,7 @@ async def test_keyboard_taps_typed_labels_and_payloads(
     (by_label,) = await chat.say("❓ Help")  # typed: the labels kept with the state
     assert by_label.text == help_text
     (unknown,) = await chat.say("xyz:help")  # not one of our payloads: just text
-    assert unknown.text == "Sorry, I did not understand. Choose from the menu or type /help."
+    assert unknown.text == "Sorry, we did not understand. Choose from the menu or type /help."
 
 
 async def test_unsupported_content_gets_an_answer(api: FakeViberAPI, chat: ViberChat):
@@ -271,7 +271,7 @@ async def test_unsupported_content_gets_an_answer(api: FakeViberAPI, chat: Viber
     sticker = api.message(user, {"type": "sticker", "sticker_id": 40133})
     assert (await api.post(sticker)).status == 200
     assert api.texts_to(user.id)[-1] == (
-        "I cannot use this kind of message. Please send text, a photo or a location, "
+        "We cannot use this kind of message. Please send text, a photo or a location, "
         "or tap a button."
     )
 

@@ -77,7 +77,7 @@ async def test_ban_tells_once_then_silence_and_hides_reports_until_unban(
     (listing,) = await chat.say("/reports", user="admin")
     assert listing.text.splitlines()[1].endswith(" · 🙈")
     (card,) = await chat.say(f"/find {ref}", user="admin")
-    assert "Ban: since 27.11.2026 12:00 — “insults in every report”\n" in card.text
+    assert "Ban: since 27 Nov 2026, 12:00 — “insults in every report”\n" in card.text
     assert "Reports: 1 (hidden: 1)\n" in card.text
 
     (unbanned,) = await chat.say(f"/unban {ref}", user="admin")
@@ -112,7 +112,7 @@ async def test_unban_leaves_reports_staff_hid_on_their_own_hidden(
     assert "Reports hidden from the public: 1.\n" in banned.text
     assert await public_ids(db) == []
     view = (await chat.say(f"/report {second}", user="admin"))[-1]
-    assert f"27.11.2026 12:00 — 🙈 hidden (admin)\n   “/ban {ref}”" in view.text
+    assert f"27 Nov 2026, 12:00 — 🙈 hidden (admin)\n   “/ban {ref}”" in view.text
     (unbanned,) = await chat.say(f"/unban {ref}", user="admin")
     assert "Reports shown again: 1 " in unbanned.text
     assert await public_ids(db) == [second]
@@ -144,7 +144,7 @@ async def test_who_cannot_be_banned_and_other_mistakes(people: RecordingChannel,
 
     await ban(chat, f"/ban {u1}")
     (again,) = await chat.say(f"/ban {u1}", user="admin")
-    assert again.text == f"{u1} is already banned (since 27.11.2026 12:00)."
+    assert again.text == f"{u1} is already banned (since 27 Nov 2026, 12:00)."
     (grant,) = await chat.say(f"/grant staff {u1}", user="admin")
     assert grant.text == f"{u1} is banned. Lift the ban first: /unban {u1}"
     # Only admins ban: staff are told it is for administrators.
@@ -184,7 +184,7 @@ async def test_ban_asks_first_and_no_changes_nothing(people: RecordingChannel, d
     done = await ban(chat, f"/ban {ref} spam")
     assert done.text.startswith(f"🚫 {ref} is banned.")
     (card,) = await chat.say(f"/find {ref}", user="admin")
-    assert "Ban: since 27.11.2026 12:00 — “spam”\n" in card.text
+    assert "Ban: since 27 Nov 2026, 12:00 — “spam”\n" in card.text
     assert labels(card) == []  # banned already: no ban button
 
 

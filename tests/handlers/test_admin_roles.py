@@ -77,7 +77,7 @@ async def test_grant_admin_tells_the_citizen_in_their_language(
     (done,) = await chat.say(f"/grant {ref} admin", user="admin")  # either order
     assert done.text == f"✅ {ref} is now admin (from their next message). They have been told."
     assert texts(chat.pop("f1")) == [
-        "Вече сте администратор на този бот. /staffhelp показва командите ви."
+        "Вече сте администратор на този бот. /staffhelp показва командите Ви."
     ]
     (help_text,) = await chat.say("/staffhelp", user="f1")
     assert "Команди за администратори:\n" in help_text.text
@@ -96,7 +96,7 @@ async def test_staff_lists_admins_and_staff_by_reference(people: RecordingChanne
     (alone,) = await chat.say("/staff", user="admin")
     assert alone.text.splitlines()[:2] == [
         "Staff and admins (1):",
-        f"{admin} — admin · last active 27.11.2026 12:00 (ADMINS setting)",
+        f"{admin} — admin · last active 27 Nov 2026, 12:00 (ADMINS setting)",
     ]
     await chat.say(f"/grant staff {u1}", user="admin")
     await chat.say(f"/grant admin {f1}", user="admin")
@@ -104,9 +104,9 @@ async def test_staff_lists_admins_and_staff_by_reference(people: RecordingChanne
     lines = listing.text.splitlines()
     assert lines[:4] == [
         "Staff and admins (3):",
-        f"{admin} — admin · last active 27.11.2026 12:00 (ADMINS setting)",
-        f"{f1} — admin · last active 27.11.2026 12:00",
-        f"{u1} — staff · last active 27.11.2026 12:00",
+        f"{admin} — admin · last active 27 Nov 2026, 12:00 (ADMINS setting)",
+        f"{f1} — admin · last active 27 Nov 2026, 12:00",
+        f"{u1} — staff · last active 27 Nov 2026, 12:00",
     ]
     # The Telegram variant's ADMINS also lists console:admin, who never wrote: no ref yet.
     unseen = ["Admins in the ADMINS setting who have not written to the bot yet: 1"]
@@ -121,7 +121,7 @@ async def test_usage_errors_get_the_usage_line(people: RecordingChannel, db: Dat
     cases = {
         "/grant": usage,
         f"/grant staff {u1} {admin}": usage,
-        f"/grant boss {u1}": f"I can grant the role staff or admin, not “boss”.\n\n{usage}",
+        f"/grant boss {u1}": f"The role can be staff or admin, not “boss”.\n\n{usage}",
         "/grant staff": f"Which citizen? Add their reference, e.g. C-7F3K2.\n\n{usage}",
         "/grant staff XYZ": (
             f"“XYZ” is not a citizen reference (they look like C-7F3K2).\n\n{usage}"
@@ -156,11 +156,11 @@ async def test_find_shows_a_card_without_personal_data(people: RecordingChannel,
     (card,) = await chat.say(f"/find {ref}", user="admin")
     assert card.text == (
         f"👤 {ref}\n"
-        f"Channels: {chat.name}\n"
+        f"Channels: {chat.name.capitalize()}\n"
         "Language: English\n"
         "Role: citizen\n"
-        "Joined: 27.11.2026 12:00\n"
-        "Last active: 27.11.2026 12:00\n"
+        "Joined: 27 Nov 2026, 12:00\n"
+        "Last active: 27 Nov 2026, 12:00\n"
         "Messages from the bot: on\n"
         "Ban: no\n"
         "Reports: 1 (hidden: 0)\n"

@@ -143,24 +143,24 @@ async def test_stats_shows_the_figures_and_a_weekly_chart(
     text, chart = await chat.say("/stats", user="admin")
 
     assert text.text == (
-        "📈 Statistics as of 27.11.2026 12:00\n"
+        "📈 Statistics as of 27 Nov 2026, 12:00\n"
         "\n"
         "👥 Citizens: 5\n"
-        f"By channel: {chat.name} 3 · viber 2\n"
-        "By language: bg 2 · en 3\n"
+        f"By channel: {chat.name.capitalize()} 3 · Viber 2\n"
+        "By language: Bulgarian 2 · English 3\n"
         "Active: 3 in the last 7 days, 4 in the last 30\n"
         "\n"
         "📝 Reports: 8\n"
         "By status: New 1 · In progress 1 · Resolved 5 · Rejected 1\n"
         "By category: Street cleaning 3 · Street lighting 3 · Waste collection 2\n"
         "By district: Mladost 4 · Krasno Selo 3 · district not given 1\n"
-        "Median time to resolve: 1 d 5 h (of 5 resolved)\n"
+        "Median time to resolve: 1 d 5 h (resolved reports: 5)\n"
         "\n"
         "🔔 Alert subscriptions: Water supply 2 · Heating 1\n"
         "\n"
         "📤 Deliveries (sent / failed / blocked):\n"
-        "telegram: 3 / 1 / 0\n"
-        "viber: 1 / 0 / 2\n"
+        "Telegram: 3 / 1 / 0\n"
+        "Viber: 1 / 0 / 2\n"
         "\n"
         "🗳️ Survey responses: 3, completed: 2\n"
         "\n"
@@ -184,6 +184,23 @@ async def test_stats_in_bulgarian_with_nothing_yet(chat: RecordingChannel):
     )
     assert chart.text == "📊 Сигнали по седмици, последните 12 седмици"
     assert Image.open(io.BytesIO(chart.image)).format == "PNG"
+
+
+async def test_stats_in_bulgarian_has_no_english_words(
+    chat: RecordingChannel, db: Database, clock: Clock
+):
+    for user, language in (("admin", "Български"), ("u1", "English"), ("u2", "Български")):
+        await onboard(chat, user, language)
+    await seed(db, chat, clock.now)
+    text, _chart = await chat.say("/stats", user="admin")
+    channels = {"console": "Viber 2 · конзола 3", "telegram": "Telegram 3 · Viber 2"}[chat.name]
+    assert text.text.startswith("📈 Статистика към 27.11.2026 12:00\n")
+    assert f"По канал: {channels}\n" in text.text
+    assert "По език: английски 2 · български 3\n" in text.text
+    assert "По статус: Нов 1 · В работа 1 · Решен 5 · Отхвърлен 1\n" in text.text
+    assert "Медианно време до решаване: 1 д 5 ч (решени сигнали: 5)\n" in text.text
+    assert "\nTelegram: 3 / 1 / 0\nViber: 1 / 0 / 2\n" in text.text
+    assert "console" not in text.text and " bg " not in text.text
 
 
 async def test_long_breakdowns_are_cut_to_the_ten_largest(
@@ -219,7 +236,8 @@ async def test_weeks_are_the_city_weeks_across_a_clock_change(db: Database):
         datetime(2026, 11, 1, 22, 0, tzinfo=UTC),
         datetime(2026, 11, 8, 22, 0, tzinfo=UTC),
     ]
-    assert week_labels(bounds, SOFIA) == ("19.10", "26.10", "02.11")
+    assert week_labels(bounds, SOFIA, "bg") == ("19.10", "26.10", "02.11")
+    assert week_labels(bounds, SOFIA, "en") == ("19 Oct", "26 Oct", "2 Nov")
     async with db.sessions() as session, session.begin():
         for filed in (
             datetime(2026, 10, 18, 20, 59, tzinfo=UTC),  # Sunday 23:59: before the chart

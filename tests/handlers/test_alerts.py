@@ -176,7 +176,7 @@ async def test_quiet_hours_and_the_daily_digest(chat: Chat, db: Database):
     (ask,) = await chat.tap("⌨️ Other hours")
     assert ask.text == "Type the quiet hours as from–to, e.g. 22:30-06:30:"
     (bad,) = await chat.say("25:00-07:00")
-    assert bad.text.startswith("I did not understand.")
+    assert bad.text.startswith("We did not understand that.")
     (typed,) = await chat.say("22:30 - 6:15")
     assert "Quiet hours: 22:30–06:15." in typed.text
     cid = await citizen_id(db, chat)
@@ -207,7 +207,7 @@ async def test_stop_asks_first_and_subscribing_again_ends_it(chat: Chat, db: Dat
     assert question.text.startswith("Stop all alerts? You will get no messages from us")
     assert labels(question) == ["🔕 Yes, stop", "No, keep them"]
     (kept,) = await chat.tap("No, keep them")
-    assert kept.text == "OK, your alerts stay on."
+    assert kept.text == "All right, your alerts stay on."
     cid = await citizen_id(db, chat)
     assert await settings_of(db, cid) is None
 

@@ -23,7 +23,7 @@ from tests.handlers.test_report_followup import (
     texts,
 )
 
-AT = "27.11.2026 12:00"  # the test clock, in Sofia
+AT = "27 Nov 2026, 12:00"  # the test clock, in Sofia
 
 
 async def test_audit_lists_status_changes_grants_and_bans_with_their_actor(

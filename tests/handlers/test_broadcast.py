@@ -142,7 +142,7 @@ async def test_preview_send_now_and_each_citizen_gets_their_language(city: City,
 
     replies = await compose(console)
     assert [r.text for r in replies[:4]] == [
-        "👁️ Preview, Български:",
+        "👁️ Preview, Bulgarian:",
         BG_TEXT,
         "👁️ Preview, English:",
         EN_TEXT,
@@ -199,7 +199,7 @@ async def test_an_emergency_around_a_pin_with_a_photo(city: City, db: Database, 
         english=None,
         photo=photo,
     )
-    assert [r.text for r in replies[:2]] == ["👁️ Preview, Български:", BG_TEXT]
+    assert [r.text for r in replies[:2]] == ["👁️ Preview, Bulgarian:", BG_TEXT]
     assert replies[1].image is not None and replies[1].image[:2] == b"\xff\xd8"
     assert replies[2].text == (
         "Topic: 💧 Water supply\n"
@@ -230,7 +230,7 @@ async def test_typed_coordinates_outside_and_wrong_input_are_explained(city: Cit
     assert again.text.startswith("Please choose with the buttons.\n\nWho is it for?")
     await console.tap("📍 Around a point", user="admin")
     (bad,) = await console.say("somewhere", user="admin")
-    assert bad.text.startswith("I need a location, or coordinates like 42.6977, 23.3219.")
+    assert bad.text.startswith("Please send a location, or coordinates like 42.6977, 23.3219.")
     (outside,) = await console.say("/loc 42.1354 24.7453", user="admin")
     assert outside.text.startswith("That point is outside Sofia Municipality.")
     (radius,) = await console.say(f"/loc {MLADOST[0]} {MLADOST[1]}", user="admin")
@@ -265,13 +265,13 @@ async def test_at_a_date_and_time(city: City, db: Database, clock: Clock):
     (ask,) = await console.tap("🗓️ At a date and time", user="admin")
     assert ask.text.startswith("When should it go out? Type the date and time (city time)")
     (bad,) = await console.say("soon", user="admin")
-    assert bad.text.startswith("I did not understand that.")
+    assert bad.text.startswith("We did not understand that.")
     (no_date,) = await console.say("31.02 10:00", user="admin")
     assert no_date.text == "There is no such date. Type it like 28.11 18:30."
     (past,) = await console.say("27.11 9:00", user="admin")
-    assert past.text.startswith("That time has passed (it is 27.11.2026 12:00 now).")
+    assert past.text.startswith("That time has passed (it is 27 Nov 2026, 12:00 now).")
     (done,) = await console.say("утре 9:00", user="admin")
-    assert done.text.startswith("🗓️ Notice #1 is scheduled for 28.11.2026 09:00.")
+    assert done.text.startswith("🗓️ Notice #1 is scheduled for 28 Nov 2026, 09:00.")
     notice = await the_notice(db)
     assert notice.next_run_at == sofia(11, 28, 9) and notice.progress_channel is None
 
@@ -296,11 +296,11 @@ async def test_at_a_date_and_time(city: City, db: Database, clock: Clock):
         ),
         (("Every month",), "15 8:00", "0 8 15 * *", (12, 15, 8), "every month on day 15 at 08:00"),
         (
-            ("⌨️ Cron expression",),
+            ("⌨️ Custom schedule",),
             "0 9 * * 1-5",
             "0 9 * * 1-5",
             (11, 30, 9),
-            "by the cron expression “0 9 * * 1-5”",
+            "on the schedule “0 9 * * 1-5”",
         ),
     ],
 )
@@ -325,7 +325,7 @@ async def test_repeating_notices(
     assert early.text == "That is before the first notice. Choose a later day."
     (done,) = await console.say("31.12.2026", user="admin")
     assert done.text.startswith(f"🔁 Notice #1: {schedule}. First: ")
-    assert "Until: 31.12.2026." in done.text
+    assert "Until: 31 Dec 2026." in done.text
     notice = await the_notice(db)
     assert (notice.recurrence, notice.next_run_at) == (cron, sofia(*first))
     assert notice.ends_at == sofia(1, 1, 0, year=2027)
@@ -336,18 +336,18 @@ async def test_repeating_input_is_checked(city: City, db: Database):
     await onboard(console, "admin")
     await compose(console, audience=("ba:all",))
     await console.tap("🔁 Repeat", user="admin")
-    await console.tap("⌨️ Cron expression", user="admin")
+    await console.tap("⌨️ Custom schedule", user="admin")
     (invalid,) = await console.say("every day", user="admin")
-    assert invalid.text.startswith("That is not a valid cron expression.")
+    assert invalid.text.startswith("That is not a valid schedule.")
     (often,) = await console.say("*/5 * * * *", user="admin")
     assert often.text.startswith("That would send more often than once an hour.")
     (never,) = await console.say("0 9 30 2 *", user="admin")
-    assert never.text == "That expression never comes true. Please check it."
+    assert never.text == "That schedule never comes true. Please check it."
     await console.say("0 12 * * 0,6", user="admin")
     (done,) = await console.tap("No end date", user="admin")
     assert done.text.startswith(
-        "🔁 Notice #1: by the cron expression “0 12 * * 0,6”. "
-        "First: 28.11.2026 12:00. Until: no end date."
+        "🔁 Notice #1: on the schedule “0 12 * * 0,6”. "
+        "First: 28 Nov 2026, 12:00. Until: no end date."
     )
 
 
@@ -373,22 +373,23 @@ async def test_notices_list_details_pause_resume_cancel(city: City, db: Database
         "📋 Notices\n"
         "\n"
         "Scheduled:\n"
-        "#1 💧 Water supply — 28.11.2026 09:00 · 🔁 every day at 09:00\n"
+        "#1 💧 Water supply — 28 Nov 2026, 09:00 · 🔁 every day at 09:00\n"
         "\n"
         "The last 7 days:\n"
-        "#2 💧 Water supply — 27.11.2026 12:00 · done · 1 of 1 sent"
+        "#2 💧 Water supply — 27 Nov 2026, 12:00 · done · 1 of 1 sent"
     )
     assert labels(listing) == ["#1", "#2"]
     (sent,) = await console.tap("#2", user="admin")
     assert sent.text.startswith("📣 Notice #2 · 💧 Water supply\nStatus: done\n")
-    assert "27.11.2026 12:00 — done\n   queued 0 · sent 1 · deferred 0 · failed 0 · blocked 0" in (
-        sent.text
+    assert (
+        "27 Nov 2026, 12:00 — done\n   queued 0 · sent 1 · deferred 0 · failed 0 · blocked 0"
+        in (sent.text)
     )
     assert labels(sent) == ["🔄 Refresh", "📋 All notices"]
 
     (details,) = await console.say("/notice 1", user="admin")
-    assert "Schedule: every day at 09:00\nNext: 28.11.2026 09:00" in details.text
-    assert f"Text (BG):\n{BG_TEXT}\nText (EN):\n{EN_TEXT}" in details.text
+    assert "Schedule: every day at 09:00\nNext: 28 Nov 2026, 09:00" in details.text
+    assert f"Text in Bulgarian:\n{BG_TEXT}\nText in English:\n{EN_TEXT}" in details.text
     (paused,) = await console.tap("⏸️ Pause", user="admin")
     assert paused.text.startswith("⏸️ Paused. Nothing is sent until you resume it.")
     assert "Status: paused" in paused.text
@@ -398,7 +399,7 @@ async def test_notices_list_details_pause_resume_cancel(city: City, db: Database
         assert (await session.exec(select(NoticeRun).where(NoticeRun.notice_id == 1))).all() == []
     (resumed,) = await console.tap("▶️ Resume", user="admin")
     assert resumed.text.startswith("▶️ Resumed.")
-    assert "Next: 30.11.2026 09:00" in resumed.text
+    assert "Next: 30 Nov 2026, 09:00" in resumed.text
     (confirm,) = await console.tap("🛑 Cancel the notice", user="admin")
     assert confirm.text.startswith("Cancel notice #1?")
     (cancelled,) = await console.tap("🛑 Yes, cancel it", user="admin")
@@ -409,7 +410,7 @@ async def test_notices_list_details_pause_resume_cancel(city: City, db: Database
     )
     assert stale.text.startswith("That action is out of date.")
     (missing,) = await console.say("/notice 99", user="admin")
-    assert missing.text == "I cannot find that notice."
+    assert missing.text == "There is no such notice."
 
 
 async def test_cancelling_a_sending_notice_withdraws_what_is_held(

@@ -243,7 +243,7 @@ async def test_keep_keeps_everything(chat: RecordingChannel, db: Database):
     before = await citizen_of(db, chat, ME)
     await chat.say("/forget", user=ME)
     (kept,) = await chat.tap("No, keep them", user=ME)
-    assert kept.text == "OK, nothing was deleted."
+    assert kept.text == "All right, nothing was deleted."
     assert "❓ Help" in labels(kept)
     after = await citizen_of(db, chat, ME)
     assert before is not None and after is not None and after.id == before.id
@@ -305,12 +305,12 @@ async def test_a_changed_notice_is_shown_once_before_the_answer(
     notice, help_reply = await chat.say("/help", user=ME)
     assert notice.text.startswith("ℹ️ We have updated how we handle your data:\n\n🔒 About")
     assert "/mydata" in notice.text
-    assert "Here is what I can do" in help_reply.text
+    assert "Here is what you can do" in help_reply.text
     after = await citizen_of(db, chat, ME)
     assert after is not None
     assert after.consent_version == PRIVACY_VERSION and after.consented_at == clock.now
     (again,) = await chat.say("/help", user=ME)
-    assert "Here is what I can do" in again.text
+    assert "Here is what you can do" in again.text
 
 
 async def test_no_changed_notice_during_onboarding(chat: RecordingChannel, db: Database):

@@ -21,7 +21,7 @@ MLADOST = (42.6497, 23.3790)
 NEAR_MLADOST = (42.64985, 23.37915)  # about 21 m away
 DESCRIPTION = "Уличната лампа пред блок 12 не свети от седмица."
 ADDRESS = "бул. Александър Малинов 12"
-FILED = "27.11.2026 12:00"  # the test clock's start, in Sofia
+FILED = "27 Nov 2026, 12:00"  # the test clock's start, in Sofia
 
 
 def labels(reply: Reply) -> list[str]:
@@ -147,7 +147,7 @@ async def test_myreports_is_paginated_newest_first_and_in_the_menu(bot_factory):
 
     (page1,) = await chat.tap("menu:myreports", user="u1")
     assert page1.text.startswith("📋 Your reports and the ones you follow (6). Page 1 of 2:")
-    assert "SOF-2026-000006 — New\nStreet lighting · Mladost · 27.11.2026 12:00" in page1.text
+    assert "SOF-2026-000006 — New\nStreet lighting · Mladost · 27 Nov 2026, 12:00" in page1.text
     assert "SOF-2026-000001" not in page1.text
     assert labels(page1) == [f"📄 {i}" for i in reversed(ids[1:])] + ["▶️"]
 
@@ -206,7 +206,7 @@ async def test_status_change_tells_reporter_and_follower_each_in_their_language(
     assert labels(to_reporter) == ["📄 Details"]
     (to_follower,) = chat.pop("f1")
     assert to_follower.text == (
-        f"🔔 Сигнал {public_id} (Улично осветление) — нов статус: В процес на работа.\n"
+        f"🔔 Сигнал {public_id} (Улично осветление) — нов статус: В работа.\n"
         "💬 От общината: Екипът е изпратен."
     )
     assert chat.pop("admin") == []
@@ -229,8 +229,8 @@ async def test_follower_sees_details_without_the_reporter_and_can_stop_following
     (details,) = await chat.tap(f"📄 {public_id}", user="f1")
     assert "👁️ Следите този сигнал." in details.text
     assert "+359" not in details.text and "u1" not in details.text
-    assert labels(details) == ["🔕 Спри да следиш", "📋 Моите сигнали"]
-    (stopped,) = await chat.tap("🔕 Спри да следиш", user="f1")
+    assert labels(details) == ["🔕 Спри следенето", "📋 Моите сигнали"]
+    (stopped,) = await chat.tap("🔕 Спри следенето", user="f1")
     assert stopped.text == f"🔕 Вече не следите сигнал {public_id}."
 
     done = await staff_sets(chat, public_id, "👀 Acknowledge")
@@ -248,7 +248,7 @@ async def test_others_reports_stay_private(people: RecordingChannel):
     await onboard(chat, "stranger")
     (reply,) = await chat.say(f"/report {public_id.lower()}", user="stranger")
     assert reply.text == (
-        f"I could not find report {public_id}. Please check the number, e.g. SOF-2026-000123."
+        f"We could not find report {public_id}. Please check the number, e.g. SOF-2026-000123."
     )
     answers = {
         "myo:1": "That report is not available.",

@@ -4,6 +4,7 @@ has it, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,21 @@ async def file_report(chat: RecordingChannel, user: str = "u1", where=MLADOST) -
         replies = await chat.tap("rdup:new", user=user)
     filed = last(await chat.tap("rs:send", user=user))
     return filed.text.split("registered as ")[1].split(".")[0]
+
+
+async def test_the_summary_names_the_category_as_its_button_did(chat: RecordingChannel):
+    await onboard(chat, language="Български")
+    (ask,) = await chat.say("/report")
+    assert "🕳️ Пътища и тротоари" in labels(ask)
+    await chat.tap("🕳️ Пътища и тротоари")
+    await chat.say(f"/loc {MLADOST[0]} {MLADOST[1]}")
+    await chat.say(DESCRIPTION)
+    summary = last(await chat.tap("rph:done"))
+    assert "Категория: Пътища и тротоари\n" in summary.text
+    filed = last(await chat.tap("rs:send"))
+    public_id = re.search(r"SOF-\d{4}-\d{6}", filed.text).group()
+    (card,) = await chat.say(f"/report {public_id}")
+    assert "Категория: Пътища и тротоари\n" in card.text
 
 
 @pytest.fixture
@@ -168,7 +184,7 @@ async def test_not_an_image_is_explained_and_nothing_breaks(chat: RecordingChann
     text_file = tmp_path / "notes.jpg"
     text_file.write_text("this is not a photo")
     (reply,) = await chat.say(f"/photo {text_file}")
-    assert reply.text.startswith("That file is not a photo I can open.")
+    assert reply.text.startswith("That file is not a photo we can open.")
     (summary,) = await chat.tap("rph:done")
     assert "Photos: 0" in summary.text
 
@@ -227,7 +243,7 @@ async def test_cancel_discards_the_draft(chat: RecordingChannel, db: Database):
     await onboard(chat)
     await to_description(chat)
     (cancelled,) = await chat.tap("✖️ Cancel")
-    assert cancelled.text == "The report was cancelled; nothing was sent."
+    assert cancelled.text == "Filing cancelled; nothing was sent."
     (again,) = await chat.say("/report")
     assert again.text == "What is the problem about? Choose a category:"
 
@@ -455,7 +471,7 @@ async def test_cancelling_a_filled_in_report_asks_first(chat, jpeg: Path, data_d
     (asked_again,) = await chat.push(old_cancel)
     assert asked_again.text == "Discard this report? What you have filled in will be lost."
     (cancelled,) = await chat.tap("🗑️ Yes, discard")
-    assert cancelled.text == "The report was cancelled; nothing was sent."
+    assert cancelled.text == "Filing cancelled; nothing was sent."
     assert stored_photos(data_dir) == []
     async with db.sessions() as session:
         assert (await session.exec(select(Report))).all() == []

@@ -148,7 +148,7 @@ async def test_only_valid_next_statuses_and_stale_buttons(staffed: RecordingChan
         )
     for payload in ("sts:999:resolved", "sto:999", "sto:x", "sth:1:2"):
         (gone,) = await chat.push(button(chat, "admin", payload))
-        assert gone.text == "I cannot find that report."
+        assert gone.text == "There is no such report."
     (nothing,) = await chat.push(button(chat, "admin", "stk"))
     assert nothing.text == "That button is no longer active. Here is the menu:"
 
@@ -228,7 +228,7 @@ async def test_duplicate_of_flow(staffed: RecordingChannel):
         "e.g. SOF-2026-000123."
     )
     (missing,) = await chat.say("SOF-2026-000099", user="admin")
-    assert missing.text.startswith("I could not find report SOF-2026-000099.")
+    assert missing.text.startswith("We could not find report SOF-2026-000099.")
     (itself,) = await chat.say(duplicate, user="admin")
     assert itself.text == "That is this same report. Send the number of the original."
     (note,) = await chat.say(original.lower(), user="admin")
@@ -237,7 +237,7 @@ async def test_duplicate_of_flow(staffed: RecordingChannel):
     assert done.text == f"✅ {duplicate} is now “Duplicate”. Citizens told: 1."
     (news,) = chat.pop("u2")
     assert news.text == (
-        f"🔔 Сигнал {duplicate} (Улично осветление) — нов статус: Дублиран.\n"
+        f"🔔 Сигнал {duplicate} (Улично осветление) — нов статус: Дубликат.\n"
         f"Същият проблем е подаден като сигнал {original}; оттук нататък ще получавате "
         "новините по него."
     )
@@ -452,16 +452,53 @@ async def test_staff_list_filters_and_pages(bot_factory, clock):
     assert empty.text == "No reports for “closed”."
     (bad,) = await chat.say("/reports bogus 99 sofia-28", user="admin")
     assert bad.text.startswith(
-        "I did not understand: bogus, 99. Filters in any order: a status (new, acknowledged, "
-        "in_progress, resolved, rejected, duplicate, open, closed), a category code (sofia-1, "
+        "We did not understand: bogus, 99. Filters in any order: a status (new, acknowledged, "
+        "in_progress, resolved, rejected, duplicate, open, closed), a category (code or name: "
+        "sofia-1, "
     )
-    assert "a district code (01–24)" in bad.text
+    assert "a district (number, code or name: 01–24)" in bad.text
 
     # The old list's page buttons belong to the old filters.
     (stale,) = await chat.push(button(chat, "admin", "stp:1:1"))
     assert stale.text == "This list is out of date. Send /reports again."
     (forged,) = await chat.push(button(chat, "admin", "stp:x"))
     assert forged.text == "This list is out of date. Send /reports again."
+
+
+async def test_staff_filter_by_bulgarian_words_and_district_names(bot_factory):
+    chat = recording_channel()
+    await bot_factory([chat], reports_per_day=30)
+    await onboard(chat, "u1")
+    await onboard(chat, "admin", "Български")
+    await file_report(chat)  # street lighting, Mladost
+    await file_report(chat, category="sofia-3", district="21")  # roads, Novi Iskar
+    roads = await file_report(chat, category="sofia-3", district="01")  # roads, Sredets
+    await staff_sets(chat, roads, "🛠️ В работа")
+
+    async def listing(args: str) -> str:
+        (reply,) = await chat.say(f"/reports {args}", user="admin")
+        return reply.text.split("\n")[0]
+
+    assert await listing("нови") == "📋 Сигнали — Нов: 2. Страница 1 от 1."
+    assert await listing("В работа средец") == "📋 Сигнали — В работа, Средец: 1. Страница 1 от 1."
+    assert (
+        await listing("отворени МЛАДОСТ") == "📋 Сигнали — отворени, Младост: 1. Страница 1 от 1."
+    )
+    # The longest name wins: "Нови Искър" is a district, not "new" and a stray word.
+    assert await listing("нови искър") == "📋 Сигнали — Нови Искър: 1. Страница 1 от 1."
+    assert await listing("new Novi Iskar") == "📋 Сигнали — Нов, Нови Искър: 1. Страница 1 от 1."
+    assert await listing("Пътища и тротоари krasno selo") == (
+        "Няма сигнали за „Пътища и тротоари, Красно село“."
+    )
+    assert await listing("пътища и тротоари") == (
+        "📋 Сигнали — Пътища и тротоари: 2. Страница 1 от 1."
+    )
+    assert await listing("решени") == "Няма сигнали за „Решен“."
+    (bad,) = await chat.say("/reports нещо", user="admin")
+    assert bad.text.startswith(
+        "Не разбрахме: нещо. Филтри в произволен ред: статус (нови, приети, в работа, решени, "
+        "отхвърлени, дубликати, отворени, приключени), категория (код или име: sofia-1, "
+    )
 
 
 async def citizen_ref(db: Database, chat: RecordingChannel, user: str) -> str:

@@ -37,7 +37,7 @@ async def test_choosing_english_shows_privacy_notice_then_english_menu(chat: Rec
         "🌐 Language",
     ]
     (help_reply,) = await chat.say("/help")
-    assert "Here is what I can do" in help_reply.text
+    assert "Here is what you can do" in help_reply.text
 
 
 async def test_typing_the_button_number_picks_it(chat: RecordingChannel):
@@ -67,7 +67,7 @@ async def test_language_can_be_changed_later(chat: RecordingChannel):
     (choice,) = await chat.say("/language")
     assert [b.payload for b in choice.all_buttons] == ["lang:bg", "lang:en"]
     (done,) = await chat.tap("lang:en")
-    assert done.text == "Done, I will write to you in English."
+    assert done.text == "Done, we will write to you in English."
     assert "❓ Help" in labels(done)
 
 
@@ -93,7 +93,7 @@ async def test_location_outside_any_flow_is_answered(chat: RecordingChannel):
 async def test_cancel_leaves_a_flow(chat: RecordingChannel):
     await chat.say("/start")  # onboarding is a flow
     (reply,) = await chat.say("/cancel")
-    assert "прекратих" in reply.text
+    assert "прекратено" in reply.text
     (nothing,) = await chat.say("/cancel")
     assert "Няма нищо за прекратяване" in nothing.text
 
@@ -123,4 +123,4 @@ async def test_admin_from_settings_gets_stats(chat: RecordingChannel):
     reply, chart = await chat.say("/stats", user="admin")
     assert chart.image is not None
     assert "Citizens: 2" in reply.text
-    assert f"{chat.name} 2" in reply.text
+    assert f"{chat.name.capitalize()} 2" in reply.text

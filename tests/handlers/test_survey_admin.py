@@ -77,14 +77,14 @@ async def test_a_survey_made_in_chat(chat: RecordingChannel, db: Database):
     (opens,) = await chat.tap("➡️ On to the dates", user="admin")
     assert "When does it open?" in opens.text
     (wrong,) = await chat.say("someday", user="admin")
-    assert wrong.text.startswith("I did not understand that.")
+    assert wrong.text.startswith("We did not understand that.")
     (closes,) = await chat.tap("▶️ Now", user="admin")
     assert labels(closes) == ["7 days", "14 days", "30 days", "✖️ Cancel"]
     (summary,) = await chat.tap("7 days", user="admin")
     assert summary.text.startswith("📝 The little garden")
-    assert "1. Do you like it? (single)\n   • Yes\n   • No\n   • Не знам" in summary.text
-    assert "2. Your rating (rating 1-5)" in summary.text
-    assert "now – 04.12.2026 12:00" in summary.text
+    assert "1. Do you like it? (One choice)\n   • Yes\n   • No\n   • Не знам" in summary.text
+    assert "2. Your rating (Scale 1–5)" in summary.text
+    assert "now – 4 Dec 2026, 12:00" in summary.text
     (card,) = await chat.tap("✅ Publish", user="admin")
     assert card.text.startswith("✅ Survey #1 is published.")
     assert "Status: open" in card.text and "Questions: 2" in card.text
@@ -120,7 +120,7 @@ async def test_newsurvey_can_be_cancelled_and_saved_as_a_draft(
     await chat.say("10.12 18:00", user="admin")
     (card,) = await chat.tap("💾 Save as a draft", user="admin")
     assert card.text.startswith("💾 Survey #1 is saved as a draft")
-    assert "Status: draft" in card.text and "01.12.2026 09:00 – 10.12.2026 18:00" in card.text
+    assert "Status: draft" in card.text and "1 Dec 2026, 09:00 – 10 Dec 2026, 18:00" in card.text
     (published,) = await chat.say("/survey 1 publish", user="admin")
     assert (
         published.text.startswith("✅ Published")
@@ -132,7 +132,7 @@ async def test_the_list_the_card_and_closing(chat: RecordingChannel, db: Databas
     await add_survey(db)
     await onboard(chat, user="admin")
     (listing,) = await chat.say("/survey", user="admin")
-    assert "#1 The parks · open · 01.11.2026 – 31.12.2026" in listing.text
+    assert "#1 The parks · open · 1 Nov 2026 – 31 Dec 2026" in listing.text
     (card,) = await chat.tap("#1 The parks", user="admin")
     assert "Code: parks" in card.text and "Responses: 0 (and 0 started)" in card.text
     assert "For: all districts; languages: all languages" in card.text
@@ -194,6 +194,11 @@ async def test_results_with_charts_and_free_text(chat: RecordingChannel, db: Dat
     (texts,) = await chat.tap("💬 Answers to 5", user="admin")
     assert texts.text.startswith("💬 “One idea?”: answers 1–3 of 3")
     assert texts.text.count("💬 More benches") == 3
+    # In Bulgarian, with a decimal comma.
+    await chat.say("/language", user="admin")
+    await chat.tap("Български", user="admin")
+    bulgarian, *_ = await chat.say("/results 1", user="admin")
+    assert "   4 — 3 (100%)\n   5 — 0 (0%)\n   средно: 4,00" in bulgarian.text
 
 
 async def test_the_csv_export_is_anonymised_and_matches_the_answers(
@@ -271,7 +276,7 @@ async def test_invitations_to_opted_in_citizens_and_topic_subscribers(
     assert f"👥 Invitations now: 1 ({chat.name.capitalize()} 1)" in preview.text
     assert labels(preview) == ["📨 Send the invitations", "✖️ Cancel"]
     (queued,) = await chat.tap("📨 Send the invitations", user="admin")
-    assert queued.text.startswith("📨 Invitations queued: 1 messages to 1 citizens.")
+    assert queued.text.startswith("📨 Invitations queued: 1 message to 1 citizen.")
     (invite,) = await invitations(chat, "u1")
     assert labels(invite) == ["📝 Take the survey"]
     assert await invitations(chat, "u2") == [] and await invitations(chat, "u3") == []

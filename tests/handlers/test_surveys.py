@@ -62,10 +62,10 @@ async def test_every_question_type_with_show_if(chat: RecordingChannel, db: Data
     await onboard(chat)
     (listing,) = await chat.say("/surveys")
     assert "📊 Open surveys:" in listing.text and "The parks" in listing.text
-    assert "open until 31.12.2026" in listing.text
+    assert "open until 31 Dec 2026" in listing.text
     assert labels(listing) == ["📝 The parks", "🔔 Tell me about new surveys"]
     (first,) = await chat.tap("📝 The parks")
-    assert first.text.startswith("📝 The parks\nThree questions.\nOpen until 31.12.2026.")
+    assert first.text.startswith("📝 The parks\nThree questions.\nOpen until 31 Dec 2026.")
     assert "Question 1/4" in first.text and "Do you go to the park?" in first.text
     assert labels(first) == ["Yes", "No", "⏸️ Later"]
     (which,) = await chat.tap("Yes")
@@ -94,7 +94,7 @@ async def test_every_question_type_with_show_if(chat: RecordingChannel, db: Data
     assert too_long.text.startswith("That is 51 characters; the limit is 50.")
     (thanks,) = await chat.say("More benches, please")
     assert thanks.text.startswith("🙏 Thank you! Your answers are saved.")
-    assert "You can change your answers until 31.12.2026" in thanks.text
+    assert "You can change your answers until 31 Dec 2026" in thanks.text
     assert await stored(db) == {
         "go": [("yes", None)],
         "which": [("borisova", None), ("south", None)],
@@ -227,7 +227,7 @@ async def test_stale_buttons_and_double_taps(chat: RecordingChannel, db: Databas
     (gone,) = await chat.push(
         IncomingMessage(address=chat.address("u1"), kind=Kind.BUTTON, payload="svo:99")
     )
-    assert gone.text == "I could not find that survey."
+    assert gone.text == "There is no such survey."
     assert await stored(db) == {"go": [("no", None)]}
 
 
@@ -316,7 +316,7 @@ async def test_a_deep_link_opens_the_survey(chat: RecordingChannel, db: Database
     assert privacy.text.startswith("🔒 About your data")
     assert survey.text.startswith("📝 The parks") and "Question 1/4" in survey.text
     (unknown,) = await chat.say("/start survey_77")
-    assert unknown.text == "I could not find that survey."
+    assert unknown.text == "There is no such survey."
 
 
 async def test_a_scheduled_or_draft_survey_is_not_open(chat: RecordingChannel, db: Database):
@@ -326,9 +326,9 @@ async def test_a_scheduled_or_draft_survey_is_not_open(chat: RecordingChannel, d
     (listing,) = await chat.say("/surveys")
     assert "No surveys are open" in listing.text
     (later,) = await chat.say("/start survey_1")
-    assert later.text == "The survey “The parks” opens on 05.12.2026 10:00. Come back then!"
+    assert later.text == "The survey “The parks” opens on 5 Dec 2026, 10:00. Come back then!"
     (draft,) = await chat.say("/start survey_2")
-    assert draft.text == "I could not find that survey."
+    assert draft.text == "There is no such survey."
 
 
 async def test_tell_me_about_new_surveys(chat: RecordingChannel, db: Database):

@@ -355,8 +355,8 @@ async def test_digest_merges_a_citizens_held_notices_into_one_message(db: Databa
     assert digest.run_id is None and digest.held is None and digest.next_attempt_at == digest_time
     assert digest.payload == {
         "text": "📰 Your alerts of the day (2)\n\n"
-        "💧 Water supply · 27.11 12:00\nWater cut\n\n"
-        "🚧 Roads and traffic · 27.11 13:00\nРемонт"
+        "💧 Water supply · 27 Nov, 12:00\nWater cut\n\n"
+        "🚧 Roads and traffic · 27 Nov, 13:00\nРемонт"
     }
     merged = [r for r in rows if r.citizen_id == reader and r.run_id in (1, 2)]
     merged_into = f"merged into digest {digest.id}"
