@@ -572,6 +572,17 @@ async def cancel(session: AsyncSession, *, notice_id: int, now: datetime) -> int
 # -- what staff see -----------------------------------------------------------------------
 
 
+def state(notice: Notice, runs: Iterable[NoticeRun]) -> str:
+    """A notice's state as staff are told it everywhere (/notice, /notices): a notice with no
+    occurrence left is "done" only once its last run is; until then it is that run's state
+    ("selecting", "sending"). Otherwise the notice's own status (scheduled, paused, …)."""
+    if notice.status == NoticeStatus.DONE.value:
+        for run in runs:
+            if run.status in ACTIVE_RUNS:
+                return run.status
+    return notice.status
+
+
 async def upcoming(session: AsyncSession, *, limit: int = 20) -> list[Notice]:
     """Scheduled and paused notices, the soonest first."""
     stmt = (

@@ -568,6 +568,11 @@ async def run_counts(session: AsyncSession, *, run_id: int) -> dict[str, int]:
     return counts
 
 
+def sent_of(counts: Mapping[str, int]) -> tuple[int, int]:
+    """(sent, total) of a run's counts (`run_counts`): the one "sent of total" everyone shows."""
+    return counts.get("sent", 0), sum(counts.values())
+
+
 async def finish_runs(
     session: AsyncSession, *, now: datetime, run_ids: Iterable[int] | None = None
 ) -> list[int]:
