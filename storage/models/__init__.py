@@ -11,6 +11,7 @@ from storage.models.alerts import (
     OutboxStatus,
     PlaceKind,
     RunStatus,
+    RunTally,
 )
 from storage.models.audit import AuditEntry
 from storage.models.core import (
@@ -66,6 +67,7 @@ __all__ = [
     "ReportStatus",
     "Role",
     "RunStatus",
+    "RunTally",
     "Survey",
     "SurveyAnswer",
     "SurveyInvite",

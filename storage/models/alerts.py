@@ -132,6 +132,28 @@ class NoticeRun(SQLModel, table=True):
     total: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when the run's counts were folded into RunTally: its outbox rows are then deleted
+    # (OUTBOX_RETENTION_DAYS after it finished) and its figures read from the tally.
+    pruned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RunTally(SQLModel, table=True):
+    """A finished run's counts on one channel, kept when its outbox rows are pruned."""
+
+    __tablename__ = "notice_run_tally"
+    __table_args__ = (UniqueConstraint("run_id", "channel", name="uq_notice_run_tally"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(sa_column=_fk("notice_run.id", ondelete="CASCADE", nullable=False))
+    channel: str = Field(max_length=16)
+    sent: int = 0  # rows by their final status
+    failed: int = 0
+    blocked: int = 0
+    cancelled: int = 0
+    transmitted: int = 0  # rows that went out (sent_at set: sent, or failed by a receipt)
+    delivered: int = 0  # the platform's receipts
+    seen: int = 0
+    messages: int = 0  # platform messages billed
 
 
 class OutboxStatus(enum.StrEnum):

@@ -36,8 +36,10 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    delete,
     exists,
     func,
+    insert,
     or_,
     select,
     update,
@@ -46,7 +48,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Notice, NoticeRun, Outbox, OutboxStatus, RunStatus
+from storage.models import Notice, NoticeRun, Outbox, OutboxStatus, RunStatus, RunTally
 from storage.types import utcnow
 
 PENDING = OutboxStatus.PENDING.value
@@ -58,6 +60,8 @@ MAX_ERROR = 300
 OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 RUN: Table = NoticeRun.__table__  # type: ignore[attr-defined]
 NOTICE: Table = Notice.__table__  # type: ignore[attr-defined]
+TALLY: Table = RunTally.__table__  # type: ignore[attr-defined]
+FINISHED_RUNS = (RunStatus.DONE.value, RunStatus.CANCELLED.value, RunStatus.MISSED.value)
 COUNT_KEYS = ("queued", "sent", "deferred", "failed", "blocked", "cancelled")
 
 
@@ -501,7 +505,13 @@ class ChannelReceipts:
 
 
 async def run_receipts(session: AsyncSession, *, run_id: int) -> dict[str, ChannelReceipts]:
-    """Per channel of the run (channels with rows only)."""
+    """Per channel of the run (channels with rows only); a pruned run's from its tally."""
+    if await _pruned(session, run_id):
+        tallied = select(
+            TALLY.c.channel, TALLY.c.transmitted, TALLY.c.delivered, TALLY.c.seen, TALLY.c.messages
+        ).where(TALLY.c.run_id == run_id)
+        found = (await session.exec(tallied)).all()  # type: ignore[call-overload]
+        return {channel: ChannelReceipts(*map(int, figures)) for channel, *figures in found}
     was_sent = OUTBOX.c.sent_at.is_not(None)
     stmt = (
         select(
@@ -550,14 +560,21 @@ async def recover(
 
 async def run_counts(session: AsyncSession, *, run_id: int) -> dict[str, int]:
     """How a run stands: queued (pending or being sent), sent, deferred (pending, held for
-    quiet hours or a digest), failed, blocked, cancelled."""
+    quiet hours or a digest), failed, blocked, cancelled. A pruned run's from its tally."""
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    if await _pruned(session, run_id):
+        final = ("sent", "failed", "blocked", "cancelled")
+        tallied = select(*(func.coalesce(func.sum(TALLY.c[k]), 0) for k in final)).where(
+            TALLY.c.run_id == run_id
+        )
+        sums = (await session.exec(tallied)).one()  # type: ignore[call-overload]
+        return counts | {k: int(n) for k, n in zip(final, sums, strict=True)}
     deferred = OUTBOX.c.held.is_not(None)
     stmt = (
         select(OUTBOX.c.status, deferred, func.count())
         .where(OUTBOX.c.run_id == run_id)
         .group_by(OUTBOX.c.status, deferred)
     )
-    counts = dict.fromkeys(COUNT_KEYS, 0)
     for status, is_deferred, n in (await session.exec(stmt)).all():  # type: ignore[call-overload]
         if status in (PENDING, INFLIGHT):
             key = "deferred" if status == PENDING and is_deferred else "queued"
@@ -660,3 +677,108 @@ async def set_progress_message(
 ) -> None:
     stmt = update(NOTICE).where(NOTICE.c.id == notice_id).values(progress_message_id=message_id)
     await session.exec(stmt)  # type: ignore[call-overload]
+
+
+# -- pruning finished runs ------------------------------------------------------------------
+
+
+async def _pruned(session: AsyncSession, run_id: int) -> bool:
+    stmt = select(RUN.c.pruned_at).where(RUN.c.id == run_id)
+    return (await session.exec(stmt)).scalar_one_or_none() is not None  # type: ignore[call-overload]
+
+
+async def prunable_runs(
+    session: AsyncSession, *, finished_before: datetime, after: int = 0, limit: int = 100
+) -> list[int]:
+    """Runs finished before `finished_before` whose rows are not pruned yet, by id."""
+    stmt = (
+        select(RUN.c.id)
+        .where(
+            RUN.c.status.in_(FINISHED_RUNS),
+            RUN.c.finished_at < finished_before,
+            RUN.c.pruned_at.is_(None),
+            RUN.c.id > after,
+        )
+        .order_by(RUN.c.id)
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).scalars().all())  # type: ignore[call-overload]
+
+
+async def fold_run(session: AsyncSession, *, run_id: int, now: datetime) -> bool:
+    """Claim a finished run for pruning and keep its counts per channel in RunTally; from
+    then on its figures are read there and its rows may be deleted. One caller wins (the
+    conditional UPDATE); a run with rows still pending or in flight is left alone."""
+    left = exists().where(OUTBOX.c.run_id == RUN.c.id, OUTBOX.c.status.in_((PENDING, INFLIGHT)))
+    claim = (
+        update(RUN)
+        .where(
+            RUN.c.id == run_id,
+            RUN.c.pruned_at.is_(None),
+            RUN.c.status.in_(FINISHED_RUNS),
+            ~left,
+        )
+        .values(pruned_at=now)
+    )
+    if (await session.exec(claim)).rowcount != 1:  # type: ignore[call-overload]
+        return False
+
+    def count(status: OutboxStatus) -> ColumnElement[int]:
+        return func.count(case((OUTBOX.c.status == status.value, 1)))
+
+    figures = (
+        select(
+            OUTBOX.c.run_id,
+            OUTBOX.c.channel,
+            count(OutboxStatus.SENT),
+            count(OutboxStatus.FAILED),
+            count(OutboxStatus.BLOCKED),
+            count(OutboxStatus.CANCELLED),
+            func.count(OUTBOX.c.sent_at),
+            func.count(OUTBOX.c.delivered_at),
+            func.count(OUTBOX.c.seen_at),
+            func.coalesce(func.sum(OUTBOX.c.messages), 0),
+        )
+        .where(OUTBOX.c.run_id == run_id)
+        .group_by(OUTBOX.c.run_id, OUTBOX.c.channel)
+    )
+    columns = [
+        "run_id",
+        "channel",
+        "sent",
+        "failed",
+        "blocked",
+        "cancelled",
+        "transmitted",
+        "delivered",
+        "seen",
+        "messages",
+    ]
+    await session.exec(insert(TALLY).from_select(columns, figures))  # type: ignore[call-overload]
+    return True
+
+
+async def runs_to_clear(session: AsyncSession, *, after: int = 0, limit: int = 100) -> list[int]:
+    """Pruned runs that still have outbox rows (a crash between folding and deleting, or
+    rows another process is deleting), by id."""
+    rows_left = exists().where(OUTBOX.c.run_id == RUN.c.id)
+    stmt = (
+        select(RUN.c.id)
+        .where(RUN.c.pruned_at.is_not(None), RUN.c.id > after, rows_left)
+        .order_by(RUN.c.id)
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).scalars().all())  # type: ignore[call-overload]
+
+
+async def delete_run_rows(session: AsyncSession, *, run_id: int, limit: int) -> int:
+    """Delete up to `limit` outbox rows of a pruned run (rows locked by another process's
+    delete are skipped on PostgreSQL). Returns how many."""
+    picked = select(OUTBOX.c.id).where(OUTBOX.c.run_id == run_id).limit(limit)
+    if _dialect(session) == "postgresql":
+        # Picked once, in a materialised CTE (see _claim_where). SQLite needs none, and its
+        # driver reports no rowcount for a statement that starts with WITH.
+        cte = picked.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        picked = select(cte.c.id)
+    stmt = delete(OUTBOX).where(OUTBOX.c.id.in_(picked))
+    return max((await session.exec(stmt)).rowcount, 0)  # type: ignore[call-overload]
