@@ -2,7 +2,8 @@
 
 Who receives a notice (`Audience`, resolved against the city's map by the scheduler):
 
-- citizens who are not opted out and have not used /stop;
+- citizens who are not opted out and have not used /stop (a banned citizen too: public
+  information, emergencies above all, is for every resident; surveys are not);
 - subscribed to the notice's topic; an urgent (emergency) notice goes to everyone subscribed
   to any topic, because a city wants a flood warning or a burst main to reach everyone who
   agreed to hear from it, whatever they chose to follow;

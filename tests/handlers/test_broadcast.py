@@ -20,6 +20,7 @@ from bot.core.messages import IncomingMessage, Kind, Reply
 from handlers.broadcast import parse_date, parse_when
 from storage.db import Database
 from storage.models import Notice, NoticeRun, Outbox
+from storage.repos import citizens, moderation
 from tests.conftest import Clock, recording_channel
 
 REFUSED = "This command is for municipal staff only."
@@ -478,6 +479,23 @@ async def test_notice_without_a_number_offers_the_list(city: City, db: Database)
     assert labels(pick) == ["#1"]
     (details,) = await console.tap("#1", user="admin")
     assert details.text.startswith("📣 Notice #1 · 💧 Water supply\nStatus: done\n")
+
+
+async def test_a_banned_citizen_keeps_the_public_alerts(city: City, db: Database):
+    """Issue 11 #25: public information, emergencies above all, is for every resident."""
+    console = city.console
+    await subscribe(console, "anna")
+    await onboard(console, "admin")
+    async with db.sessions() as session, session.begin():
+        anna = await citizens.find_by_identity(session, channel="console", user_id="anna")
+        assert anna is not None
+        await moderation.ban(session, citizen=anna, reason=None, now=datetime.now(UTC))
+    for urgent in (False, True):
+        await compose(console, audience=("ba:all",), urgent=urgent)
+        await console.tap("🚀 Send now", user="admin")
+        await city.tick()
+        await city.app.delivery.drain()
+        assert [r.text for r in console.pop("anna")] == [EN_TEXT]
 
 
 def test_typed_dates_and_times():
