@@ -1,6 +1,8 @@
 """Outbox pruning: once a day, the outbox rows of notice runs finished more than
 OUTBOX_RETENTION_DAYS ago are deleted, their counts kept per run and channel first
 (storage.repos.outbox.fold_run), so /notice and /stats show the same figures afterwards.
+Direct messages (report news, digests, survey invitations) finished and older than that go
+too, their counts added to one tally per channel (for /stats) in the same transaction.
 
 Safe with several processes: each run is claimed by one conditional UPDATE (one process folds
 it), and the rows go in batches of one short transaction each (on PostgreSQL a batch skips
@@ -31,7 +33,7 @@ RUN_AT = (4, 15)  # city time, after the retention job, when few people write
 @dataclass(frozen=True, slots=True)
 class Pruned:
     runs: int  # runs folded into their tallies
-    rows: int  # outbox rows deleted
+    rows: int  # outbox rows deleted (of runs and direct messages)
 
 
 class OutboxPruning:
@@ -62,9 +64,12 @@ class OutboxPruning:
         )
 
     async def run(self) -> Pruned:
-        """Fold every run finished before the cutoff, then delete the rows of folded runs."""
-        folded = await self._fold(self.clock() - timedelta(days=self.days))
+        """Fold every run finished before the cutoff, then delete the rows of folded runs,
+        then the direct messages finished and older than the cutoff."""
+        cutoff = self.clock() - timedelta(days=self.days)
+        folded = await self._fold(cutoff)
         deleted = await self._delete()
+        deleted += await self._delete_direct(cutoff)
         if folded or deleted:
             log.info(
                 "outbox pruning: %d notice runs kept as counts, %d rows deleted (older than %d"
@@ -106,6 +111,15 @@ class OutboxPruning:
             if len(ids) < RUNS_PER_QUERY:
                 return deleted
             after = ids[-1]
+
+    async def _delete_direct(self, cutoff: datetime) -> int:
+        deleted = 0
+        while True:
+            async with self.db.sessions() as session, session.begin():
+                n = await outbox.prune_direct(session, created_before=cutoff, limit=self.batch_size)
+            deleted += n
+            if n < self.batch_size:
+                return deleted
 
     async def _scheduled_run(self) -> None:
         try:

@@ -156,6 +156,23 @@ class RunTally(SQLModel, table=True):
     messages: int = 0  # platform messages billed
 
 
+class DirectTally(SQLModel, table=True):
+    """The counts of pruned direct messages (report news, digests, survey invitations) on
+    one channel, added to as their outbox rows are deleted."""
+
+    __tablename__ = "outbox_direct_tally"
+
+    channel: str = Field(max_length=16, primary_key=True)
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    cancelled: int = 0
+    transmitted: int = 0
+    delivered: int = 0
+    seen: int = 0
+    messages: int = 0
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for next_attempt_at (held for quiet hours or a digest too)
     INFLIGHT = "inflight"  # claimed by a sender; resolved by the crash policy if it dies

@@ -48,7 +48,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Notice, NoticeRun, Outbox, OutboxStatus, RunStatus, RunTally
+from storage.models import (
+    DirectTally,
+    Notice,
+    NoticeRun,
+    Outbox,
+    OutboxStatus,
+    RunStatus,
+    RunTally,
+)
 from storage.types import utcnow
 
 PENDING = OutboxStatus.PENDING.value
@@ -61,6 +69,13 @@ OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 RUN: Table = NoticeRun.__table__  # type: ignore[attr-defined]
 NOTICE: Table = Notice.__table__  # type: ignore[attr-defined]
 TALLY: Table = RunTally.__table__  # type: ignore[attr-defined]
+DIRECT_TALLY: Table = DirectTally.__table__  # type: ignore[attr-defined]
+FINAL = (
+    OutboxStatus.SENT.value,
+    OutboxStatus.FAILED.value,
+    OutboxStatus.BLOCKED.value,
+    OutboxStatus.CANCELLED.value,
+)
 FINISHED_RUNS = (RunStatus.DONE.value, RunStatus.CANCELLED.value, RunStatus.MISSED.value)
 COUNT_KEYS = ("queued", "sent", "deferred", "failed", "blocked", "cancelled")
 
@@ -782,3 +797,53 @@ async def delete_run_rows(session: AsyncSession, *, run_id: int, limit: int) -> 
         picked = select(cte.c.id)
     stmt = delete(OUTBOX).where(OUTBOX.c.id.in_(picked))
     return max((await session.exec(stmt)).rowcount, 0)  # type: ignore[call-overload]
+
+
+async def prune_direct(session: AsyncSession, *, created_before: datetime, limit: int) -> int:
+    """Delete up to `limit` direct messages (no run: report news, digests, survey
+    invitations) created before `created_before` that are finished (sent, failed, blocked,
+    cancelled), adding their counts to DirectTally in the same transaction (rows another
+    process holds are skipped on PostgreSQL). Returns how many were deleted."""
+    picked = (
+        select(
+            OUTBOX.c.id,
+            OUTBOX.c.channel,
+            OUTBOX.c.status,
+            OUTBOX.c.sent_at.is_not(None),
+            OUTBOX.c.delivered_at.is_not(None),
+            OUTBOX.c.seen_at.is_not(None),
+            OUTBOX.c.messages,
+        )
+        .where(
+            OUTBOX.c.run_id.is_(None),
+            OUTBOX.c.status.in_(FINAL),
+            OUTBOX.c.created_at < created_before,
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.exec(picked)).all()  # type: ignore[call-overload]
+    if not rows:
+        return 0
+    keys = ("sent", "failed", "blocked", "cancelled", "transmitted", "delivered", "seen")
+    sums: dict[str, dict[str, int]] = {}
+    for _, channel, status, transmitted, delivered, seen, messages in rows:
+        tally = sums.setdefault(channel, dict.fromkeys((*keys, "messages"), 0))
+        tally[status] += 1
+        tally["transmitted"] += bool(transmitted)
+        tally["delivered"] += bool(delivered)
+        tally["seen"] += bool(seen)
+        tally["messages"] += messages or 0
+    insert_ = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    for channel, tally in sorted(sums.items()):
+        stmt = insert_(DIRECT_TALLY).values(channel=channel, **tally)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["channel"],
+            set_={k: DIRECT_TALLY.c[k] + stmt.excluded[k] for k in tally},
+        )
+        await session.exec(stmt)  # type: ignore[call-overload]
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), INSERT_CHUNK):
+        chunk = ids[start : start + INSERT_CHUNK]
+        await session.exec(delete(OUTBOX).where(OUTBOX.c.id.in_(chunk)))  # type: ignore[call-overload]
+    return len(ids)

@@ -20,6 +20,7 @@ from storage.models import (
     AlertTopic,
     ChannelIdentity,
     Citizen,
+    DirectTally,
     NoticeRun,
     Outbox,
     Report,
@@ -162,9 +163,9 @@ async def subscriptions_by_topic(session: AsyncSession) -> dict[str, int]:
 
 
 async def outbox_by_channel(session: AsyncSession) -> dict[tuple[str, str], int]:
-    """Messages per (channel, status): sent, failed, blocked, pending, … The rows of pruned
-    runs are counted from their tallies (storage.repos.outbox.fold_run), so the figures stay
-    the same when the rows go."""
+    """Messages per (channel, status): sent, failed, blocked, pending, … Pruned rows are
+    counted from their tallies (storage.repos.outbox.fold_run, prune_direct), so the figures
+    stay the same when the rows go."""
     run = NoticeRun.__table__  # type: ignore[attr-defined]
     outbox = Outbox.__table__  # type: ignore[attr-defined]
     stmt = (
@@ -179,10 +180,13 @@ async def outbox_by_channel(session: AsyncSession) -> dict[tuple[str, str], int]
     tallied = select(tally.c.channel, *(func.sum(tally.c[k]) for k in final)).group_by(
         tally.c.channel
     )
-    for channel, *sums in (await session.exec(tallied)).all():
-        for status, n in zip(final, sums, strict=True):
-            if n:
-                counts[(channel, status)] = counts.get((channel, status), 0) + int(n)
+    direct = DirectTally.__table__  # type: ignore[attr-defined]
+    pruned_direct = select(direct.c.channel, *(direct.c[k] for k in final))
+    for stmt in (tallied, pruned_direct):
+        for channel, *sums in (await session.exec(stmt)).all():  # type: ignore[call-overload]
+            for status, n in zip(final, sums, strict=True):
+                if n:
+                    counts[(channel, status)] = counts.get((channel, status), 0) + int(n)
     return counts
 
 

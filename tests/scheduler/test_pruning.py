@@ -13,7 +13,7 @@ from sqlmodel import col, func, select
 from scheduler.pruning import OutboxPruning, Pruned
 from storage.db import Database
 from storage.models import NoticeRun, Outbox, RunTally
-from storage.repos import outbox
+from storage.repos import outbox, stats
 from tests.scheduler.seed import add_citizens, add_notice, add_rows
 from tests.scheduler.test_outbox_repo import direct
 
@@ -50,15 +50,28 @@ async def test_only_old_finished_runs_are_pruned_once_even_by_two_processes(db: 
     recent = await finished_run(db, 2, status="done", finished=NOW - timedelta(days=29))
     sending = await finished_run(db, 2, status="sending", finished=old, rows="pending")
     unsent = await finished_run(db, 1, status="cancelled", finished=old, rows="inflight")
-    await direct(db, "someone")
+    await direct(db, "someone")  # pending: kept
+    for user, status in (("a", "sent"), ("b", "sent"), ("c", "failed"), ("d", "blocked")):
+        row_id = await direct(db, user, channel="viber")
+        async with db.sessions() as session, session.begin():
+            await session.exec(  # type: ignore[call-overload]
+                update(Outbox)
+                .where(col(Outbox.id) == row_id)
+                .values(status=status, created_at=old, messages=2, seen_at=NOW)
+            )
     before = {run_id: await counts(db, run_id) for run_id in (done, cancelled)}
+    async with db.sessions() as session:
+        figures = await stats.outbox_by_channel(session)
+    assert figures[("viber", "sent")] == 2
 
     def pruning() -> OutboxPruning:
         return OutboxPruning(db=db, days=30, clock=lambda: NOW, batch_size=3)
 
     first, second = await asyncio.gather(pruning().run(), pruning().run())
     assert first.runs + second.runs == 2
-    assert first.rows + second.rows == 9
+    assert first.rows + second.rows == 9 + 4
+    async with db.sessions() as session:
+        assert await stats.outbox_by_channel(session) == figures
     assert await rows_of(db) == {recent: 2, sending: 2, unsent: 1, None: 1}
     assert {run_id: await counts(db, run_id) for run_id in (done, cancelled)} == before
     async with db.sessions() as session:

@@ -1,4 +1,5 @@
-"""outbox pruning: a finished run's counts per channel, kept when its rows are deleted
+"""outbox pruning: the counts of a finished run (per channel) and of direct messages (per
+channel), kept when their rows are deleted
 
 Revision ID: 0007_outbox_pruning
 Revises: 0006
@@ -32,6 +33,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("run_id", "channel", name="uq_notice_run_tally"),
     )
+    op.create_table(
+        "outbox_direct_tally",
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS),
+        sa.PrimaryKeyConstraint("channel"),
+    )
     op.create_index("ix_notice_run_tally_run_id", "notice_run_tally", ["run_id"], unique=False)
     with op.batch_alter_table("notice_run", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pruned_at", storage.types.UTCDateTime(), nullable=True))
@@ -42,3 +49,4 @@ def downgrade() -> None:
         batch_op.drop_column("pruned_at")
     op.drop_index("ix_notice_run_tally_run_id", table_name="notice_run_tally")
     op.drop_table("notice_run_tally")
+    op.drop_table("outbox_direct_tally")
