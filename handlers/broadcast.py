@@ -1,4 +1,5 @@
-"""Staff broadcast notices: /broadcast (a guided flow), /notices (the list), /notice ID.
+"""Staff broadcast notices: /broadcast (a guided flow), /notices (the list), /notice ID (without
+an id: the list, to pick one).
 
 /broadcast: topic → audience (all of the city, districts, or a circle around a pin) →
 urgency → text in Bulgarian (required) → English (optional) → photo (optional) → preview:
