@@ -204,7 +204,7 @@ class Outbox(SQLModel, table=True):
     channel: str = Field(max_length=16)
     user_id: str = Field(max_length=64)
     language: str = Field(max_length=8)
-    kind: str = Field(max_length=16)  # notice | direct | digest
+    kind: str = Field(max_length=16)  # notice | direct | digest | invite (a survey's)
     payload: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # for direct messages
     urgent: bool = False
     status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)

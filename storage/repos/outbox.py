@@ -59,6 +59,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 
+KIND_INVITE = "invite"  # a survey invitation (a direct message a ban withdraws)
 PENDING = OutboxStatus.PENDING.value
 INFLIGHT = OutboxStatus.INFLIGHT.value
 HELD_DIGEST = "digest"
@@ -449,6 +450,21 @@ async def cancel_pending_for(session: AsyncSession, *, channel: str, user_id: st
         .where(
             OUTBOX.c.channel == channel,
             OUTBOX.c.user_id == user_id,
+            OUTBOX.c.status == PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED.value)
+    )
+    return (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+
+
+async def cancel_invitations(session: AsyncSession, *, citizen_id: int) -> int:
+    """Withdraw the citizen's survey invitations not sent yet (held for quiet hours, or
+    queued behind others): a banned citizen takes no part in surveys."""
+    stmt = (
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.citizen_id == citizen_id,
+            OUTBOX.c.kind == KIND_INVITE,
             OUTBOX.c.status == PENDING,
         )
         .values(status=OutboxStatus.CANCELLED.value)

@@ -294,7 +294,7 @@ async def test_invitations_to_opted_in_citizens_and_topic_subscribers(
     assert labels(invite2) == ["📝 Take the survey"]
     async with db.sessions() as session:
         rows = (await session.exec(select(Outbox))).all()
-    assert {(r.kind, r.status) for r in rows} == {("direct", "sent")}
+    assert {(r.kind, r.status) for r in rows} == {("invite", "sent")}
 
 
 async def ban(chat: RecordingChannel, db: Database, user: str) -> None:
@@ -339,6 +339,26 @@ async def test_a_banned_citizen_is_not_invited_and_cannot_take_part(
     assert await chat.say("/surveys", user="u1") == []
     async with db.sessions() as session:
         assert (await session.exec(select(SurveyResponse))).all() == []
+
+
+async def test_a_ban_withdraws_an_invitation_held_for_quiet_hours(
+    chat: RecordingChannel, db: Database, clock: Clock
+):
+    await add_survey(db)
+    await onboard(chat)
+    await chat.say("/surveys")
+    await chat.tap("🔔 Tell me about new surveys")
+    await onboard(chat, user="admin")
+    clock.now = datetime(2026, 11, 27, 21, 30, tzinfo=UTC)  # 23:30 in Sofia: quiet hours
+    await chat.say("/survey 1 invite", user="admin")
+    await chat.tap("🔔 Opted in to surveys", user="admin")
+    (queued,) = await chat.tap("📨 Send the invitations", user="admin")
+    assert queued.text.startswith("📨 Invitations queued: 1 messages to 1 citizens.")
+    assert await invitations(chat, "u1") == []  # held until 07:00
+    await ban(chat, db, "u1")
+    async with db.sessions() as session:
+        (row,) = (await session.exec(select(Outbox))).all()
+    assert (row.kind, row.status) == ("invite", "cancelled")
 
 
 async def test_a_district_survey_invites_only_its_districts(chat: RecordingChannel, db: Database):
