@@ -4,10 +4,11 @@ OUTBOX_RETENTION_DAYS ago are deleted, their counts kept per run and channel fir
 Direct messages (report news, digests, survey invitations) finished and older than that go
 too, their counts added to one tally per channel (for /stats) in the same transaction.
 
-Safe with several processes: each run is claimed by one conditional UPDATE (one process folds
-it), and the rows go in batches of one short transaction each (on PostgreSQL a batch skips
-the rows another process is deleting), so neither database holds the outbox for long. A crash
-between folding and deleting is finished by the next run. Only counts are logged.
+Safe with several processes: each run is counted in short reads, then claimed by one
+conditional UPDATE that stores its counts (one process folds it); its rows go in batches of
+one short transaction each (on PostgreSQL a batch skips the rows another process is
+deleting), so neither database holds the outbox for long. A crash between folding and
+deleting is finished by the next run. Only counts are logged.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "outbox_pruning"
 BATCH_SIZE = 5000  # rows deleted per transaction
+SPAN = 20_000  # row ids counted per read when a run is folded
 RUNS_PER_QUERY = 100
 RUN_AT = (4, 15)  # city time, after the retention job, when few people write
 
@@ -44,11 +46,13 @@ class OutboxPruning:
         days: int,
         clock: Callable[[], datetime],
         batch_size: int = BATCH_SIZE,
+        span: int = SPAN,
     ) -> None:
         self.db = db
         self.days = days
         self.clock = clock
         self.batch_size = batch_size
+        self.span = span
 
     def install(self, scheduler: AsyncIOScheduler) -> None:
         hour, minute = RUN_AT
@@ -88,11 +92,31 @@ class OutboxPruning:
                     session, finished_before=before, after=after, limit=RUNS_PER_QUERY
                 )
             for run_id in ids:
+                tallies = await self._count(run_id)
                 async with self.db.sessions() as session, session.begin():
-                    folded += await outbox.fold_run(session, run_id=run_id, now=self.clock())
+                    folded += await outbox.fold_run(
+                        session, run_id=run_id, tallies=tallies, now=self.clock()
+                    )
             if len(ids) < RUNS_PER_QUERY:
                 return folded
             after = ids[-1]
+
+    async def _count(self, run_id: int) -> outbox.Tallies:
+        """A run's counts, read `span` row ids at a time (on SQLite every transaction holds
+        the write lock, so none may be long)."""
+        async with self.db.sessions() as session:
+            span = await outbox.run_id_span(session, run_id=run_id)
+        tallies: outbox.Tallies = {}
+        if span is None:
+            return tallies
+        low, high = span
+        for start in range(low, high + 1, self.span):
+            async with self.db.sessions() as session:
+                part = await outbox.tally_rows(
+                    session, run_id=run_id, low=start, high=min(start + self.span, high + 1)
+                )
+            outbox.add_tallies(tallies, part)
+        return tallies
 
     async def _delete(self) -> int:
         deleted, after = 0, 0

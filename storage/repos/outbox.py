@@ -736,10 +736,69 @@ async def prunable_runs(
     return list((await session.exec(stmt)).scalars().all())  # type: ignore[call-overload]
 
 
-async def fold_run(session: AsyncSession, *, run_id: int, now: datetime) -> bool:
-    """Claim a finished run for pruning and keep its counts per channel in RunTally; from
-    then on its figures are read there and its rows may be deleted. One caller wins (the
-    conditional UPDATE); a run with rows still pending or in flight is left alone."""
+TALLY_KEYS = (
+    "sent",
+    "failed",
+    "blocked",
+    "cancelled",
+    "transmitted",
+    "delivered",
+    "seen",
+    "messages",
+)
+Tallies = dict[str, dict[str, int]]  # channel → TALLY_KEYS → count
+
+
+async def run_id_span(session: AsyncSession, *, run_id: int) -> tuple[int, int] | None:
+    """The lowest and highest outbox row id of a run (None: it has no rows)."""
+    stmt = select(func.min(OUTBOX.c.id), func.max(OUTBOX.c.id)).where(OUTBOX.c.run_id == run_id)
+    low, high = (await session.exec(stmt)).one()  # type: ignore[call-overload]
+    return None if low is None else (int(low), int(high))
+
+
+async def tally_rows(session: AsyncSession, *, run_id: int, low: int, high: int) -> Tallies:
+    """A run's counts per channel over its rows with low <= id < high (a primary key range,
+    so a large run is counted in short reads)."""
+
+    def count(status: OutboxStatus) -> ColumnElement[int]:
+        return func.count(case((OUTBOX.c.status == status.value, 1)))
+
+    stmt = (
+        select(
+            OUTBOX.c.channel,
+            count(OutboxStatus.SENT),
+            count(OutboxStatus.FAILED),
+            count(OutboxStatus.BLOCKED),
+            count(OutboxStatus.CANCELLED),
+            func.count(OUTBOX.c.sent_at),
+            func.count(OUTBOX.c.delivered_at),
+            func.count(OUTBOX.c.seen_at),
+            func.coalesce(func.sum(OUTBOX.c.messages), 0),
+        )
+        .where(OUTBOX.c.id >= low, OUTBOX.c.id < high, OUTBOX.c.run_id == run_id)
+        .group_by(OUTBOX.c.channel)
+    )
+    rows = (await session.exec(stmt)).all()  # type: ignore[call-overload]
+    return {
+        channel: dict(zip(TALLY_KEYS, map(int, figures), strict=True)) for channel, *figures in rows
+    }
+
+
+def add_tallies(total: Tallies, more: Tallies) -> Tallies:
+    for channel, figures in more.items():
+        into = total.setdefault(channel, dict.fromkeys(TALLY_KEYS, 0))
+        for key, n in figures.items():
+            into[key] += n
+    return total
+
+
+async def fold_run(
+    session: AsyncSession, *, run_id: int, tallies: Mapping[str, Mapping[str, int]], now: datetime
+) -> bool:
+    """Claim a finished run for pruning and keep its counts (`tally_rows`, summed) in
+    RunTally; from then on its figures are read there and its rows may be deleted. One
+    caller wins (the conditional UPDATE); a run with rows still pending or in flight is left
+    alone. A short write: the counting was done before, in reads."""
     left = exists().where(OUTBOX.c.run_id == RUN.c.id, OUTBOX.c.status.in_((PENDING, INFLIGHT)))
     claim = (
         update(RUN)
@@ -753,39 +812,12 @@ async def fold_run(session: AsyncSession, *, run_id: int, now: datetime) -> bool
     )
     if (await session.exec(claim)).rowcount != 1:  # type: ignore[call-overload]
         return False
-
-    def count(status: OutboxStatus) -> ColumnElement[int]:
-        return func.count(case((OUTBOX.c.status == status.value, 1)))
-
-    figures = (
-        select(
-            OUTBOX.c.run_id,
-            OUTBOX.c.channel,
-            count(OutboxStatus.SENT),
-            count(OutboxStatus.FAILED),
-            count(OutboxStatus.BLOCKED),
-            count(OutboxStatus.CANCELLED),
-            func.count(OUTBOX.c.sent_at),
-            func.count(OUTBOX.c.delivered_at),
-            func.count(OUTBOX.c.seen_at),
-            func.coalesce(func.sum(OUTBOX.c.messages), 0),
-        )
-        .where(OUTBOX.c.run_id == run_id)
-        .group_by(OUTBOX.c.run_id, OUTBOX.c.channel)
-    )
-    columns = [
-        "run_id",
-        "channel",
-        "sent",
-        "failed",
-        "blocked",
-        "cancelled",
-        "transmitted",
-        "delivered",
-        "seen",
-        "messages",
-    ]
-    await session.exec(insert(TALLY).from_select(columns, figures))  # type: ignore[call-overload]
+    if tallies:
+        values = [
+            {"run_id": run_id, "channel": channel, **figures}
+            for channel, figures in sorted(tallies.items())
+        ]
+        await session.exec(insert(TALLY).values(values))  # type: ignore[call-overload]
     return True
 
 
