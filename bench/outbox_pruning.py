@@ -114,13 +114,20 @@ async def one(args: argparse.Namespace, batch: int) -> str:
     from storage.types import utcnow
 
     batches: list[float] = []
-    delete_rows = outbox.delete_run_rows
+    reads: list[float] = []
+    delete_rows, tally_rows = outbox.delete_run_rows, outbox.tally_rows
 
     async def timed(*a: object, **kw: object) -> int:
         t = time.perf_counter()
         n = await delete_rows(*a, **kw)  # type: ignore[arg-type]
         batches.append(time.perf_counter() - t)
         return n
+
+    async def timed_read(*a: object, **kw: object) -> outbox.Tallies:
+        t = time.perf_counter()
+        found = await tally_rows(*a, **kw)  # type: ignore[arg-type]
+        reads.append(time.perf_counter() - t)
+        return found
 
     async with database(args.postgres) as url:
         db = Database(url)
@@ -130,6 +137,7 @@ async def one(args: argparse.Namespace, batch: int) -> str:
             run_id = await seed(db, args.rows, now)
             seeded = time.perf_counter() - started
             outbox.delete_run_rows = timed  # type: ignore[assignment]
+            outbox.tally_rows = timed_read  # type: ignore[assignment]
             pruning = OutboxPruning(db=db, days=30, clock=utcnow, batch_size=batch)
             t0 = time.perf_counter()
             folded = await pruning._fold(utcnow() - timedelta(days=30))
@@ -140,10 +148,12 @@ async def one(args: argparse.Namespace, batch: int) -> str:
                 counts = await outbox.run_counts(session, run_id=run_id)
         finally:
             outbox.delete_run_rows = delete_rows  # type: ignore[assignment]
+            outbox.tally_rows = tally_rows  # type: ignore[assignment]
             await db.dispose()
     return (
         f"batch {batch}: seeded in {seeded:.1f} s; fold {folded} run in {t1 - t0:.2f} s"
-        f" ({counts['sent']} sent kept); delete {deleted} rows in {t2 - t1:.2f} s ="
+        f" ({len(reads)} reads, longest {max(reads) * 1000:.0f} ms; {counts['sent']} sent"
+        f" kept); delete {deleted} rows in {t2 - t1:.2f} s ="
         f" {deleted / (t2 - t1):,.0f} rows/s, {len(batches)} transactions,"
         f" longest {max(batches) * 1000:.0f} ms"
     )
