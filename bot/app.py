@@ -28,6 +28,7 @@ from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
 from scheduler.delivery import DeliveryEngine
 from scheduler.notices import NoticeScheduler
+from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
 from scheduler.setup import build_scheduler
 from storage.db import Database
@@ -113,8 +114,13 @@ class CitizenBot:
             photos=self.photos,
             files=self.files,
         )
+        self.pruning = OutboxPruning(db=self.db, days=settings.outbox_retention_days, clock=clock)
         self.scheduler = build_scheduler(
-            self.db, self.city.timezone, notices=self.notices, retention=self.retention
+            self.db,
+            self.city.timezone,
+            notices=self.notices,
+            retention=self.retention,
+            pruning=self.pruning,
         )
         self._started: list[Channel] = []
 

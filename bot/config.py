@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     delivery_batch_size: int = Field(default=200, ge=1, le=10_000)
     delivery_max_attempts: int = Field(default=5, ge=1, le=100)
     delivery_lease_seconds: int = Field(default=120, ge=30, le=86_400)
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
 
     notice_tick_seconds: int = Field(default=10, ge=0, le=3600)
     notice_batch_size: int = Field(default=500, ge=1, le=10_000)

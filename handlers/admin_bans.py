@@ -7,6 +7,10 @@ report's history; the citizen gets no report news: the ban notice says it all). 
 again exactly what the ban hid, known by that note; a report staff hid on its own, before or
 during the ban, stays hidden (staff can show it again one by one).
 
+A banned citizen keeps the public alerts they subscribed to (storage.repos.notices: public
+information, emergencies above all, is for every resident) but is not invited to surveys
+(storage.repos.surveys) and cannot answer one (the ban check).
+
 Staff and admins cannot be banned (the ban check does not hold them): their role is revoked
 first. Nobody bans themselves.
 
@@ -128,7 +132,10 @@ async def on_ban_yes(msg: IncomingMessage, ctx: Context) -> None:
     reason = str(pending.get("reason") or "")
     await moderation.ban(ctx.session, citizen=target, reason=reason or None, now=ctx.now)
     hidden = await _hide_reports(ctx, target)
-    await audit(ctx, "ban", "citizen", ref, reason=reason, hidden=hidden)
+    # What the ban leaves them, for whoever reads the log later (README: bans and pushes).
+    await audit(
+        ctx, "ban", "citizen", ref, reason=reason, hidden=hidden, alerts="kept", surveys="none"
+    )
     log.info("citizen #%s banned by citizen #%s", target.id, ctx.citizen.id)
     ctx.reply(ctx.t("admin.banned", ref=ref, count=hidden))
 

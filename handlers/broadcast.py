@@ -1,4 +1,5 @@
-"""Staff broadcast notices: /broadcast (a guided flow), /notices (the list), /notice ID.
+"""Staff broadcast notices: /broadcast (a guided flow), /notices (the list), /notice ID (without
+an id: the list, to pick one).
 
 /broadcast: topic → audience (all of the city, districts, or a circle around a pin) →
 urgency → text in Bulgarian (required) → English (optional) → photo (optional) → preview:
@@ -890,7 +891,8 @@ async def on_list_button(msg: IncomingMessage, ctx: Context) -> None:
     await show_list(ctx)
 
 
-async def show_list(ctx: Context) -> None:
+async def show_list(ctx: Context, note: str | None = None) -> None:
+    """The notices to come, going out and of the last days, each a button; `note` above."""
     session = ctx.session
     upcoming = await notices.upcoming(session, limit=LIST_LIMIT)
     active = await notices.runs(session, statuses=notices.ACTIVE_RUNS, limit=LIST_LIMIT)
@@ -899,7 +901,7 @@ async def show_list(ctx: Context) -> None:
     if not (upcoming or active or recent):
         ctx.reply(ctx.t("broadcast.list_empty"))
         return
-    lines = [ctx.t("broadcast.list_title")]
+    lines = [_note(note, ctx.t("broadcast.list_title"))]
     ids: list[int] = []
     if upcoming:
         lines.append("\n" + ctx.t("broadcast.list_scheduled"))
@@ -933,22 +935,27 @@ def _upcoming_line(ctx: Context, notice: Notice) -> str:
 
 
 def _run_line(ctx: Context, run: NoticeRun, notice: Notice, counts: dict[str, int]) -> str:
-    status = ctx.t(RUN_STATUS[RunStatus(run.status)])
-    line = (
-        f"#{notice.id} {topic_label(ctx, notice.topic)} — {local_time(ctx, run.due_at)} · {status}"
-    )
-    total = sum(counts.values())
+    when, state = local_time(ctx, run.due_at), _run_state(ctx, run, counts)
+    return f"#{notice.id} {topic_label(ctx, notice.topic)} — {when} · {state}"
+
+
+def _run_state(ctx: Context, run: NoticeRun, counts: dict[str, int]) -> str:
+    """How a run stands, the same words in /notices and /notice: "sending · 0 of 1 sent"."""
+    text = ctx.t(RUN_STATUS[RunStatus(run.status)])
+    sent, total = outbox.sent_of(counts)
     if total or run.status not in (RunStatus.MISSED, RunStatus.CANCELLED):
-        line += " · " + ctx.t("broadcast.sent_of", sent=counts["sent"], total=total)
-    return line
+        text += " · " + ctx.t("broadcast.sent_of", sent=sent, total=total)
+    return text
 
 
 @router.command("notice", role=Role.STAFF)
 async def on_notice(msg: IncomingMessage, ctx: Context) -> None:
     arg = msg.args.strip().lstrip("#")
+    if not arg:
+        return await show_list(ctx, ctx.t("broadcast.pick_notice"))
     notice = await _notice(ctx, arg)
     if notice is None:
-        ctx.reply(ctx.t("broadcast.not_found") if arg else ctx.t("broadcast.notice_usage"))
+        ctx.reply(ctx.t("broadcast.not_found"))
         return
     await show_notice(ctx, notice)
 
@@ -966,7 +973,7 @@ async def show_notice(ctx: Context, notice: Notice, note: str | None = None) -> 
     runs = await notices.runs_of(ctx.session, notice_id=notice.id)
     lines = [
         ctx.t("broadcast.notice_title", id=notice.id, topic=topic_label(ctx, notice.topic)),
-        ctx.t("broadcast.notice_status", status=ctx.t(NOTICE_STATUS[NoticeStatus(notice.status)])),
+        ctx.t("broadcast.notice_status", status=_notice_state(ctx, notice, runs)),
         ctx.t("broadcast.summary_audience", audience=audience_label(ctx, notice.audience)),
         ctx.t(
             "broadcast.summary_urgency",
@@ -992,10 +999,16 @@ async def show_notice(ctx: Context, notice: Notice, note: str | None = None) -> 
     ctx.reply(f"{note}\n\n{text}" if note else text, _notice_buttons(ctx, notice, active))
 
 
+def _notice_state(ctx: Context, notice: Notice, runs: list[NoticeRun]) -> str:
+    state = notices.state(notice, runs)
+    if state in NOTICE_STATUS:
+        return ctx.t(NOTICE_STATUS[NoticeStatus(state)])
+    return ctx.t(RUN_STATUS[RunStatus(state)])
+
+
 async def _run_detail(ctx: Context, run: NoticeRun) -> str:
-    status = ctx.t(RUN_STATUS[RunStatus(run.status)])
-    line = f"{local_time(ctx, run.due_at)} — {status}"
     counts = await outbox.run_counts(ctx.session, run_id=run.id or 0)
+    line = f"{local_time(ctx, run.due_at)} — {_run_state(ctx, run, counts)}"
     if sum(counts.values()) or run.status in notices.ACTIVE_RUNS or run.status == RunStatus.DONE:
         line += "\n   " + ctx.t("broadcast.counts", **counts)
     if counts["sent"] or counts["failed"]:

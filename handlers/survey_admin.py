@@ -592,7 +592,7 @@ def _outbox_rows(
                     "user_id": user_id,
                     "language": language,
                     "payload": payloads[language],
-                    "kind": "direct",
+                    "kind": outbox.KIND_INVITE,
                     "held": held,
                     "next_attempt_at": at,
                 }

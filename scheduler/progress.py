@@ -121,7 +121,7 @@ class ProgressReporter:
             text = self._text(run, counts, language, done=done)
             channel = self.channels(run.channel)
             if channel is not None and not getattr(channel, "edits_in_place", True):
-                reached = DONE if done else milestone(counts["sent"], sum(counts.values()))
+                reached = DONE if done else milestone(*outbox.sent_of(counts))
                 await self._post_milestone(run, channel, reached, Reply(text))
                 return
             shown = self._shown.setdefault(run.run_id, _Shown())
@@ -146,8 +146,7 @@ class ProgressReporter:
         def t(key: str, /, **values: object) -> str:
             return self.translator.translate(language, key, **values)
 
-        total = sum(counts.values())
-        sent = counts["sent"]
+        sent, total = outbox.sent_of(counts)
         if done:
             elapsed = (run.finished_at - run.created_at).total_seconds() if run.finished_at else 0
             lines = [

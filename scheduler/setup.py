@@ -8,6 +8,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler import jobs
 from scheduler.notices import NoticeScheduler
+from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
 from storage.db import Database
 
@@ -18,12 +19,15 @@ def build_scheduler(
     *,
     notices: NoticeScheduler | None = None,
     retention: Retention | None = None,
+    pruning: OutboxPruning | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
     if notices is not None:
         notices.install(scheduler)  # the notices tick (scheduler/notices.py)
     if retention is not None:
         retention.install(scheduler)  # daily, forgets long-inactive citizens
+    if pruning is not None:
+        pruning.install(scheduler)  # daily, deletes the outbox rows of old finished runs
     scheduler.add_job(
         jobs.prune_processed_updates,
         "interval",

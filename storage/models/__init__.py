@@ -4,6 +4,7 @@ from storage.models.alerts import (
     AlertPlace,
     AlertSettings,
     AlertTopic,
+    DirectTally,
     Notice,
     NoticeRun,
     NoticeStatus,
@@ -11,6 +12,7 @@ from storage.models.alerts import (
     OutboxStatus,
     PlaceKind,
     RunStatus,
+    RunTally,
 )
 from storage.models.audit import AuditEntry
 from storage.models.core import (
@@ -51,6 +53,7 @@ __all__ = [
     "Citizen",
     "CitizenBase",
     "ConversationState",
+    "DirectTally",
     "Notice",
     "NoticeRun",
     "NoticeStatus",
@@ -66,6 +69,7 @@ __all__ = [
     "ReportStatus",
     "Role",
     "RunStatus",
+    "RunTally",
     "Survey",
     "SurveyAnswer",
     "SurveyInvite",

@@ -132,6 +132,45 @@ class NoticeRun(SQLModel, table=True):
     total: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when the run's counts were folded into RunTally: its outbox rows are then deleted
+    # (OUTBOX_RETENTION_DAYS after it finished) and its figures read from the tally.
+    pruned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RunTally(SQLModel, table=True):
+    """A finished run's counts on one channel, kept when its outbox rows are pruned."""
+
+    __tablename__ = "notice_run_tally"
+    __table_args__ = (UniqueConstraint("run_id", "channel", name="uq_notice_run_tally"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(sa_column=_fk("notice_run.id", ondelete="CASCADE", nullable=False))
+    channel: str = Field(max_length=16)
+    sent: int = 0  # rows by their final status
+    failed: int = 0
+    blocked: int = 0
+    cancelled: int = 0
+    transmitted: int = 0  # rows that went out (sent_at set: sent, or failed by a receipt)
+    delivered: int = 0  # the platform's receipts
+    seen: int = 0
+    messages: int = 0  # platform messages billed
+
+
+class DirectTally(SQLModel, table=True):
+    """The counts of pruned direct messages (report news, digests, survey invitations) on
+    one channel, added to as their outbox rows are deleted."""
+
+    __tablename__ = "outbox_direct_tally"
+
+    channel: str = Field(max_length=16, primary_key=True)
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    cancelled: int = 0
+    transmitted: int = 0
+    delivered: int = 0
+    seen: int = 0
+    messages: int = 0
 
 
 class OutboxStatus(enum.StrEnum):
@@ -165,7 +204,7 @@ class Outbox(SQLModel, table=True):
     channel: str = Field(max_length=16)
     user_id: str = Field(max_length=64)
     language: str = Field(max_length=8)
-    kind: str = Field(max_length=16)  # notice | direct | digest
+    kind: str = Field(max_length=16)  # notice | direct | digest | invite (a survey's)
     payload: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # for direct messages
     urgent: bool = False
     status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Citizen, Report, ReportEvent, Role
+from storage.repos import outbox
 
 MODERATION_EVENTS = ("hidden", "shown")
 
@@ -35,6 +36,9 @@ async def ban(
     citizen.ban_reason = reason
     citizen.ban_notified = False
     session.add(citizen)
+    # Their public alerts keep coming; survey invitations not sent yet are withdrawn.
+    if citizen.id is not None:
+        await outbox.cancel_invitations(session, citizen_id=citizen.id)
 
 
 async def unban(session: AsyncSession, *, citizen: Citizen) -> None:

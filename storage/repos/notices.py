@@ -2,7 +2,8 @@
 
 Who receives a notice (`Audience`, resolved against the city's map by the scheduler):
 
-- citizens who are not opted out and have not used /stop;
+- citizens who are not opted out and have not used /stop (a banned citizen too: public
+  information, emergencies above all, is for every resident; surveys are not);
 - subscribed to the notice's topic; an urgent (emergency) notice goes to everyone subscribed
   to any topic, because a city wants a flood warning or a burst main to reach everyone who
   agreed to hear from it, whatever they chose to follow;
@@ -570,6 +571,17 @@ async def cancel(session: AsyncSession, *, notice_id: int, now: datetime) -> int
 
 
 # -- what staff see -----------------------------------------------------------------------
+
+
+def state(notice: Notice, runs: Iterable[NoticeRun]) -> str:
+    """A notice's state as staff are told it everywhere (/notice, /notices): a notice with no
+    occurrence left is "done" only once its last run is; until then it is that run's state
+    ("selecting", "sending"). Otherwise the notice's own status (scheduled, paused, …)."""
+    if notice.status == NoticeStatus.DONE.value:
+        for run in runs:
+            if run.status in ACTIVE_RUNS:
+                return run.status
+    return notice.status
 
 
 async def upcoming(session: AsyncSession, *, limit: int = 20) -> list[Notice]:

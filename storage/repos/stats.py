@@ -20,10 +20,13 @@ from storage.models import (
     AlertTopic,
     ChannelIdentity,
     Citizen,
+    DirectTally,
+    NoticeRun,
     Outbox,
     Report,
     ReportEvent,
     ReportStatus,
+    RunTally,
     SurveyResponse,
 )
 
@@ -160,11 +163,31 @@ async def subscriptions_by_topic(session: AsyncSession) -> dict[str, int]:
 
 
 async def outbox_by_channel(session: AsyncSession) -> dict[tuple[str, str], int]:
-    """Outbox rows per (channel, status): sent, failed, blocked, pending, …"""
-    stmt = select(Outbox.channel, Outbox.status, func.count()).group_by(
-        Outbox.channel, Outbox.status
+    """Messages per (channel, status): sent, failed, blocked, pending, … Pruned rows are
+    counted from their tallies (storage.repos.outbox.fold_run, prune_direct), so the figures
+    stay the same when the rows go."""
+    run = NoticeRun.__table__  # type: ignore[attr-defined]
+    outbox = Outbox.__table__  # type: ignore[attr-defined]
+    stmt = (
+        select(outbox.c.channel, outbox.c.status, func.count())
+        .select_from(outbox.outerjoin(run, run.c.id == outbox.c.run_id))
+        .where(run.c.pruned_at.is_(None))
+        .group_by(outbox.c.channel, outbox.c.status)
     )
-    return {(channel, status): n for channel, status, n in (await session.exec(stmt)).all()}
+    counts = {(channel, status): n for channel, status, n in (await session.exec(stmt)).all()}
+    final = ("sent", "failed", "blocked", "cancelled")
+    tally = RunTally.__table__  # type: ignore[attr-defined]
+    tallied = select(tally.c.channel, *(func.sum(tally.c[k]) for k in final)).group_by(
+        tally.c.channel
+    )
+    direct = DirectTally.__table__  # type: ignore[attr-defined]
+    pruned_direct = select(direct.c.channel, *(direct.c[k] for k in final))
+    for stmt in (tallied, pruned_direct):
+        for channel, *sums in (await session.exec(stmt)).all():  # type: ignore[call-overload]
+            for status, n in zip(final, sums, strict=True):
+                if n:
+                    counts[(channel, status)] = counts.get((channel, status), 0) + int(n)
+    return counts
 
 
 async def survey_responses(session: AsyncSession) -> tuple[int, int]:

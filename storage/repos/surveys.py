@@ -366,7 +366,8 @@ async def set_opt_in(session: AsyncSession, *, citizen_id: int, on: bool, now: d
 @dataclass(frozen=True)
 class InviteAudience:
     """Who is invited: everyone who opted in to surveys (`topic` None), or the subscribers
-    of an alert topic; within the survey's districts and languages (empty: all)."""
+    of an alert topic; within the survey's districts and languages (empty: all). Never a
+    banned citizen."""
 
     topic: str | None = None
     districts: frozenset[str] = frozenset()
@@ -408,6 +409,9 @@ def _audience_conditions(survey_id: int, audience: InviteAudience) -> list[Colum
     invited = aliased(SurveyInvite)
     done = aliased(SurveyResponse)
     conditions += [
+        # A banned citizen keeps public alerts (storage.repos.notices) but takes no part in
+        # surveys, so is not invited to one.
+        col(Citizen.banned_at).is_(None),
         ~exists().where(invited.survey_id == survey_id, invited.citizen_id == Citizen.id),
         ~exists().where(
             done.survey_id == survey_id,

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlmodel import select
 
 from bot.channels.console import RecordingChannel
 from bot.core.messages import IncomingMessage, Kind, Reply
 from storage.db import Database
+from storage.models import AuditEntry
 from storage.refs import parse_ref
 from storage.repos import reports
 from tests.handlers.test_admin_roles import ref_of
@@ -61,10 +63,19 @@ async def test_ban_tells_once_then_silence_and_hides_reports_until_unban(
     assert banned.text == (
         f"🚫 {ref} is banned. They will be told once, at their next message; after that the "
         "bot ignores them.\n"
+        "They still receive the public alerts they subscribed to (emergencies above all), but no "
+        "survey invitations, and they cannot take part in surveys.\n"
         "Reports hidden from the public: 1.\n"
         f"/unban {ref} lifts the ban and shows those reports again."
     )
     assert chat.pop("u1") == []  # no news about the hidden report: the ban notice says it
+    async with db.sessions() as session:
+        entry = (await session.exec(select(AuditEntry))).one()
+    assert (entry.action, entry.object_id, entry.detail) == (
+        "ban",
+        ref,
+        {"reason": "insults in every report", "hidden": 1, "alerts": "kept", "surveys": "none"},
+    )
     assert texts(await chat.say("/menu", user="u1")) == [BANNED]
     assert await chat.say("/report", user="u1") == []
     assert await chat.say("hello?", user="u1") == []

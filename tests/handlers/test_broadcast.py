@@ -20,6 +20,7 @@ from bot.core.messages import IncomingMessage, Kind, Reply
 from handlers.broadcast import parse_date, parse_when
 from storage.db import Database
 from storage.models import Notice, NoticeRun, Outbox
+from storage.repos import citizens, moderation
 from tests.conftest import Clock, recording_channel
 
 REFUSED = "This command is for municipal staff only."
@@ -381,9 +382,8 @@ async def test_notices_list_details_pause_resume_cancel(city: City, db: Database
     assert labels(listing) == ["#1", "#2"]
     (sent,) = await console.tap("#2", user="admin")
     assert sent.text.startswith("📣 Notice #2 · 💧 Water supply\nStatus: done\n")
-    assert (
-        "27 Nov 2026, 12:00 — done\n   queued 0 · sent 1 · deferred 0 · failed 0 · blocked 0"
-        in (sent.text)
+    assert "27 Nov 2026, 12:00 — done · 1 of 1 sent\n   queued 0 · sent 1 · deferred 0" in (
+        sent.text
     )
     assert labels(sent) == ["🔄 Refresh", "📋 All notices"]
 
@@ -435,6 +435,69 @@ async def test_cancelling_a_sending_notice_withdraws_what_is_held(
     clock.now = sofia(11, 28, 7)
     await city.app.delivery.drain()
     assert console.pop("anna") == []
+
+
+async def test_notice_and_notices_tell_one_state(city: City, db: Database, clock: Clock):
+    """Issue 11 #21: /notice said "done" while /notices said "sending 0 of 1"."""
+    console = city.console
+    await subscribe(console, "anna")
+    await onboard(console, "admin")
+    clock.now = sofia(11, 27, 23)  # quiet hours: the one message waits for 07:00
+    await compose(console, audience=("ba:all",))
+    await console.tap("🚀 Send now", user="admin")
+    await city.tick()
+    console.pop("admin")
+
+    (listing,) = await console.say("/notices", user="admin")
+    assert "#1 💧 Water supply — 27 Nov 2026, 23:00 · sending · 0 of 1 sent" in listing.text
+    (details,) = await console.say("/notice 1", user="admin")
+    assert "Status: sending\n" in details.text
+    assert "27 Nov 2026, 23:00 — sending · 0 of 1 sent\n" in details.text
+
+    clock.now = sofia(11, 28, 7)
+    await city.app.delivery.drain()
+    assert [r.text for r in console.pop("anna")] == [EN_TEXT]
+    console.pop("admin")
+    (listing,) = await console.say("/notices", user="admin")
+    assert "#1 💧 Water supply — 27 Nov 2026, 23:00 · done · 1 of 1 sent" in listing.text
+    (details,) = await console.say("/notice 1", user="admin")
+    assert "Status: done\n" in details.text
+    assert "27 Nov 2026, 23:00 — done · 1 of 1 sent\n" in details.text
+
+
+async def test_notice_without_a_number_offers_the_list(city: City, db: Database):
+    console = city.console
+    await subscribe(console, "anna")
+    await onboard(console, "admin")
+    (none,) = await console.say("/notice", user="admin")
+    assert none.text == "There are no notices yet. Create one with /broadcast."
+    await compose(console, audience=("ba:all",))
+    await console.tap("🚀 Send now", user="admin")
+    await city.tick()
+    await city.app.delivery.drain()
+    console.pop("admin")
+    (pick,) = await console.say("/notice", user="admin")
+    assert pick.text.startswith("Which notice? Tap its number.\n\n📋 Notices\n")
+    assert labels(pick) == ["#1"]
+    (details,) = await console.tap("#1", user="admin")
+    assert details.text.startswith("📣 Notice #1 · 💧 Water supply\nStatus: done\n")
+
+
+async def test_a_banned_citizen_keeps_the_public_alerts(city: City, db: Database):
+    """Issue 11 #25: public information, emergencies above all, is for every resident."""
+    console = city.console
+    await subscribe(console, "anna")
+    await onboard(console, "admin")
+    async with db.sessions() as session, session.begin():
+        anna = await citizens.find_by_identity(session, channel="console", user_id="anna")
+        assert anna is not None
+        await moderation.ban(session, citizen=anna, reason=None, now=datetime.now(UTC))
+    for urgent in (False, True):
+        await compose(console, audience=("ba:all",), urgent=urgent)
+        await console.tap("🚀 Send now", user="admin")
+        await city.tick()
+        await city.app.delivery.drain()
+        assert [r.text for r in console.pop("anna")] == [EN_TEXT]
 
 
 def test_typed_dates_and_times():

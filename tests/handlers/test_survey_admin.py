@@ -14,12 +14,16 @@ from bot.channels.console import RecordingChannel
 from bot.core.messages import IncomingMessage, Kind, Reply
 from storage.db import Database
 from storage.models import ChannelIdentity, Citizen, Outbox, Survey, SurveyResponse
-from storage.repos import alerts, citizens
+from storage.repos import alerts, citizens, moderation
 from tests.bot.surveys.seed import add_survey
 from tests.conftest import Clock
 from tests.handlers.test_surveys import answer_all, labels, onboard
 
 STAFF_ONLY = "This command is for municipal staff only."
+BANNED = (
+    "An administrator has suspended your access to this bot. If you think this is a mistake, "
+    "please contact the municipality in the usual way."
+)
 
 
 async def test_staff_commands_and_buttons_are_refused_to_citizens(
@@ -295,7 +299,71 @@ async def test_invitations_to_opted_in_citizens_and_topic_subscribers(
     assert labels(invite2) == ["📝 Take the survey"]
     async with db.sessions() as session:
         rows = (await session.exec(select(Outbox))).all()
-    assert {(r.kind, r.status) for r in rows} == {("direct", "sent")}
+    assert {(r.kind, r.status) for r in rows} == {("invite", "sent")}
+
+
+async def ban(chat: RecordingChannel, db: Database, user: str) -> None:
+    """As /ban does it (the ban itself; /ban's own steps are tested in test_admin_bans)."""
+    async with db.sessions() as session, session.begin():
+        who = await citizens.find_by_identity(
+            session, channel=chat.name, user_id=chat.address(user).user_id
+        )
+        assert who is not None
+        await moderation.ban(
+            session, citizen=who, reason=None, now=datetime(2026, 11, 27, tzinfo=UTC)
+        )
+
+
+async def test_a_banned_citizen_is_not_invited_and_cannot_take_part(
+    chat: RecordingChannel, db: Database
+):
+    """Issue 11 #25: a ban keeps public alerts but not surveys."""
+    await add_survey(db)
+    for user, opted_in, water in (("u1", True, True), ("u2", True, False), ("u3", False, True)):
+        await onboard(chat, user=user)
+        if opted_in:
+            await chat.say("/surveys", user=user)
+            await chat.tap("🔔 Tell me about new surveys", user=user)
+        if water:
+            await subscribe(chat, db, user, "water")
+    await onboard(chat, user="admin")
+    await ban(chat, db, "u1")
+
+    for audience in ("🔔 Opted in to surveys", "sqa:1:water"):
+        await chat.say("/survey 1 invite", user="admin")
+        (preview,) = await chat.tap(audience, user="admin")
+        assert f"👥 Invitations now: 1 ({chat.name.capitalize()} 1)" in preview.text
+        await chat.tap("📨 Send the invitations", user="admin")
+        assert await invitations(chat, "u1") == []
+    (invite,) = await invitations(chat, "u2")
+    assert len(await invitations(chat, "u3")) == 1
+
+    # Tapping the invitation someone else got, or typing /surveys: the ban notice, no answer.
+    tapped = IncomingMessage(chat.address("u1"), Kind.BUTTON, payload=invite.all_buttons[0].payload)
+    assert [r.text for r in await chat.push(tapped)] == [BANNED]
+    assert await chat.say("/surveys", user="u1") == []
+    async with db.sessions() as session:
+        assert (await session.exec(select(SurveyResponse))).all() == []
+
+
+async def test_a_ban_withdraws_an_invitation_held_for_quiet_hours(
+    chat: RecordingChannel, db: Database, clock: Clock
+):
+    await add_survey(db)
+    await onboard(chat)
+    await chat.say("/surveys")
+    await chat.tap("🔔 Tell me about new surveys")
+    await onboard(chat, user="admin")
+    clock.now = datetime(2026, 11, 27, 21, 30, tzinfo=UTC)  # 23:30 in Sofia: quiet hours
+    await chat.say("/survey 1 invite", user="admin")
+    await chat.tap("🔔 Opted in to surveys", user="admin")
+    (queued,) = await chat.tap("📨 Send the invitations", user="admin")
+    assert queued.text.startswith("📨 Invitations queued: 1 message to 1 citizen.")
+    assert await invitations(chat, "u1") == []  # held until 07:00
+    await ban(chat, db, "u1")
+    async with db.sessions() as session:
+        (row,) = (await session.exec(select(Outbox))).all()
+    assert (row.kind, row.status) == ("invite", "cancelled")
 
 
 async def test_a_district_survey_invites_only_its_districts(chat: RecordingChannel, db: Database):
