@@ -26,6 +26,7 @@ from bot.web.media import public_photo_url
 from bot.web.open311_input import (
     MAX_RESULTS,
     ApiError,
+    identifier,
     new_request,
     request_filter,
 )
@@ -132,7 +133,7 @@ class Open311:
         return document(fmt, "service_requests", data)
 
     async def request(self, request: web.Request, fmt: Format) -> web.Response:
-        public_id = request.match_info["id"]
+        public_id = identifier("service_request_id", request.match_info["id"])
         async with self.db.sessions() as session:
             report = await reports.get_by_public_id(session, public_id=public_id)
             if report is None or report.hidden:

@@ -28,7 +28,7 @@ from bot.city import LANGUAGES, CityPack
 from bot.config import Settings
 from bot.web.media import public_photo_url
 from bot.web.open311 import row_id
-from bot.web.open311_input import CLOSED, OPEN, ApiError, parse_datetime
+from bot.web.open311_input import CLOSED, OPEN, ApiError, identifier, parse_datetime
 from storage.db import Database
 from storage.models import Report, ReportStatus
 from storage.repos import reports
@@ -90,8 +90,8 @@ class Filters:
 
 def parse_filters(query: Any, city: CityPack) -> Filters:
     since = query.get("since", "").strip()
-    category = query.get("category", "").strip()
-    district = query.get("district", "").strip()
+    category = identifier("category", query.get("category", "").strip())
+    district = identifier("district", query.get("district", "").strip())
     if category and city.category(category) is None:
         raise ApiError(400, f"category {category!r} is unknown")
     if district and city.district(district) is None:

@@ -486,6 +486,34 @@ async def test_bad_filters_are_400(server: Server, fmt: str):
         one_error(await server.get(f"requests.{fmt}", **params), fmt, 400, word)
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_out_of_range_dates_and_control_characters_are_400_not_500(server: Server, fmt: str):
+    """Dates datetime cannot shift by a time zone or 90 days, offsets no zone has, and a NUL
+    (PostgreSQL refuses it in text) were 500s."""
+    report = await server.file()
+    cases = [
+        ({"start_date": "0001-01-01"}, "start_date", "2000-2099"),
+        ({"end_date": "9999-12-31"}, "end_date", "2000-2099"),
+        ({"start_date": "0001-01-01T00:00:00+14:00"}, "start_date", "2000-2099"),
+        ({"end_date": "9999-12-31T23:59:59-14:00"}, "end_date", "2000-2099"),
+        ({"start_date": "2026-11-27T10:00:00+14:01"}, "start_date", "14:00"),
+        ({"start_date": "2026-11-27T10:00:00-23:59"}, "start_date", "14:00"),
+        ({"service_code": "sofia-1\x00"}, "service_code", "control characters"),
+        ({"service_request_id": f"{report.public_id}\x00"}, "service_request_id", "control"),
+        ({"service_request_id": "S" * 101}, "service_request_id", "100 characters"),
+    ]
+    for params, *words in cases:
+        one_error(await server.get(f"requests.{fmt}", **params), fmt, 400, *words)
+    one_error(await server.get(f"requests/SOF%00.{fmt}"), fmt, 400, "control characters")
+    # the bounds themselves are fine, and +14:00 is a real offset (Kiribati)
+    for params in (
+        {"start_date": "2000-01-01"},
+        {"end_date": "2099-12-31"},
+        {"start_date": "2026-11-27T00:00:00+14:00"},
+    ):
+        assert (await server.get(f"requests.{fmt}", **params)).status == 200, params
+
+
 async def test_at_most_1000_requests_newest_first(server: Server):
     await insert_many(server.app.db, 1001, start=NOW - timedelta(days=2))
     data = (await server.get("requests.json")).json()

@@ -186,6 +186,22 @@ async def test_filters(server: Server):
             assert word in json.loads(reply.body)["error"]
 
 
+async def test_out_of_range_dates_and_control_characters_are_400_not_500(server: Server):
+    await server.file()
+    for params, word in [
+        ({"since": "0001-01-01"}, "2000-2099"),
+        ({"since": "9999-12-31T23:59:59-14:00"}, "2000-2099"),
+        ({"since": "2026-11-01T00:00:00+15:00"}, "14:00"),
+        ({"category": "sofia-1\x00"}, "control characters"),
+        ({"district": "\x0001"}, "control characters"),
+    ]:
+        for name in ("reports.csv", "reports.geojson"):
+            reply = await export(server, name, **params)
+            assert reply.status == 400, (name, params, reply.body)
+            assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
+            assert word in json.loads(reply.body)["error"], (name, params)
+
+
 async def test_thousands_of_rows_are_streamed_in_batches(server: Server):
     await insert_many(server.app.db, 3003, start=NOW - timedelta(days=30))
     hide = update(Report).where(col(Report.seq).in_([1, 1500, 3003])).values(hidden=True)
