@@ -27,10 +27,13 @@ CLOSED = tuple(s.value for s in ReportStatus if s not in OPEN_STATUSES)
 class ApiError(Exception):
     """An answer in the spec's error format with this HTTP status."""
 
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(
+        self, status: int, description: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.headers = dict(headers or {})
 
 
 class Query(Protocol):
