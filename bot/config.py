@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     city: str = "sofia"
     default_language: Literal["bg", "en"] = "bg"
     reports_per_day: int = Field(default=10, ge=1, le=1000)
+    open311_reports_per_minute: int = Field(default=30, ge=1, le=100_000)
+    open311_reports_per_day: int = Field(default=1000, ge=1, le=10_000_000)
     flood_messages_per_minute: int = Field(default=20, ge=1, le=10_000)
     flood_cooldown_seconds: int = Field(default=60, ge=1, le=86_400)
     reply_retry_seconds: float = Field(default=60.0, ge=0, le=3600)

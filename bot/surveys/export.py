@@ -5,18 +5,18 @@ number's order, which says nothing about who answered when).
 Columns: respondent, district, completed (the date, city time), then one column per
 question named by its id: a single choice's option id, a multiple choice's option ids
 joined with ";", a scale's number, or the free text. "(skipped)" marks a skipped question;
-an empty cell a question the respondent was not shown.
+an empty cell a question the respondent was not shown. Free text that a spreadsheet would run
+as a formula starts with `'` (bot.csvfile).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import csvfile
 from bot.surveys.schema import FreeText, Questionnaire, answers_from_rows
 from storage.models import Survey, SurveyResponse
 from storage.repos import surveys
@@ -53,25 +53,19 @@ def row(
     return cells
 
 
-def lines(rows: Iterable[Sequence[str]]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue()
-
-
 async def csv_chunks(
     session: AsyncSession, *, survey: Survey, questionnaire: Questionnaire, tz: ZoneInfo
 ) -> AsyncIterator[str]:
     """The CSV in pieces (the header first, with a byte order mark for Excel)."""
     assert survey.id is not None
-    yield BOM + lines([columns(questionnaire)])
+    yield BOM + csvfile.lines([columns(questionnaire)])
     after = 0
     while True:
         batch = await surveys.export_batch(
             session, survey_id=survey.id, after_respondent=after, limit=BATCH
         )
         if batch:
-            yield lines(row(questionnaire, response, rows, tz) for response, rows in batch)
+            yield csvfile.lines(row(questionnaire, response, rows, tz) for response, rows in batch)
         if len(batch) < BATCH:
             return
         after = batch[-1][0].respondent

@@ -9,12 +9,11 @@ shown as they are.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from bot import csvfile
 from bot.city import LANGUAGES, CityPack
 from bot.surveys.lifecycle import Phase, phase
 from bot.surveys.results import percent, summarize
@@ -197,10 +196,4 @@ def results_csv_rows(data: dict[str, Any]) -> Iterator[list[Count | float | None
 
 
 def results_csv(data: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(
-        ["" if cell is None else cell for cell in row] for row in results_csv_rows(data)
-    )
-    return "\ufeff" + out.getvalue()
+    return "\ufeff" + csvfile.lines([CSV_COLUMNS, *results_csv_rows(data)])

@@ -1,7 +1,10 @@
 """Open311 GeoReport v2 under /open311/v2/ (http://wiki.open311.org/GeoReport_v2).
 
 One service per report category of the city pack (service_code = category code). Reading is
-public (CORS open for GET); filing needs an API key (`citizenbot apikey create NAME`).
+public (CORS open for GET); filing needs an API key (`citizenbot apikey create NAME`), sent
+in the POST body (never the URL), and each key files at most its reports a minute and a day
+(429 with Retry-After past either; the limits are counted in the database, so they hold
+across processes).
 Texts (service names, descriptions, notices) are in the city's DEFAULT_LANGUAGE. Hidden
 reports never appear, and nothing about the people who report is stored or shown.
 """
@@ -12,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any, cast
 
 from aiohttp import web
@@ -26,12 +29,13 @@ from bot.web.media import public_photo_url
 from bot.web.open311_input import (
     MAX_RESULTS,
     ApiError,
+    identifier,
     new_request,
     request_filter,
 )
 from bot.web.open311_render import FORMATS, Format, document, error
 from storage.db import Database
-from storage.models import Report
+from storage.models import ApiKey, Report
 from storage.repos import api_keys, reports
 from storage.types import utcnow
 
@@ -43,6 +47,11 @@ CHANGESET = "2026-11-27T00:00:00Z"
 """When this API last changed (discovery's changeset)."""
 MAX_BODY = 1024 * 1024
 SOURCE = "open311"
+MINUTE = timedelta(minutes=1)
+KEY_IN_URL = (
+    "api_key must be sent in the POST body, never in the URL: addresses end up in logs "
+    "(ask the city for a new key if this one was sent that way)"
+)
 
 DATABASE_DOWN = (OperationalError, InterfaceError, OSError, TimeoutError)
 
@@ -132,7 +141,7 @@ class Open311:
         return document(fmt, "service_requests", data)
 
     async def request(self, request: web.Request, fmt: Format) -> web.Response:
-        public_id = request.match_info["id"]
+        public_id = identifier("service_request_id", request.match_info["id"])
         async with self.db.sessions() as session:
             report = await reports.get_by_public_id(session, public_id=public_id)
             if report is None or report.hidden:
@@ -141,8 +150,10 @@ class Open311:
         return document(fmt, "service_requests", data)
 
     async def file(self, request: web.Request, fmt: Format) -> web.Response:
+        if "api_key" in request.query:
+            raise ApiError(400, KEY_IN_URL)
         form = await read_form(request)
-        key = form.get("api_key") or request.query.get("api_key") or ""
+        key = form.get("api_key") or ""
         if not isinstance(key, str) or not key:
             raise ApiError(403, "api_key is required to file a request")
         codes = {c.code for c in self.city.categories}
@@ -150,6 +161,7 @@ class Open311:
             client = await api_keys.verify(session, key=key, now=self.clock())
             if client is None:
                 raise ApiError(403, "api_key is not valid (unknown or revoked)")
+            await self._within_limits(session, client)
             new = new_request(form, known_codes=codes, area=self.city)
             district = None
             if new.lat is not None and new.lon is not None:
@@ -172,6 +184,28 @@ class Open311:
             public_id, client_name = report.public_id, client.name
         log.info("open311: report %s filed with the API key %r", public_id, client_name)
         return document(fmt, "service_requests", [self._receipt(public_id, new.service_code)])
+
+    async def _within_limits(self, session: AsyncSession, client: ApiKey) -> None:
+        """429 when the key has filed its reports of the minute or of the day (city time).
+        The key's row is locked (api_keys.verify), so every process counts the same."""
+        assert client.id is not None
+        now = self.clock()
+        per_minute = client.per_minute or self.settings.open311_reports_per_minute
+        per_day = client.per_day or self.settings.open311_reports_per_day
+        filed, first = await api_keys.filed_since(session, api_key_id=client.id, since=now - MINUTE)
+        if filed >= per_minute:
+            wait = (first or now) + MINUTE - now
+            raise _too_many(f"this api_key may file {per_minute} requests a minute", wait)
+        today = now.astimezone(self.city.timezone).date()
+        midnight = datetime.combine(today, time(), self.city.timezone)
+        filed, _ = await api_keys.filed_since(session, api_key_id=client.id, since=midnight)
+        if filed >= per_day:
+            tomorrow = datetime.combine(today + timedelta(days=1), time(), self.city.timezone)
+            raise _too_many(
+                f"this api_key may file {per_day} requests a day; the count starts again "
+                f"at midnight ({self.city.timezone.key})",
+                tomorrow - now,
+            )
 
     def _receipt(self, public_id: str, code: str) -> dict[str, Any]:
         category = self.city.category(code)
@@ -205,6 +239,13 @@ class Open311:
             "long": report.lon,
             "media_url": public_photo_url(self.settings.public_url, photo) if photo else None,
         }
+
+
+def _too_many(description: str, wait: timedelta) -> ApiError:
+    seconds = int(wait.total_seconds()) + 1  # whole seconds, never short of the wait
+    return ApiError(
+        429, f"{description}: try again in {seconds} s", headers={"Retry-After": str(seconds)}
+    )
 
 
 def row_id(report: Report) -> int:
@@ -262,7 +303,9 @@ async def _guarded(handler: Handler, request: web.Request, fmt: Format) -> web.S
     try:
         return await handler(request, fmt)
     except ApiError as exc:
-        return error(fmt, exc.status, exc.description)
+        response = error(fmt, exc.status, exc.description)
+        response.headers.update(exc.headers)
+        return response
     except web.HTTPException as exc:
         return error(fmt, exc.status, exc.reason)
     except DATABASE_DOWN as exc:

@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -27,10 +27,13 @@ CLOSED = tuple(s.value for s in ReportStatus if s not in OPEN_STATUSES)
 class ApiError(Exception):
     """An answer in the spec's error format with this HTTP status."""
 
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(
+        self, status: int, description: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.headers = dict(headers or {})
 
 
 class Query(Protocol):
@@ -63,7 +66,7 @@ class RequestFilter:
 def _listed(query: Query, name: str) -> tuple[str, ...]:
     """A parameter given as a comma list, or several times, or both."""
     items = (item.strip() for value in query.getall(name, []) for item in value.split(","))
-    return tuple(dict.fromkeys(item for item in items if item))
+    return tuple(dict.fromkeys(identifier(name, item) for item in items if item))
 
 
 def request_filter(query: Query, *, tz: ZoneInfo, now: datetime) -> RequestFilter:
@@ -128,29 +131,53 @@ _TICK = timedelta(microseconds=1)
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # "+02:00" sent unescaped in a query string arrives as " 02:00".
 _LOST_PLUS = re.compile(r"(T[\d:.]+) (\d{2}(?::?\d{2})?)$")
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+"""The years a date parameter may name: the city's reports all fall in them, and the range
+sums (a date plus 90 days, the end of a day) never leave what datetime can hold."""
+MAX_OFFSET = timedelta(hours=14)
+"""The largest UTC offset of any time zone (Kiribati, +14:00)."""
 
 
 def parse_datetime(name: str, value: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
     """A W3C date-time (2026-11-27T10:00:00+02:00, ...Z) or date (2026-11-27) as aware UTC.
 
     A date means its whole day in the city's zone (for end_date, until its end); a date-time
-    without a zone is read in the city's zone."""
+    without a zone is read in the city's zone. Every date parameter (Open311's start_date and
+    end_date, open data's since) is read here: the year must be 2000-2099 and the offset at
+    most ±14:00, else a 400 that says so."""
     text = _LOST_PLUS.sub(r"\1+\2", value)
     try:
-        if _DATE_ONLY.fullmatch(text):
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time(), tz)
-            if end_of_day:
-                moment = datetime.combine(day + timedelta(days=1), time(), tz) - _TICK
-        else:
-            moment = datetime.fromisoformat(text)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=tz)
+        day_only = _DATE_ONLY.fullmatch(text) is not None
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise ApiError(
             400, f"{name} {value!r} is not a W3C date-time like 2026-11-27T10:00:00+02:00"
         ) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ApiError(400, f"{name} must be a date in the years {FIRST_YEAR}-{LAST_YEAR}")
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise ApiError(400, f"{name} has a UTC offset beyond ±14:00")
+    if day_only:
+        day = moment.date() + timedelta(days=1) if end_of_day else moment.date()
+        moment = datetime.combine(day, time(), tz) - (_TICK if end_of_day else timedelta())
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)
+
+
+MAX_IDENTIFIER = 100
+_NOT_IN_IDENTIFIERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def identifier(name: str, value: str) -> str:
+    """`value` if it can be an id or a code (a report's id, a service_code, a district):
+    no control characters (PostgreSQL refuses a NUL in text), at most 100 characters."""
+    if _NOT_IN_IDENTIFIERS.search(value):
+        raise ApiError(400, f"{name} may not contain control characters")
+    if len(value) > MAX_IDENTIFIER:
+        raise ApiError(400, f"{name} is longer than {MAX_IDENTIFIER} characters")
+    return value
 
 
 # -- POST requests -----------------------------------------------------------------------------

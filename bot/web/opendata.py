@@ -7,16 +7,15 @@ anything about the people who report (who, contact phones, API keys) are never i
 
 Rows are read in keyset batches, each in its own short session, and written as they come,
 so a large export holds neither a transaction nor the whole result. The CSV starts with a
-UTF-8 byte order mark so that Excel reads Cyrillic correctly.
+UTF-8 byte order mark so that Excel reads Cyrillic correctly, and a text cell that a
+spreadsheet would run as a formula starts with `'` (bot.csvfile).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,11 +23,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot import csvfile
 from bot.city import LANGUAGES, CityPack
 from bot.config import Settings
 from bot.web.media import public_photo_url
 from bot.web.open311 import row_id
-from bot.web.open311_input import CLOSED, OPEN, ApiError, parse_datetime
+from bot.web.open311_input import CLOSED, OPEN, ApiError, identifier, parse_datetime
 from storage.db import Database
 from storage.models import Report, ReportStatus
 from storage.repos import reports
@@ -90,8 +90,8 @@ class Filters:
 
 def parse_filters(query: Any, city: CityPack) -> Filters:
     since = query.get("since", "").strip()
-    category = query.get("category", "").strip()
-    district = query.get("district", "").strip()
+    category = identifier("category", query.get("category", "").strip())
+    district = identifier("district", query.get("district", "").strip())
     if category and city.category(category) is None:
         raise ApiError(400, f"category {category!r} is unknown")
     if district and city.district(district) is None:
@@ -234,24 +234,10 @@ class CsvFormat(ExportFormat):
     content_type = CSV_TYPE
 
     def head(self) -> str:
-        return BOM + self._lines([COLUMNS])
+        return BOM + csvfile.lines([COLUMNS])
 
     def rows(self, rows: Sequence[dict[str, Any]]) -> str:
-        return self._lines([_cell(row[c]) for c in COLUMNS] for row in rows)
-
-    @staticmethod
-    def _lines(rows: Iterable[Sequence[str]]) -> str:
-        out = io.StringIO()
-        csv.writer(out).writerows(rows)
-        return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+        return csvfile.lines([row[c] for c in COLUMNS] for row in rows)
 
 
 class GeoJsonFormat(ExportFormat):

@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.city import CityPack
 from bot.surveys.lifecycle import questions_of
 from bot.surveys.public import published, results_csv, results_json
+from bot.web.open311_input import ApiError, identifier
 from bot.web.opendata import CSV_TYPE, DATABASE_DOWN, _headers, _problem
 from storage.db import Database
 from storage.repos import surveys
@@ -78,6 +79,10 @@ class SurveyResults:
 
     async def _results(self, ref: str) -> dict[str, Any] | web.Response:
         now = self.clock()
+        try:
+            identifier("survey", ref)
+        except ApiError as exc:
+            return _problem(exc.status, exc.description)
         try:
             async with self.db.sessions() as session:
                 survey = await surveys.find(session, ref=ref[:60])

@@ -33,6 +33,8 @@ class Report(SQLModel, table=True):
         UniqueConstraint("city", "year", "seq", name="uq_report_city_year_seq"),
         Index("ix_report_category_created", "category", "created_at"),
         Index("ix_report_lat_lon", "lat", "lon"),
+        # An API key's reports in a window: its rate limits count them (and FK lookups).
+        Index("ix_report_api_key_created", "api_key_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -49,7 +51,9 @@ class Report(SQLModel, table=True):
     district: str | None = Field(default=None, max_length=32, index=True)
     source: str = Field(max_length=16)  # telegram | viber | console | open311
     reporter_id: int | None = Field(default=None, sa_column=_fk("citizen.id", ondelete="SET NULL"))
-    api_key_id: int | None = Field(default=None, sa_column=_fk("api_key.id", ondelete="SET NULL"))
+    api_key_id: int | None = Field(
+        default=None, sa_column=_fk("api_key.id", ondelete="SET NULL", index=False)
+    )
     # Only when the citizen shared a contact for this report on purpose.
     contact_phone: str | None = Field(default=None, max_length=32)
     hidden: bool = False
@@ -131,3 +135,7 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Reports the key may file a minute and a day (city time); None: the settings'
+    # OPEN311_REPORTS_PER_MINUTE and OPEN311_REPORTS_PER_DAY.
+    per_minute: int | None = None
+    per_day: int | None = None

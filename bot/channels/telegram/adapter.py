@@ -47,6 +47,7 @@ from bot.core.channel import (
 from bot.core.dispatcher import StorageUnavailable
 from bot.core.messages import Address, IncomingMessage, MediaRef, Reply
 from bot.i18n import N_, Translator
+from bot.web import jsonbody
 
 log = logging.getLogger(__name__)
 
@@ -322,7 +323,7 @@ class TelegramChannel:
 
     async def _read_update(self, request: web.Request) -> Update | None:
         try:
-            data: Any = await request.json()
+            data: Any = await request.json(loads=jsonbody.loads)
         except ValueError:  # not JSON, or not UTF-8
             return None
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:

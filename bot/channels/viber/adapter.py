@@ -61,6 +61,7 @@ from bot.core.dispatcher import StorageUnavailable
 from bot.core.messages import Address, IncomingMessage, Kind, MediaRef, Reply
 from bot.media.files import SharedFiles
 from bot.media.store import PhotoStore
+from bot.web import jsonbody
 from bot.web.media import public_file_url, public_photo_url
 
 log = logging.getLogger(__name__)
@@ -272,7 +273,7 @@ class ViberChannel:
             log.warning("viber webhook: missing or wrong signature")
             return web.Response(status=403, text="forbidden")
         try:
-            event = json.loads(body)
+            event = jsonbody.loads(body)
         except ValueError:
             event = None
         if not isinstance(event, dict) or not isinstance(event.get("event"), str):

@@ -1,7 +1,7 @@
 """outbox pruning: the counts of a finished run (per channel) and of direct messages (per
 channel), kept when their rows are deleted
 
-Revision ID: 0007_outbox_pruning
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-03 14:20:00.000000
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0007_outbox_pruning"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
