@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _reserve_standard_fds()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -86,6 +88,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
+
+
+def _reserve_standard_fds() -> None:
+    """Open /dev/null on a closed stdin, stdout or stderr (`citizenbot chat <&-`): otherwise
+    the next file or socket opened takes that number, the console reads the database file as
+    its input, and uvloop aborts when it closes it."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:

@@ -53,6 +53,45 @@ def test_console_hints_for_bad_location(workdir: Path):
     assert "Type /loc LAT LON" in out.stdout
 
 
+def run_with_stdin(args: list[str], cwd: Path, stdin: int | None, **kwargs) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env["HTTP_PORT"] = "0"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        **kwargs,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("command", ["chat", "run"])
+def test_stdin_from_dev_null_ends_the_console_cleanly(workdir: Path, command: str):
+    # uvloop aborted ("Fatal Python error: Aborted", exit 134) watching /dev/null for reading.
+    code, _, err = run_with_stdin([command], workdir, subprocess.DEVNULL)
+    assert (code, err) == (0, "")
+
+
+def test_an_empty_pipe_ends_the_console_cleanly(workdir: Path):
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    try:
+        code, _, err = run_with_stdin(["chat"], workdir, read_end)
+    finally:
+        os.close(read_end)
+    assert (code, err) == (0, "")
+
+
+def test_a_closed_stdin_ends_the_console_cleanly(workdir: Path):
+    # With fd 0 closed, the database file took its number and uvloop aborted closing it.
+    code, _, err = run_with_stdin(["chat"], workdir, None, preexec_fn=lambda: os.close(0))
+    assert (code, err) == (0, "")
+
+
 def test_bad_setting_is_one_line_and_exit_2(workdir: Path):
     out = run(["run"], workdir, HTTP_PORT="eighty")
     assert out.returncode == 2

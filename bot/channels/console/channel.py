@@ -165,6 +165,8 @@ class ConsoleChannel:
     async def run_terminal(self, dispatch: Dispatch, stdin: TextIO | None = None) -> None:
         """Read lines until EOF (a pipe ends, or Ctrl-D), dispatching each in order."""
         stdin = stdin or sys.stdin
+        if stdin is None:  # started with stdin closed: nothing to read
+            return
         prompt = stdin.isatty()
         async for line in _lines(stdin):
             await self.handle_line(line, dispatch)
@@ -192,8 +194,11 @@ async def _lines(stdin: TextIO):
 
 
 def _pipe_like(fd: int) -> bool:
+    """Whether the loop can watch `fd` for reading. A pipe, a socket or a terminal can; any
+    other character device cannot (epoll refuses /dev/null, and uvloop aborts the process on
+    that), so it is read in a thread like a file."""
     mode = os.fstat(fd).st_mode
-    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
 
 
 def _write_private(path: Path, content: bytes) -> None:
