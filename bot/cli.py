@@ -20,6 +20,7 @@ from bot.surveys import cli as surveys_cli
 log = logging.getLogger("citizenbot")
 
 EXIT_CONFIG = 2
+CONSOLE_LOG = "console.log"  # under DATA_DIR/logs
 T = TypeVar("T")
 
 
@@ -69,9 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     serving = settings.telegram_enabled or settings.viber_enabled
     console = args.command == "chat" or (args.command == "run" and not serving)
-    quiet = console or args.command in ("apikey", "surveys")
+    quiet = args.command in ("apikey", "surveys")
     level = settings.log_level or ("WARNING" if quiet else "INFO")
-    setup_logging(level, _secrets(settings))
+    # The console's log goes to a file: the terminal is the chat.
+    log_file = (Path(settings.data_dir) / "logs" / CONSOLE_LOG).resolve() if console else None
+    log_file = setup_logging(level, _secrets(settings), file=log_file)
     try:
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
@@ -82,7 +85,16 @@ def main(argv: list[str] | None = None) -> int:
         user = getattr(args, "user", "local")
         lang = getattr(args, "lang", None)
         serve_web = args.command == "run"
-        return run_loop(_run(settings, console=console, serve_web=serve_web, user=user, lang=lang))
+        return run_loop(
+            _run(
+                settings,
+                console=console,
+                serve_web=serve_web,
+                user=user,
+                lang=lang,
+                log_file=log_file,
+            )
+        )
     except (ConfigError, CityPackError) as exc:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -129,12 +141,20 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _run(
-    settings: Settings, *, console: bool, serve_web: bool, user: str, lang: str | None
+    settings: Settings,
+    *,
+    console: bool,
+    serve_web: bool,
+    user: str,
+    lang: str | None,
+    log_file: Path | None = None,
 ) -> int:
     from bot.app import CitizenBot, StopSignals
     from bot.channels.console import ConsoleChannel
+    from bot.core.messages import Address
     from bot.i18n import Translator
     from storage.migrate import upgrade
+    from storage.repos import citizens
 
     await upgrade(settings.database_url)
     terminal: ConsoleChannel | None = None
@@ -146,9 +166,22 @@ async def _run(
             user_id=user,
             language=lang,
             files_dir=Path(settings.data_dir) / "exports",
+            translate=translator.translate,
+            log_file=log_file,
         )
         channels = [terminal]
     app = CitizenBot(settings, channels=channels)
+    if terminal is not None:
+
+        async def chosen_language(address: Address) -> str | None:
+            async with app.db.sessions() as session:
+                citizen = await citizens.find_by_identity(
+                    session, channel=address.channel, user_id=address.user_id
+                )
+            chose = citizen is not None and citizen.consent_version is not None
+            return citizen.language if chose else None
+
+        terminal.language_of = chosen_language
     with StopSignals() as signals:
         try:
             await app.start(web=serve_web)

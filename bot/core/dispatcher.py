@@ -25,6 +25,7 @@ from bot.core.context import Context, ConversationView, Services
 from bot.core.flood import FloodGuard, Verdict
 from bot.core.messages import Address, IncomingMessage, Kind, Reply
 from bot.core.router import Route, Router
+from bot.core.text import match_label
 from storage.db import Database
 from storage.models import Citizen, ConversationState, Role
 from storage.repos import citizens, conversations, updates
@@ -315,9 +316,9 @@ def _answer_banned(ctx: Context) -> None:
 
 def _as_button_tap(msg: IncomingMessage, keyboard: dict[str, str]) -> IncomingMessage:
     if msg.kind is Kind.TEXT and keyboard:
-        payload = keyboard.get(msg.text.strip())
-        if payload is not None:
-            return replace(msg, kind=Kind.BUTTON, payload=payload)
+        label = match_label(msg.text.strip(), keyboard)  # typed without its emoji too
+        if label is not None:
+            return replace(msg, kind=Kind.BUTTON, payload=keyboard[label])
     return msg
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -45,7 +46,69 @@ def test_piped_conversation_with_run_on_sqlite_under_data(workdir: Path):
 def test_chat_opens_console_with_user_and_language(workdir: Path):
     out = run(["chat", "--user", "ana", "--lang", "en"], workdir, stdin="hello\n")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("Hello! 👋")
+    banner, first = out.stdout.split("\n\n", 2)[:2]
+    log = (workdir / "data" / "logs" / "console.log").resolve()
+    assert banner == (
+        "💬 The city's chat bot, here in your terminal.\n"
+        "Type a message, a button's number or its words. /loc LAT LON sends a location, "
+        "/photo PATH a photo, /contact PHONE your phone number. A line ending in \\ goes on "
+        "to the next. Ctrl-D ends the chat.\n"
+        f"The log is in {log}"
+    )
+    assert first.startswith("Hello! 👋")
+
+
+def test_the_console_keeps_log_lines_off_the_chat(workdir: Path):
+    out = run(["chat"], workdir, stdin="/start\n2\n/help\n", LOG_LEVEL="INFO")
+    assert out.returncode == 0
+    assert out.stderr == ""
+    assert " INFO " not in out.stdout
+    log = (workdir / "data" / "logs" / "console.log").read_text()
+    assert "INFO bot.app: channel console started" in log
+
+
+def test_the_consoles_words_are_in_the_language_the_citizen_chose(workdir: Path):
+    # A newcomer's first screen is the console: in the default language until they choose.
+    first = run(["chat"], workdir, stdin="/loc north\n/start\n2\n/loc north\n")
+    assert first.stdout.startswith("💬 Чат ботът на общината")
+    bulgarian = first.stdout.index("Напишете /loc ШИРИНА ДЪЛЖИНА")
+    assert first.stdout.index("Type /loc LAT LON") > bulgarian
+    again = run(["chat"], workdir, stdin="")
+    assert again.stdout.startswith("💬 The city's chat bot")
+
+
+def test_a_chart_is_written_to_exports_and_its_path_printed(workdir: Path):
+    out = run(["chat"], workdir, stdin="/start\n2\n/stats\n", ADMINS="console:local")
+    assert out.returncode == 0, out.stderr
+    (chart,) = (workdir / "data" / "exports").glob("picture-*.png")
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert f"🖼️ Picture: {chart.resolve()}" in out.stdout
+
+
+def test_in_a_terminal_a_prompt_asks_for_each_message(workdir: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=workdir,
+        env=env,
+        text=True,
+    )
+    os.close(slave)
+    try:
+        os.write(master, b"/start\n\x04")  # a line, then Ctrl-D
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert (proc.returncode, err) == (0, "")
+    banner, _, rest = out.partition("\n\n")
+    assert banner.startswith("💬 Чат ботът на общината")
+    assert rest.startswith("Вие › Здравейте! 👋")
+    assert rest.endswith("Вие › ")
 
 
 def test_console_hints_for_bad_location(workdir: Path):
@@ -129,9 +192,9 @@ def test_sigterm_stops_run_cleanly(workdir: Path):
         text=True,
     )
     try:
-        assert proc.stderr is not None
-        for line in proc.stderr:  # wait until the console channel is up
-            if "channel console started" in line:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait until the console is up: its banner
+            if line.startswith("💬"):
                 break
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
