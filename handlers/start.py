@@ -19,6 +19,7 @@ router = Router("start")
 PRIVACY_VERSION = 2
 ONBOARDING = "onboarding"
 LANGUAGE_COMMANDS = ("language", "lang")
+MENU_BUTTONS = "menu"  # the payload prefix of the main menu's buttons (menu:<entry>)
 
 # Deep links (/start <payload>): a capability registers a payload prefix; the action gets the
 # rest and says whether it handled the link. Onboarded citizens go straight there, new ones
@@ -77,12 +78,22 @@ async def ask_consent_first(msg: IncomingMessage, ctx: Context) -> bool:
         return False
     if msg.kind is Kind.COMMAND and (msg.command or "").lower() in LANGUAGE_COMMANDS:
         return False
+    request = msg if _may_wait(msg) else None
     if ctx.state.name == ONBOARDING:
-        if msg.kind in (Kind.COMMAND, Kind.BUTTON):  # the latest request is the one to serve
-            ctx.state.update(pending=_stored(msg), deep_link=None)
+        if request is not None and msg.kind in (Kind.COMMAND, Kind.BUTTON):  # the latest one
+            ctx.state.update(pending=_stored(request), deep_link=None)
         ctx.reply(ctx.t("start.choose_language"), language_choice(ctx))
         return True
-    await begin_onboarding(ctx, pending=msg)
+    await begin_onboarding(ctx, pending=request)
+    return True
+
+
+def _may_wait(msg: IncomingMessage) -> bool:
+    """Whether a request may be served after the language choice. A button only when it is
+    a main-menu entry: any other one was offered in a conversation that is gone (a forgotten
+    citizen's old keyboard) or never was (a forged payload)."""
+    if msg.kind is Kind.BUTTON:
+        return (msg.payload or "").partition(":")[0] == MENU_BUTTONS
     return True
 
 
@@ -216,7 +227,7 @@ async def on_cancel(msg: IncomingMessage, ctx: Context) -> None:
         show_menu(ctx, N_("cancel.nothing"))
 
 
-@router.button("menu")
+@router.button(MENU_BUTTONS)
 async def on_menu_button(msg: IncomingMessage, ctx: Context) -> None:
     entry = (msg.payload or "").partition(":")[2]
     if entry == "help":

@@ -146,3 +146,15 @@ async def test_someone_in_a_conversation_without_consent_keeps_their_draft(
     is_notice(notice)
     assert got_it.text == "📍 Mladost — got it."
     assert description.text.startswith("Describe the problem briefly")
+
+
+async def test_an_old_or_forged_button_first_is_not_served_after_the_choice(
+    chat: RecordingChannel,
+):
+    # Only main-menu buttons wait for the choice: any other was offered in a conversation
+    # that is gone (a forgotten citizen's old keyboard) or never was (a forged payload).
+    old = IncomingMessage(address=chat.address(NEW), kind=Kind.BUTTON, payload="myo:1")
+    asks_language(await chat.push(old))
+    notice, menu = await chat.tap("English", user=NEW)
+    is_notice(notice)
+    assert menu.text == "What would you like to do?"
