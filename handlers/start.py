@@ -44,15 +44,20 @@ async def open_deep_link(ctx: Context, link: str | None) -> bool:
 
 
 async def begin_onboarding(
-    ctx: Context, deep_link: str | None = None, pending: IncomingMessage | None = None
+    ctx: Context,
+    deep_link: str | None = None,
+    pending: IncomingMessage | None = None,
+    *,
+    keep_conversation: bool = False,
 ) -> None:
     """Greet, and ask for the language (the privacy notice comes with the choice). A deep
     link, or the first request of someone who has not seen the notice yet, waits in the
-    onboarding state and continues after the choice; so does a conversation they were in."""
+    onboarding state and continues after the choice; with keep_conversation, so does the
+    conversation they were in (/start itself starts over)."""
     data: dict[str, Any] = {"deep_link": deep_link} if deep_link else {}
     if pending is not None:
         data["pending"] = _stored(pending)
-    if ctx.state.active and ctx.state.name != ONBOARDING:
+    if keep_conversation and ctx.state.active and ctx.state.name != ONBOARDING:
         data["resume"] = {"state": ctx.state.name, "data": ctx.state.data}
     ctx.state.set(ONBOARDING, **data)
     city = ctx.services.city.name(ctx.language)
@@ -84,7 +89,8 @@ async def ask_consent_first(msg: IncomingMessage, ctx: Context) -> bool:
             ctx.state.update(pending=_stored(request), deep_link=None)
         ctx.reply(ctx.t("start.choose_language"), language_choice(ctx))
         return True
-    await begin_onboarding(ctx, pending=request)
+    # Someone from before consent was recorded may be half-way through a conversation.
+    await begin_onboarding(ctx, pending=request, keep_conversation=True)
     return True
 
 

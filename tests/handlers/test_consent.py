@@ -158,3 +158,16 @@ async def test_an_old_or_forged_button_first_is_not_served_after_the_choice(
     notice, menu = await chat.tap("English", user=NEW)
     is_notice(notice)
     assert menu.text == "What would you like to do?"
+
+
+async def test_start_in_the_middle_of_a_report_starts_over(chat: RecordingChannel):
+    await chat.say("/start", user=NEW)
+    await chat.tap("English", user=NEW)
+    await chat.say("/report", user=NEW)
+    await chat.tap("rc:sofia-28", user=NEW)
+    await chat.say("/start", user=NEW)
+    notice, menu = await chat.tap("English", user=NEW)
+    is_notice(notice)
+    assert menu.text == "What would you like to do?"
+    (reply,) = await chat.say("/loc 42.6497 23.379", user=NEW)
+    assert "not expecting that" in reply.text
