@@ -178,8 +178,9 @@ async def _run(
                 citizen = await citizens.find_by_identity(
                     session, channel=address.channel, user_id=address.user_id
                 )
-            chose = citizen is not None and citizen.consent_version is not None
-            return citizen.language if chose else None
+            if citizen is None or citizen.consent_version is None:
+                return None  # not chosen yet
+            return citizen.language
 
         terminal.language_of = chosen_language
     with StopSignals() as signals:
