@@ -116,7 +116,7 @@ async def test_after_forget_the_next_message_gets_the_notice_again(chat: Recordi
     await chat.say("/start", user=NEW)
     await chat.tap("English", user=NEW)
     await chat.say("/forget", user=NEW)
-    (done,) = await chat.tap("pf:yes", user=NEW)
+    (done,) = await chat.tap("🗑 Yes, delete", user=NEW)
     assert done.text.startswith("✅ Done, your data is deleted")
     asks_language(await chat.say("/myreports", user=NEW))
     notice, mine = await chat.tap("English", user=NEW)
@@ -131,7 +131,7 @@ async def test_someone_in_a_conversation_without_consent_keeps_their_draft(
     await chat.say("/start", user=NEW)
     await chat.tap("English", user=NEW)
     await chat.say("/report", user=NEW)
-    await chat.tap("rc:sofia-28", user=NEW)
+    await chat.tap("💡 Street lighting", user=NEW)
     address = chat.address(NEW)
     async with db.sessions() as session, session.begin():
         citizen = await citizens.find_by_identity(
@@ -164,7 +164,7 @@ async def test_start_in_the_middle_of_a_report_starts_over(chat: RecordingChanne
     await chat.say("/start", user=NEW)
     await chat.tap("English", user=NEW)
     await chat.say("/report", user=NEW)
-    await chat.tap("rc:sofia-28", user=NEW)
+    await chat.tap("💡 Street lighting", user=NEW)
     await chat.say("/start", user=NEW)
     notice, menu = await chat.tap("English", user=NEW)
     is_notice(notice)

@@ -346,10 +346,10 @@ async def test_after_stop_news_about_my_reports_still_comes_until_turned_off(
     await follow_report(chat, "f1", public_id)
     for user in ("u1", "f1"):
         await chat.say("/stop", user=user)
-    (stopped,) = await chat.tap("as:yes", user="u1")
+    (stopped,) = await chat.tap("🔕 Yes, stop", user="u1")
     assert "News about your reports and the ones you follow still comes" in stopped.text
     assert labels(stopped) == ["🔔 Turn alerts back on", "🔕 No news about my reports"]
-    await chat.tap("as:yes", user="f1")
+    await chat.tap("🔕 Да, спри", user="f1")
     done = await staff_sets(chat, public_id, "🛠️ In progress", "Екипът е изпратен.")
     assert done.text == f"✅ {public_id} is now “In progress”. Citizens told: 2."
     (news,) = chat.pop("u1")
