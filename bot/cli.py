@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         "chat",
         help="talk to the bot in this terminal (console channel)",
         description="Talk to the bot in this terminal. Buttons are numbered: type the number "
-        "or the label. /loc LAT LON sends a location, /photo PATH a photo. Reads until EOF.",
+        "or the label. /loc LAT LON sends a location, /photo PATH a photo; a line ending in \\ "
+        "goes on to the next. Reads until EOF. Files and pictures go to DATA_DIR/exports, the "
+        "log to DATA_DIR/logs/console.log.",
     )
     chat.add_argument("--user", default="local", help="console user id (default: local)")
     chat.add_argument("--lang", choices=LANGUAGES, help="the language your client reports")
