@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -19,6 +20,7 @@ from bot.surveys import cli as surveys_cli
 log = logging.getLogger("citizenbot")
 
 EXIT_CONFIG = 2
+CONSOLE_LOG = "console.log"  # under DATA_DIR/logs
 T = TypeVar("T")
 
 
@@ -40,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         "chat",
         help="talk to the bot in this terminal (console channel)",
         description="Talk to the bot in this terminal. Buttons are numbered: type the number "
-        "or the label. /loc LAT LON sends a location, /photo PATH a photo. Reads until EOF.",
+        "or the label. /loc LAT LON sends a location, /photo PATH a photo; a line ending in \\ "
+        "goes on to the next. Reads until EOF. Files and pictures go to DATA_DIR/exports, the "
+        "log to DATA_DIR/logs/console.log.",
     )
     chat.add_argument("--user", default="local", help="console user id (default: local)")
     chat.add_argument("--lang", choices=LANGUAGES, help="the language your client reports")
@@ -55,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _reserve_standard_fds()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -67,9 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     serving = settings.telegram_enabled or settings.viber_enabled
     console = args.command == "chat" or (args.command == "run" and not serving)
-    quiet = console or args.command in ("apikey", "surveys")
+    quiet = args.command in ("apikey", "surveys")
     level = settings.log_level or ("WARNING" if quiet else "INFO")
-    setup_logging(level, _secrets(settings))
+    # The console's log goes to a file: the terminal is the chat.
+    log_file = (Path(settings.data_dir) / "logs" / CONSOLE_LOG).resolve() if console else None
+    log_file = setup_logging(level, _secrets(settings), file=log_file)
     try:
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
@@ -80,12 +87,32 @@ def main(argv: list[str] | None = None) -> int:
         user = getattr(args, "user", "local")
         lang = getattr(args, "lang", None)
         serve_web = args.command == "run"
-        return run_loop(_run(settings, console=console, serve_web=serve_web, user=user, lang=lang))
+        return run_loop(
+            _run(
+                settings,
+                console=console,
+                serve_web=serve_web,
+                user=user,
+                lang=lang,
+                log_file=log_file,
+            )
+        )
     except (ConfigError, CityPackError) as exc:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
+
+
+def _reserve_standard_fds() -> None:
+    """Open /dev/null on a closed stdin, stdout or stderr (`citizenbot chat <&-`): otherwise
+    the next file or socket opened takes that number, the console reads the database file as
+    its input, and uvloop aborts when it closes it."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
@@ -116,12 +143,20 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _run(
-    settings: Settings, *, console: bool, serve_web: bool, user: str, lang: str | None
+    settings: Settings,
+    *,
+    console: bool,
+    serve_web: bool,
+    user: str,
+    lang: str | None,
+    log_file: Path | None = None,
 ) -> int:
     from bot.app import CitizenBot, StopSignals
     from bot.channels.console import ConsoleChannel
+    from bot.core.messages import Address
     from bot.i18n import Translator
     from storage.migrate import upgrade
+    from storage.repos import citizens
 
     await upgrade(settings.database_url)
     terminal: ConsoleChannel | None = None
@@ -133,9 +168,23 @@ async def _run(
             user_id=user,
             language=lang,
             files_dir=Path(settings.data_dir) / "exports",
+            translate=translator.translate,
+            log_file=log_file,
         )
         channels = [terminal]
     app = CitizenBot(settings, channels=channels)
+    if terminal is not None:
+
+        async def chosen_language(address: Address) -> str | None:
+            async with app.db.sessions() as session:
+                citizen = await citizens.find_by_identity(
+                    session, channel=address.channel, user_id=address.user_id
+                )
+            if citizen is None or citizen.consent_version is None:
+                return None  # not chosen yet
+            return citizen.language
+
+        terminal.language_of = chosen_language
     with StopSignals() as signals:
         try:
             await app.start(web=serve_web)

@@ -6,6 +6,8 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import TextIO
 
 # A Telegram bot token anywhere in a line (URLs of the Bot API carry it in the path).
@@ -35,19 +37,46 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
-    handler = logging.StreamHandler(stream or sys.stderr)
+LOG_FILE_BYTES = 5 * 1024 * 1024
+LOG_FILE_BACKUPS = 3
+
+
+def setup_logging(
+    level: str,
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+    *,
+    file: Path | None = None,
+) -> Path | None:
+    """Log to stderr (or `stream`); with `file`, to that file instead (rotated), so a chat in
+    the terminal is not interleaved with log lines. Returns the file logged to, or None
+    (also when it could not be opened: then stderr, at WARNING and above only)."""
+    handler: logging.Handler | None = None
+    if file is not None:
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            handler = RotatingFileHandler(
+                file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
+            )
+        except OSError:
+            file = None
+            handler = logging.StreamHandler(stream or sys.stderr)
+            handler.setLevel(logging.WARNING)
+    if handler is None:
+        handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+        old.close()
     root.addHandler(handler)
     root.setLevel(level)
     # These log request URLs (with the bot token), SQL parameters, or whole updates (with
     # names, phone numbers and texts) at INFO or DEBUG: keep them to warnings at any level.
     for chatty in CHATTY_LOGGERS:
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
+    return file
 
 
 CHATTY_LOGGERS = (

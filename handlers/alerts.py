@@ -2,8 +2,9 @@
 
 /alerts (and the menu's "Alerts") shows the topics as toggle buttons, then the places: all of
 the city, districts, or a circle (500 m, 1 km, 2 km) around a pin the citizen shares.
-/mysubs shows everything with a button for each setting; /stop stops every push after a
-confirmation, until the citizen subscribes again.
+/mysubs shows everything with a button for each setting; /stop stops alerts, notices and
+survey invitations after a confirmation, until the citizen turns them back on. News about the
+citizen's own and followed reports goes on after /stop; it has its own switch in /mysubs.
 
 Every change is one tap and the buttons say what they will do ("at:water:1" turns water on),
 so an old keyboard tapped later can never undo what the citizen sees as done.
@@ -12,7 +13,7 @@ Buttons (payload prefixes): at the topics, at:<topic>:<1|0> on/off; ap the place
 ap:all | ap:districts | ap:pin; ad:<district>:<1|0>; ar:<metres> the circle around the pin
 just shared; ax:<place id> remove a pin; am my subscriptions; aq quiet hours, aq:on | aq:off |
 aq:type | aq:<from>-<to> (minutes after midnight); ag the digest, ag:<hour> | ag:off;
-as:ask | as:yes | as:no | as:resume for /stop.
+as:ask | as:yes | as:no | as:resume for /stop; an:<1|0> news about my reports on/off.
 """
 
 from __future__ import annotations
@@ -282,8 +283,14 @@ async def show_mine(ctx: Context, note: str | None = None) -> None:
     if settings.stopped:
         lines.append(ctx.t("alerts.stopped_banner"))
     if not chosen:
-        lines.append(ctx.t("alerts.mine_none"))
-        ctx.reply("\n\n".join(lines), rows(Button(ctx.t("alerts.btn_topics"), payload="at")))
+        lines += [ctx.t("alerts.mine_none"), report_news_text(ctx, settings)]
+        ctx.reply(
+            "\n\n".join(lines),
+            rows(
+                Button(ctx.t("alerts.btn_topics"), payload="at"),
+                report_news_button(ctx, settings),
+            ),
+        )
         return
     names = [t.short_name(ctx.language) for t in ctx.services.city.topics if t.code in chosen]
     places = await alerts.places(ctx.session, citizen_id=citizen_id)
@@ -296,6 +303,7 @@ async def show_mine(ctx: Context, note: str | None = None) -> None:
             digest=digest_text(ctx, settings),
         )
     )
+    lines.append(report_news_text(ctx, settings))
     if settings.stopped:
         last = Button(ctx.t("alerts.btn_resume"), payload="as:resume")
     else:
@@ -308,6 +316,7 @@ async def show_mine(ctx: Context, note: str | None = None) -> None:
             Button(ctx.t("alerts.btn_quiet"), payload="aq"),
             Button(ctx.t("alerts.btn_digest"), payload="ag"),
             last,
+            report_news_button(ctx, settings),
             per_row=2,
         ),
     )
@@ -321,6 +330,29 @@ async def on_mysubs(msg: IncomingMessage, ctx: Context) -> None:
 @router.button("am")
 async def on_mine_button(msg: IncomingMessage, ctx: Context) -> None:
     await show_mine(ctx)
+
+
+# -- news about my reports (apart from /stop) ---------------------------------------------
+
+
+def report_news_text(ctx: Context, settings: AlertSettings) -> str:
+    if settings.report_news:
+        return ctx.t("alerts.report_news_on")
+    return ctx.t("alerts.report_news_off")
+
+
+def report_news_button(ctx: Context, settings: AlertSettings) -> Button:
+    if settings.report_news:
+        return Button(ctx.t("alerts.btn_report_news_off"), payload="an:0")
+    return Button(ctx.t("alerts.btn_report_news_on"), payload="an:1")
+
+
+@router.button("an")
+async def on_report_news(msg: IncomingMessage, ctx: Context) -> None:
+    on = _arg(msg) == "1"
+    await alerts.set_report_news(ctx.session, citizen_id=_citizen_id(ctx), on=on, now=ctx.now)
+    note = N_("alerts.report_news_resumed") if on else N_("alerts.report_news_stopped")
+    await show_mine(ctx, ctx.t(note))
 
 
 # -- quiet hours --------------------------------------------------------------------------
@@ -493,10 +525,12 @@ async def on_stop_answer(msg: IncomingMessage, ctx: Context) -> None:
         return await ask_stop(ctx)
     if answer == "yes":
         await alerts.stop(ctx.session, citizen_id=citizen_id, now=ctx.now)
-        ctx.reply(
-            ctx.t("alerts.stopped"),
-            rows(Button(ctx.t("alerts.btn_resume"), payload="as:resume")),
-        )
+        settings = await alerts.settings(ctx.session, citizen_id=citizen_id)
+        buttons = [Button(ctx.t("alerts.btn_resume"), payload="as:resume")]
+        if settings.report_news:
+            buttons.append(report_news_button(ctx, settings))
+        text = N_("alerts.stopped") if settings.report_news else N_("alerts.stopped_no_report_news")
+        ctx.reply(ctx.t(text), rows(*buttons))
         return
     if answer == "resume":
         await alerts.resume(ctx.session, citizen_id=citizen_id, now=ctx.now)

@@ -7,7 +7,6 @@ from bot.core.messages import IncomingMessage, Kind
 from bot.core.router import Route, Router
 from bot.i18n import N_
 from handlers.menu import main_menu, show_menu
-from handlers.start import begin_onboarding
 from storage.models import Role
 
 router = Router("fallback")
@@ -27,10 +26,8 @@ async def on_unsupported(msg: IncomingMessage, ctx: Context) -> None:
 
 
 async def fallback(msg: IncomingMessage, ctx: Context) -> None:
-    never_onboarded = ctx.citizen.consent_version is None and not ctx.state.active
-    if never_onboarded and msg.kind in (Kind.TEXT, Kind.STARTED):
-        await begin_onboarding(ctx)
-    elif msg.kind is Kind.COMMAND:
+    # Someone who has not seen the privacy notice never gets here (start.ask_consent_first).
+    if msg.kind is Kind.COMMAND:
         ctx.reply(ctx.t("fallback.command", command=msg.command or ""), main_menu(ctx))
     elif msg.kind is Kind.BUTTON:
         show_menu(ctx, N_("fallback.button"))

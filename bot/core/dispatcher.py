@@ -28,6 +28,7 @@ from bot.core.flood import FloodGuard, Verdict
 from bot.core.messages import Address, IncomingMessage, Kind, Reply
 from bot.core.replies import ReplySender
 from bot.core.router import Route, Router
+from bot.core.text import match_label
 from scheduler.ratelimit import rate_limit
 from storage.db import Database
 from storage.models import Citizen, ConversationState, Role
@@ -324,9 +325,9 @@ def _answer_banned(ctx: Context) -> None:
 
 def _as_button_tap(msg: IncomingMessage, keyboard: dict[str, str]) -> IncomingMessage:
     if msg.kind is Kind.TEXT and keyboard:
-        payload = keyboard.get(msg.text.strip())
-        if payload is not None:
-            return replace(msg, kind=Kind.BUTTON, payload=payload)
+        label = match_label(msg.text.strip(), keyboard)  # typed without its emoji too
+        if label is not None:
+            return replace(msg, kind=Kind.BUTTON, payload=keyboard[label])
     return msg
 
 

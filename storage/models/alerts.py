@@ -70,7 +70,10 @@ class AlertSettings(SQLModel, table=True):
     quiet_from: int = 22 * 60  # minutes after local midnight
     quiet_to: int = 7 * 60
     digest_hour: int | None = None  # a daily digest of non-urgent notices at this local hour
-    stopped: bool = False  # /stop: no pushes of any kind until the citizen subscribes again
+    # /stop: no alerts, notices, digests or survey invitations until the citizen turns them
+    # back on. News about their own and followed reports is apart (report_news).
+    stopped: bool = False
+    report_news: bool = True  # news about the citizen's own and followed reports
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -215,7 +215,8 @@ async def set_digest(
 
 
 async def stop(session: AsyncSession, *, citizen_id: int, now: datetime) -> int:
-    """/stop: no pushes of any kind until the citizen subscribes again. Topics and places are
+    """/stop: no alerts, notices, digests or survey invitations until the citizen turns them
+    back on (news about their reports is apart: set_report_news). Topics and places are
     kept (resuming is one tap); notices already queued for the citizen are withdrawn.
     Returns how many queued messages were withdrawn."""
     row = await settings(session, citizen_id=citizen_id)
@@ -232,6 +233,17 @@ async def stop(session: AsyncSession, *, citizen_id: int, now: datetime) -> int:
         .values(status=OutboxStatus.CANCELLED.value, error="stopped by the citizen")
     )
     return result.rowcount or 0
+
+
+async def set_report_news(
+    session: AsyncSession, *, citizen_id: int, on: bool, now: datetime
+) -> AlertSettings:
+    """News about the citizen's own and followed reports on or off (apart from /stop)."""
+    row = await settings(session, citizen_id=citizen_id)
+    row.report_news = on
+    row.updated_at = now
+    session.add(row)
+    return row
 
 
 async def resume(session: AsyncSession, *, citizen_id: int, now: datetime) -> bool:

@@ -25,7 +25,7 @@ class CitizenFacts:
     hidden_reports: int
     topics: int
     places: int
-    stopped: bool  # said /stop: no pushes until they subscribe again
+    stopped: bool  # said /stop: no alerts, notices or survey invitations until they resume
     survey_responses: int
 
 

@@ -119,6 +119,7 @@ async def _alerts(session: AsyncSession, citizen_id: int) -> dict[str, Any]:
             "quiet_to": _hhmm(settings.quiet_to),
             "digest_hour": settings.digest_hour,
             "stopped": settings.stopped,
+            "report_news": settings.report_news,
             "updated_at": _iso(settings.updated_at),
         },
     }

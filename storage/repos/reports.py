@@ -439,14 +439,16 @@ async def is_follower(session: AsyncSession, *, report_id: int, citizen_id: int)
 
 async def recipients(session: AsyncSession, *, report: Report) -> list[Recipient]:
     """The reporter and the followers, on every channel they use; not those who blocked the
-    bot or said /stop (no pushes of any kind until they subscribe again)."""
+    bot or turned news about their reports off. /stop does not silence it: it stops alerts,
+    notices and survey invitations, while a citizen who filed or follows a report keeps
+    hearing about it unless they say otherwise (AlertSettings.report_news)."""
     followers = select(ReportFollower.citizen_id).where(ReportFollower.report_id == report.id)
     who = or_(col(Citizen.id).in_(followers), Citizen.id == report.reporter_id)
-    stopped = select(AlertSettings.citizen_id).where(col(AlertSettings.stopped).is_(True))
+    silenced = select(AlertSettings.citizen_id).where(col(AlertSettings.report_news).is_(False))
     stmt = (
         select(Citizen.id, Citizen.language, ChannelIdentity.channel, ChannelIdentity.user_id)
         .join(ChannelIdentity, col(ChannelIdentity.citizen_id) == col(Citizen.id))
-        .where(who, col(Citizen.opted_out).is_(False), col(Citizen.id).not_in(stopped))
+        .where(who, col(Citizen.opted_out).is_(False), col(Citizen.id).not_in(silenced))
         .order_by(col(Citizen.id))
     )
     return [Recipient(*row) for row in (await session.exec(stmt)).all()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -43,14 +44,108 @@ def test_piped_conversation_with_run_on_sqlite_under_data(workdir: Path):
 
 
 def test_chat_opens_console_with_user_and_language(workdir: Path):
-    out = run(["chat", "--user", "ana", "--lang", "en"], workdir, stdin="hello\n")
+    out = run(["chat", "--user", "ana", "--lang", "en"], workdir, stdin="hello\n", LOG_LEVEL="INFO")
+    assert (out.returncode, out.stderr) == (0, "")  # log lines are kept off the chat
+    banner, first = out.stdout.split("\n\n", 2)[:2]
+    log = (workdir / "data" / "logs" / "console.log").resolve()
+    assert banner == (
+        "💬 The city's chat bot, here in your terminal.\n"
+        "Type a message, a button's number or its words. /loc LAT LON sends a location, "
+        "/photo PATH a photo, /contact PHONE your phone number. A line ending in \\ goes on "
+        "to the next. Ctrl-D ends the chat.\n"
+        f"The log is in {log}"
+    )
+    assert first.startswith("Hello! 👋")
+    assert " INFO " not in out.stdout
+    assert "INFO bot.app: channel console started" in log.read_text()
+
+
+def test_the_consoles_words_are_in_the_language_the_citizen_chose(workdir: Path):
+    # A newcomer's first screen is the console: in the default language until they choose.
+    first = run(["chat"], workdir, stdin="/loc north\n/start\n2\n/loc north\n")
+    assert first.stdout.startswith("💬 Чат ботът на общината")
+    bulgarian = first.stdout.index("Напишете /loc ШИРИНА ДЪЛЖИНА")
+    assert first.stdout.index("Type /loc LAT LON") > bulgarian
+    again = run(["chat"], workdir, stdin="")
+    assert again.stdout.startswith("💬 The city's chat bot")
+
+
+def test_a_chart_is_written_to_exports_and_its_path_printed(workdir: Path):
+    out = run(["chat"], workdir, stdin="/start\n2\n/stats\n", ADMINS="console:local")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("Hello! 👋")
+    (chart,) = (workdir / "data" / "exports").glob("picture-*.png")
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert f"🖼️ Picture: {chart.resolve()}" in out.stdout
+
+
+def test_in_a_terminal_a_prompt_asks_for_each_message(workdir: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=workdir,
+        env=env,
+        text=True,
+    )
+    os.close(slave)
+    try:
+        os.write(master, b"/start\n\x04")  # a line, then Ctrl-D
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert (proc.returncode, err) == (0, "")
+    banner, _, rest = out.partition("\n\n")
+    assert banner.startswith("💬 Чат ботът на общината")
+    assert rest.startswith("Вие › Здравейте! 👋")
+    assert rest.endswith("Вие › ")
 
 
 def test_console_hints_for_bad_location(workdir: Path):
     out = run(["chat", "--lang", "en"], workdir, stdin="/start\n/loc abc\n")
     assert "Type /loc LAT LON" in out.stdout
+
+
+def run_with_stdin(args: list[str], cwd: Path, stdin: int | None, **kwargs) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env["HTTP_PORT"] = "0"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        **kwargs,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("command", ["chat", "run"])
+def test_stdin_from_dev_null_ends_the_console_cleanly(workdir: Path, command: str):
+    # uvloop aborted ("Fatal Python error: Aborted", exit 134) watching /dev/null for reading.
+    code, _, err = run_with_stdin([command], workdir, subprocess.DEVNULL)
+    assert (code, err) == (0, "")
+
+
+def test_an_empty_pipe_ends_the_console_cleanly(workdir: Path):
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    try:
+        code, _, err = run_with_stdin(["chat"], workdir, read_end)
+    finally:
+        os.close(read_end)
+    assert (code, err) == (0, "")
+
+
+def test_a_closed_stdin_ends_the_console_cleanly(workdir: Path):
+    # With fd 0 closed, the database file took its number and uvloop aborted closing it.
+    code, _, err = run_with_stdin(["chat"], workdir, None, preexec_fn=lambda: os.close(0))
+    assert (code, err) == (0, "")
 
 
 def test_bad_setting_is_one_line_and_exit_2(workdir: Path):
@@ -90,9 +185,9 @@ def test_sigterm_stops_run_cleanly(workdir: Path):
         text=True,
     )
     try:
-        assert proc.stderr is not None
-        for line in proc.stderr:  # wait until the console channel is up
-            if "channel console started" in line:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait until the console is up: its banner
+            if line.startswith("💬"):
                 break
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0

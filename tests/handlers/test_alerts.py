@@ -101,7 +101,10 @@ async def test_topics_are_toggles_and_the_first_brings_the_whole_city(chat: Chat
         "Quiet hours: 22:00–07:00\n"
         "Daily digest: off, each alert comes at once\n"
         "\n"
-        "Emergency warnings always come at once."
+        "Emergency warnings always come at once.\n"
+        "\n"
+        "📬 News about your reports and the ones you follow: on. We tell you when something"
+        " changes, also after /stop."
     )
     assert labels(mine) == [
         "🗂️ Topics",
@@ -109,6 +112,7 @@ async def test_topics_are_toggles_and_the_first_brings_the_whole_city(chat: Chat
         "🌙 Quiet hours",
         "📰 Daily digest",
         "🔕 Stop all",
+        "🔕 No news about my reports",
     ]
 
 
@@ -204,7 +208,10 @@ async def test_stop_asks_first_and_subscribing_again_ends_it(chat: Chat, db: Dat
     await chat.say("/alerts")
     await chat.tap("💧 Water supply")
     (question,) = await chat.say("/stop")
-    assert question.text.startswith("Stop all alerts? You will get no messages from us")
+    assert question.text.startswith(
+        "Stop alerts? You will get no alerts, notices or survey invitations from us"
+    )
+    assert "News about your reports and the ones you follow still comes" in question.text
     assert labels(question) == ["🔕 Yes, stop", "No, keep them"]
     (kept,) = await chat.tap("No, keep them")
     assert kept.text == "All right, your alerts stay on."
@@ -213,7 +220,9 @@ async def test_stop_asks_first_and_subscribing_again_ends_it(chat: Chat, db: Dat
 
     await chat.say("/stop")
     (stopped,) = await chat.tap("🔕 Yes, stop")
-    assert stopped.text.startswith("🔕 Done. You will get no more alerts.")
+    assert stopped.text.startswith(
+        "🔕 Done. You will get no more alerts, notices or survey invitations."
+    )
     settings = await settings_of(db, cid)
     assert settings is not None and settings.stopped
     (again,) = await chat.say("/stop")

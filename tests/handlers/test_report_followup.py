@@ -351,16 +351,39 @@ async def test_not_fixed_is_only_for_the_reporter_and_can_be_cancelled(
     assert "Open" not in menu.text and "Thank you" not in menu.text
 
 
-async def test_after_stop_no_status_news_reaches_the_citizen(people: RecordingChannel):
+async def test_after_stop_news_about_my_reports_still_comes_until_turned_off(
+    people: RecordingChannel,
+):
+    # /stop stops alerts, notices and survey invitations; whoever filed or follows a report
+    # keeps hearing about it unless they turn that off with its own switch.
     chat = people
     public_id = await file_report(chat, where=MLADOST)
     await follow_report(chat, "f1", public_id)
-    await chat.say("/stop", user="f1")
-    await chat.tap("as:yes", user="f1")
+    for user in ("u1", "f1"):
+        await chat.say("/stop", user=user)
+    (stopped,) = await chat.tap("🔕 Yes, stop", user="u1")
+    assert "News about your reports and the ones you follow still comes" in stopped.text
+    assert labels(stopped) == ["🔔 Turn alerts back on", "🔕 No news about my reports"]
+    await chat.tap("🔕 Да, спри", user="f1")
     done = await staff_sets(chat, public_id, "🛠️ In progress", "Екипът е изпратен.")
-    assert done.text == f"✅ {public_id} is now “In progress”. Citizens told: 1."
-    assert len(chat.pop("u1")) == 1
-    assert chat.pop("f1") == [], "/stop means no pushes of any kind"
+    assert done.text == f"✅ {public_id} is now “In progress”. Citizens told: 2."
+    (news,) = chat.pop("u1")
+    assert news.text.startswith(f"🔔 Report {public_id}")
+    assert len(chat.pop("f1")) == 1
+
+    (mine,) = await chat.say("/mysubs", user="u1")
+    assert "📬 News about your reports and the ones you follow: on." in mine.text
+    (off,) = await chat.tap("🔕 No news about my reports", user="u1")
+    assert off.text.startswith("✅ Done: we will not write to you about your reports any more.")
+    assert "📭 News about your reports and the ones you follow: off." in off.text
+    assert "📬 News about my reports" in labels(off)
+    done = await staff_sets(chat, public_id, "✅ Resolved", "Сменена е лампата.")
+    assert done.text.endswith("Citizens told: 1.")
+    assert chat.pop("u1") == [], "news about my reports is off"
+    assert len(chat.pop("f1")) == 1
+
+    (on,) = await chat.tap("📬 News about my reports", user="u1")
+    assert "📬 News about your reports and the ones you follow: on." in on.text
 
 
 async def test_a_rejected_report_shows_its_reason_and_offers_a_new_report(

@@ -91,7 +91,9 @@ async def test_location_outside_any_flow_is_answered(chat: RecordingChannel):
 
 
 async def test_cancel_leaves_a_flow(chat: RecordingChannel):
-    await chat.say("/start")  # onboarding is a flow
+    await chat.say("/start")
+    await chat.tap("Български")
+    await chat.say("/report")
     (reply,) = await chat.say("/cancel")
     assert "прекратено" in reply.text
     (nothing,) = await chat.say("/cancel")
