@@ -24,7 +24,8 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     exc.OperationalError,  # every failure to connect (see _connect), a lost connection
     exc.InterfaceError,
     exc.TimeoutError,  # no pooled connection came free within the pool timeout
-    OSError,  # refused, unreachable, reset; TimeoutError is one
+    ConnectionError,  # refused, reset, broken: what a driver may let through as it is
+    TimeoutError,
 )
 """What "the database is unavailable" raises, as opposed to a statement that failed: the
 work can be retried later (a webhook answers 503 and the platform delivers it again)."""
