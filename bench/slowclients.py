@@ -1,6 +1,6 @@
 """Unauthenticated clients against the web server: memory and connections held.
 
-    .venv/bin/python bench/slowclients.py [--connections 300] [--observe 30]
+    .venv/bin/python bench/slowclients.py [--connections 300] [--observe 30] [--phases big,idle]
 
 The full bot (Telegram webhook, Viber webhook, Open311; SQLite under a temp dir) runs in a
 process of its own, with the fake Telegram and Viber APIs; this process opens the
@@ -189,7 +189,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=300)
     parser.add_argument("--observe", type=float, default=30.0)
+    parser.add_argument("--phases", default="big,slow-body,slow-head,idle")
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", BOT_SERVER, cwd=ROOT, env=env, stdout=subprocess.PIPE
@@ -206,11 +208,15 @@ async def main() -> None:
         )
         print(f"{'idle bot':<22} RSS {rss_mb(proc.pid):.1f} MB")
         n, observe = args.connections, args.observe
-        await phase("big bodies, round 1", big_body, port, proc.pid, n, observe)
-        await phase("big bodies, round 2", big_body, port, proc.pid, n, observe)
-        await phase("slow bodies (1 B/s)", slow_body, port, proc.pid, n, observe)
-        await phase("slow headers (1 B/s)", slow_headers, port, proc.pid, n, observe)
-        await phase("idle connections", idle, port, proc.pid, n, observe)
+        if "big" in phases:
+            await phase("big bodies, round 1", big_body, port, proc.pid, n, observe)
+            await phase("big bodies, round 2", big_body, port, proc.pid, n, observe)
+        if "slow-body" in phases:
+            await phase("slow bodies (1 B/s)", slow_body, port, proc.pid, n, observe)
+        if "slow-head" in phases:
+            await phase("slow headers (1 B/s)", slow_headers, port, proc.pid, n, observe)
+        if "idle" in phases:
+            await phase("idle connections", idle, port, proc.pid, n, observe)
     finally:
         proc.terminate()
         await proc.wait()
