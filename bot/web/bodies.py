@@ -41,7 +41,7 @@ async def _read_at_most(request: web.Request, limit: int) -> bytes:
     while chunk := await request.content.read(limit + 1 - len(body)):
         body += chunk
         if len(body) > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+            raise web.HTTPRequestEntityTooLarge(max_size=limit)
     return bytes(body)
 
 
@@ -64,9 +64,7 @@ async def _bounded(
         async with asyncio.timeout(timeout):
             return await read(request.clone(client_max_size=limit))
     except web.HTTPRequestEntityTooLarge as exc:  # chunked or compressed past the limit
-        raise _closing(
-            web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=limit + 1)
-        ) from exc
+        raise _closing(web.HTTPRequestEntityTooLarge(max_size=limit)) from exc
     except TimeoutError:
         log.warning(
             "%s %s: the body did not arrive within %gs; connection closed",
