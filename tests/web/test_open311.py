@@ -570,7 +570,12 @@ async def test_database_down_is_503_in_the_spec_format_within_seconds(bot_factor
         server = Server(app, http)
         key = await server.key()
         await app.db.dispose()
-        outage = Database(unreachable_url(db_url), pool_timeout=FAIL_FAST_S)
+        # The same database settings as the bot's, on a database that cannot be opened.
+        outage = Database(
+            unreachable_url(db_url),
+            pool_timeout=app.settings.database_pool_timeout_seconds,
+            connect_timeout=app.settings.database_connect_timeout_seconds,
+        )
         app.db.sessions = async_sessionmaker(outage.engine, class_=AsyncSession)
 
         async def timed(reply: Awaitable[Reply]) -> tuple[Reply, float]:
