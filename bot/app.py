@@ -48,7 +48,11 @@ class CitizenBot:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
+        self.db = Database(
+            settings.database_url,
+            pool_timeout=settings.database_pool_timeout_seconds,
+            connect_timeout=settings.database_connect_timeout_seconds,
+        )
         self.translator = Translator(default=settings.default_language)
         self.city = load_city(settings.city)
         self.photos = PhotoStore(Path(settings.data_dir))
@@ -96,7 +100,13 @@ class CitizenBot:
         routes += metrics_routes(
             metrics=self.metrics, db=self.db, token=settings.metrics_token, clock=clock
         )
-        self.web = WebServer(build_web_app(self.db, routes), settings.http_host, settings.http_port)
+        self.web = WebServer(
+            build_web_app(self.db, routes),
+            settings.http_host,
+            settings.http_port,
+            idle_timeout=settings.http_idle_timeout_seconds,
+            body_timeout=settings.http_body_timeout_seconds,
+        )
         self.notices = NoticeScheduler(
             db=self.db,
             city=self.city,

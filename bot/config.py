@@ -15,6 +15,7 @@ from bot.core.messages import Address
 
 LANGUAGES = ("bg", "en")
 VIBER_NAME_LIMIT = 28  # Viber's limit for sender.name
+MAX_BODY_LIMIT = 16 * 1024 * 1024  # the most any *_MAX_BODY_BYTES may allow
 
 
 class ConfigError(Exception):
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///./data/citizenbot.db"
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     data_dir: str = "./data"
 
     telegram_bot_token: SecretStr | None = None
@@ -46,6 +49,11 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     http_public_url: str | None = None
+    http_idle_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
+    http_body_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    telegram_webhook_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MAX_BODY_LIMIT)
+    viber_webhook_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MAX_BODY_LIMIT)
+    open311_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MAX_BODY_LIMIT)
 
     admins: Annotated[tuple[Address, ...], NoDecode] = ()
     city: str = "sofia"

@@ -6,18 +6,46 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, exc, text
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a session waits for a free pooled connection, and for a new connection to open,
+# before the database counts as unavailable (DATABASE_POOL_TIMEOUT_SECONDS and
+# DATABASE_CONNECT_TIMEOUT_SECONDS): a webhook answers 503 within seconds, not minutes.
+POOL_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 5.0
+
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    exc.OperationalError,  # every failure to connect (see _connect), a lost connection
+    exc.InterfaceError,
+    exc.TimeoutError,  # no pooled connection came free within the pool timeout
+    ConnectionError,  # refused, reset, broken: what a driver may let through as it is
+    TimeoutError,
+)
+"""What "the database is unavailable" raises, as opposed to a statement that failed: the
+work can be retried later (a webhook answers 503 and the platform delivers it again)."""
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def is_unavailable(error: BaseException) -> bool:
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, UNAVAILABLE)
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_timeout: float = POOL_TIMEOUT_S,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+    **kwargs: Any,
+) -> AsyncEngine:
     parsed = make_url(url)
+    kwargs.setdefault("pool_timeout", pool_timeout)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -27,7 +55,6 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # connection in asyncio is far cheaper than SQLite's busy-wait on a locked file.
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
-        kwargs.setdefault("pool_timeout", 60)
         one_hop = parsed.get_driver_name() == "aiosqlite" and "module" not in kwargs
         if one_hop:
             kwargs["module"] = sqlite_driver.dbapi()
@@ -38,9 +65,28 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         _tune_sqlite(engine)
         if one_hop:
             event.listen(engine.sync_engine.pool, "reset", _reset)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs["connect_args"] = {"timeout": connect_timeout, **kwargs.get("connect_args", {})}
+        engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "do_connect", _connect)
+    return engine
+
+
+def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Open a DBAPI connection; any failure is an OperationalError.
+
+    SQLAlchemy wraps the DBAPI's own errors, but asyncpg raises its server errors while
+    connecting as they are: a database renamed or dropped (InvalidCatalogNameError), one
+    not accepting connections (ObjectNotInPrerequisiteStateError), a server starting up
+    or shutting down (CannotConnectNowError), too many clients, a wrong password.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except dialect.loaded_dbapi.Error:
+        raise  # SQLAlchemy makes it an OperationalError (or another DBAPIError) itself
+    except Exception as error:
+        raise exc.OperationalError(None, None, error, connection_invalidated=True) from error
 
 
 def _reset(dbapi_connection: Any, _record: Any, _state: Any) -> None:
@@ -71,6 +117,8 @@ class Database:
     """The engine plus a session factory; one per process."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        """`engine_kwargs` go to make_engine: pool_timeout, connect_timeout (seconds) and
+        create_async_engine's own."""
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -7,9 +7,11 @@ copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), so tests are isolat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -34,6 +36,32 @@ def unreachable_url(like: str) -> str:
     if like.startswith("sqlite"):
         return "sqlite+aiosqlite:////dev/null/outage.db"
     return "postgresql+asyncpg://postgres@127.0.0.1:1/test"
+
+
+@contextlib.asynccontextmanager
+async def postgres_outage(url: str, how: str) -> AsyncIterator[None]:
+    """The PostgreSQL database of `url` becomes unavailable while the server stays up, then
+    returns: `how` is "renamed" (connecting says it does not exist) or "closed" (ALLOW_CONNECTIONS
+    false). Its open connections are ended, as an operator doing this would see them end."""
+    name = make_url(url).database
+    away = f"{name}_away"
+    admin = await asyncpg.connect(_dsn(url, "postgres"))
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        if how == "renamed":
+            await admin.execute(f'ALTER DATABASE "{name}" RENAME TO "{away}"')
+            await admin.execute(f'ALTER DATABASE "{away}" WITH ALLOW_CONNECTIONS true')
+        else:
+            assert how == "closed", how
+        yield
+    finally:
+        if how == "renamed":
+            await admin.execute(f'ALTER DATABASE "{away}" RENAME TO "{name}"')
+        await admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        await admin.close()
 
 
 def _dsn(url: str, database: str | None = None) -> str:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.channel import Channel, SendResult
 from bot.core.context import Context, ConversationView, Services
@@ -30,7 +30,7 @@ from bot.core.replies import ReplySender
 from bot.core.router import Route, Router
 from bot.core.text import match_label
 from scheduler.ratelimit import rate_limit
-from storage.db import Database
+from storage.db import Database, is_unavailable
 from storage.models import Citizen, ConversationState, Role
 from storage.repos import citizens, conversations, updates
 
@@ -49,15 +49,6 @@ Preload = Callable[[IncomingMessage, Channel], Awaitable[object]]
 
 class StorageUnavailable(Exception):
     """The database did not answer; the update is not durable and must be retried."""
-
-
-_STORAGE_DOWN = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
-
-
-def _is_storage_down(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, _STORAGE_DOWN)
 
 
 class Dispatcher:
@@ -235,7 +226,7 @@ class Dispatcher:
                 return [], []
             return self._apology(msg, language), []
         except Exception as exc:
-            if _is_storage_down(exc):
+            if is_unavailable(exc):  # any failure to reach or open the database
                 raise StorageUnavailable(str(type(exc).__name__)) from exc
             return self._apology(msg, language), []
 

@@ -15,16 +15,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.metrics import Metrics
-from storage.db import Database
+from storage.db import UNAVAILABLE, Database
 from storage.repos import stats
 
 log = logging.getLogger(__name__)
 
 QUERY_TIMEOUT_S = 10.0
-DATABASE_DOWN = (OperationalError, InterfaceError, OSError, TimeoutError)
+DATABASE_DOWN = UNAVAILABLE
 
 
 def metrics_routes(

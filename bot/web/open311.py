@@ -20,11 +20,11 @@ from typing import Any, cast
 
 from aiohttp import web
 from multidict import MultiDictProxy
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.city import CityPack
 from bot.config import Settings
+from bot.web import bodies
 from bot.web.media import public_photo_url
 from bot.web.open311_input import (
     MAX_RESULTS,
@@ -34,7 +34,7 @@ from bot.web.open311_input import (
     request_filter,
 )
 from bot.web.open311_render import FORMATS, Format, document, error
-from storage.db import Database
+from storage.db import UNAVAILABLE, Database
 from storage.models import ApiKey, Report
 from storage.repos import api_keys, reports
 from storage.types import utcnow
@@ -45,7 +45,6 @@ PREFIX = "/open311/v2"
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-27T00:00:00Z"
 """When this API last changed (discovery's changeset)."""
-MAX_BODY = 1024 * 1024
 SOURCE = "open311"
 MINUTE = timedelta(minutes=1)
 KEY_IN_URL = (
@@ -53,7 +52,7 @@ KEY_IN_URL = (
     "(ask the city for a new key if this one was sent that way)"
 )
 
-DATABASE_DOWN = (OperationalError, InterfaceError, OSError, TimeoutError)
+DATABASE_DOWN = UNAVAILABLE
 
 NOTICES = {
     "bg": "Сигналът е приет с номер {id} и е насочен към: {agency}.",
@@ -152,7 +151,7 @@ class Open311:
     async def file(self, request: web.Request, fmt: Format) -> web.Response:
         if "api_key" in request.query:
             raise ApiError(400, KEY_IN_URL)
-        form = await read_form(request)
+        form = await read_form(request, self.settings)
         key = form.get("api_key") or ""
         if not isinstance(key, str) or not key:
             raise ApiError(403, "api_key is required to file a request")
@@ -254,15 +253,16 @@ def row_id(report: Report) -> int:
     return report.id
 
 
-async def read_form(request: web.Request) -> MultiDictProxy[Any]:
-    """The form-encoded (or multipart) body; 413 past MAX_BODY bytes."""
-    too_large = ApiError(413, f"the request body is larger than {MAX_BODY // 1024} KiB")
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise too_large
+async def read_form(request: web.Request, settings: Settings) -> MultiDictProxy[Any]:
+    """The form-encoded (or multipart) body, bounded by bot/web/bodies.py: 413 past
+    OPEN311_MAX_BODY_BYTES (before reading, by Content-Length), 408 if too slow."""
+    limit = settings.open311_max_body_bytes
     try:
-        return await request.clone(client_max_size=MAX_BODY).post()
-    except web.HTTPRequestEntityTooLarge:
-        raise too_large from None
+        return await bodies.read_form(
+            request, limit=limit, timeout=settings.http_body_timeout_seconds
+        )
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise ApiError(413, f"the request body is larger than {limit // 1024} KiB") from exc
     except ValueError:  # undecodable text, a broken multipart body
         raise ApiError(400, "the body must be form-encoded UTF-8") from None
 

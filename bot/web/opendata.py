@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot import csvfile
 from bot.city import LANGUAGES, CityPack
@@ -29,7 +28,7 @@ from bot.config import Settings
 from bot.web.media import public_photo_url
 from bot.web.open311 import row_id
 from bot.web.open311_input import CLOSED, OPEN, ApiError, identifier, parse_datetime
-from storage.db import Database
+from storage.db import UNAVAILABLE, Database
 from storage.models import Report, ReportStatus
 from storage.repos import reports
 
@@ -61,7 +60,7 @@ COLUMNS = (
     "photo_url",
 )
 
-DATABASE_DOWN = (OperationalError, InterfaceError, OSError, TimeoutError)
+DATABASE_DOWN = UNAVAILABLE
 
 
 def opendata_routes(*, db: Database, city: CityPack, settings: Settings) -> list[web.RouteDef]:

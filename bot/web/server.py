@@ -1,4 +1,10 @@
-"""The aiohttp server: health, and every channel's routes (webhooks)."""
+"""The aiohttp server: health, and every channel's routes (webhooks).
+
+Open to the Internet, so nothing waits on a client for long: a connection that has not sent
+a complete request head within HTTP_IDLE_TIMEOUT_SECONDS of opening (or of its last answer)
+is closed, which covers idle keep-alive connections and headers sent a byte at a time.
+Bodies are bounded per route, in size and time, by bot/web/bodies.py.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,14 @@ log = logging.getLogger(__name__)
 
 DB_KEY = web.AppKey("db", Database)
 HEALTH_TIMEOUT_S = 3.0
+# What a route that does not read through bot/web/bodies.py may read at most.
+DEFAULT_MAX_BODY = 64 * 1024
+IDLE_TIMEOUT_S = 15.0
+BODY_TIMEOUT_S = 10.0
+# After an answer given before the whole body arrived (403, 413, 408), what remains of the
+# body is read and dropped for at most this long, so the client sees the answer rather than
+# a reset; then the connection is closed.
+LINGER_S = 2.0
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -30,7 +44,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def build_web_app(db: Database, routes: list[web.RouteDef]) -> web.Application:
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(client_max_size=DEFAULT_MAX_BODY)
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
     app.add_routes(routes)
@@ -38,14 +52,31 @@ def build_web_app(db: Database, routes: list[web.RouteDef]) -> web.Application:
 
 
 class WebServer:
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        host: str,
+        port: int,
+        *,
+        idle_timeout: float = IDLE_TIMEOUT_S,
+        body_timeout: float = BODY_TIMEOUT_S,
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.idle_timeout = idle_timeout
+        self.body_timeout = body_timeout
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            # aiohttp closes a connection still waiting for a complete request head when
+            # this runs out, counted from its opening or from its last answer.
+            keepalive_timeout=self.idle_timeout,
+            lingering_time=min(LINGER_S, self.body_timeout),
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

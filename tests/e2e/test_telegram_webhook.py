@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.channels.telegram.adapter import SECRET_HEADER, WEBHOOK_PATH
 from bot.channels.telegram.convert import ALLOWED_UPDATES
 from storage.db import Database
 from storage.models import Citizen
+from tests.dbs import postgres_outage
 from tests.e2e.conftest import StartBot, database_down
 from tests.fakes.telegram_api import FakeBotAPI
 
@@ -147,6 +149,26 @@ async def test_database_down_is_503_and_telegram_retries(
     assert not api.calls_to("sendMessage")
     # The callback query is answered even though the update could not be handled.
     assert len(api.calls_to("answerCallbackQuery")) == 1
+
+    assert (await poster.post(update))[0] == 200  # Telegram's redelivery
+    assert len(api.calls_to("sendMessage")) == 1
+    assert api.sent_texts(USER)[0].startswith("Здравейте!")
+
+
+@pytest.mark.parametrize("outage", ["renamed", "closed"])
+async def test_a_database_renamed_or_closed_is_503_and_the_redelivery_answered(
+    poster: Poster, api: FakeBotAPI, db_url: str, outage: str
+):
+    # Seen: /start got 200 and an apology, and the update was lost: asyncpg's
+    # InvalidCatalogNameError and ObjectNotInPrerequisiteStateError were not "storage down".
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's own ways of refusing connections")
+    update = poster.update(api.make_message_update(USER, "/start"))
+    async with postgres_outage(db_url, outage):
+        started = time.monotonic()
+        assert (await poster.post(update))[0] == 503
+        assert time.monotonic() - started < 5  # at once, not after a pool timeout
+    assert not api.calls_to("sendMessage")
 
     assert (await poster.post(update))[0] == 200  # Telegram's redelivery
     assert len(api.calls_to("sendMessage")) == 1

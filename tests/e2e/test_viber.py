@@ -30,6 +30,7 @@ from storage.db import Database
 from storage.models import Citizen
 from storage.repos import conversations
 from tests.conftest import Clock
+from tests.dbs import postgres_outage
 from tests.e2e.conftest import database_down
 from tests.fakes.viber_api import FakeViberAPI
 from tests.viber_chat import PUBLIC_URL, ViberChat, viber_settings
@@ -372,6 +373,22 @@ async def test_database_down_is_503_and_viber_retries(
     assert api.texts_to(user.id) == [
         app.translator.translate("bg", "start.choose_language"),
     ]
+
+
+@pytest.mark.parametrize("outage", ["renamed", "closed"])
+async def test_a_database_renamed_or_closed_is_503_and_viber_retries(
+    app: CitizenBot, api: FakeViberAPI, chat: ViberChat, db_url: str, outage: str
+):
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's own ways of refusing connections")
+    user = chat.user("u1")
+    started = api.conversation_started(user)
+    async with postgres_outage(db_url, outage):
+        assert (await api.post(started)).status == 503
+    assert not api.welcomes
+    delivery = await api.post(started)  # Viber's redelivery
+    assert delivery.status == 200 and delivery.json is not None
+    assert delivery.json["text"].startswith("Здравейте!")
 
 
 async def test_callbacks_before_the_channel_started_are_unavailable(

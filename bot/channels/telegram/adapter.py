@@ -48,6 +48,7 @@ from bot.core.dispatcher import StorageUnavailable
 from bot.core.messages import Address, IncomingMessage, MediaRef, Reply
 from bot.i18n import N_, Translator
 from bot.web import jsonbody
+from bot.web.bodies import read_body
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +296,7 @@ class TelegramChannel:
                 return
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
+        # The secret comes in a header: checked before a byte of the body is read.
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             log.warning("telegram webhook: wrong or missing secret token")
@@ -322,8 +324,13 @@ class TelegramChannel:
         return web.Response(text="ok")
 
     async def _read_update(self, request: web.Request) -> Update | None:
+        body = await read_body(
+            request,
+            limit=self.settings.telegram_webhook_max_body_bytes,
+            timeout=self.settings.http_body_timeout_seconds,
+        )
         try:
-            data: Any = await request.json(loads=jsonbody.loads)
+            data: Any = jsonbody.loads(body)
         except ValueError:  # not JSON, or not UTF-8
             return None
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:

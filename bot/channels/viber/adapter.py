@@ -62,6 +62,7 @@ from bot.core.messages import Address, IncomingMessage, Kind, MediaRef, Reply
 from bot.media.files import SharedFiles
 from bot.media.store import PhotoStore
 from bot.web import jsonbody
+from bot.web.bodies import read_body
 from bot.web.media import public_file_url, public_photo_url
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,13 @@ class ViberChannel:
         return hmac.compare_digest(given.strip().lower().encode(errors="replace"), expected)
 
     async def _on_webhook(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        # The signature covers the body, so the body is read first: bounded, as a callback
+        # is a few KB (VIBER_WEBHOOK_MAX_BODY_BYTES), and in time.
+        body = await read_body(
+            request,
+            limit=self.settings.viber_webhook_max_body_bytes,
+            timeout=self.settings.http_body_timeout_seconds,
+        )
         if not self.verify(body, request.headers.get(SIGNATURE_HEADER)):
             log.warning("viber webhook: missing or wrong signature")
             return web.Response(status=403, text="forbidden")
