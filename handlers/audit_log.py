@@ -57,19 +57,8 @@ OBJECTS = {"notice": N_("audit.notice"), "survey": N_("audit.survey")}
 async def audit(
     ctx: Context, action: str, object_type: str, object_id: object, /, **detail: Any
 ) -> None:
-    """Record that the sender did `action` on the object, now."""
-    actor_id = ctx.citizen.id
-    assert actor_id is not None
-    await repo.record(
-        ctx.session,
-        actor_id=actor_id,
-        actor_ref=public_ref(actor_id),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        detail=detail,
-        now=ctx.now,
-    )
+    """Record that the sender did `action` on the object, now (the domain's audit entry)."""
+    await ctx.work.audit(action, object_type, object_id, **detail)
 
 
 @router.command("audit", role=Role.ADMIN)

@@ -38,6 +38,11 @@ def test_no_transport_imports(package: str):
     assert hits(package, TRANSPORTS) == []
 
 
+def test_the_domain_imports_no_interface():
+    interfaces = (*TRANSPORTS, "bot.core", "bot.web", "handlers")
+    assert hits("bot/domain", interfaces) == []
+
+
 def test_storage_stands_alone():
     assert hits("storage", ("bot", "handlers", "scheduler")) == []
 

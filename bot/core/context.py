@@ -13,6 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.city import CityPack
 from bot.config import Settings
 from bot.core.messages import Address, Button, Document, IncomingMessage, Reply, Rows
+from bot.domain.actors import Actor
+from bot.domain.work import Work
 from bot.i18n import DateStyle, Translator, format_number, format_when
 from storage.models import Citizen, Role
 
@@ -76,6 +78,21 @@ class Context:
     # Set by a handler that deleted the citizen (/forget): the dispatcher then saves no
     # conversation state, so nothing of them is written back; the replies still go out.
     forgotten: bool = False
+
+    @property
+    def work(self) -> Work:
+        """This message's unit of work for the domain layer's actions (same session, same
+        after-commit tasks)."""
+        return Work(
+            session=self.session,
+            actor=Actor.person(self.citizen.id or 0, self.role),
+            settings=self.services.settings,
+            translator=self.services.translator,
+            city=self.services.city,
+            clock=self.services.clock,
+            deliver=self.services.deliver,
+            after_commit=self.after_commit,
+        )
 
     @property
     def address(self) -> Address:

@@ -1,0 +1,56 @@
+"""The unit of work an action runs in: the caller's session (never committed here), who acts,
+and the process-wide services."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.city import CityPack
+from bot.config import Settings
+from bot.domain.actors import Actor
+from bot.i18n import Translator
+from storage.repos import audit as audit_repo
+
+
+@dataclass
+class Work:
+    session: AsyncSession
+    actor: Actor
+    settings: Settings
+    translator: Translator
+    city: CityPack
+    clock: Callable[[], datetime]
+    # Sends just-committed outbox rows now (the delivery engine); None where none runs.
+    deliver: Callable[[Sequence[int]], Awaitable[None]] | None = None
+    # Tasks the caller runs once its transaction is durable.
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def now(self) -> datetime:
+        return self.clock()
+
+    def deliver_after_commit(self, row_ids: Sequence[int]) -> None:
+        """Send these outbox rows as soon as the transaction commits."""
+        if self.deliver is not None and row_ids:
+            self.after_commit.append(functools.partial(self.deliver, list(row_ids)))
+
+    async def audit(
+        self, action: str, object_type: str, object_id: object, /, **detail: Any
+    ) -> None:
+        """Record that the actor did `action` on the object, in this transaction."""
+        await audit_repo.record(
+            self.session,
+            actor_id=self.actor.citizen_id,
+            actor_ref=self.actor.ref,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            detail=detail,
+            now=self.now,
+        )
