@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.core.channel import Channel
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
+from bot.feeds.alerts import Desk
 from bot.i18n import Translator
 from bot.media.files import SharedFiles
 from bot.media.preload import preload_photo
@@ -27,6 +28,7 @@ from bot.web.server import WebServer, build_web_app
 from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
 from scheduler.delivery import DeliveryEngine
+from scheduler.feeds import FeedPoller
 from scheduler.notices import NoticeScheduler
 from scheduler.retention import Retention
 from scheduler.setup import build_scheduler
@@ -111,8 +113,19 @@ class CitizenBot:
             photos=self.photos,
             files=self.files,
         )
+        self.feeds = FeedPoller(
+            db=self.db,
+            desk=Desk(self.city, self.translator, settings.admin_addresses),
+            clock=clock,
+            tick_seconds=settings.feed_tick_seconds,
+            on_queued=self.delivery.deliver,
+        )
         self.scheduler = build_scheduler(
-            self.db, self.city.timezone, notices=self.notices, retention=self.retention
+            self.db,
+            self.city.timezone,
+            notices=self.notices,
+            retention=self.retention,
+            feeds=self.feeds,
         )
         self._started: list[Channel] = []
 
@@ -156,6 +169,7 @@ class CitizenBot:
         await self.delivery.start()
 
     async def stop(self) -> None:
+        await self.feeds.close()  # a poll in progress finishes first
         await self.notices.close()  # a notices tick in progress finishes first
         try:
             await self.delivery.stop()  # while the channels can still send

@@ -21,6 +21,7 @@ from storage.models.core import (
     ProcessedUpdate,
     Role,
 )
+from storage.models.feeds import FeedAlert, FeedAlertStatus, FeedState, FeedWatch
 from storage.models.reports import (
     OPEN_STATUSES,
     ApiKey,
@@ -51,6 +52,10 @@ __all__ = [
     "Citizen",
     "CitizenBase",
     "ConversationState",
+    "FeedAlert",
+    "FeedAlertStatus",
+    "FeedState",
+    "FeedWatch",
     "Notice",
     "NoticeRun",
     "NoticeStatus",
