@@ -18,6 +18,7 @@ from bot.core.router import Router
 from bot.feeds import alerts as feed_alerts
 from bot.feeds.alerts import Desk, area_of
 from bot.feeds.parse import circle
+from bot.i18n import N_
 from handlers.menu import main_menu, menu_entry
 from handlers.report_views import local_time
 from scheduler.notices import nudge
@@ -28,6 +29,11 @@ router = Router("feeds")
 
 EDIT = "feeds.edit"  # waiting for the new Bulgarian text of an alert
 MIN_TEXT = 10
+STATUS_LABELS = {
+    FeedAlertStatus.ACTIVE.value: N_("feeds.status_active"),
+    FeedAlertStatus.SKIPPED.value: N_("feeds.status_skipped"),
+    FeedAlertStatus.CLOSED.value: N_("feeds.status_closed"),
+}
 
 
 def desk(ctx: Context) -> Desk:
@@ -54,7 +60,7 @@ async def _waiting(ctx: Context, alert_id: int | None) -> FeedAlert | None:
         ctx.reply(ctx.t("feeds.no_alert"))
         return None
     if alert.status != FeedAlertStatus.REVIEW:
-        status = ctx.t(f"feeds.status_{alert.status}")
+        status = ctx.t(STATUS_LABELS.get(alert.status, N_("feeds.status_closed")))
         ctx.reply(ctx.t("feeds.not_waiting", id=alert.id, status=status))
         return None
     return alert

@@ -111,7 +111,7 @@ def load_city(code: str, packs_dir: Path | None = None) -> CityPack:
     then loaded from there. Takes tens of milliseconds (the district polygons); the shipped
     packs are loaded once per process and shared (a CityPack is immutable). Raises
     CityPackError, one line."""
-    if "/" in code or code.startswith("."):
+    if packs_dir is None and ("/" in code or code.startswith(".")):
         directory = Path(code).expanduser().resolve()
         return _load(directory.name, directory.parent)
     if packs_dir is None:

@@ -31,7 +31,7 @@ from bot.city.feeds import FeedConfig, FeedMode
 from bot.core.messages import Address, Button, Reply
 from bot.feeds.area import Area, resolve, stored
 from bot.feeds.parse import SEVERE, FeedItem
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from scheduler.payloads import direct_payload
 from storage.models import (
     ChannelIdentity,
@@ -60,7 +60,7 @@ class Desk:
     def tz(self) -> ZoneInfo:
         return self.city.timezone
 
-    def t(self, language: str, key: str, /, **values: object) -> str:
+    def translate(self, language: str, key: str, /, **values: object) -> str:
         return self.translator.translate(language, key, **values)
 
 
@@ -304,13 +304,14 @@ def until_line(desk: Desk, alert: FeedAlert, language: str, *, now: bool = False
     if alert.ends_at is None:
         return None
     time, date = local(desk, alert.ends_at)
-    return desk.t(language, "feeds.now_until" if now else "feeds.until", time=time, date=date)
+    key = N_("feeds.now_until") if now else N_("feeds.until")
+    return desk.translate(language, key, time=time, date=date)
 
 
 def source_line(desk: Desk, alert: FeedAlert, language: str) -> str:
     feed = desk.city.feed(alert.feed_id)
     source = feed.attribution_text(language) if feed else alert.feed_id
-    return desk.t(language, "feeds.source", source=source)
+    return desk.translate(language, "feeds.source", source=source)
 
 
 def heading(desk: Desk, alert: FeedAlert, language: str) -> str:
@@ -324,16 +325,16 @@ def message(desk: Desk, alert: FeedAlert, kind: str) -> tuple[str, str]:
     out = []
     for language in LANGS:
         if kind == "end":
-            key = "feeds.end_water" if alert.topic == "water" else "feeds.end"
+            key = N_("feeds.end_water") if alert.topic == "water" else N_("feeds.end")
             lines = [
-                desk.t(language, key, topic=heading(desk, alert, language)),
+                desk.translate(language, key, topic=heading(desk, alert, language)),
                 body(alert, language).split("\n")[0],
                 source_line(desk, alert, language),
             ]
         else:
             title = heading(desk, alert, language)
             if kind == "update":
-                title = desk.t(language, "feeds.update_title", topic=title)
+                title = desk.translate(language, "feeds.update_title", topic=title)
             lines = [
                 title,
                 body(alert, language),
@@ -346,7 +347,7 @@ def message(desk: Desk, alert: FeedAlert, kind: str) -> tuple[str, str]:
 
 def area_names(desk: Desk, alert: FeedAlert, language: str) -> str:
     if alert.area is None or len(alert.districts) == len(desk.city.districts):
-        return desk.t(language, "feeds.area_all", city=desk.city.name(language))
+        return desk.translate(language, "feeds.area_all", city=desk.city.name(language))
     names = [d.name(language) for code in alert.districts if (d := desk.city.district(code))]
     return ", ".join(names)
 
@@ -357,9 +358,9 @@ def area_names(desk: Desk, alert: FeedAlert, language: str) -> str:
 def review_buttons(desk: Desk, alert: FeedAlert, language: str) -> tuple[tuple[Button, ...], ...]:
     return (
         (
-            Button(desk.t(language, "feeds.btn_send"), payload=f"fa:send:{alert.id}"),
-            Button(desk.t(language, "feeds.btn_edit"), payload=f"fa:edit:{alert.id}"),
-            Button(desk.t(language, "feeds.btn_skip"), payload=f"fa:skip:{alert.id}"),
+            Button(desk.translate(language, "feeds.btn_send"), payload=f"fa:send:{alert.id}"),
+            Button(desk.translate(language, "feeds.btn_edit"), payload=f"fa:edit:{alert.id}"),
+            Button(desk.translate(language, "feeds.btn_skip"), payload=f"fa:skip:{alert.id}"),
         ),
     )
 
@@ -379,19 +380,19 @@ async def staff_summary(
 ) -> str:
     feed = desk.city.feed(alert.feed_id)
     source = feed.attribution_text(language) if feed else alert.feed_id
-    key = "feeds.staff_review" if review else "feeds.staff_auto"
+    key = N_("feeds.staff_review") if review else N_("feeds.staff_auto")
     lines = [
-        desk.t(language, key, id=alert.id, source=source),
+        desk.translate(language, key, id=alert.id, source=source),
         heading(desk, alert, language),
         body(alert, language),
-        desk.t(language, "feeds.staff_area", area=area_names(desk, alert, language)),
+        desk.translate(language, "feeds.staff_area", area=area_names(desk, alert, language)),
     ]
     if alert.ends_at is not None:
         lines.append(until_line(desk, alert, language) or "")
     if alert.urgent:
-        lines.append(desk.t(language, "feeds.staff_urgent"))
+        lines.append(desk.translate(language, "feeds.staff_urgent"))
     size = await audience_size(session, desk, alert)
-    lines.append(desk.t(language, "feeds.staff_audience", count=size))
+    lines.append(desk.translate(language, "feeds.staff_audience", count=size))
     return "\n\n".join(line for line in lines if line)
 
 
