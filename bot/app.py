@@ -24,6 +24,7 @@ from bot.web.media import media_routes
 from bot.web.metrics import metrics_routes
 from bot.web.open311 import open311_routes
 from bot.web.opendata import opendata_routes
+from bot.web.opendata_alerts import alerts_routes
 from bot.web.server import WebServer, build_web_app
 from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
@@ -91,6 +92,7 @@ class CitizenBot:
         routes += media_routes(self.photos, self.files)
         routes += open311_routes(db=self.db, city=self.city, settings=settings, clock=clock)
         routes += opendata_routes(db=self.db, city=self.city, settings=settings)
+        routes += alerts_routes(db=self.db, city=self.city, clock=clock)
         routes += survey_results_routes(db=self.db, city=self.city, clock=clock)
         routes += metrics_routes(
             metrics=self.metrics, db=self.db, token=settings.metrics_token, clock=clock

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from google.transit import gtfs_realtime_pb2
 from sqlmodel import select
@@ -37,6 +38,7 @@ ATOM = "/feeds/meteoalarm-legacy-atom-bulgaria"
 CAP_WIND = "/api/v1/warnings/feeds-bulgaria/7f46df70-a824-46e6-a231-47ccd5081154"
 CAP_COLD = "/api/v1/warnings/feeds-bulgaria/0b5c1f3e-6a7d-4b43-9d6e-2f8a1c9e7d10"
 GTFS = "/api/v1/alerts"
+ROADS = "/opendata/roadworks.geojson"
 MS = 1000
 
 
@@ -88,6 +90,16 @@ def write_pack(directory: Path, fake: FakeFeeds, mode: str = "auto") -> Path:
             "interval_seconds": 300,
             "attribution": {"bg": "Център за градска мобилност", "en": "Urban Mobility Centre"},
         },
+        {
+            "id": "roads",
+            "type": "geojson",
+            "url": fake.url(ROADS),
+            "topic": "roads",
+            "mode": mode,
+            "interval_seconds": 600,
+            "attribution": {"bg": "Столична община", "en": "Sofia Municipality"},
+            "licence": "CC BY 4.0",
+        },
     ]
     (pack / "feeds.json").write_text(json.dumps(feeds, ensure_ascii=False), encoding="utf-8")
     return pack
@@ -120,7 +132,7 @@ async def start_town(bot_factory, fake: FakeFeeds, clock: Clock, tmp_path: Path,
     pack = write_pack(tmp_path, fake, mode)
     chat = recording_channel()
     app = await bot_factory([chat], notice_tick_seconds=0, feed_tick_seconds=0, city=str(pack))
-    assert [f.id for f in app.city.feeds] == ["voda", "meteo", "transit"]
+    assert [f.id for f in app.city.feeds] == ["voda", "meteo", "transit", "roads"]
     await chat.say("/start", user="admin")  # staff read English
     await chat.tap("English", user="admin")
     chat.pop("admin")
@@ -190,10 +202,35 @@ def quiet_feeds(fake: FakeFeeds) -> None:
     fake.publish(ARCGIS, arcgis(features=False), "application/json")
     empty_atom(fake)
     fake.publish(GTFS, gtfs(), "application/x-protobuf")
+    fake.publish(ROADS, roadworks(), "application/geo+json")
 
 
-def gtfs(*alerts: tuple[str, dict[str, str]]) -> bytes:
-    """A GTFS-Realtime FeedMessage with one service alert per (id, texts by language)."""
+def roadworks(*features: tuple[str, str, tuple[float, float]]) -> str:
+    """A GeoJSON FeatureCollection of (id, severity, point) with a 300 m buffer-free point
+    geometry turned into a small square."""
+    out = []
+    for key, severity, (lat, lon) in features:
+        ring = [[lon - 0.002, lat - 0.002], [lon + 0.002, lat - 0.002], [lon + 0.002, lat + 0.002]]
+        ring += [[lon - 0.002, lat + 0.002], ring[0]]
+        out.append(
+            {
+                "type": "Feature",
+                "id": key,
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {
+                    "severity": severity,
+                    "text_bg": f"Ремонт {key}: затворено платно.",
+                    "text_en": f"Roadworks {key}: a lane is closed.",
+                    "ends_at": "2026-11-28T18:00:00+02:00",
+                },
+            }
+        )
+    return json.dumps({"type": "FeatureCollection", "features": out})
+
+
+def gtfs(*alerts: tuple[str, dict[str, str]], period: bool = True) -> bytes:
+    """A GTFS-Realtime FeedMessage with one service alert per (id, texts by language), in
+    force 12:00-16:00 Sofia time (or without an active period: until further notice)."""
     message = gtfs_realtime_pb2.FeedMessage()
     message.header.gtfs_realtime_version = "2.0"
     message.header.incrementality = gtfs_realtime_pb2.FeedHeader.FULL_DATASET
@@ -203,9 +240,10 @@ def gtfs(*alerts: tuple[str, dict[str, str]]) -> bytes:
         entity.id = alert_id
         entity.alert.cause = gtfs_realtime_pb2.Alert.CONSTRUCTION
         entity.alert.effect = gtfs_realtime_pb2.Alert.DETOUR
-        period = entity.alert.active_period.add()
-        period.start = int(NOON.timestamp())
-        period.end = int((NOON + timedelta(hours=4)).timestamp())
+        if period:
+            active = entity.alert.active_period.add()
+            active.start = int(NOON.timestamp())
+            active.end = int((NOON + timedelta(hours=4)).timestamp())
         entity.alert.informed_entity.add().route_id = "TM5"
         for language, text in texts.items():
             header = entity.alert.header_text.translation.add()
@@ -230,7 +268,7 @@ async def test_an_outage_reaches_the_area_is_updated_and_ends(town: Town, db: Da
     quiet_feeds(fake)
     fake.publish(ARCGIS, arcgis(), "application/json")
 
-    assert await town.poll() == 3
+    assert await town.poll() == 4
     (anna,) = town.texts("anna")
     assert "💧 Water supply" in anna
     assert "Спряно водоподаване поради авария на водопровод." in anna
@@ -452,7 +490,7 @@ async def test_two_processes_polling_one_feed_send_once(
     quiet_feeds(fake)
     fake.publish(ARCGIS, arcgis(), "application/json")
     polled = await asyncio.gather(first.app.feeds.tick(), second.feeds.tick())
-    assert sum(polled) == 3  # each feed polled by one of the two
+    assert sum(polled) == 4  # each feed polled by one of the two
     assert len(fake.requests_to(ARCGIS)) == 1
     await asyncio.gather(first.app.notices.tick(), second.notices.tick())
     await first.app.delivery.drain()
@@ -497,3 +535,57 @@ async def test_a_broken_feed_is_shown_and_logged_once_per_change(
     async with db.sessions() as session:
         state = await session.get(FeedState, "voda")
     assert state is not None and state.failures == 0
+
+
+# -- quiet hours, open data, metrics --------------------------------------------------------------
+
+
+async def test_quiet_hours_wait_unless_severe_and_open_data_shows_what_is_in_force(
+    bot_factory, fake: FakeFeeds, clock: Clock, tmp_path: Path
+):
+    clock.now = datetime(2026, 11, 27, 21, 0, tzinfo=UTC)  # 23:00 in Sofia: quiet hours
+    pack = write_pack(tmp_path, fake, "auto")
+    chat = recording_channel()
+    app = await bot_factory(
+        [chat], web=True, notice_tick_seconds=0, feed_tick_seconds=0, city=str(pack)
+    )
+    town = Town(app, chat, fake, clock)
+    await subscribe(chat, "anna", topic="roads", district="Mladost")
+    quiet_feeds(fake)
+    fake.publish(
+        ROADS,
+        roadworks(("sink", "Severe", MLADOST), ("lane", "Moderate", MLADOST)),
+        "application/geo+json",
+    )
+    tram = gtfs(("tm5", {"en": "Tram 5 is diverted."}), period=False)
+    fake.publish(GTFS, tram, "application/x-protobuf")
+    await town.poll()
+    (severe,) = town.texts("anna")
+    assert "Roadworks sink: a lane is closed." in severe
+    clock.now = datetime(2026, 11, 28, 5, 1, tzinfo=UTC)  # 07:01: the quiet hours are over
+    await app.notices.tick()
+    await app.delivery.drain()
+    (held,) = town.texts("anna")
+    assert "Roadworks lane: a lane is closed." in held
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{app.web.url}/opendata/alerts.geojson") as response:
+            assert response.status == 200
+            assert response.content_type == "application/geo+json"
+            data = await response.json(content_type=None)
+        async with http.get(f"{app.web.url}/metrics") as response:
+            metrics = await response.text()
+    by_source = {f["properties"]["source_id"]: f for f in data["features"]}
+    assert set(by_source) == {"sink", "lane", "tm5"}
+    sink = by_source["sink"]
+    assert sink["geometry"]["type"] == "Polygon"
+    assert sink["properties"]["districts"] == ["15"]
+    assert sink["properties"]["attribution_en"] == "Sofia Municipality"
+    assert sink["properties"]["licence"] == "CC BY 4.0"
+    assert sink["properties"]["ends_at"] == "2026-11-28T16:00:00Z"
+    assert sink["properties"]["text_bg"] == "Ремонт sink: затворено платно."
+    tram = by_source["tm5"]
+    assert tram["geometry"] is None and tram["properties"]["whole_city"] is True
+    assert 'citizenbot_feed_items{feed="roads"} 2.0' in metrics
+    assert 'citizenbot_feed_failures{feed="voda"} 0.0' in metrics
+    assert 'citizenbot_feed_last_success_timestamp_seconds{feed="roads"} 1.7' in metrics
