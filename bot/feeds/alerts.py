@@ -20,14 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.city import CityPack
-from bot.city.feeds import FeedConfig, FeedMode
+from bot.city.feeds import FeedConfig, FeedMode, FeedType
 from bot.core.messages import Address, Button, Reply
 from bot.feeds.area import Area, resolve, stored
 from bot.feeds.parse import SEVERE, FeedItem
@@ -99,9 +99,26 @@ def _official(item: FeedItem, feed: FeedConfig) -> tuple[str, str | None]:
     return bg, item.texts.get("en")
 
 
-def urgent(topic: str, severity: str | None) -> bool:
-    """Quiet hours are bypassed for CAP Severe and Extreme and for the emergencies topic."""
-    return severity in SEVERE or topic == EMERGENCIES
+def urgent(feed: FeedConfig, severity: str | None) -> bool:
+    """Quiet hours are bypassed for the emergencies topic and for severity Severe or Extreme
+    as CAP states it (and GeoJSON, which borrows CAP's words); a GTFS-RT "SEVERE" disruption
+    waits like any other."""
+    if feed.topic == EMERGENCIES:
+        return True
+    return feed.type != FeedType.GTFS_RT and severity in SEVERE
+
+
+def latest(items: list[FeedItem]) -> list[FeedItem]:
+    """One item per source id: an index may list an alert and its updates side by side (CAP
+    Update and Cancel carry the original's id); the one sent last stands for it."""
+    chosen: dict[str, FeedItem] = {}
+    for item in items:
+        known = chosen.get(item.source_id)
+        if known is None or (item.sent or datetime.min.replace(tzinfo=UTC)) >= (
+            known.sent or datetime.min.replace(tzinfo=UTC)
+        ):
+            chosen[item.source_id] = item
+    return list(chosen.values())
 
 
 async def sync(
@@ -117,7 +134,7 @@ async def sync(
     everything the feed publishes, so an open record missing from it is gone."""
     queued = Queued()
     seen: set[str] = set()
-    for item in items:
+    for item in latest(items):
         seen.add(item.source_id)
         area = resolve(item, feed, desk.city)
         existing = await feeds.by_source(session, feed_id=feed.id, source_id=item.source_id)
@@ -158,7 +175,7 @@ async def _create(
             source_id=item.source_id,
             topic=feed.topic,
             severity=item.severity,
-            urgent=urgent(feed.topic, item.severity),
+            urgent=urgent(feed, item.severity),
             status=FeedAlertStatus.REVIEW.value,
             starts_at=item.starts_at,
             ends_at=item.ends_at,
@@ -192,7 +209,7 @@ async def _update(
     text_bg, text_en = _official(item, feed)
     alert.text_bg, alert.text_en = text_bg, text_en
     alert.severity = item.severity
-    alert.urgent = urgent(alert.topic, item.severity)
+    alert.urgent = urgent(feed, item.severity)
     alert.starts_at, alert.ends_at = item.starts_at, item.ends_at
     alert.area, alert.districts = area.geojson(), list(area.districts)
     alert.fingerprint = fingerprint(item, area)
@@ -384,7 +401,8 @@ async def staff_summary(
     lines = [
         desk.translate(language, key, id=alert.id, source=source),
         heading(desk, alert, language),
-        body(alert, language),
+        alert.text_bg,  # what citizens will read, in both languages
+        alert.text_en or "",
         desk.translate(language, "feeds.staff_area", area=area_names(desk, alert, language)),
     ]
     if alert.ends_at is not None:

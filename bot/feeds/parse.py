@@ -54,6 +54,7 @@ class FeedItem:
     geometry: BaseGeometry | None = None
     geocodes: tuple[str, ...] = ()  # "<valueName>:<value>"
     cancelled: bool = False
+    sent: datetime | None = None  # CAP: of several messages about one alert, the latest wins
 
 
 # -- CAP --------------------------------------------------------------------------------------
@@ -177,6 +178,7 @@ def parse_cap(data: bytes) -> FeedItem:
         geometry=shapely.union_all(shapes) if shapes else None,
         geocodes=tuple(dict.fromkeys(geocodes)),
         cancelled=cancelled,
+        sent=_when(_text(root, "sent")),
     )
 
 

@@ -386,7 +386,9 @@ async def test_cap_alerts_wait_for_staff_then_cancel_and_expiry_close_them(
     # The last keyboard is the cold one's: edit its Bulgarian text, then send it.
     await chat.tap("✏️ Edit text", user="admin")
     (preview,) = await chat.say("Внимание: много ниски температури тази нощ.", user="admin")
-    assert "Внимание: много ниски температури" not in preview.text  # staff read English
+    assert "Внимание: много ниски температури тази нощ." in preview.text
+    assert "Yellow warning for low temperatures" in preview.text  # English as published
+    assert [b.label for b in preview.all_buttons] == ["✅ Send", "✏️ Edit text", "⏭️ Skip"]
     (sent,) = await chat.tap("✅ Send", user="admin")
     assert "is going out to 2 recipients" in sent.text
     await town.app.notices.tick()

@@ -12,6 +12,7 @@ import pytest
 from google.transit import gtfs_realtime_pb2
 
 from bot.city import load_city
+from bot.feeds.alerts import latest
 from bot.feeds.area import resolve
 from bot.feeds.parse import (
     FeedError,
@@ -161,3 +162,23 @@ def test_geojson_features():
     assert item.ends_at == datetime(2026, 11, 27, 16, tzinfo=UTC)
     with pytest.raises(FeedError, match="not a GeoJSON FeatureCollection"):
         parse_geojson(b"[]", language="bg")
+
+
+def test_an_index_listing_an_alert_and_its_update_keeps_the_update():
+    original = parse_cap(fixture("cap_polygon.xml"))
+    update = parse_cap(
+        fixture("cap_polygon.xml")
+        .replace(b"1421MLD</identifier>", b"1421MLD2</identifier>")
+        .replace(
+            b"<sent>2026-11-27T11:00:00+02:00</sent>", b"<sent>2026-11-27T13:00:00+02:00</sent>"
+        )
+        .replace(
+            b"<msgType>Alert</msgType>",
+            b"<msgType>Update</msgType><references>meteoalarm@meteo.bg,"
+            b"2.49.0.0.100.0.BG.261127090000.1421MLD,2026-11-27T11:00:00+02:00</references>",
+        )
+        .replace(b"2026-11-27T20:00:00+02:00", b"2026-11-27T23:00:00+02:00")
+    )
+    for order in ([original, update], [update, original]):
+        (kept,) = latest(order)
+        assert kept.ends_at == datetime(2026, 11, 27, 21, tzinfo=UTC)
