@@ -108,6 +108,18 @@ async def on_new_text(msg: IncomingMessage, ctx: Context) -> None:
 # -- staff: /stats ---------------------------------------------------------------------------------
 
 
+def _reason(ctx: Context, error: str | None) -> str:
+    """Why a feed fails, in the reader's language (the technical detail is in the logs)."""
+    error = error or ""
+    if error.startswith("HTTP "):
+        return error
+    if error == "timed out":
+        return ctx.t("feeds.err_timeout")
+    if error == "cannot connect":
+        return ctx.t("feeds.err_connect")
+    return ctx.t("feeds.err_content")
+
+
 async def feeds_section(ctx: Context) -> str | None:
     """/stats: each feed's state (works or failing since when, and why), its last success,
     its open items; and how many reports each alert spared."""
@@ -120,7 +132,7 @@ async def feeds_section(ctx: Context) -> str | None:
         state = states.get(feed.id)
         if state is not None and state.failures and state.last_error_at is not None:
             since = local_time(ctx, state.last_error_at)
-            status = ctx.t("feeds.stats_failing", since=since, error=state.last_error or "")
+            status = ctx.t("feeds.stats_failing", since=since, error=_reason(ctx, state.last_error))
         else:
             status = ctx.t("feeds.stats_ok")
         success = state.last_success_at if state else None

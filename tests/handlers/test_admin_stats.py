@@ -167,9 +167,9 @@ async def test_stats_shows_the_figures_and_a_weekly_chart(
         "🗄️ Data retention: 24 months after a citizen's last message\n"
         "\n"
         "📡 Feeds\n"
-        "meteoalarm: works; last success never; items 0\n"
-        "sofiatraffic: works; last success never; items 0\n"
-        "sofiyska-voda: works; last success never; items 0"
+        "meteoalarm: works; last success: never; items: 0\n"
+        "sofiatraffic: works; last success: never; items: 0\n"
+        "sofiyska-voda: works; last success: never; items: 0"
     )
     assert chart.text == "📊 Reports per week, last 12 weeks"
     assert isinstance(chart.image, bytes) and chart.image.startswith(PNG)
@@ -188,9 +188,9 @@ async def test_stats_in_bulgarian_with_nothing_yet(chat: RecordingChannel):
         "🗄️ Срок за съхранение на данните: 24 мес. след последното съобщение на гражданина\n"
         "\n"
         "📡 Източници на данни\n"
-        "meteoalarm: работи; последен успех никога; записи 0\n"
-        "sofiatraffic: работи; последен успех никога; записи 0\n"
-        "sofiyska-voda: работи; последен успех никога; записи 0"
+        "meteoalarm: работи; последно успешно четене: няма; записи: 0\n"
+        "sofiatraffic: работи; последно успешно четене: няма; записи: 0\n"
+        "sofiyska-voda: работи; последно успешно четене: няма; записи: 0"
     )
     assert chart.text == "📊 Сигнали по седмици, последните 12 седмици"
     assert Image.open(io.BytesIO(chart.image)).format == "PNG"

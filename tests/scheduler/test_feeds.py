@@ -302,6 +302,8 @@ async def test_an_outage_reaches_the_area_is_updated_and_ends(town: Town, db: Da
     now = await chat.say("/now", user="anna")
     assert "In force now in your places" in now[0].text and "Until 20:00" in now[0].text
     assert "няма нищо в сила" in (await chat.say("/now", user="boris"))[0].text
+    (again,) = await chat.tap("📡 Now", user="anna")  # the main menu's entry
+    assert again.text == now[0].text
 
     # Gone from the layer: the end, once, to those told.
     fake.publish(ARCGIS, arcgis(features=False), "application/json")
@@ -349,6 +351,9 @@ async def test_the_bot_already_knows_and_tells_when_it_is_over(town: Town, db: D
 
     (alert,) = await alerts_in(db)
     assert alert.avoided == 1
+    chat.pop("admin")  # the alert's own message to staff
+    stats = (await chat.say("/stats", user="admin"))[0].text
+    assert f"#{alert.id} 💧 Water supply: reports avoided: 1" in stats
     fake.publish(ARCGIS, arcgis(features=False), "application/json")
     town.clock.advance(minutes=5)
     await town.poll()
