@@ -1,10 +1,12 @@
 """A publisher of feeds over HTTP, as the real ones answer: each path serves the document
 last published there with an ETag and a Last-Modified, answers a conditional GET with 304
-when nothing changed, and can be taken down (503) or made to hang up. Every request is
+when nothing changed, and can be taken down (503) or made to hang (no answer until the
+server stops). Every request is
 recorded (path and the conditional headers it carried)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -24,6 +26,8 @@ class FakeFeeds:
     def __init__(self) -> None:
         self.documents: dict[str, tuple[bytes, str, str, str]] = {}
         self.down: set[str] = set()
+        self.hang: set[str] = set()
+        self._release = asyncio.Event()
         self.requests: list[Request] = []
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -54,6 +58,8 @@ class FakeFeeds:
                 request.headers.get("Referer"),
             )
         )
+        if path in self.hang:
+            await self._release.wait()
         if path in self.down:
             return web.Response(status=503, text="Service Unavailable")
         if path not in self.documents:
@@ -77,6 +83,7 @@ class FakeFeeds:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self._release.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

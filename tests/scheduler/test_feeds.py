@@ -55,7 +55,7 @@ def arcgis(*, end: datetime | None = None, features: bool = True) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def write_pack(directory: Path, fake: FakeFeeds, mode: str = "auto") -> Path:
+def write_pack(directory: Path, fake: FakeFeeds, mode: str = "auto", *, timeout: int = 20) -> Path:
     """The Sofia pack copied to `directory`, with feeds.json pointing at `fake`."""
     pack = directory / "testcity"
     shutil.copytree(PACKS_DIR / "sofia", pack)
@@ -67,6 +67,7 @@ def write_pack(directory: Path, fake: FakeFeeds, mode: str = "auto") -> Path:
             "topic": "water",
             "mode": mode,
             "interval_seconds": 300,
+            "timeout_seconds": timeout,
             "headers": {"Referer": "https://gispx.sofiyskavoda.bg/WebApp.InfoCenter/"},
             "attribution": {"bg": "Софийска вода", "en": "Sofiyska Voda"},
             "report_categories": ["sofia-2"],
@@ -339,6 +340,10 @@ async def test_the_bot_already_knows_and_tells_when_it_is_over(town: Town, db: D
     ]
     (thanks,) = await chat.tap("🔔 Tell me when it is over", user="cleo")
     assert thanks.text.startswith("🔔 We will send you a message when it is over.")
+    (mydata,) = await chat.say("/mydata", user="cleo")
+    assert mydata.document is not None
+    told = json.loads(mydata.document.data)["alerts"]["told_when_over"]
+    assert [(t["feed"], t["alert"]) for t in told] == [("voda", "SV-2026-0451")]
 
     # Someone else files anyway: the usual next step (the description).
     await chat.say("/start", user="dan")
@@ -596,3 +601,22 @@ async def test_quiet_hours_wait_unless_severe_and_open_data_shows_what_is_in_for
     assert 'citizenbot_feed_items{feed="roads"} 2.0' in metrics
     assert 'citizenbot_feed_failures{feed="voda"} 0.0' in metrics
     assert 'citizenbot_feed_last_success_timestamp_seconds{feed="roads"} 1.7' in metrics
+
+
+async def test_a_feed_that_does_not_answer_times_out(
+    bot_factory, fake: FakeFeeds, clock: Clock, tmp_path: Path, db: Database
+):
+    pack = write_pack(tmp_path, fake, timeout=1)
+    chat = recording_channel()
+    app = await bot_factory([chat], notice_tick_seconds=0, feed_tick_seconds=0, city=str(pack))
+    quiet_feeds(fake)
+    fake.hang.add(ARCGIS)
+    await app.feeds.tick()
+    async with db.sessions() as session:
+        state = await session.get(FeedState, "voda")
+    assert state is not None and state.last_error == "timed out" and state.failures == 1
+    assert len(fake.requests_to(GTFS)) == 1  # the others were polled all the same
+    await chat.say("/start", user="admin")
+    await chat.tap("English", user="admin")
+    stats = (await chat.say("/stats", user="admin"))[0].text
+    assert "voda: failing since 27.11.2026 12:00 (no answer in time)" in stats
