@@ -43,6 +43,15 @@ CAP_CACHE = 500  # CAP documents kept parsed (MeteoAlarm's never change once pub
 USER_AGENT = "citizenbot (municipal alerts; feeds.json)"
 
 
+LEASE_MARGIN_S = 30
+
+
+def lease(feed: FeedConfig) -> timedelta:
+    """How long a claimed feed is this poller's: the whole poll (an Atom index and the CAP
+    documents it links) must end well within it."""
+    return timedelta(seconds=feed.timeout_seconds * 3 + 60)
+
+
 def backoff(feed: FeedConfig, failures: int) -> timedelta:
     """The pause after `failures` failures in a row: the interval, doubled each time."""
     return min(timedelta(seconds=feed.interval_seconds * 2 ** max(failures - 1, 0)), MAX_BACKOFF)
@@ -128,9 +137,8 @@ class FeedPoller:
 
     async def _claim(self, feed: FeedConfig) -> bool:
         now = self.clock()
-        lease = timedelta(seconds=feed.timeout_seconds * 3 + 60)
         async with self.db.sessions() as session, session.begin():
-            return await feeds_repo.claim(session, feed_id=feed.id, now=now, lease=lease)
+            return await feeds_repo.claim(session, feed_id=feed.id, now=now, lease=lease(feed))
 
     async def poll(self, feed: FeedConfig) -> None:
         """Fetch, parse and apply one feed (already claimed)."""
@@ -140,8 +148,10 @@ class FeedPoller:
         modified = state.last_modified if state else None
         failures = state.failures if state else 0
         try:
-            fetched = await self._fetch(feed, etag=etag, modified=modified)
-            items = None if fetched is None else await self._items(feed, fetched[0])
+            # Within the claim's lease, so that no other process takes the feed meanwhile.
+            async with asyncio.timeout(lease(feed).total_seconds() - LEASE_MARGIN_S):
+                fetched = await self._fetch(feed, etag=etag, modified=modified)
+                items = None if fetched is None else await self._items(feed, fetched[0])
         except (FeedError, aiohttp.ClientError, TimeoutError, UnicodeError) as exc:
             await self._failed(feed, failures, _reason(exc))
             return
@@ -269,6 +279,8 @@ def _reason(exc: BaseException) -> str:
         return "timed out"
     if isinstance(exc, aiohttp.ClientConnectorError):
         return "cannot connect"
+    if isinstance(exc, aiohttp.ClientError):  # its text may hold the URL (and a key in it)
+        return type(exc).__name__
     text = str(exc) or type(exc).__name__
     with contextlib.suppress(Exception):
         text = text.splitlines()[0]
