@@ -156,10 +156,12 @@ def hold(
 # -- who receives a notice ----------------------------------------------------------------
 
 
-def _eligible(topic: str, urgent: bool, audience: Audience) -> list[ColumnElement[bool]]:
+def _eligible(
+    topic: str, urgent: bool, audience: Audience | None = None
+) -> list[ColumnElement[bool]]:
     settings = aliased(AlertSettings)
     stopped = exists().where(settings.citizen_id == Citizen.id, col(settings.stopped).is_(True))
-    if audience.kind == "told":  # they were told (or asked to be): the rest follows
+    if audience is not None and audience.kind == "told":  # told (or asked to be) before
         return [col(Citizen.opted_out).is_(False), ~stopped]
     subscription = aliased(AlertTopic)
     subscribed = exists().where(subscription.citizen_id == Citizen.id)
