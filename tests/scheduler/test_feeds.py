@@ -619,4 +619,4 @@ async def test_a_feed_that_does_not_answer_times_out(
     await chat.say("/start", user="admin")
     await chat.tap("English", user="admin")
     stats = (await chat.say("/stats", user="admin"))[0].text
-    assert "voda: failing since 27.11.2026 12:00 (no answer in time)" in stats
+    assert "voda: failing since 27 Nov 2026, 12:00 (no answer in time)" in stats
