@@ -24,7 +24,10 @@ from storage.models.core import (
     Role,
 )
 from storage.models.reports import (
+    CLOSED_STATUSES,
     OPEN_STATUSES,
+    REOPENABLE,
+    TRANSITIONS,
     ApiKey,
     Report,
     ReportCounter,
@@ -43,7 +46,10 @@ from storage.models.surveys import (
 )
 
 __all__ = [
+    "CLOSED_STATUSES",
     "OPEN_STATUSES",
+    "REOPENABLE",
+    "TRANSITIONS",
     "AlertPlace",
     "AlertSettings",
     "AlertTopic",
