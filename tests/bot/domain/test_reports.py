@@ -294,3 +294,36 @@ async def test_filing_counts_a_citizens_day_and_an_api_keys_quota(world: World):
         with pytest.raises(NotAllowed) as refused:
             await domain.file(work, new, api_key=key)
         assert refused.value.reason == "key_per_minute"
+
+
+async def test_the_news_carry_the_way_on_as_buttons(world: World):
+    """The domain writes plain data in the outbox's payload format; the scheduler's reader
+    makes the same buttons of it as the chat showed before: "Not fixed" to the reporter of a
+    resolved report, "File a new report" to the reporter of a rejected one, "Details" to all."""
+
+    async def buttons() -> dict[int, list[tuple[str, str | None]]]:
+        async with world.db.sessions() as session:
+            rows = (await session.exec(select(Outbox).order_by(Outbox.id))).all()
+            for row in rows:
+                await session.delete(row)
+            await session.commit()
+        return {
+            row.citizen_id: [
+                (b.label, b.payload) for b in reply_from_payload(row.payload).all_buttons
+            ]
+            for row in rows
+        }
+
+    details = ("📄 Details", f"myo:{world.report_id}")
+    await world.run("clerk", resolve)
+    assert await buttons() == {
+        world.reporter: [("🔁 Not fixed", f"mynf:{world.report_id}"), details],
+        world.follower: [details],
+    }
+    await world.run("reporter", reopen)
+    assert await buttons() == {world.follower: [details]}
+    await world.run("clerk", reject)
+    assert await buttons() == {
+        world.reporter: [("📝 File a new report", "menu:report"), details],
+        world.follower: [details],
+    }
