@@ -3,8 +3,10 @@ handlers.report_detail), status changes with a public note, duplicates, hiding.
 
 Every route needs Role.STAFF, so the dispatcher refuses citizens before a handler runs; each
 handler still re-reads the report and re-checks the state, so stale or forged buttons get a
-polite answer. Staff never see who a citizen is: no platform name or user id, and a phone
-number only when the citizen shared it for this report on purpose.
+polite answer. The rules (which changes, the notes, the audit, the news) are the domain's:
+bot/domain/reports.py; this module is the conversation around them. Staff never see who a
+citizen is: no platform name or user id, and a phone number only when the citizen shared it
+for this report on purpose.
 
 Buttons (payload prefixes): stp:<list version>:<page> a page of the list, sto:<report id>
 the staff view, sts:<report id>:<status> change the status, sth:<report id>:<1|0> hide or
