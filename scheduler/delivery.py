@@ -75,7 +75,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 
 from bot.config import Settings
 from bot.core.channel import Channel, Dispatch, Receipt, SendResult, SendStatus
@@ -145,6 +145,12 @@ class DeliveryConfig:
         """The wait after the `attempts`-th failed attempt."""
         seconds = self.backoff_base * 2 ** max(0, attempts - 1)
         return timedelta(seconds=min(seconds, self.backoff_cap))
+
+
+def _stale_file_id(result: SendResult) -> bool:
+    """A send by file id refused because the platform no longer knows the file."""
+    error = (result.error or "").lower()
+    return result.status is SendStatus.FAILED and "file identifier" in error
 
 
 def reason(result: SendResult) -> str:
@@ -586,6 +592,7 @@ class DeliveryEngine:
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._notices: OrderedDict[int, asyncio.Future[_NoticeEntry]] = OrderedDict()
         self._uploading: dict[int, tuple[_NoticeEntry, str]] = {}  # row id → its photo upload
+        self._by_file_id: dict[int, tuple[_NoticeEntry, str, str]] = {}  # row id → id it used
         self._handling = 0  # citizens' messages being handled right now
         self._no_citizens = asyncio.Event()
         self._no_citizens.set()
@@ -801,6 +808,7 @@ class DeliveryEngine:
             return MediaRef(STORED, name)
         while True:
             if file_id := entry.file_ids.get(channel):
+                self._by_file_id[row.id] = (entry, channel, file_id)
                 return MediaRef(channel, file_id)
             upload = entry.uploads.get(channel)
             if upload is None or channel in entry.no_ids:
@@ -821,6 +829,13 @@ class DeliveryEngine:
         """If `row` carried its notice's photo up (see `_image`): keep the platform's file id
         (and store it on the notice, the first one recorded wins, so other processes and later
         runs reuse it), and let the sends waiting for it go."""
+        by_id = self._by_file_id.pop(row.id, None)
+        if by_id is not None and result is not None and _stale_file_id(result):
+            entry, channel, file_id = by_id  # the platform no longer knows it: upload again
+            if entry.file_ids.get(channel) == file_id:
+                del entry.file_ids[channel]
+                if channel in PERSISTED_FILE_IDS and entry.notice.id is not None:
+                    self._side_task(self._store_file_id(entry.notice.id, None, instead=file_id))
         uploading = self._uploading.pop(row.id, None)
         if uploading is None:
             return
@@ -836,12 +851,18 @@ class DeliveryEngine:
         if upload is not None and not upload.done():
             upload.set_result(None)
 
-    async def _store_file_id(self, notice_id: int, file_id: str) -> None:
+    async def _store_file_id(
+        self, notice_id: int, file_id: str | None, *, instead: str | None = None
+    ) -> None:
+        """Set the notice's photo file id if it has none (the first upload recorded wins), or
+        replace `instead` (a stale one)."""
+        column = col(Notice.photo_file_id)
+        was = column.is_(None) if instead is None else column == instead
         try:
             async with self.db.sessions() as session, session.begin():
                 await session.exec(
                     update(Notice)
-                    .where(Notice.id == notice_id, Notice.photo_file_id.is_(None))  # type: ignore[union-attr,arg-type]
+                    .where(col(Notice.id) == notice_id, was)
                     .values(photo_file_id=file_id)
                 )
         except Exception:

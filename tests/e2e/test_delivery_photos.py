@@ -100,3 +100,26 @@ async def test_viber_is_pointed_at_the_stored_notice_photo_not_a_copy(
     assert len(pictures) == 6
     assert {p["media"].rsplit("/", 1)[-1] for p in pictures} == {f"{name}.jpg"}
     assert [p.name for p in app.photos.dir.iterdir()] == [f"{name}.jpg"]  # no copies stored
+
+
+async def test_a_file_id_telegram_no_longer_knows_is_dropped_and_the_photo_uploaded_again(
+    start_bot: StartBot, api: FakeBotAPI, db: Database, clock: Clock
+):
+    app = await start_bot()
+    name = await app.photos.save(jpeg_bytes())
+    run = await seed_broadcast(db, 3, now=clock(), photo=name)
+    async with db.sessions() as session, session.begin():
+        notice = (await session.exec(select(Notice))).one()
+        notice.photo_file_id = "AgACAgIAAxkDAAIgone"  # from before, unknown to Telegram now
+    await app.delivery.drain()
+    refused = api.failed_calls
+    assert refused and {c.params["photo"] for c in refused} == {"AgACAgIAAxkDAAIgone"}
+
+    clock.advance(seconds=5)  # the retry
+    await app.delivery.drain()
+    calls = api.calls_to("sendPhoto")
+    assert sum(1 for c in calls if c.files) == 1
+    assert {int(c.params["chat_id"]) for c in calls} == {int(u) for u in run.user_ids}
+    async with db.sessions() as session:
+        notice = (await session.exec(select(Notice))).one()
+    assert notice.photo_file_id not in (None, "AgACAgIAAxkDAAIgone")
