@@ -283,12 +283,27 @@ class Cluster:
             await self.haproxy.wait()
         self.bots, self.haproxy = [], None
 
-    def cpu(self) -> dict[str, float]:
+    def cpu(self, database: str | None = None) -> dict[str, float]:
         out = {f"bot{i + 1}": cpu_seconds(p.pid) for i, p in enumerate(self.bots)}
         if self.haproxy is not None:
             out["haproxy"] = cpu_seconds(self.haproxy.pid)
         out["fake"] = cpu_seconds(self.fake.proc.pid)
+        if database:
+            out["postgres"] = sum(cpu_seconds(pid) for pid in backends(database))
         return out
+
+
+def backends(database: str) -> list[int]:
+    """PostgreSQL's server processes serving `database` (local server; their title names it).
+    The bots' pools keep their connections, so these live through a measurement."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                if title.startswith("postgres:") and f" {database} " in title:
+                    pids.append(int(entry.name))
+    return pids
 
 
 async def wait_ok(http: aiohttp.ClientSession, url: str, timeout: float = 60) -> None:
@@ -372,24 +387,29 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def inbound(args: argparse.Namespace, fake: Fake, workdir: Path, pem: Path) -> None:
+    from sqlalchemy.engine import make_url
+
     from tests.dbs import PostgresTemplates
 
     templates = PostgresTemplates(args.postgres)
-    for n in args.processes:
+    rounds = [(r, n) for r in range(args.repeat) for n in args.processes]
+    for index, (_, n) in enumerate(rounds):
+        first = 10_000_000 * (index + 1)  # update ids and users of their own
         url = await templates.fresh()
         cluster = Cluster(args, workdir / f"inbound{n}", pem, fake)
         try:
             await cluster.start(url, n)
-            await load(cluster, args, 10_000_000 * n)  # warm-up: the citizens exist after it
-            before = cluster.cpu()
-            r = await load(cluster, args, 10_000_000 * n + 1_000_000)
-            after = cluster.cpu()
+            await load(cluster, args, first)  # warm-up: the citizens exist after it
+            before = cluster.cpu(make_url(url).database)
+            r = await load(cluster, args, first + 1_000_000)
+            after = cluster.cpu(make_url(url).database)
         finally:
             await cluster.stop()
             await templates.drop(url)
         lat = r["lat"]
         per = {k: (after[k] - before[k]) / max(1, r["ok"]) * 1000 for k in after}
         bots = sum(v for k, v in per.items() if k.startswith("bot"))
+        per = {k: v for k, v in per.items() if not k.startswith("bot") or n > 1}
         print(
             f"inbound   N={n}: {r['ok'] / r['wall']:.0f} updates/s "
             f"({r['ok']} in {r['wall']:.1f} s, "
@@ -505,6 +525,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--updates", type=int, default=2000, help="per N (0: skip)")
     parser.add_argument("--concurrency", type=int, default=32, help="POSTs in flight")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds of the inbound runs")
     parser.add_argument("--broadcast", type=int, default=100_000, help="recipients (0: skip)")
     parser.add_argument("--kill-broadcast", type=int, default=100_000, help="(0: skip)")
     parser.add_argument("--limit", type=float, default=1000.0, help="the fake's rate limit, /s")
