@@ -283,27 +283,15 @@ class Cluster:
             await self.haproxy.wait()
         self.bots, self.haproxy = [], None
 
-    def cpu(self, database: str | None = None) -> dict[str, float]:
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of each bot process, HAProxy and the fake. (PostgreSQL's are not
+        counted: its server processes come and go with the pools' overflow connections, and
+        here it also serves other work.)"""
         out = {f"bot{i + 1}": cpu_seconds(p.pid) for i, p in enumerate(self.bots)}
         if self.haproxy is not None:
             out["haproxy"] = cpu_seconds(self.haproxy.pid)
         out["fake"] = cpu_seconds(self.fake.proc.pid)
-        if database:
-            out["postgres"] = sum(cpu_seconds(pid) for pid in backends(database))
         return out
-
-
-def backends(database: str) -> list[int]:
-    """PostgreSQL's server processes serving `database` (local server; their title names it).
-    The bots' pools keep their connections, so these live through a measurement."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                if title.startswith("postgres:") and f" {database} " in title:
-                    pids.append(int(entry.name))
-    return pids
 
 
 async def wait_ok(http: aiohttp.ClientSession, url: str, timeout: float = 60) -> None:
@@ -387,8 +375,6 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def inbound(args: argparse.Namespace, fake: Fake, workdir: Path, pem: Path) -> None:
-    from sqlalchemy.engine import make_url
-
     from tests.dbs import PostgresTemplates
 
     templates = PostgresTemplates(args.postgres)
@@ -400,9 +386,9 @@ async def inbound(args: argparse.Namespace, fake: Fake, workdir: Path, pem: Path
         try:
             await cluster.start(url, n)
             await load(cluster, args, first)  # warm-up: the citizens exist after it
-            before = cluster.cpu(make_url(url).database)
+            before = cluster.cpu()
             r = await load(cluster, args, first + 1_000_000)
-            after = cluster.cpu(make_url(url).database)
+            after = cluster.cpu()
         finally:
             await cluster.stop()
             await templates.drop(url)
