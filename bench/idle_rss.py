@@ -58,7 +58,7 @@ def status(pid: int) -> dict[str, int]:
     figures = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             figures[key] = int(value.split()[0]) // 1024
     return figures
 
@@ -149,7 +149,10 @@ def main() -> None:
         )
         for _ in range(args.repeat):
             figures, loaded = measure(base_url, args)
-            line = f"idle RSS {figures['VmRSS']} MB (peak {figures['VmHWM']} MB)"
+            line = (
+                f"idle RSS {figures['VmRSS']} MB (peak {figures['VmHWM']} MB; "
+                f"{figures['RssAnon']} MB anonymous, {figures['RssFile']} MB of mapped files)"
+            )
             if args.modules:
                 line += f"   heavy modules loaded: {loaded or 'none'}"
             print(line, flush=True)
