@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH-TOKEN"
-HEAVY = ("matplotlib", "PIL", "shapely", "numpy", "prometheus_client", "yaml", "httpx")
+HEAVY = ("matplotlib", "PIL", "shapely", "numpy", "alembic", "yaml", "prometheus_client", "httpx")
 
 FAKE_SERVER = """
 import asyncio, sys
