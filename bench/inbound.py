@@ -453,6 +453,14 @@ async def main(args: argparse.Namespace) -> None:
                     if name != "full bot"
                 )
                 print(f"  ratio full bot / {ratios}   (load now {os.getloadavg()[0]:.1f})")
+                # Steadier on a shared machine: what the rates would be if CPU-bound.
+                cpu = figures["full bot"]["cpu"]
+                by_cpu = "   ".join(
+                    f"{name}: {f['cpu'] / cpu:.2f}"
+                    for name, f in figures.items()
+                    if name != "full bot"
+                )
+                print(f"  by CPU per update, full bot / {by_cpu}")
 
 
 if __name__ == "__main__":
