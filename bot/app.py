@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from bot.city import load_city
+from bot.city import CityPack, load_city
 from bot.config import Settings
 from bot.core.channel import Channel
 from bot.core.context import Services
@@ -49,6 +49,7 @@ class CitizenBot:
         *,
         channels: list[Channel] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        city: CityPack | None = None,
     ) -> None:
         self.settings = settings
         self.db = Database(
@@ -57,7 +58,7 @@ class CitizenBot:
             connect_timeout=settings.database_connect_timeout_seconds,
         )
         self.translator = Translator(default=settings.default_language)
-        self.city = load_city(settings.city)
+        self.city = city or load_city(settings.city)
         self.photos = PhotoStore(Path(settings.data_dir))
         # Files handed out by URL for an hour (documents on Viber).
         self.files = SharedFiles(Path(settings.data_dir), clock=clock)

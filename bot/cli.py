@@ -15,6 +15,7 @@ from bot import __version__, apikeys
 from bot.city import CityPackError
 from bot.config import LANGUAGES, ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from bot.preflight import PreflightFailed
 from bot.surveys import cli as surveys_cli
 
 log = logging.getLogger("citizenbot")
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, CityPackError) as exc:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except PreflightFailed as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
 
@@ -153,12 +157,24 @@ async def _run(
 ) -> int:
     from bot.app import CitizenBot, StopSignals
     from bot.channels.console import ConsoleChannel
+    from bot.city import load_city
     from bot.core.messages import Address
     from bot.i18n import Translator
-    from storage.migrate import upgrade
     from storage.repos import citizens
 
-    await upgrade(settings.database_url)
+    if console:
+        from storage.migrate import upgrade
+
+        await upgrade(settings.database_url)
+        city = load_city(settings.city)
+    else:
+        # Serving: migrations and the full check of the city pack run in a child process, so
+        # alembic and shapely are not kept in this one's memory (bot/preflight.py).
+        from bot.preflight import preflight
+
+        level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+        await preflight(settings.database_url, settings.city, level)
+        city = load_city(settings.city, lazy_shapes=True)
     terminal: ConsoleChannel | None = None
     channels = None
     if console:
@@ -172,7 +188,7 @@ async def _run(
             log_file=log_file,
         )
         channels = [terminal]
-    app = CitizenBot(settings, channels=channels)
+    app = CitizenBot(settings, channels=channels, city=city)
     if terminal is not None:
 
         async def chosen_language(address: Address) -> str | None:

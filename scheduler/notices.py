@@ -35,14 +35,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import shapely
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from shapely.geometry import shape
 
 from bot.city import CityPack, bounding_box, haversine_m
 from bot.core.messages import Reply
-from bot.feeds.parse import circle
 from bot.i18n import Translator, format_when
 from scheduler.payloads import direct_payload
 from storage.db import Database
@@ -185,6 +182,11 @@ def area_audience(
 ) -> Audience:
     """Everyone whose places meet a feed alert's area: districts it touches, pins whose circle
     meets it, the whole city (None: the area is the whole city)."""
+    import shapely
+    from shapely.geometry import shape
+
+    from bot.feeds.parse import circle
+
     if geometry is None:
         return Audience("all")
     area = shape(geometry)

@@ -1,22 +1,22 @@
 """A city's districts (districts.geojson) and which one a point is in.
 
-The polygons are parsed once at load into shapely geometries, prepared, and put in an STRtree;
-a lookup is then a bounding-box query plus a prepared point-in-polygon test (microseconds).
+The polygons are parsed once into shapely geometries, prepared, and put in an STRtree; a lookup
+is then a bounding-box query plus a prepared point-in-polygon test (microseconds). With
+`lazy=True` (the serving process, whose start-up check of the pack ran in a child process:
+bot/preflight.py) the polygons and shapely itself are loaded at the first lookup, not at start
+(idle RSS: bench/idle_rss.py).
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping, Sequence
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import shapely
-import shapely.affinity
-from shapely.errors import ShapelyError
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
+from typing import TYPE_CHECKING, Any
 
 from bot.city._parse import (
     LANGUAGES,
@@ -34,6 +34,10 @@ from bot.city._parse import (
 )
 from bot.city.geo import EARTH_RADIUS_M
 
+if TYPE_CHECKING:
+    from shapely import STRtree
+    from shapely.geometry.base import BaseGeometry
+
 
 @dataclass(frozen=True)
 class District:
@@ -49,25 +53,58 @@ class District:
 
 
 class DistrictIndex:
-    """Districts in official order with their polygons, for point lookups."""
+    """Districts in official order with their polygons, for point lookups. `geometries` may be
+    a function that gives them: then they are loaded, prepared and indexed at the first
+    lookup."""
 
-    __slots__ = ("_geometries", "_tree", "districts")
+    __slots__ = ("_geometries", "_load", "_lock", "_tree", "districts")
 
-    def __init__(self, districts: Sequence[District], geometries: Sequence[BaseGeometry]) -> None:
-        if len(districts) != len(geometries):
-            raise ValueError("one geometry per district")
+    def __init__(
+        self,
+        districts: Sequence[District],
+        geometries: Sequence[BaseGeometry] | Callable[[], Sequence[BaseGeometry]],
+    ) -> None:
         self.districts: tuple[District, ...] = tuple(districts)
+        self._geometries: tuple[BaseGeometry, ...] = ()
+        self._tree: STRtree | None = None
+        self._lock = threading.Lock()
+        self._load: Callable[[], Sequence[BaseGeometry]] | None = None
+        if callable(geometries):
+            self._load = geometries
+        elif len(geometries) != len(self.districts):
+            raise ValueError("one geometry per district")
+        elif geometries:
+            self._index(geometries)
+        else:
+            self._load = tuple  # no districts: nothing to load shapely for yet
+
+    def _index(self, geometries: Sequence[BaseGeometry]) -> None:
+        import shapely
+
+        if len(self.districts) != len(geometries):
+            raise ValueError("one geometry per district")
         self._geometries = tuple(geometries)
         shapely.prepare(list(self._geometries))
         self._tree = shapely.STRtree(list(self._geometries))
+
+    def _ready(self) -> STRtree:
+        if self._tree is None:
+            with self._lock:
+                if self._tree is None and self._load is not None:
+                    self._index(self._load())
+        assert self._tree is not None
+        return self._tree
 
     def district_at(self, lat: float, lon: float) -> District | None:
         """The district containing the point, or None outside them all. A point on a border
         shared by several districts belongs to the one that comes first in official order."""
         if not (math.isfinite(lat) and math.isfinite(lon)):
             return None
+        import shapely
+
+        tree = self._ready()
         point = shapely.Point(lon, lat)
-        for i in sorted(self._tree.query(point).tolist()):
+        for i in sorted(tree.query(point).tolist()):
             if self._geometries[i].intersects(point):  # prepared: fast, and borders count
                 return self.districts[i]
         return None
@@ -81,10 +118,14 @@ class DistrictIndex:
         if radius_m <= 0:
             district = self.district_at(lat, lon)
             return [district] if district else []
+        import shapely
+        import shapely.affinity
+
+        tree = self._ready()
         dlat = math.degrees(radius_m / EARTH_RADIUS_M)
         xfact = 1 / max(math.cos(math.radians(lat)), 1e-6)
         circle = shapely.affinity.scale(shapely.Point(lon, lat).buffer(dlat, 16), xfact=xfact)
-        hits = self._tree.query(circle, predicate="intersects").tolist()
+        hits = tree.query(circle, predicate="intersects").tolist()
         return [self.districts[i] for i in sorted(hits)]
 
     def geometry(self, code: str) -> BaseGeometry | None:
@@ -101,14 +142,24 @@ class DistrictIndex:
 
     def representative_points(self) -> dict[str, tuple[float, float]]:
         """A point (lat, lon) guaranteed inside each district, by code (for tests and maps)."""
+        self._ready()
         points = (g.representative_point() for g in self._geometries)
         return {d.code: (p.y, p.x) for d, p in zip(self.districts, points, strict=True)}
 
 
-def load_districts(path: Path) -> DistrictIndex:
+def load_districts(path: Path, *, lazy: bool = False) -> DistrictIndex:
     """districts.geojson: a FeatureCollection of (Multi)Polygons in WGS84 whose properties are
     `code`, `number`, `name_<language>` for every language and optionally
-    `population_estimate`."""
+    `population_estimate`. `lazy` (for a pack checked in full already, bot/preflight.py): the
+    districts are read from the features' properties alone, the polygons at the first lookup
+    (parsing the coordinates into Python objects only to drop them left some 4 MB resident)."""
+    if lazy:
+        found = _properties_only(path)
+        if found is not None:
+            with problems_in(path):
+                districts = [_district(props, i) for i, props in enumerate(found)]
+            districts.sort(key=lambda d: d.number)
+            return DistrictIndex(districts, lambda: load_districts(path)._geometries)
     raw = read_json(path)
     with problems_in(path):
         collection = as_object(
@@ -116,11 +167,29 @@ def load_districts(path: Path) -> DistrictIndex:
         )
         if collection.get("type") != "FeatureCollection":
             fail("is not a GeoJSON FeatureCollection")
-        pairs = [_feature(f, i) for i, f in enumerate(as_list(collection["features"], "features"))]
+        features = as_list(collection["features"], "features")
+        pairs = [_feature(f, i) for i, f in enumerate(features)]
         pairs.sort(key=lambda pair: pair[0].number)
         check_unique([d.code for d, _ in pairs], "district code")
         check_unique([str(d.number) for d, _ in pairs], "district number")
         return DistrictIndex([d for d, _ in pairs], [g for _, g in pairs])
+
+
+# A feature's flat properties object: {"code": "01", "name_bg": "…", …}, no nested braces.
+_PROPERTIES = re.compile(r'"properties"\s*:\s*(\{[^{}]*\})')
+
+
+def _properties_only(path: Path) -> list[dict[str, Any]] | None:
+    """Each feature's properties, without parsing the coordinates; None when the file is not
+    in the plain shape this reads (then it is parsed in full)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        found = [json.loads(m.group(1)) for m in _PROPERTIES.finditer(text)]
+    except (OSError, ValueError):
+        return None
+    if len(found) != text.count('"Feature"') or not all(isinstance(p, dict) for p in found):
+        return None
+    return found
 
 
 def _feature(value: Any, index: int) -> tuple[District, BaseGeometry]:
@@ -130,24 +199,31 @@ def _feature(value: Any, index: int) -> tuple[District, BaseGeometry]:
         keys={"type", "properties", "geometry", "id"},
         required={"properties", "geometry"},
     )
-    props = feature["properties"]
+    district = _district(feature["properties"], index)
+    return district, _geometry(feature["geometry"], f"district {district.code!r}")
+
+
+def _district(props: Any, index: int) -> District:
     if not isinstance(props, dict):
         fail(f"feature #{index + 1} has no properties object")
     code = as_code(props.get("code"), f"feature #{index + 1}")
     where = f"district {code!r}"
     names = {lang: props.get(f"name_{lang}") for lang in LANGUAGES}
-    district = District(
+    return District(
         code=code,
         number=as_int(props.get("number"), f"{where} number", minimum=1),
         names={lang: as_text(name, f"{where} name_{lang}") for lang, name in names.items()},
         population=optional(props.get("population_estimate"), as_int, f"{where} population"),
     )
-    return district, _geometry(feature["geometry"], where)
 
 
 def _geometry(value: Any, where: str) -> BaseGeometry:
     if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
         fail(f"{where} geometry must be a Polygon or MultiPolygon")
+    import shapely
+    from shapely.errors import ShapelyError
+    from shapely.geometry import shape
+
     try:
         geometry = shape(value)
     except (ValueError, TypeError, LookupError, ShapelyError) as exc:

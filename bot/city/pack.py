@@ -105,26 +105,28 @@ def available(packs_dir: Path | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "city.json").is_file())
 
 
-def load_city(code: str, packs_dir: Path | None = None) -> CityPack:
+def load_city(code: str, packs_dir: Path | None = None, *, lazy_shapes: bool = False) -> CityPack:
     """Load and check the pack `code` from `packs_dir` (default: the packs shipped with the
     bot). `code` may also be the path of a pack's directory (anything with a "/"), which is
     then loaded from there. Takes tens of milliseconds (the district polygons); the shipped
     packs are loaded once per process and shared (a CityPack is immutable). Raises
-    CityPackError, one line."""
+    CityPackError, one line. `lazy_shapes`: the district polygons are loaded at the first
+    lookup and not checked now (for a process whose pack was checked in full already:
+    bot/preflight.py)."""
     if packs_dir is None and ("/" in code or code.startswith(".")):
         directory = Path(code).expanduser().resolve()
-        return _load(directory.name, directory.parent)
+        return _load(directory.name, directory.parent, lazy_shapes)
     if packs_dir is None:
-        return _load_shipped(code)
-    return _load(code, packs_dir)
+        return _load_shipped(code, lazy_shapes)
+    return _load(code, packs_dir, lazy_shapes)
 
 
 @functools.cache
-def _load_shipped(code: str) -> CityPack:
-    return _load(code, PACKS_DIR)
+def _load_shipped(code: str, lazy_shapes: bool = False) -> CityPack:
+    return _load(code, PACKS_DIR, lazy_shapes)
 
 
-def _load(code: str, packs_dir: Path) -> CityPack:
+def _load(code: str, packs_dir: Path, lazy_shapes: bool = False) -> CityPack:
     directory = packs_dir / code
     if not _PACK_CODE.fullmatch(code) or not (directory / "city.json").is_file():
         names = ", ".join(available(packs_dir)) or "none"
@@ -133,7 +135,7 @@ def _load(code: str, packs_dir: Path) -> CityPack:
         _city(code, directory),
         categories=load_categories(directory / "categories.json"),
         topics=load_topics(directory / "topics.json"),
-        district_index=load_districts(directory / "districts.geojson"),
+        district_index=load_districts(directory / "districts.geojson", lazy=lazy_shapes),
     )
     pack = replace(
         pack,
@@ -144,7 +146,8 @@ def _load(code: str, packs_dir: Path) -> CityPack:
             categories={c.code for c in pack.categories},
         ),
     )
-    _check_points_inside(pack, directory / "city.json")
+    if not lazy_shapes:
+        _check_points_inside(pack, directory / "city.json")
     return pack
 
 

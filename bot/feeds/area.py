@@ -4,15 +4,14 @@ through the pack's table (feeds.json `geocodes`: a code → "all" or district co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import shapely
-from shapely.geometry import mapping, shape
-from shapely.geometry.base import BaseGeometry
+from typing import TYPE_CHECKING, Any
 
 from bot.city import CityPack
 from bot.city.feeds import FeedConfig
 from bot.feeds.parse import FeedItem
+
+if TYPE_CHECKING:  # shapely loads with the first feed (idle RSS)
+    from shapely.geometry.base import BaseGeometry
 
 PRECISION = 1e-6  # degrees (~0.1 m): stored coordinates are rounded to this grid
 
@@ -25,9 +24,13 @@ class Area:
     districts: tuple[str, ...]
 
     def geojson(self) -> dict[str, Any] | None:
+        from shapely.geometry import mapping
+
         return None if self.geometry is None else dict(mapping(self.geometry))
 
     def contains(self, lat: float, lon: float) -> bool:
+        import shapely
+
         return self.geometry is None or self.geometry.intersects(shapely.Point(lon, lat))
 
 
@@ -38,6 +41,8 @@ def whole_city(city: CityPack) -> Area:
 def resolve(item: FeedItem, feed: FeedConfig, city: CityPack) -> Area | None:
     """The item's area within the city; None when it lies outside the city (or only names
     places the pack does not map), and the item is none of this city's business."""
+    import shapely
+
     shapes: list[BaseGeometry] = [item.geometry] if item.geometry is not None else []
     mapped = [feed.geocodes[g] for g in item.geocodes if g in feed.geocodes]
     if any(covered == "all" for covered in mapped):
@@ -55,6 +60,8 @@ def resolve(item: FeedItem, feed: FeedConfig, city: CityPack) -> Area | None:
 
 def stored(area: dict[str, Any] | None, districts: list[str], city: CityPack) -> Area:
     """An Area back from a FeedAlert's columns."""
+    from shapely.geometry import shape
+
     if area is None:
         return whole_city(city)
     return Area(shape(area), tuple(districts))

@@ -17,19 +17,16 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
 
-import shapely
-import shapely.affinity
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
-from google.protobuf.message import DecodeError
-from google.transit import gtfs_realtime_pb2
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
 
 from bot.city.geo import EARTH_RADIUS_M
+
+if TYPE_CHECKING:  # shapely and protobuf load with the first feed (idle RSS)
+    from shapely.geometry.base import BaseGeometry
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -96,6 +93,8 @@ def _language(value: str | None) -> str:
 
 def _polygon(value: str) -> BaseGeometry | None:
     """CAP's "lat,lon lat,lon ..." (a closed ring of at least 4 pairs)."""
+    import shapely
+
     points = []
     for pair in value.split():
         lat, _, lon = pair.partition(",")
@@ -111,6 +110,9 @@ def _polygon(value: str) -> BaseGeometry | None:
 
 def circle(lat: float, lon: float, radius_m: float) -> BaseGeometry:
     """A circle as a 64-sided polygon in degrees (longitude stretched for the latitude)."""
+    import shapely
+    import shapely.affinity
+
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)
     xfact = 1 / max(math.cos(math.radians(lat)), 1e-6)
     return shapely.affinity.scale(shapely.Point(lon, lat).buffer(dlat, 16), xfact=xfact)
@@ -132,6 +134,8 @@ def _info_text(info: Element) -> str:
 
 
 def parse_cap(data: bytes) -> FeedItem:
+    import shapely
+
     root = _xml(data)
     if root.tag != _cap("alert"):
         raise FeedError("not a CAP 1.2 <alert>")
@@ -212,6 +216,9 @@ def _translated(value: Any) -> dict[str, str]:
 
 
 def parse_gtfs_rt(data: bytes, *, language: str) -> list[FeedItem]:
+    from google.protobuf.message import DecodeError
+    from google.transit import gtfs_realtime_pb2
+
     message = gtfs_realtime_pb2.FeedMessage()
     try:
         message.ParseFromString(data)
@@ -269,6 +276,8 @@ def _clean(value: Any) -> str | None:
 def parse_arcgis(data: bytes, *, language: str) -> list[FeedItem]:
     """Sofiyska Voda's outages layer: attributes OBJECTID, ALERTID, LOCATION, DESCRIPTION,
     ALERTTYPE, START_, ALERTEND (epoch milliseconds); polygon rings in WGS84 (outSR=4326)."""
+    import shapely
+
     raw = _json(data)
     if not isinstance(raw, dict):
         raise FeedError("not an ArcGIS query answer")
@@ -312,6 +321,8 @@ def parse_geojson(data: bytes, *, language: str) -> list[FeedItem]:
     """A FeatureCollection; each feature's `id` (or properties.id) is its key; properties
     `text_bg`/`text_en` (or `text`, in the feed's language), `starts_at`, `ends_at` (ISO 8601)
     and `severity` are read when present."""
+    from shapely.geometry import shape
+
     raw = _json(data)
     if not isinstance(raw, dict) or raw.get("type") != "FeatureCollection":
         raise FeedError("not a GeoJSON FeatureCollection")

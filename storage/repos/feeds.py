@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.dialects import pg_insert
 from storage.models import FeedAlert, FeedAlertStatus, FeedState, FeedWatch
 
 OPEN = (FeedAlertStatus.REVIEW.value, FeedAlertStatus.ACTIVE.value)
