@@ -37,6 +37,7 @@ from bot.media.photos import ProcessedPhoto
 from bot.media.preload import PhotoProblem
 from handlers.labels import channel_counts, language_label
 from handlers.menu import main_menu
+from handlers.refusals import refusal_text
 from handlers.report_views import local_day, local_time
 from handlers.reports import PHOTO_PROBLEMS
 from scheduler.notices import resolve_audience
@@ -445,15 +446,6 @@ def _checked_text(ctx: Context, text: str) -> str | None:
 
 def _refused(ctx: Context, refusal: Refused) -> None:
     ctx.reply(refusal_text(ctx, refusal), rows(_cancel_button(ctx)))
-
-
-def refusal_text(ctx: Context, refusal: Refused) -> str:
-    """The domain's refusal in the reader's words (moments in city time)."""
-    values = {
-        name: local_time(ctx, value) if isinstance(value, datetime) else value
-        for name, value in refusal.values.items()
-    }
-    return ctx.t(refusal.key, **values)
 
 
 @router.state(TEXT_BG, role=Role.STAFF)

@@ -14,8 +14,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot.city import load_city
-from bot.i18n import Translator
 from bot.domain.recurrence import check_recurrence, next_occurrence
+from bot.i18n import Translator
 from scheduler.notices import NoticeScheduler
 from storage.db import Database
 from storage.models import (
