@@ -31,7 +31,6 @@ from bot.domain import surveys as domain
 from bot.domain.errors import Refused
 from bot.i18n import N_
 from bot.surveys.charts import ChartSpec, chart_spec, render
-from bot.surveys.export import csv_text
 from bot.surveys.lifecycle import Phase, phase, questions_of
 from bot.surveys.results import QuestionResult, SurveyResults, summarize
 from bot.surveys.schema import FreeText, localized
@@ -385,23 +384,24 @@ async def send_csv(ctx: Context, survey: Survey) -> None:
     """The anonymised responses as CSV text in chat (channels have no document sending):
     split at line ends; a survey too large for chat is pointed to the command line."""
     assert survey.id is not None
-    text = await csv_text(
-        ctx.session,
-        survey=survey,
-        questionnaire=questions_of(survey),
-        tz=ctx.services.city.timezone,
-    )
-    chunks = split_text(text.removeprefix("\ufeff").replace("\r\n", "\n"), CSV_CHUNK)
-    if len(chunks) > CSV_MAX_CHUNKS:
-        ctx.reply(ctx.t("surveys.csv_too_large", id=survey.id))
+    try:
+        text = await domain.export(
+            ctx.work, survey, fits=lambda text: len(_csv_chunks(text)) <= CSV_MAX_CHUNKS
+        )
+    except Refused as refusal:
+        ctx.reply(refusal_text(ctx, survey, refusal))
         return
-    await domain.export(ctx.work, survey)
+    chunks = _csv_chunks(text)
     responses = text.count("\n") - 1
     ctx.reply(
         ctx.tn("surveys.csv_intro", responses, title=title(ctx, survey), n=responses, id=survey.id)
     )
     for chunk in chunks:
         ctx.reply(chunk)
+
+
+def _csv_chunks(text: str) -> list[str]:
+    return split_text(text.removeprefix("\ufeff").replace("\r\n", "\n"), CSV_CHUNK)
 
 
 # -- invitations --------------------------------------------------------------------------

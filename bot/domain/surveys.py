@@ -11,13 +11,14 @@ non-urgent messages. Each action writes its audit entry.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.domain.errors import Refused
 from bot.domain.work import Work
-from bot.surveys.export import csv_text
+from bot.surveys.export import csv_chunks, csv_text
 from bot.surveys.lifecycle import Phase, phase, questions_of
 from storage.models import AlertSettings, Role, Survey, SurveyStatus
 from storage.repos import outbox
@@ -95,15 +96,30 @@ async def set_public(work: Work, survey: Survey, public: bool) -> None:
     await work.audit("public" if public else "private", "survey", survey.id)
 
 
-async def export(work: Work, survey: Survey) -> str:
-    """The anonymised responses as CSV text (with a BOM, CRLF line ends)."""
+async def export(work: Work, survey: Survey, *, fits: Callable[[str], bool] | None = None) -> str:
+    """The anonymised responses as CSV text (with a BOM, CRLF line ends). Refused, and not
+    recorded, if `fits` (what the interface can hand over) says the text does not fit."""
     work.actor.require(NEEDED)
     text = await csv_text(
         work.session, survey=survey, questionnaire=questions_of(survey), tz=work.city.timezone
     )
-    responses = text.count("\n") - 1
-    await work.audit("export", "survey", survey.id, responses=responses)
+    if fits is not None and not fits(text):
+        raise Refused("too_large", "surveys.csv_too_large", id=survey.id)
+    await work.audit("export", "survey", survey.id, responses=text.count("\n") - 1)
     return text
+
+
+async def export_chunks(work: Work, survey: Survey) -> AsyncIterator[str]:
+    """The same CSV in pieces, for a survey of any size (the command line); recorded once
+    all of it was handed over."""
+    work.actor.require(NEEDED)
+    lines = 0
+    async for chunk in csv_chunks(
+        work.session, survey=survey, questionnaire=questions_of(survey), tz=work.city.timezone
+    ):
+        lines += chunk.count("\n")
+        yield chunk
+    await work.audit("export", "survey", survey.id, responses=lines - 1)
 
 
 def audience(work: Work, survey: Survey, topic: str | None) -> InviteAudience:
