@@ -1024,11 +1024,11 @@ def _schedule_text(ctx: Context, notice: Notice) -> str:
 
 def _notice_buttons(ctx: Context, notice: Notice, active: bool) -> Rows:
     buttons = []
-    if notice.status == NoticeStatus.SCHEDULED:
+    if domain.can_pause(notice):
         buttons.append(Button(ctx.t("broadcast.btn_pause"), payload=f"np:{notice.id}"))
-    if notice.status == NoticeStatus.PAUSED:
+    if domain.can_resume(notice):
         buttons.append(Button(ctx.t("broadcast.btn_resume"), payload=f"nr:{notice.id}"))
-    if notice.status in (NoticeStatus.SCHEDULED, NoticeStatus.PAUSED) or active:
+    if domain.can_cancel(notice, sending=active):
         buttons.append(Button(ctx.t("broadcast.btn_cancel_notice"), payload=f"nc:{notice.id}"))
     buttons.append(Button(ctx.t("broadcast.btn_refresh"), payload=f"no:{notice.id}"))
     buttons.append(Button(ctx.t("broadcast.btn_list"), payload="nl"))

@@ -69,6 +69,19 @@ class When:
         return cls(recurrence=recurrence, ends_at=ends_at)
 
 
+def can_pause(notice: Notice) -> bool:
+    return notice.status == NoticeStatus.SCHEDULED
+
+
+def can_resume(notice: Notice) -> bool:
+    return notice.status == NoticeStatus.PAUSED
+
+
+def can_cancel(notice: Notice, *, sending: bool) -> bool:
+    """A scheduled or paused notice, or one with a run still sending (`sending`)."""
+    return notice.status in CANCELLABLE or sending
+
+
 def check_text(text: str) -> str:
     """A notice text as sent (stripped); Refused if empty or longer than TEXT_MAX."""
     text = text.strip()
@@ -148,7 +161,9 @@ async def pause(work: Work, notice: Notice) -> None:
     """Stop a scheduled notice's further runs until it is resumed."""
     work.actor.require(NEEDED)
     assert notice.id is not None
-    if not await repo.pause(work.session, notice_id=notice.id, now=work.now):
+    if not can_pause(notice) or not await repo.pause(
+        work.session, notice_id=notice.id, now=work.now
+    ):
         raise Refused("not_scheduled", "broadcast.stale")
     log.info("notice #%s paused by %s", notice.id, _who(work))
     await work.audit("pause", "notice", notice.id)
@@ -174,7 +189,7 @@ async def resume(work: Work, notice: Notice) -> datetime:
     """Schedule a paused notice again; returns when it next runs."""
     work.actor.require(NEEDED)
     assert notice.id is not None
-    if notice.status != NoticeStatus.PAUSED:
+    if not can_resume(notice):
         raise Refused("not_paused", "broadcast.stale")
     next_run = resume_time(work, notice)
     if next_run is None:
@@ -194,8 +209,8 @@ async def cancel(work: Work, notice: Notice) -> int:
     work.actor.require(NEEDED)
     assert notice.id is not None
     runs = await repo.runs_of(work.session, notice_id=notice.id)
-    active = any(r.status in repo.ACTIVE_RUNS for r in runs)
-    if notice.status not in CANCELLABLE and not active:
+    sending = any(r.status in repo.ACTIVE_RUNS for r in runs)
+    if not can_cancel(notice, sending=sending):
         raise Refused("finished", "broadcast.stale")
     withdrawn = await repo.cancel(work.session, notice_id=notice.id, now=work.now)
     log.info("notice #%s cancelled by %s (%d messages withdrawn)", notice.id, _who(work), withdrawn)
