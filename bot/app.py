@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.core.channel import Channel
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
+from bot.feeds.alerts import Desk
 from bot.i18n import Translator
 from bot.media.files import SharedFiles
 from bot.media.preload import preload_photo
@@ -23,10 +24,12 @@ from bot.web.media import media_routes
 from bot.web.metrics import metrics_routes
 from bot.web.open311 import open311_routes
 from bot.web.opendata import opendata_routes
+from bot.web.opendata_alerts import alerts_routes
 from bot.web.server import WebServer, build_web_app
 from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
 from scheduler.delivery import DeliveryEngine
+from scheduler.feeds import FeedPoller
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
@@ -106,6 +109,7 @@ class CitizenBot:
         routes += media_routes(self.photos, self.files)
         routes += open311_routes(db=self.db, city=self.city, settings=settings, clock=clock)
         routes += opendata_routes(db=self.db, city=self.city, settings=settings)
+        routes += alerts_routes(db=self.db, city=self.city, clock=clock)
         routes += survey_results_routes(db=self.db, city=self.city, clock=clock)
         routes += metrics_routes(
             metrics=self.metrics, db=self.db, token=settings.metrics_token, clock=clock
@@ -126,12 +130,21 @@ class CitizenBot:
             files=self.files,
         )
         self.pruning = OutboxPruning(db=self.db, days=settings.outbox_retention_days, clock=clock)
+        self.feeds = FeedPoller(
+            db=self.db,
+            desk=Desk(self.city, self.translator, settings.admin_addresses),
+            clock=clock,
+            tick_seconds=settings.feed_tick_seconds,
+            on_queued=self.delivery.deliver,
+            wake_notices=self.notices.wake,
+        )
         self.scheduler = build_scheduler(
             self.db,
             self.city.timezone,
             notices=self.notices,
             retention=self.retention,
             pruning=self.pruning,
+            feeds=self.feeds,
         )
         self._started: list[Channel] = []
 
@@ -175,6 +188,7 @@ class CitizenBot:
         await self.delivery.start()
 
     async def stop(self) -> None:
+        await self.feeds.close()  # a poll in progress finishes first
         await self.notices.close()  # a notices tick in progress finishes first
         await self.dispatcher.replies.close()  # queued replies go out while channels can send
         try:

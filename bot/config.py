@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     notice_tick_seconds: int = Field(default=10, ge=0, le=3600)
     notice_batch_size: int = Field(default=500, ge=1, le=10_000)
     notice_expiry_hours: int = Field(default=12, ge=1, le=24 * 7)
+    feed_tick_seconds: int = Field(default=30, ge=0, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
 
     @field_validator("admins", mode="before")

@@ -137,7 +137,34 @@ def _labelled(
     return family
 
 
+def _feeds(f: Figures) -> Iterator[Metric]:
+    """Each feed of the city pack: when it last worked and failed, and what it holds."""
+    success = GaugeMetricFamily(
+        f"{PREFIX}_feed_last_success_timestamp_seconds",
+        "When the feed was last read successfully (0: never).",
+        labels=["feed"],
+    )
+    error = GaugeMetricFamily(
+        f"{PREFIX}_feed_last_error_timestamp_seconds",
+        "When reading the feed last failed (0: never).",
+        labels=["feed"],
+    )
+    failures = GaugeMetricFamily(
+        f"{PREFIX}_feed_failures", "Failed polls in a row (0: the feed works).", labels=["feed"]
+    )
+    items = GaugeMetricFamily(
+        f"{PREFIX}_feed_items", "The feed's open alerts after its last poll.", labels=["feed"]
+    )
+    for feed, (last_success, last_error, failed, held) in sorted(f.feeds.items()):
+        success.add_metric([feed], last_success.timestamp() if last_success else 0)
+        error.add_metric([feed], last_error.timestamp() if last_error else 0)
+        failures.add_metric([feed], failed)
+        items.add_metric([feed], held)
+    yield from (success, error, failures, items)
+
+
 def _figures(f: Figures) -> Iterator[Metric]:
+    yield from _feeds(f)
     yield _single("citizens", "Citizens.", f.citizens)
     yield _labelled(
         "citizens_by_channel", "Citizens' accounts per channel.", "channel", f.by_channel

@@ -13,6 +13,7 @@ from bot.core.context import Context
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.router import Router
 from bot.stats_chart import WEEKS, WeeklySpec, render, week_bounds, week_labels
+from handlers.feeds import feeds_section
 from handlers.labels import channel_label, language_label
 from handlers.report_views import category_label, district_label, local_time, status_label
 from storage.models import ReportStatus, Role
@@ -34,7 +35,7 @@ async def on_stats(msg: IncomingMessage, ctx: Context) -> None:
     tz = ctx.services.city.timezone
     bounds = week_bounds(ctx.now, tz)
     weekly = await stats.reports_filed_between(ctx.session, bounds=bounds)
-    ctx.reply(stats_text(ctx, figures))
+    ctx.reply("\n\n".join(filter(None, [stats_text(ctx, figures), await feeds_section(ctx)])))
     spec = WeeklySpec(
         title=ctx.t("stats.chart_title", weeks=WEEKS),
         labels=week_labels(bounds, tz, ctx.language),

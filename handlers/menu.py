@@ -31,6 +31,7 @@ def main_menu(ctx: Context) -> Rows:
         Button(t("menu.report"), payload="menu:report"),
         Button(t("menu.myreports"), payload="menu:myreports"),
         Button(t("menu.alerts"), payload="menu:alerts"),
+        Button(t("menu.now"), payload="menu:now"),
         Button(t("menu.surveys"), payload="menu:surveys"),
         Button(t("menu.help"), payload="menu:help"),
         Button(t("menu.language"), payload="menu:language"),

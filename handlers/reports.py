@@ -20,6 +20,7 @@ from bot.core.router import Router
 from bot.i18n import N_
 from bot.media.photos import ProcessedPhoto
 from bot.media.preload import PhotoProblem
+from handlers.feeds import known_outage
 from handlers.menu import main_menu, menu_entry, show_menu
 from handlers.report_views import category_label, location_text, status_label
 from storage.models import Report
@@ -244,6 +245,9 @@ async def _accept_location(ctx: Context, lat: float, lon: float, district: str) 
     ctx.state.update(lat=lat, lon=lon, district=district, address=None)
     name = ctx.services.city.district(district)
     ctx.reply(ctx.t("report.district_detected", district=name.name(ctx.language) if name else ""))
+    category = ctx.state.data.get("category")
+    if category and await known_outage(ctx, category=category, lat=lat, lon=lon):
+        return  # an official alert already covers it (handlers/feeds.py takes the answer)
     await next_step(ctx, after=LOCATION)
 
 

@@ -28,17 +28,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import shapely
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from shapely.geometry import shape
 
 from bot.city import CityPack, bounding_box, haversine_m
 from bot.core.messages import Reply
 from bot.domain.recurrence import next_occurrence
+from bot.feeds.parse import circle
 from bot.i18n import Translator, format_when
 from scheduler.payloads import direct_payload
 from storage.db import Database
@@ -77,7 +80,39 @@ def resolve_audience(city: CityPack, raw: dict[str, Any]) -> Audience:
             pin_box=bounding_box(lat, lon, radius + MAX_PIN_RADIUS_M),
             reaches=reaches,
         )
+    if kind == "area":
+        return area_audience(city, raw.get("geometry"), raw.get("districts") or ())
+    if kind == "told":
+        return Audience(
+            "told",
+            told_notice=raw.get("notice_id"),
+            watched_alert=raw.get("alert_id"),
+        )
     return Audience("all")
+
+
+def area_audience(
+    city: CityPack, geometry: dict[str, Any] | None, districts: Iterable[str]
+) -> Audience:
+    """Everyone whose places meet a feed alert's area: districts it touches, pins whose circle
+    meets it, the whole city (None: the area is the whole city)."""
+    if geometry is None:
+        return Audience("all")
+    area = shape(geometry)
+    shapely.prepare(area)
+    min_lon, min_lat, max_lon, max_lat = area.bounds
+    south = bounding_box(min_lat, min_lon, MAX_PIN_RADIUS_M)
+    north = bounding_box(max_lat, max_lon, MAX_PIN_RADIUS_M)
+
+    def reaches(pin_lat: float, pin_lon: float, pin_radius: int) -> bool:
+        return bool(area.intersects(circle(pin_lat, pin_lon, max(pin_radius, 1))))
+
+    return Audience(
+        "radius",
+        districts=frozenset(districts),
+        pin_box=(south[0], south[1], north[2], north[3]),
+        reaches=reaches,
+    )
 
 
 # -- the tick -----------------------------------------------------------------------------

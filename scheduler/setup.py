@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler import jobs
+from scheduler.feeds import FeedPoller
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
@@ -20,10 +21,13 @@ def build_scheduler(
     notices: NoticeScheduler | None = None,
     retention: Retention | None = None,
     pruning: OutboxPruning | None = None,
+    feeds: FeedPoller | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
     if notices is not None:
         notices.install(scheduler)  # the notices tick (scheduler/notices.py)
+    if feeds is not None:
+        feeds.install(scheduler)  # polls the city pack's feeds (scheduler/feeds.py)
     if retention is not None:
         retention.install(scheduler)  # daily, forgets long-inactive citizens
     if pruning is not None:

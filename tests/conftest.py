@@ -93,6 +93,8 @@ def make_settings(db_url: str, **overrides: object) -> Settings:
         "admins": "console:admin",
         # Conversation tests run whole flows at a frozen clock; flood control has its own test.
         "flood_messages_per_minute": 10_000,
+        # Feeds are polled only when a test calls the tick (no network in tests).
+        "feed_tick_seconds": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

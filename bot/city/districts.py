@@ -87,6 +87,18 @@ class DistrictIndex:
         hits = self._tree.query(circle, predicate="intersects").tolist()
         return [self.districts[i] for i in sorted(hits)]
 
+    def geometry(self, code: str) -> BaseGeometry | None:
+        """The district's polygon (WGS84, lon/lat)."""
+        for district, geometry in zip(self.districts, self._geometries, strict=True):
+            if district.code == code:
+                return geometry
+        return None
+
+    def touching(self, area: BaseGeometry) -> list[District]:
+        """The districts (in official order) that `area` (lon/lat) touches."""
+        hits = self._tree.query(area, predicate="intersects").tolist()
+        return [self.districts[i] for i in sorted(hits)]
+
     def representative_points(self) -> dict[str, tuple[float, float]]:
         """A point (lat, lon) guaranteed inside each district, by code (for tests and maps)."""
         points = (g.representative_point() for g in self._geometries)

@@ -23,6 +23,7 @@ from bot.city._parse import (
 )
 from bot.city.catalog import Category, Topic, load_categories, load_topics
 from bot.city.districts import District, DistrictIndex, load_districts
+from bot.city.feeds import FEEDS_FILE, FeedConfig, load_feeds
 from bot.city.geo import LatLon
 
 PACKS_DIR = Path(__file__).parent / "packs"
@@ -52,6 +53,8 @@ class CityPack:
     district_index: DistrictIndex = field(
         default_factory=lambda: DistrictIndex([], []), repr=False, compare=False
     )
+    feeds: tuple[FeedConfig, ...] = ()
+    """The official sources polled for live alerts (feeds.json; optional)."""
 
     def name(self, language: str | None) -> str:
         return localized(self.names, language)
@@ -91,6 +94,9 @@ class CityPack:
     def topic(self, code: str) -> Topic | None:
         return next((t for t in self.topics if t.code == code), None)
 
+    def feed(self, feed_id: str) -> FeedConfig | None:
+        return next((f for f in self.feeds if f.id == feed_id), None)
+
 
 def available(packs_dir: Path | None = None) -> list[str]:
     root = packs_dir or PACKS_DIR
@@ -101,8 +107,13 @@ def available(packs_dir: Path | None = None) -> list[str]:
 
 def load_city(code: str, packs_dir: Path | None = None) -> CityPack:
     """Load and check the pack `code` from `packs_dir` (default: the packs shipped with the
-    bot). Takes tens of milliseconds (the district polygons); the shipped packs are loaded once
-    per process and shared (a CityPack is immutable). Raises CityPackError, one line."""
+    bot). `code` may also be the path of a pack's directory (anything with a "/"), which is
+    then loaded from there. Takes tens of milliseconds (the district polygons); the shipped
+    packs are loaded once per process and shared (a CityPack is immutable). Raises
+    CityPackError, one line."""
+    if packs_dir is None and ("/" in code or code.startswith(".")):
+        directory = Path(code).expanduser().resolve()
+        return _load(directory.name, directory.parent)
     if packs_dir is None:
         return _load_shipped(code)
     return _load(code, packs_dir)
@@ -123,6 +134,15 @@ def _load(code: str, packs_dir: Path) -> CityPack:
         categories=load_categories(directory / "categories.json"),
         topics=load_topics(directory / "topics.json"),
         district_index=load_districts(directory / "districts.geojson"),
+    )
+    pack = replace(
+        pack,
+        feeds=load_feeds(
+            directory / FEEDS_FILE,
+            topics={t.code for t in pack.topics},
+            districts={d.code for d in pack.districts},
+            categories={c.code for c in pack.categories},
+        ),
     )
     _check_points_inside(pack, directory / "city.json")
     return pack

@@ -23,6 +23,7 @@ from storage.models.core import (
     ProcessedUpdate,
     Role,
 )
+from storage.models.feeds import FeedAlert, FeedAlertStatus, FeedState, FeedWatch
 from storage.models.reports import (
     OPEN_STATUSES,
     ApiKey,
@@ -54,6 +55,10 @@ __all__ = [
     "CitizenBase",
     "ConversationState",
     "DirectTally",
+    "FeedAlert",
+    "FeedAlertStatus",
+    "FeedState",
+    "FeedWatch",
     "Notice",
     "NoticeRun",
     "NoticeStatus",

@@ -50,6 +50,7 @@ from storage.models import (
     AlertTopic,
     ChannelIdentity,
     Citizen,
+    FeedWatch,
     Notice,
     NoticeRun,
     NoticeStatus,
@@ -78,8 +79,11 @@ class Audience:
     """Where a notice goes, resolved against the city's map (scheduler.notices does that).
 
     kind "all": the whole city. "districts": `districts` are those named. "radius": the
-    circle (lat, lon, radius_m); `districts` are the districts it touches, `pin_box` bounds
-    the centres of pins that could reach it and `reaches(lat, lon, r)` is the exact test.
+    circle (lat, lon, radius_m), or any other area (a feed's alert): `districts` are the
+    districts it touches, `pin_box` bounds the centres of pins that could reach it and
+    `reaches(lat, lon, r)` is the exact test. "told": whoever was sent notice `told_notice`
+    and whoever asked to be told when feed alert `watched_alert` ends (updates and ends of a
+    feed's alert), whatever their topics and places now.
     """
 
     kind: str
@@ -89,6 +93,8 @@ class Audience:
     radius_m: int | None = None
     pin_box: Box | None = None
     reaches: Callable[[float, float, int], bool] | None = field(default=None, compare=False)
+    told_notice: int | None = None
+    watched_alert: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,18 +157,41 @@ def hold(
 # -- who receives a notice ----------------------------------------------------------------
 
 
-def _eligible(topic: str, urgent: bool) -> list[ColumnElement[bool]]:
+def _eligible(
+    topic: str, urgent: bool, audience: Audience | None = None
+) -> list[ColumnElement[bool]]:
+    settings = aliased(AlertSettings)
+    stopped = exists().where(settings.citizen_id == Citizen.id, col(settings.stopped).is_(True))
+    if audience is not None and audience.kind == "told":  # told (or asked to be) before
+        return [col(Citizen.opted_out).is_(False), ~stopped]
     subscription = aliased(AlertTopic)
     subscribed = exists().where(subscription.citizen_id == Citizen.id)
     if not urgent:
         subscribed = subscribed.where(subscription.topic == topic)
-    settings = aliased(AlertSettings)
-    stopped = exists().where(settings.citizen_id == Citizen.id, col(settings.stopped).is_(True))
     return [col(Citizen.opted_out).is_(False), subscribed, ~stopped]
+
+
+def _told(audience: Audience) -> ColumnElement[bool]:
+    """Sent the notice (not merely queued), or watching the alert."""
+    told = aliased(Outbox)
+    run = aliased(NoticeRun)
+    sent = exists().where(
+        told.citizen_id == Citizen.id,
+        told.status == OutboxStatus.SENT.value,
+        told.run_id == run.id,
+        run.notice_id == (audience.told_notice or 0),
+    )
+    watch = aliased(FeedWatch)
+    watching = exists().where(
+        watch.citizen_id == Citizen.id, watch.alert_id == (audience.watched_alert or 0)
+    )
+    return or_(sent, watching)
 
 
 def _place_match(audience: Audience) -> ColumnElement[bool]:
     """Citizens with a place the audience certainly includes (pins of a circle aside)."""
+    if audience.kind == "told":
+        return _told(audience)
     place = aliased(AlertPlace)
     if audience.kind == "all":
         condition: ColumnElement[bool] = true()
@@ -210,7 +239,7 @@ async def count_audience(
 ) -> dict[str, int]:
     """How many recipients a notice would have now, by channel (the preview's figures).
     Counted in SQL; only pins near a circle audience are measured in Python."""
-    eligible = _eligible(topic, urgent)
+    eligible = _eligible(topic, urgent, audience)
     base = _place_match(audience)
     stmt = (
         select(ChannelIdentity.channel, func.count(func.distinct(ChannelIdentity.citizen_id)))
@@ -260,7 +289,7 @@ async def _candidates(
     match = or_(base, exists().where(pin.citizen_id == Citizen.id, *pins)) if pins else base
     stmt = (
         select(Citizen.id, Citizen.language, base.label("certain"))
-        .where(*_eligible(topic, urgent), match, col(Citizen.id) > after)
+        .where(*_eligible(topic, urgent, audience), match, col(Citizen.id) > after)
         .order_by(col(Citizen.id))
         .limit(limit)
     )

@@ -27,6 +27,8 @@ from storage.models import (
     ChannelIdentity,
     Citizen,
     ConversationState,
+    FeedAlert,
+    FeedWatch,
     Notice,
     Outbox,
     OutboxStatus,
@@ -98,7 +100,17 @@ async def _alerts(session: AsyncSession, citizen_id: int) -> dict[str, Any]:
         select(AlertPlace).where(AlertPlace.citizen_id == citizen_id).order_by(col(AlertPlace.id))
     )
     settings = await session.get(AlertSettings, citizen_id)
+    watched = await session.exec(
+        select(FeedWatch, FeedAlert)
+        .join(FeedAlert, col(FeedAlert.id) == col(FeedWatch.alert_id))
+        .where(FeedWatch.citizen_id == citizen_id)
+        .order_by(col(FeedWatch.created_at))
+    )
     return {
+        "told_when_over": [  # official alerts the citizen asked to hear the end of
+            {"feed": a.feed_id, "alert": a.source_id, "since": _iso(w.created_at)}
+            for w, a in watched.all()
+        ],
         "topics": [{"topic": t.topic, "since": _iso(t.created_at)} for t in topics.all()],
         "places": [
             {

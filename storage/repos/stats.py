@@ -7,7 +7,7 @@ the durations are counted, then the middle one (or two) fetched with ORDER BY �
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, Literal
@@ -21,6 +21,7 @@ from storage.models import (
     ChannelIdentity,
     Citizen,
     DirectTally,
+    FeedState,
     NoticeRun,
     Outbox,
     Report,
@@ -55,6 +56,10 @@ class Figures:
     outbox: dict[tuple[str, str], int]  # (channel, status) → rows
     survey_responses: int
     survey_completed: int
+    # feed id → (last success, last error, failures in a row, active items); see repos.feeds
+    feeds: dict[str, tuple[datetime | None, datetime | None, int, int]] = field(
+        default_factory=dict
+    )
 
     @property
     def reports(self) -> int:
@@ -218,4 +223,8 @@ async def figures(session: AsyncSession, *, now: datetime) -> Figures:
         outbox=await outbox_by_channel(session),
         survey_responses=responses,
         survey_completed=completed,
+        feeds={
+            s.feed_id: (s.last_success_at, s.last_error_at, s.failures, s.items)
+            for s in (await session.exec(select(FeedState))).all()
+        },
     )

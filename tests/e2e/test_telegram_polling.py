@@ -29,12 +29,13 @@ MENU_EN = {
         ],
         [
             {"text": "🔔 Alerts", "callback_data": "menu:alerts"},
-            {"text": "📊 Surveys", "callback_data": "menu:surveys"},
+            {"text": "📡 Now", "callback_data": "menu:now"},
         ],
         [
+            {"text": "📊 Surveys", "callback_data": "menu:surveys"},
             {"text": "❓ Help", "callback_data": "menu:help"},
-            {"text": "🌐 Language", "callback_data": "menu:language"},
         ],
+        [{"text": "🌐 Language", "callback_data": "menu:language"}],
     ]
 }
 

@@ -164,7 +164,12 @@ async def test_stats_shows_the_figures_and_a_weekly_chart(
         "\n"
         "🗳️ Survey responses: 3, completed: 2\n"
         "\n"
-        "🗄️ Data retention: 24 months after a citizen's last message"
+        "🗄️ Data retention: 24 months after a citizen's last message\n"
+        "\n"
+        "📡 Feeds\n"
+        "meteoalarm: works; last success: never; items: 0\n"
+        "sofiatraffic: works; last success: never; items: 0\n"
+        "sofiyska-voda: works; last success: never; items: 0"
     )
     assert chart.text == "📊 Reports per week, last 12 weeks"
     assert isinstance(chart.image, bytes) and chart.image.startswith(PNG)
@@ -180,7 +185,12 @@ async def test_stats_in_bulgarian_with_nothing_yet(chat: RecordingChannel):
     assert "Медианно време до решаване: още няма решени сигнали" in text.text
     assert "📤 Доставки: още няма" in text.text
     assert text.text.endswith(
-        "🗄️ Срок за съхранение на данните: 24 мес. след последното съобщение на гражданина"
+        "🗄️ Срок за съхранение на данните: 24 мес. след последното съобщение на гражданина\n"
+        "\n"
+        "📡 Източници на данни\n"
+        "meteoalarm: работи; последно успешно четене: няма; записи: 0\n"
+        "sofiatraffic: работи; последно успешно четене: няма; записи: 0\n"
+        "sofiyska-voda: работи; последно успешно четене: няма; записи: 0"
     )
     assert chart.text == "📊 Сигнали по седмици, последните 12 седмици"
     assert Image.open(io.BytesIO(chart.image)).format == "PNG"

@@ -32,6 +32,7 @@ async def test_choosing_english_shows_privacy_notice_then_english_menu(chat: Rec
         "📍 Report a problem",
         "📋 My reports",
         "🔔 Alerts",
+        "📡 Now",
         "📊 Surveys",
         "❓ Help",
         "🌐 Language",
