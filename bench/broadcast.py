@@ -4,6 +4,12 @@ where asked, enforces a rate limit the way Telegram answers it (429 retry_after)
 
     .venv/bin/python bench/broadcast.py [--rated 20000] [--sizes 10000,100000]
                                         [--latency 20000] [--postgres URL] [--profile]
+                                        [--max-seconds 3600]
+
+On PostgreSQL the recipients are made by the server (generate_series), so sizes up to
+1,000,000 seed in seconds: `--postgres URL --rated 0 --latency 0 --floors 0
+--sizes 0,100000,300000,1000000 --max-seconds 150` shows whether the peak RSS grows with the
+audience (each broadcast stopped after 150 s: the rows not yet sent stay pending).
 
 Every scenario runs the bot in a fresh subprocess (CitizenBot in webhook mode, as
 `citizenbot run`), so its CPU time and peak RSS are the bot's own. The recipients (citizens,
@@ -124,7 +130,11 @@ async def bot_main(args: argparse.Namespace) -> None:
     print(json.dumps({"marked": True}), flush=True)
     await asyncio.to_thread(sys.stdin.readline)  # "drain": they are due
     app.delivery.wake()
-    await app.delivery.drain(timeout=3600)
+    partial = False
+    try:
+        await app.delivery.drain(timeout=args.max_seconds)
+    except TimeoutError:
+        partial = True  # --max-seconds: the rest is left pending
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     if profiler is not None:
         profiler.disable()
@@ -142,6 +152,7 @@ async def bot_main(args: argparse.Namespace) -> None:
         "cpu": cpu,
         "wall": wall,
         "maxrss_mb": usage.ru_maxrss / 1024,
+        "partial": partial,
         "stats": app.delivery.stats()["telegram"],
     }
     print(json.dumps(report), flush=True)
@@ -251,6 +262,41 @@ async def seed(url: str, recipients: int) -> float:
     return time.perf_counter() - started
 
 
+async def seed_sql(url: str, recipients: int) -> float:
+    """PostgreSQL: the same rows as `seed` (citizens, identities, one notice and run, its
+    outbox rows not due yet), made by the server with generate_series: from Python, seeding
+    1,000,000 recipients takes longer than sending to them on this machine."""
+    from sqlalchemy import text
+
+    from storage.db import Database
+    from tests.scheduler.seed import add_notice
+
+    started = time.perf_counter()
+    db = Database(url)
+    try:
+        _, run_id = await add_notice(db)
+        statements = [
+            "INSERT INTO citizen (language, role, opted_out, created_at, last_seen_at, "
+            "ban_notified) SELECT CASE WHEN g % 3 = 0 THEN 'bg' ELSE 'en' END, 'citizen', "
+            "false, now(), now(), false FROM generate_series(0, :n - 1) AS g ORDER BY g",
+            "INSERT INTO channel_identity (channel, user_id, citizen_id, created_at) "
+            "SELECT 'telegram', (:first + row_number() OVER (ORDER BY id) - 1)::text, id, now() "
+            "FROM citizen",
+            "INSERT INTO outbox (run_id, citizen_id, channel, user_id, language, kind, urgent, "
+            "status, attempts, next_attempt_at, created_at) SELECT :run, c.id, 'telegram', "
+            "i.user_id, c.language, 'notice', false, 'pending', 0, now() + interval '1 day', "
+            "now() FROM citizen AS c JOIN channel_identity AS i ON i.citizen_id = c.id",
+            "ANALYZE citizen, channel_identity, outbox",
+        ]
+        params = {"n": recipients, "first": FIRST_CHAT, "run": run_id}
+        for statement in statements:
+            async with db.engine.begin() as conn:
+                await conn.execute(text(statement), params)
+    finally:
+        await db.dispose()
+    return time.perf_counter() - started
+
+
 async def release(url: str) -> None:
     """Every row due now."""
     from sqlalchemy import update
@@ -290,6 +336,8 @@ async def bot_process(
         str(workdir / "data"),
         "--rate-limit",
         str(limit or LIMIT),
+        "--max-seconds",
+        str(args.max_seconds),
     ]
     if limit is None:
         cmd.append("--unlimited")
@@ -341,7 +389,7 @@ async def broadcast(
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         async with database(args, workdir) as url:
-            seeded = await seed(url, recipients)
+            seeded = await (seed_sql if args.postgres else seed)(url, recipients)
             async with bot_process(args, fake, url, workdir, limit=limit, profile=profile) as (
                 proc,
                 webhook,
@@ -514,11 +562,15 @@ async def main(args: argparse.Namespace) -> None:
             if not size:
                 print(f"baseline  the bot started, no broadcast: peak RSS {r['maxrss_mb']:.0f} MB")
                 continue
+            part = ""
+            if r["partial"]:
+                part = f" (stopped after {r['wall']:.0f} s: {seen['sent']} sent)"
             print(
-                f"unlimited {size} recipients: {seen['sent'] / r['cpu']:.0f} msg/CPU-s "
+                f"unlimited {size} recipients{part}: {seen['sent'] / r['cpu']:.0f} msg/CPU-s "
                 f"({r['cpu']:.1f} CPU-s, {r['wall']:.1f} s wall, "
                 f"{seen['sent'] / r['wall']:.0f} msg/s), peak RSS {r['maxrss_mb']:.0f} MB, "
-                f"engine {r['stats']}" + (f"; profile in {profile}" if profile else "")
+                f"engine {r['stats']}; load {os.getloadavg()[0]:.1f}"
+                + (f"; profile in {profile}" if profile else "")
             )
         if args.latency:
             r = await broadcast(args, fake, args.latency, limit=LIMIT, ask=True)
@@ -553,6 +605,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency", type=int, default=20_000, help="recipients (0: skip)")
     parser.add_argument("--postgres", help="postgresql+asyncpg://… to use instead of SQLite")
     parser.add_argument("--profile", action="store_true", help="cProfile the unlimited runs")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=3600.0,
+        help="stop each broadcast after this long (the peak RSS so far is reported)",
+    )
     # the bot's subprocess
     parser.add_argument("--role", default="driver", choices=["driver", "bot"])
     parser.add_argument("--api")

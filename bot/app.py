@@ -107,7 +107,9 @@ class CitizenBot:
         self.delivery.on_delivery = self.metrics.observe_delivery
         routes = [route for channel in self.channels for route in channel.routes()]
         routes += media_routes(self.photos, self.files)
-        routes += open311_routes(db=self.db, city=self.city, settings=settings, clock=clock)
+        routes += open311_routes(
+            db=self.db, city=self.city, settings=settings, clock=clock, translator=self.translator
+        )
         routes += opendata_routes(db=self.db, city=self.city, settings=settings)
         routes += alerts_routes(db=self.db, city=self.city, clock=clock)
         routes += survey_results_routes(db=self.db, city=self.city, clock=clock)

@@ -20,19 +20,14 @@ import math
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
+from bot.domain import reports as domain
+from bot.domain.report_news import NEW_REPORT_LABEL, NEW_REPORT_PAYLOAD, hide_reason
+from bot.domain.reports import COMMENT_MAX, COMMENT_MIN, NotAllowed
 from bot.i18n import N_
 from handlers.menu import main_menu, menu_entry
-from handlers.report_notify import (
-    NEW_REPORT_LABEL,
-    REOPEN_WINDOW,
-    REOPENABLE,
-    new_report_button,
-    notify_status_change,
-)
 from handlers.report_views import (
     category_label,
     district_label,
-    hide_reason,
     history_text,
     local_time,
     report_card,
@@ -40,14 +35,20 @@ from handlers.report_views import (
 )
 from storage.models import Report, ReportStatus, Role
 from storage.repos import reports
-from storage.repos.reports import InvalidTransition
 
 log = logging.getLogger(__name__)
 router = Router("report_detail")
 
 PAGE_SIZE = 5
 REOPEN = "followup.reopen"
-COMMENT_MIN, COMMENT_MAX = 3, 1000
+# What the citizen reads when the domain refuses "Not fixed" or its comment (NotAllowed.reason).
+REFUSALS = {
+    "not_yours": N_("followup.reopen_not_yours"),
+    "rejected": N_("followup.reopen_rejected"),
+    "not_closed": N_("followup.reopen_not_closed"),
+    "comment_too_short": N_("followup.comment_too_short"),
+    "comment_too_long": N_("followup.comment_too_long"),
+}
 
 
 # -- /myreports ---------------------------------------------------------------------------
@@ -118,7 +119,7 @@ async def open_by_public_id(ctx: Context, public_id: str) -> None:
     """`/report SOF-…`: staff get the staff view, the reporter (hidden report or not) and
     followers (of a report the public sees) the citizen view, anyone else "not found"."""
     report = await reports.get_by_public_id(ctx.session, public_id=public_id[:32])
-    if report is not None and await _may_see(ctx, report):
+    if report is not None and await domain.may_see(ctx.work, report):
         await show_report(ctx, report)
         return
     ctx.reply(ctx.t("report.not_found", id=public_id.upper()[:32]))
@@ -159,7 +160,7 @@ async def show_report(ctx: Context, report: Report) -> None:
 
 def _detail_buttons(ctx: Context, report: Report, mine: bool) -> Rows:
     buttons = []
-    if mine and can_reopen(ctx, report):
+    if mine and domain.can_reopen(ctx.work, report):
         buttons.append(Button(ctx.t("followup.btn_not_fixed"), payload=f"mynf:{report.id}"))
     if mine and report.status == ReportStatus.REJECTED:
         buttons.append(new_report_button(ctx.t(NEW_REPORT_LABEL)))
@@ -186,22 +187,9 @@ async def send_photos(ctx: Context, report: Report, names: list[str]) -> None:
 @router.button("myo")
 async def on_open(msg: IncomingMessage, ctx: Context) -> None:
     report = await _report_from(msg, ctx)
-    if report is None or not await _may_see(ctx, report):
+    if report is None or not await domain.may_see(ctx.work, report):
         return _unavailable(ctx)
     await show_report(ctx, report)
-
-
-async def _may_see(ctx: Context, report: Report) -> bool:
-    """Staff see every report; the reporter their own, hidden or not; followers a report the
-    public can see."""
-    if ctx.role.at_least(Role.STAFF):
-        return True
-    assert ctx.citizen.id is not None
-    if report.reporter_id == ctx.citizen.id:
-        return True
-    return not report.hidden and await reports.is_follower(
-        ctx.session, report_id=report.id, citizen_id=ctx.citizen.id
-    )
 
 
 async def _rejection_reason(ctx: Context, report: Report) -> str | None:
@@ -213,33 +201,18 @@ async def _rejection_reason(ctx: Context, report: Report) -> str | None:
 # -- "Not fixed": reopening ---------------------------------------------------------------
 
 
-def can_reopen(ctx: Context, report: Report) -> bool:
-    """Only the reporter, only a resolved report, only within 14 days of closing."""
-    return (
-        report.reporter_id is not None
-        and report.reporter_id == ctx.citizen.id
-        and report.status in REOPENABLE
-        and report.closed_at is not None
-        and ctx.now - report.closed_at <= REOPEN_WINDOW
-    )
-
-
 def _reopen_refusal(ctx: Context, report: Report) -> str | None:
-    """Why this citizen cannot reopen the report now, or None when they can."""
-    if report.reporter_id != ctx.citizen.id:
-        return ctx.t("followup.reopen_not_yours")
-    if report.status == ReportStatus.REJECTED:
-        return ctx.t("followup.reopen_rejected", id=report.public_id)
-    if report.status not in REOPENABLE:
-        return ctx.t("followup.reopen_not_closed", id=report.public_id)
-    if not can_reopen(ctx, report):
-        return ctx.tn(
-            "followup.reopen_too_late",
-            REOPEN_WINDOW.days,
-            id=report.public_id,
-            days=REOPEN_WINDOW.days,
-        )
-    return None
+    """Why this citizen cannot reopen the report now (the domain's reason in their words), or
+    None when they can."""
+    refusal = domain.reopen_refusal(ctx.work, report)
+    return _say_refusal(ctx, report, refusal) if refusal is not None else None
+
+
+def _say_refusal(ctx: Context, report: Report, refusal: NotAllowed) -> str:
+    if refusal.reason == "too_late":
+        days = int(str(refusal.details["days"]))
+        return ctx.tn("followup.reopen_too_late", days, id=report.public_id, days=days)
+    return ctx.t(REFUSALS[refusal.reason], id=report.public_id)
 
 
 @router.button("mynf")
@@ -260,12 +233,10 @@ async def on_not_fixed(msg: IncomingMessage, ctx: Context) -> None:
 
 @router.state(REOPEN)
 async def on_comment(msg: IncomingMessage, ctx: Context) -> None:
-    comment = " ".join(msg.text.split())
-    if len(comment) < COMMENT_MIN:
-        ctx.reply(ctx.t("followup.comment_too_short", min=COMMENT_MIN))
-        return
-    if len(comment) > COMMENT_MAX:
-        ctx.reply(ctx.t("followup.comment_too_long", max=COMMENT_MAX, length=len(comment)))
+    try:
+        comment = domain.check_comment(msg.text)
+    except NotAllowed as refusal:
+        ctx.reply(ctx.t(REFUSALS[refusal.reason], **refusal.details))
         return
     report_id = ctx.state.data.get("report_id")
     ctx.state.clear()
@@ -276,20 +247,11 @@ async def on_comment(msg: IncomingMessage, ctx: Context) -> None:
     )
     if report is None:
         return _unavailable(ctx)
-    refusal = _reopen_refusal(ctx, report)
-    if refusal:
-        ctx.reply(refusal, _refusal_buttons(ctx, report))
-        return
-    assert ctx.citizen.id is not None
     try:
-        event = await reports.reopen(
-            ctx.session, report=report, citizen_id=ctx.citizen.id, comment=comment, now=ctx.now
-        )
-    except InvalidTransition:
-        ctx.reply(ctx.t("followup.reopen_not_closed", id=report.public_id), main_menu(ctx))
+        await domain.reopen(ctx.work, report, comment)
+    except NotAllowed as refusal:
+        ctx.reply(_say_refusal(ctx, report, refusal), _refusal_buttons(ctx, report))
         return
-    await notify_status_change(ctx, report, event)
-    log.info("report %s reopened by its reporter", report.public_id)
     ctx.reply(ctx.t("followup.reopened", id=report.public_id), main_menu(ctx))
 
 
@@ -309,6 +271,11 @@ async def on_cancel_comment(msg: IncomingMessage, ctx: Context) -> None:
     ctx.reply(ctx.t("followup.reopen_cancelled"), main_menu(ctx))
 
 
+def new_report_button(label: str) -> Button:
+    """Files a new report (the main menu's entry): the way on after a rejection."""
+    return Button(label, payload=NEW_REPORT_PAYLOAD)
+
+
 def _refusal_buttons(ctx: Context, report: Report) -> Rows:
     if report.reporter_id == ctx.citizen.id and report.status == ReportStatus.REJECTED:
         return rows(new_report_button(ctx.t(NEW_REPORT_LABEL)))
@@ -321,10 +288,11 @@ def _refusal_buttons(ctx: Context, report: Report) -> Rows:
 @router.button("myuf")
 async def on_unfollow(msg: IncomingMessage, ctx: Context) -> None:
     report = await _report_from(msg, ctx)
-    assert ctx.citizen.id is not None
-    if report is None or not await reports.unfollow(
-        ctx.session, report_id=report.id, citizen_id=ctx.citizen.id
-    ):
+    if report is None:
+        return _unavailable(ctx)
+    try:
+        await domain.unfollow(ctx.work, report)
+    except NotAllowed:
         return _unavailable(ctx)
     _leave_reopen(ctx)
     ctx.reply(ctx.t("followup.unfollowed", id=report.public_id), main_menu(ctx))

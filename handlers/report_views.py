@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from bot.core.context import Context
-from bot.i18n import N_
+from bot.domain.report_news import BAN_NOTE_PREFIX as BAN_NOTE_PREFIX  # for admin_bans.py
+from bot.domain.report_news import STATUS_KEYS
 from storage.models import Report, ReportEvent, ReportStatus
-
-STATUS_KEYS = {
-    ReportStatus.NEW: N_("status.new"),
-    ReportStatus.ACKNOWLEDGED: N_("status.acknowledged"),
-    ReportStatus.IN_PROGRESS: N_("status.in_progress"),
-    ReportStatus.RESOLVED: N_("status.resolved"),
-    ReportStatus.REJECTED: N_("status.rejected"),
-    ReportStatus.DUPLICATE: N_("status.duplicate"),
-}
-
-# The common reasons for hiding a report, offered to staff as buttons. A chosen one is stored
-# as its key (the hiding event's note) and shown in each reader's language; a reason staff
-# wrote themselves is stored and shown as written.
-HIDE_REASONS = (
-    N_("staff.hide_reason_personal"),
-    N_("staff.hide_reason_offensive"),
-    N_("staff.hide_reason_spam"),
-    N_("staff.hide_reason_safety"),
-)
-# The note admin_bans puts on the reports a ban hides: for staff, not a reason to show.
-BAN_NOTE_PREFIX = "/ban "
-
-
-def hide_reason(t: Callable[[str], str], note: str | None) -> str | None:
-    """The reason of a hiding as its reporter reads it (`t` translates into their language);
-    None when there is none to tell."""
-    if not note or note.startswith(BAN_NOTE_PREFIX):
-        return None
-    return t(note) if note in HIDE_REASONS else note
 
 
 def status_label(ctx: Context, status: str) -> str:

@@ -9,14 +9,15 @@ offered (`offered=True`): a typed or forged `rdup:<id>` of another report is ref
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot.city.geo import bounding_box, haversine_m
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
+from bot.domain import reports as domain
+from bot.domain.reports import NewPhoto, NewReport, NotAllowed
 from bot.i18n import N_
 from bot.media.photos import ProcessedPhoto
 from bot.media.preload import PhotoProblem
@@ -26,7 +27,6 @@ from handlers.report_views import category_label, location_text, status_label
 from storage.models import Report
 from storage.repos import reports
 
-log = logging.getLogger(__name__)
 router = Router("reports")
 
 CATEGORY = "report.category"
@@ -523,11 +523,12 @@ async def on_duplicate_choice(msg: IncomingMessage, ctx: Context) -> None:
     if choice == "new":
         return show_summary(ctx)
     report = await reports.get(ctx.session, report_id=int(choice)) if choice.isdigit() else None
-    if report is None or report.hidden:
+    if report is None:
         return show_summary(ctx)
-    assert ctx.citizen.id is not None
-    if report.reporter_id != ctx.citizen.id:
-        await reports.follow(ctx.session, report_id=report.id, citizen_id=ctx.citizen.id)
+    try:
+        await domain.follow(ctx.work, report)
+    except NotAllowed:
+        return show_summary(ctx)
     await _discard_photos(ctx)
     ctx.state.clear()
     ctx.reply(ctx.t("report.now_following", id=report.public_id), main_menu(ctx))
@@ -697,15 +698,8 @@ async def on_edit_photos_other(msg: IncomingMessage, ctx: Context) -> None:
 
 
 async def file_report(ctx: Context) -> None:
-    if await _over_daily_limit(ctx):
-        return
     data = ctx.state.data
-    city = ctx.services.city
-    assert ctx.citizen.id is not None
-    report = await reports.create(
-        ctx.session,
-        city=city.code,
-        prefix=city.report_prefix,
+    new = NewReport(
         category=data["category"],
         description=data["description"],
         source=ctx.address.channel,
@@ -713,24 +707,17 @@ async def file_report(ctx: Context) -> None:
         lon=data.get("lon"),
         address=data.get("address"),
         district=data.get("district"),
-        reporter_id=ctx.citizen.id,
         contact_phone=data.get("phone"),
-        now=ctx.now,
     )
-    if ctx.citizen.banned_at is not None:
-        report.hidden = True  # defensive: the dispatcher ignores banned citizens (admin_bans.py)
-    for position, photo in enumerate(data.get("photos", [])):
-        await reports.add_photo(
-            ctx.session,
-            report_id=report.id,
-            name=photo["name"],
-            width=photo["w"],
-            height=photo["h"],
-            size=photo["size"],
-            position=position,
-        )
+    photos = [
+        NewPhoto(name=p["name"], width=p["w"], height=p["h"], size=p["size"])
+        for p in data.get("photos", [])
+    ]
+    try:
+        report = await domain.file(ctx.work, new, photos)
+    except NotAllowed as refusal:
+        return _say_daily_limit(ctx, refusal)
     ctx.state.clear()
-    log.info("report %s filed by citizen #%s", report.public_id, ctx.citizen.id)
     ctx.reply(ctx.t("report.filed", id=report.public_id), main_menu(ctx))
 
 
@@ -755,21 +742,17 @@ STEP_ASKS = {
 
 
 async def _over_daily_limit(ctx: Context) -> bool:
-    limit = ctx.services.settings.reports_per_day
-    assert ctx.citizen.id is not None
-    filed = await reports.count_filed_since(
-        ctx.session, reporter_id=ctx.citizen.id, since=_start_of_day(ctx)
-    )
-    if filed < limit:
-        return False
+    try:
+        await domain.check_daily_limit(ctx.work)
+    except NotAllowed as refusal:
+        _say_daily_limit(ctx, refusal)
+        return True
+    return False
+
+
+def _say_daily_limit(ctx: Context, refusal: NotAllowed) -> None:
+    limit = int(str(refusal.details["limit"]))
     ctx.reply(ctx.tn("report.daily_limit", limit, limit=limit), main_menu(ctx))
-    return True
-
-
-def _start_of_day(ctx: Context) -> datetime:
-    tz = ctx.services.city.timezone
-    local = ctx.now.astimezone(tz)
-    return datetime.combine(local.date(), time(0), tzinfo=tz)
 
 
 async def _discard_photos(ctx: Context) -> None:

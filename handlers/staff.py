@@ -3,8 +3,10 @@ handlers.report_detail), status changes with a public note, duplicates, hiding.
 
 Every route needs Role.STAFF, so the dispatcher refuses citizens before a handler runs; each
 handler still re-reads the report and re-checks the state, so stale or forged buttons get a
-polite answer. Staff never see who a citizen is: no platform name or user id, and a phone
-number only when the citizen shared it for this report on purpose.
+polite answer. The rules (which changes, the notes, the audit, the news) are the domain's:
+bot/domain/reports.py; this module is the conversation around them. Staff never see who a
+citizen is: no platform name or user id, and a phone number only when the citizen shared it
+for this report on purpose.
 
 Buttons (payload prefixes): stp:<list version>:<page> a page of the list, sto:<report id>
 the staff view, sts:<report id>:<status> change the status, sth:<report id>:<1|0> hide or
@@ -19,7 +21,6 @@ Showing it again is one tap (nothing is lost by it).
 
 from __future__ import annotations
 
-import logging
 import math
 from datetime import datetime
 from typing import Any
@@ -27,27 +28,24 @@ from typing import Any
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
+from bot.domain import reports as domain
+from bot.domain.report_news import HIDE_REASONS, hide_reason
+from bot.domain.reports import NotAllowed
 from bot.i18n import N_
-from handlers.audit_log import audit
 from handlers.menu import main_menu
 from handlers.picker import LIMIT, Choice, offer
 from handlers.report_detail import send_photos
-from handlers.report_notify import notify_status_change
 from handlers.report_views import (
-    HIDE_REASONS,
     category_label,
     district_label,
-    hide_reason,
     local_time,
     report_card,
     status_label,
 )
-from storage.models import OPEN_STATUSES, Report, ReportEvent, ReportStatus, Role
+from storage.models import CLOSED_STATUSES, OPEN_STATUSES, Report, ReportEvent, ReportStatus, Role
 from storage.refs import public_ref
 from storage.repos import reports
-from storage.repos.reports import CLOSED_STATUSES, InvalidTransition
 
-log = logging.getLogger(__name__)
 router = Router("staff")
 
 PAGE_SIZE = 10
@@ -57,16 +55,8 @@ HIDE_REASON = "staff.hide_reason"
 HIDE_CONFIRM = "staff.hide_confirm"
 ACTION_STATES = (NOTE, DUPLICATE_OF, HIDE_REASON, HIDE_CONFIRM)
 LIST_KEY = "stl"
-NOTE_MAX = 1000
-REASON_MIN = 3
 
 S = ReportStatus
-# Forward only; a closed report is reopened by its reporter ("Not fixed"), not by staff.
-NEXT_STATUSES: dict[ReportStatus, tuple[ReportStatus, ...]] = {
-    S.NEW: (S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.DUPLICATE),
-    S.ACKNOWLEDGED: (S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.DUPLICATE),
-    S.IN_PROGRESS: (S.RESOLVED, S.REJECTED, S.DUPLICATE),
-}
 STATUS_BUTTONS = {
     S.ACKNOWLEDGED: N_("staff.btn_acknowledge"),
     S.IN_PROGRESS: N_("staff.btn_in_progress"),
@@ -91,6 +81,15 @@ FILTER_WORDS = {
     S.DUPLICATE.value: N_("staff.words_duplicate"),
     "open": N_("staff.words_open"),
     "closed": N_("staff.words_closed"),
+}
+# What staff read when the domain refuses a note, a reason or an original (NotAllowed.reason).
+REFUSALS = {
+    "note_too_long": N_("staff.note_too_long"),
+    "reason_needed": N_("staff.reason_needed"),
+    "hide_reason_needed": N_("staff.hide_reason_needed"),
+    "original_not_found": N_("staff.original_not_found"),
+    "original_is_itself": N_("staff.original_is_itself"),
+    "original_is_duplicate": N_("staff.original_is_duplicate"),
 }
 LONGEST_NAME = 4  # words in the longest district or category name ("Нови Искър" has two)
 WHO = {
@@ -325,7 +324,7 @@ async def show_staff_view(ctx: Context, report: Report, note: str | None = None)
 def staff_buttons(ctx: Context, report: Report) -> Rows:
     changes = [
         Button(ctx.t(STATUS_BUTTONS[to]), payload=f"sts:{report.id}:{to.value}")
-        for to in NEXT_STATUSES.get(ReportStatus(report.status), ())
+        for to in domain.next_statuses(report)
     ]
     if report.hidden:
         moderation = Button(ctx.t("staff.btn_unhide"), payload=f"sth:{report.id}:0")
@@ -385,7 +384,7 @@ async def on_status_button(msg: IncomingMessage, ctx: Context) -> None:
     if report is None:
         return _unavailable(ctx)
     target = _status(to)
-    if target is None or target not in NEXT_STATUSES.get(ReportStatus(report.status), ()):
+    if target is None or target not in domain.next_statuses(report):
         return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
     action = {"id": report.id, "from": report.status, "to": target.value}
     if target is S.DUPLICATE:
@@ -418,50 +417,52 @@ async def on_original(msg: IncomingMessage, ctx: Context) -> None:
         _leave_action(ctx)
         return _unavailable(ctx)
     wanted = (msg.text.split() or [""])[0][:32]
-    original = await reports.get_by_public_id(ctx.session, public_id=wanted) if wanted else None
-    if original is None:
-        ctx.reply(
-            ctx.t("staff.original_not_found", id=wanted.upper() or "—"),
-            rows(_cancel_button(ctx)),
-        )
-        return
-    if original.id == report.id:
-        ctx.reply(ctx.t("staff.original_is_itself"), rows(_cancel_button(ctx)))
-        return
-    if original.duplicate_of_id == report.id:
-        ctx.reply(
-            ctx.t("staff.original_is_duplicate", id=original.public_id),
-            rows(_cancel_button(ctx)),
-        )
+    found = await reports.get_by_public_id(ctx.session, public_id=wanted) if wanted else None
+    try:
+        original = domain.check_original(report, found)
+    except NotAllowed as refusal:
+        shown = found.public_id if found is not None else wanted.upper() or "—"
+        ctx.reply(ctx.t(REFUSALS[refusal.reason], id=shown), rows(_cancel_button(ctx)))
         return
     _ask_note(ctx, report, {**action, "dup": original.id})
 
 
 @router.state(NOTE, role=Role.STAFF)
 async def on_note(msg: IncomingMessage, ctx: Context) -> None:
-    note = msg.text.strip()
-    action = _action(ctx)
-    if len(note) > NOTE_MAX:
-        ctx.reply(ctx.t("staff.note_too_long", max=NOTE_MAX, length=len(note)))
-        return
-    if action.get("to") == S.REJECTED.value and len(note) < REASON_MIN:
-        ctx.reply(ctx.t("staff.reason_needed", min=REASON_MIN), rows(_cancel_button(ctx)))
-        return
-    await _apply(ctx, note or None)
+    target = _status(str(_action(ctx).get("to")))
+    try:
+        note = domain.check_note(target or S.NEW, msg.text)
+    except NotAllowed as refusal:
+        return _refuse_note(ctx, refusal)
+    await _apply(ctx, note)
+
+
+def _refuse_note(ctx: Context, refusal: NotAllowed) -> None:
+    """The note (or reason) does not do: say why and ask again."""
+    text = ctx.t(REFUSALS[refusal.reason], **refusal.details)
+    if refusal.reason == "note_too_long":
+        ctx.reply(text)
+    elif refusal.reason == "hide_reason_needed":
+        ctx.reply(text, _hide_reason_buttons(ctx))
+    else:
+        ctx.reply(text, rows(_cancel_button(ctx)))
 
 
 @router.button("stk", role=Role.STAFF)
 async def on_skip_note(msg: IncomingMessage, ctx: Context) -> None:
     if ctx.state.name != NOTE:
         return _stale(ctx)
-    if _action(ctx).get("to") == S.REJECTED.value:
-        ctx.reply(ctx.t("staff.reason_needed", min=REASON_MIN), rows(_cancel_button(ctx)))
-        return
+    target = _status(str(_action(ctx).get("to")))
+    try:
+        domain.check_note(target or S.NEW, None)
+    except NotAllowed as refusal:
+        return _refuse_note(ctx, refusal)
     await _apply(ctx, None)
 
 
 async def _apply(ctx: Context, note: str | None) -> None:
-    """Make the change the staff member asked for, if it is still valid, and tell people."""
+    """Make the change the staff member asked for, if it is still what they saw, and say
+    how many citizens were told."""
     action = _action(ctx)
     _leave_action(ctx)
     report_id = action.get("id")
@@ -473,34 +474,16 @@ async def _apply(ctx: Context, note: str | None) -> None:
     if report is None:
         return _unavailable(ctx)
     target = _status(str(action.get("to")))
-    valid = NEXT_STATUSES.get(ReportStatus(report.status), ())
-    if target is None or report.status != action.get("from") or target not in valid:
+    if target is None or report.status != action.get("from"):
         return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
-    original = None
-    if target is S.DUPLICATE:
-        dup = action.get("dup")
-        original = await reports.get(ctx.session, report_id=dup) if isinstance(dup, int) else None
-        if original is None or original.id == report.id:
-            return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
-    assert ctx.citizen.id is not None
+    dup = action.get("dup")
+    original = await reports.get(ctx.session, report_id=dup) if isinstance(dup, int) else None
     try:
-        event = await reports.change_status(
-            ctx.session,
-            report=report,
-            to=target,
-            actor_id=ctx.citizen.id,
-            actor_role=ctx.role.value,
-            note=note,
-            duplicate_of_id=original.id if original else None,
-            now=ctx.now,
+        told = await domain.change_status(
+            ctx.work, report, target, note=note, duplicate_of=original
         )
-    except InvalidTransition:
+    except NotAllowed:
         return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
-    if original is not None:
-        await _follow_original(ctx, report, original)
-    await audit(ctx, "status", "report", report.public_id, was=event.from_status, to=target.value)
-    told = await notify_status_change(ctx, report, event)
-    log.info("report %s: %s → %s by staff", report.public_id, event.from_status, target.value)
     ctx.reply(
         ctx.t(
             "staff.status_changed",
@@ -510,13 +493,6 @@ async def _apply(ctx: Context, note: str | None) -> None:
         ),
         _after_buttons(ctx, report),
     )
-
-
-async def _follow_original(ctx: Context, duplicate: Report, original: Report) -> None:
-    """The duplicate's reporter and followers follow the original from now on."""
-    people = {r.citizen_id for r in await reports.recipients(ctx.session, report=duplicate)}
-    for citizen_id in sorted(people - {original.reporter_id}):
-        await reports.follow(ctx.session, report_id=original.id, citizen_id=citizen_id)
 
 
 @router.state(
@@ -558,7 +534,8 @@ async def on_hide(msg: IncomingMessage, ctx: Context) -> None:
         _ask_hide_reason(ctx, report)
         return
     _leave_action(ctx)
-    await _set_hidden(ctx, report, hidden=False, reason=None)
+    await domain.show(ctx.work, report)
+    ctx.reply(ctx.t("staff.shown_done", id=report.public_id), _after_buttons(ctx, report))
 
 
 def _ask_hide_reason(ctx: Context, report: Report) -> None:
@@ -582,13 +559,10 @@ async def on_hide_reason_button(msg: IncomingMessage, ctx: Context) -> None:
 
 @router.state(HIDE_REASON, role=Role.STAFF)
 async def on_hide_reason_text(msg: IncomingMessage, ctx: Context) -> None:
-    reason = " ".join(msg.text.split())
-    if len(reason) > NOTE_MAX:
-        ctx.reply(ctx.t("staff.note_too_long", max=NOTE_MAX, length=len(reason)))
-        return
-    if len(reason) < REASON_MIN:
-        ctx.reply(ctx.t("staff.hide_reason_needed", min=REASON_MIN), _hide_reason_buttons(ctx))
-        return
+    try:
+        reason = domain.check_hide_reason(msg.text)
+    except NotAllowed as refusal:
+        return _refuse_note(ctx, refusal)
     await _confirm_hide(ctx, reason)
 
 
@@ -632,28 +606,11 @@ async def on_hide_yes(msg: IncomingMessage, ctx: Context) -> None:
     reason = action.get("reason")
     if report is None or not isinstance(reason, str) or not reason:
         return _unavailable(ctx)
-    if report.hidden:
+    try:
+        await domain.hide(ctx.work, report, reason)
+    except NotAllowed:
         return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
-    await _set_hidden(ctx, report, hidden=True, reason=reason)
-
-
-async def _set_hidden(ctx: Context, report: Report, *, hidden: bool, reason: str | None) -> None:
-    assert ctx.citizen.id is not None
-    event = await reports.set_hidden(
-        ctx.session,
-        report=report,
-        hidden=hidden,
-        actor_id=ctx.citizen.id,
-        actor_role=ctx.role.value,
-        note=reason,
-        now=ctx.now,
-    )
-    if event is not None:
-        await audit(ctx, "hide" if hidden else "unhide", "report", report.public_id)
-        await notify_status_change(ctx, report, event)
-    log.info("report %s %s by staff", report.public_id, "hidden" if hidden else "shown")
-    key = N_("staff.hidden_done") if hidden else N_("staff.shown_done")
-    ctx.reply(ctx.t(key, id=report.public_id), _after_buttons(ctx, report))
+    ctx.reply(ctx.t("staff.hidden_done", id=report.public_id), _after_buttons(ctx, report))
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -70,15 +70,16 @@ import re
 import statistics
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select, update
 
 from bot.config import Settings
 from bot.core.channel import Channel, Dispatch, Receipt, SendResult, SendStatus
-from bot.core.messages import Address, IncomingMessage, Reply
+from bot.core.messages import STORED, Address, IncomingMessage, MediaRef, Reply
 from bot.i18n import Translator
 from bot.media.store import PhotoStore
 from scheduler.instance import InstanceLock
@@ -106,6 +107,8 @@ MIN_CONCURRENCY = 2
 UNLIMITED_PACE = 1000.0  # sends a second assumed for an unlimited channel until measured
 YIELD_MAX = 0.05  # the longest a bulk send steps aside for a citizen's message being handled
 NOTICE_CACHE = 32  # runs whose rendered notice is kept
+BY_URL = frozenset({"viber"})  # channels that fetch a picture by URL: given the stored photo
+PERSISTED_FILE_IDS = frozenset({"telegram"})  # kept on the notice (Notice.photo_file_id)
 _DIGITS = re.compile(r"\d{5,}")
 # ChannelSender.stats keys → the outcome told to DeliveryEngine.on_delivery
 OUTCOMES = {
@@ -144,9 +147,28 @@ class DeliveryConfig:
         return timedelta(seconds=min(seconds, self.backoff_cap))
 
 
+def _stale_file_id(result: SendResult) -> bool:
+    """A send by file id refused because the platform no longer knows the file."""
+    error = (result.error or "").lower()
+    return result.status is SendStatus.FAILED and "file identifier" in error
+
+
 def reason(result: SendResult) -> str:
     """Why a send failed, fit to store: no ids or phone numbers."""
     return _DIGITS.sub("…", result.error or result.status.value)[: outbox.MAX_ERROR]
+
+
+@dataclass
+class _NoticeEntry:
+    """A run's notice as the senders use it: its photo's bytes (read when a channel needs them)
+    and, per channel, the platform's file id of the photo once uploaded."""
+
+    notice: Notice
+    image: bytes | None = None
+    missing: bool = False  # the stored photo is gone: sent without it
+    file_ids: dict[str, str] = field(default_factory=dict)
+    uploads: dict[str, asyncio.Future[None]] = field(default_factory=dict)  # one per channel
+    no_ids: set[str] = field(default_factory=set)  # channels whose sends return no file id
 
 
 @dataclass
@@ -398,13 +420,20 @@ class ChannelSender:
         except BadPayload as exc:
             self._record(row, SendResult(SendStatus.FAILED, error=str(exc)), final=True)
             return
+        result: SendResult | None = None
+        try:
+            result = await self._send_rendered(row, reply, wait=wait)
+        finally:
+            self.engine.after_send(row, result)
+
+    async def _send_rendered(self, row: Claimed, reply: Reply, *, wait: bool) -> SendResult | None:
         if wait:
             await self.engine.yield_to_citizens()
             await self.bucket.acquire()
         else:
             self.bucket.charge()
         if self._stopping and wait:
-            return  # left claimed: released by stop()
+            return None  # left claimed: released by stop()
         task = asyncio.current_task()
         if task is not None:
             self._sending.add(task)  # type: ignore[arg-type]
@@ -422,6 +451,7 @@ class ChannelSender:
                 if not self._sending:
                     self._wire_clear.set()
         self._record(row, result, seconds=time.monotonic() - began)
+        return result
 
     async def wait_recorded(self, ids: set[int]) -> None:
         """Until none of these rows is claimed by this sender and unrecorded."""
@@ -560,7 +590,9 @@ class DeliveryEngine:
         self._running = False
         self._tasks: list[asyncio.Task[None]] = []
         self._side_tasks: set[asyncio.Task[None]] = set()
-        self._notices: OrderedDict[int, asyncio.Future[tuple[Notice, bytes | None]]] = OrderedDict()
+        self._notices: OrderedDict[int, asyncio.Future[_NoticeEntry]] = OrderedDict()
+        self._uploading: dict[int, tuple[_NoticeEntry, str]] = {}  # row id → its photo upload
+        self._by_file_id: dict[int, tuple[_NoticeEntry, str, str]] = {}  # row id → id it used
         self._handling = 0  # citizens' messages being handled right now
         self._no_citizens = asyncio.Event()
         self._no_citizens.set()
@@ -759,11 +791,85 @@ class DeliveryEngine:
             return reply_from_payload(row.payload)
         if row.run_id is None:
             raise BadPayload("a notice row without a run")
-        notice, image = await self._notice(row.run_id)
-        return Reply(notice_text(notice, row.language), image=image)
+        entry = await self._notice(row.run_id)
+        image = await self._image(entry, row)
+        return Reply(notice_text(entry.notice, row.language), image=image)
 
-    async def _notice(self, run_id: int) -> tuple[Notice, bytes | None]:
-        """The run's notice and photo, read once per run (concurrent senders share it)."""
+    async def _image(self, entry: _NoticeEntry, row: Claimed) -> bytes | MediaRef | None:
+        """The notice's photo as `row`'s channel should get it: the platform's file id once
+        one send uploaded it (the first send of each channel uploads, the others wait for its
+        answer); a reference to the stored photo for a channel that sends by URL; else the
+        bytes (read once per run)."""
+        name = entry.notice.photo
+        if not name or self.photos is None or entry.missing:
+            return None
+        channel = row.channel
+        if channel in BY_URL:
+            return MediaRef(STORED, name)
+        while True:
+            if file_id := entry.file_ids.get(channel):
+                self._by_file_id[row.id] = (entry, channel, file_id)
+                return MediaRef(channel, file_id)
+            upload = entry.uploads.get(channel)
+            if upload is None or channel in entry.no_ids:
+                break
+            await asyncio.shield(upload)  # another send is uploading it: use its file id
+        if channel not in entry.no_ids:  # this send uploads: the channel's others wait
+            entry.uploads[channel] = asyncio.get_running_loop().create_future()
+            self._uploading[row.id] = (entry, channel)
+        if entry.image is None:
+            try:
+                entry.image = await self.photos.read(name)
+            except (OSError, ValueError):
+                log.warning("notice %s: photo missing; sent without it", entry.notice.id)
+                entry.missing = True
+        return None if entry.missing else entry.image
+
+    def after_send(self, row: Claimed, result: SendResult | None) -> None:
+        """If `row` carried its notice's photo up (see `_image`): keep the platform's file id
+        (and store it on the notice, the first one recorded wins, so other processes and later
+        runs reuse it), and let the sends waiting for it go."""
+        by_id = self._by_file_id.pop(row.id, None)
+        if by_id is not None and result is not None and _stale_file_id(result):
+            entry, channel, file_id = by_id  # the platform no longer knows it: upload again
+            if entry.file_ids.get(channel) == file_id:
+                del entry.file_ids[channel]
+                if channel in PERSISTED_FILE_IDS and entry.notice.id is not None:
+                    self._side_task(self._store_file_id(entry.notice.id, None, instead=file_id))
+        uploading = self._uploading.pop(row.id, None)
+        if uploading is None:
+            return
+        entry, channel = uploading
+        upload = entry.uploads.pop(channel, None)
+        media_id = result.media_id if result is not None and result.ok else None
+        if media_id:
+            entry.file_ids[channel] = media_id
+            if channel in PERSISTED_FILE_IDS and entry.notice.id is not None:
+                self._side_task(self._store_file_id(entry.notice.id, media_id))
+        elif result is not None and result.ok:
+            entry.no_ids.add(channel)  # this channel gives no ids: everyone sends the bytes
+        if upload is not None and not upload.done():
+            upload.set_result(None)
+
+    async def _store_file_id(
+        self, notice_id: int, file_id: str | None, *, instead: str | None = None
+    ) -> None:
+        """Set the notice's photo file id if it has none (the first upload recorded wins), or
+        replace `instead` (a stale one)."""
+        column = col(Notice.photo_file_id)
+        was = column.is_(None) if instead is None else column == instead
+        try:
+            async with self.db.sessions() as session, session.begin():
+                await session.exec(
+                    update(Notice)
+                    .where(col(Notice.id) == notice_id, was)
+                    .values(photo_file_id=file_id)
+                )
+        except Exception:
+            log.exception("notice %s: storing the photo's file id failed", notice_id)
+
+    async def _notice(self, run_id: int) -> _NoticeEntry:
+        """The run's notice, read once per run (concurrent senders share it)."""
         future = self._notices.get(run_id)
         if future is None:
             future = asyncio.get_running_loop().create_future()
@@ -780,7 +886,7 @@ class DeliveryEngine:
             self._notices.move_to_end(run_id)
         return await asyncio.shield(future)
 
-    async def _load_notice(self, run_id: int) -> tuple[Notice, bytes | None]:
+    async def _load_notice(self, run_id: int) -> _NoticeEntry:
         async with self.db.sessions() as session:
             stmt = (
                 select(Notice)
@@ -790,21 +896,21 @@ class DeliveryEngine:
             notice = (await session.exec(stmt)).first()
         if notice is None:
             raise BadPayload("the notice is gone")
-        image = None
-        if notice.photo and self.photos is not None:
-            try:
-                image = await self.photos.read(notice.photo)
-            except (OSError, ValueError):
-                log.warning("notice %s: photo missing; sent without it", notice.id)
-        return notice, image
+        entry = _NoticeEntry(notice)
+        if notice.photo and notice.photo_file_id:
+            entry.file_ids["telegram"] = notice.photo_file_id
+        return entry
+
+    def _side_task(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
 
     # -- runs and housekeeping ------------------------------------------------------------
 
     def after_runs_finished(self, run_ids: list[int]) -> None:
         log.info("delivery: notice runs %s done", run_ids)
-        task = asyncio.create_task(self.progress.finished(run_ids))
-        self._side_tasks.add(task)
-        task.add_done_callback(self._side_tasks.discard)
+        self._side_task(self.progress.finished(run_ids))
 
     async def _housekeeping(self) -> None:
         """Progress edits, runs whose last rows were sent elsewhere, expired leases."""

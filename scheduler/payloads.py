@@ -2,7 +2,9 @@
 
 * kind "direct" / "digest": `payload` is {"text": str, "buttons": [[{"label": str,
   "payload": str} | {"label": str, "url": str}, ...], ...]} ("buttons" optional). Write it
-  with `direct_payload(reply)`, read it back with `reply_from_payload(payload)`.
+  with `direct_payload(reply)`, read it back with `reply_from_payload(payload)`. The domain,
+  which may not import bot.core, writes the same plain data for a report's news
+  (bot/domain/report_news.py; its test reads it back with `reply_from_payload`).
 * kind "notice": no payload; the text (and photo) is the run's Notice, in the row's language.
 """
 

@@ -39,6 +39,9 @@ class SendResult:
     # On a failure: how many of the platform messages the reply became had gone out (a long
     # text, a photo and its text): after a 429 midway, `send(..., skip=parts)` sends the rest.
     parts: int = 0
+    # On success, where the platform keeps the uploaded image (Telegram's file_id): sending it
+    # again by this id uploads nothing (a notice's photo to its whole audience).
+    media_id: str | None = None
 
     @property
     def ok(self) -> bool:

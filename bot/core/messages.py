@@ -6,6 +6,10 @@ import enum
 from dataclasses import dataclass, field
 
 MAX_PAYLOAD_BYTES = 64  # Telegram's callback_data limit; every channel keeps to it
+# MediaRef(STORED, name): a photo in the bot's own PhotoStore (bot/media/store.py), by name. A
+# channel that sends pictures by URL (Viber) points at it instead of storing a copy; the others
+# are given the bytes.
+STORED = "stored"
 
 
 class Kind(enum.StrEnum):
@@ -33,7 +37,8 @@ class Address:
 
 @dataclass(frozen=True, slots=True)
 class MediaRef:
-    """A file held by a channel, fetched lazily through `Channel.download`."""
+    """A file held by a channel, fetched lazily through `Channel.download` (or, with the
+    channel STORED, a photo in the bot's PhotoStore)."""
 
     channel: str
     file_id: str

@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from aiohttp import web
@@ -24,6 +24,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.city import CityPack
 from bot.config import Settings
+from bot.domain import reports as domain
+from bot.domain.actors import Actor
+from bot.domain.reports import NewReport, NotAllowed
+from bot.domain.work import Work
+from bot.i18n import Translator
 from bot.web import bodies
 from bot.web.media import public_photo_url
 from bot.web.open311_input import (
@@ -35,7 +40,7 @@ from bot.web.open311_input import (
 )
 from bot.web.open311_render import FORMATS, Format, document, error
 from storage.db import UNAVAILABLE, Database
-from storage.models import ApiKey, Report
+from storage.models import ApiKey, Report, Role
 from storage.repos import api_keys, reports
 from storage.types import utcnow
 
@@ -46,7 +51,6 @@ SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-27T00:00:00Z"
 """When this API last changed (discovery's changeset)."""
 SOURCE = "open311"
-MINUTE = timedelta(minutes=1)
 KEY_IN_URL = (
     "api_key must be sent in the POST body, never in the URL: addresses end up in logs "
     "(ask the city for a new key if this one was sent that way)"
@@ -65,9 +69,15 @@ WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def open311_routes(
-    *, db: Database, city: CityPack, settings: Settings, clock: Clock = utcnow
+    *,
+    db: Database,
+    city: CityPack,
+    settings: Settings,
+    clock: Clock = utcnow,
+    translator: Translator | None = None,
 ) -> list[web.RouteDef]:
-    api = Open311(db=db, city=city, settings=settings, clock=clock)
+    translator = translator or Translator(default=settings.default_language)
+    api = Open311(db=db, city=city, settings=settings, clock=clock, translator=translator)
     fmt = "{fmt:[^/.]+}"
     return [
         web.route("*", f"{PREFIX}/discovery.{fmt}", endpoint(api.discovery)),
@@ -88,6 +98,7 @@ class Open311:
     city: CityPack
     settings: Settings
     clock: Clock
+    translator: Translator
 
     @property
     def language(self) -> str:
@@ -160,16 +171,14 @@ class Open311:
             client = await api_keys.verify(session, key=key, now=self.clock())
             if client is None:
                 raise ApiError(403, "api_key is not valid (unknown or revoked)")
-            await self._within_limits(session, client)
+            work = self._work(session, client)
+            await self._within_limits(work, client)
             new = new_request(form, known_codes=codes, area=self.city)
             district = None
             if new.lat is not None and new.lon is not None:
                 found = self.city.district_at(new.lat, new.lon)
                 district = found.code if found is not None else None
-            report = await reports.create(
-                session,
-                city=self.city.code,
-                prefix=self.city.report_prefix,
+            filed = NewReport(
                 category=new.service_code,
                 description=new.description,
                 source=SOURCE,
@@ -177,34 +186,44 @@ class Open311:
                 lon=new.lon,
                 address=new.address,
                 district=district,
-                api_key_id=client.id,
-                now=self.clock(),
             )
+            try:
+                report = await domain.file(work, filed, api_key=client)
+            except NotAllowed as refusal:
+                raise self._refused(refusal) from None
             public_id, client_name = report.public_id, client.name
         log.info("open311: report %s filed with the API key %r", public_id, client_name)
         return document(fmt, "service_requests", [self._receipt(public_id, new.service_code)])
 
-    async def _within_limits(self, session: AsyncSession, client: ApiKey) -> None:
-        """429 when the key has filed its reports of the minute or of the day (city time).
-        The key's row is locked (api_keys.verify), so every process counts the same."""
-        assert client.id is not None
-        now = self.clock()
-        per_minute = client.per_minute or self.settings.open311_reports_per_minute
-        per_day = client.per_day or self.settings.open311_reports_per_day
-        filed, first = await api_keys.filed_since(session, api_key_id=client.id, since=now - MINUTE)
-        if filed >= per_minute:
-            wait = (first or now) + MINUTE - now
-            raise _too_many(f"this api_key may file {per_minute} requests a minute", wait)
-        today = now.astimezone(self.city.timezone).date()
-        midnight = datetime.combine(today, time(), self.city.timezone)
-        filed, _ = await api_keys.filed_since(session, api_key_id=client.id, since=midnight)
-        if filed >= per_day:
-            tomorrow = datetime.combine(today + timedelta(days=1), time(), self.city.timezone)
-            raise _too_many(
-                f"this api_key may file {per_day} requests a day; the count starts again "
-                f"at midnight ({self.city.timezone.key})",
-                tomorrow - now,
-            )
+    def _work(self, session: AsyncSession, client: ApiKey) -> Work:
+        """The API key files as a citizen would (a system actor with the citizen's rights)."""
+        return Work(
+            session=session,
+            actor=Actor.machine(f"open311:{client.name}", Role.CITIZEN),
+            settings=self.settings,
+            translator=self.translator,
+            city=self.city,
+            clock=self.clock,
+        )
+
+    async def _within_limits(self, work: Work, client: ApiKey) -> None:
+        """429 before the form is read when the key has filed its reports of the minute or
+        of the day (the domain's quotas, asked again when filing)."""
+        try:
+            await domain.check_key_limits(work, client)
+        except NotAllowed as refusal:
+            raise self._refused(refusal) from None
+
+    def _refused(self, refusal: NotAllowed) -> ApiError:
+        limit, wait = refusal.details["limit"], refusal.details["wait"]
+        assert isinstance(wait, timedelta)
+        if refusal.reason == "key_per_minute":
+            return _too_many(f"this api_key may file {limit} requests a minute", wait)
+        return _too_many(
+            f"this api_key may file {limit} requests a day; the count starts again "
+            f"at midnight ({self.city.timezone.key})",
+            wait,
+        )
 
     def _receipt(self, public_id: str, code: str) -> dict[str, Any]:
         category = self.city.category(code)

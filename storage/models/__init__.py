@@ -25,7 +25,10 @@ from storage.models.core import (
 )
 from storage.models.feeds import FeedAlert, FeedAlertStatus, FeedState, FeedWatch
 from storage.models.reports import (
+    CLOSED_STATUSES,
     OPEN_STATUSES,
+    REOPENABLE,
+    TRANSITIONS,
     ApiKey,
     Report,
     ReportCounter,
@@ -44,7 +47,10 @@ from storage.models.surveys import (
 )
 
 __all__ = [
+    "CLOSED_STATUSES",
     "OPEN_STATUSES",
+    "REOPENABLE",
+    "TRANSITIONS",
     "AlertPlace",
     "AlertSettings",
     "AlertTopic",

@@ -96,6 +96,9 @@ class Notice(SQLModel, table=True):
     text_bg: str = Field(sa_column=Column(Text, nullable=False))
     text_en: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     photo: str | None = Field(default=None, max_length=64)
+    # Telegram's file_id of the photo once uploaded: the rest of the audience gets it by this
+    # id (scheduler/delivery.py). The first upload recorded wins.
+    photo_file_id: str | None = Field(default=None, max_length=255)
     # {"kind": "all"} | {"kind": "districts", "districts": [...]} |
     # {"kind": "radius", "lat": ..., "lon": ..., "radius_m": ...}
     audience: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

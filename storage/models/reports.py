@@ -21,6 +21,24 @@ class ReportStatus(enum.StrEnum):
 
 
 OPEN_STATUSES = frozenset({ReportStatus.NEW, ReportStatus.ACKNOWLEDGED, ReportStatus.IN_PROGRESS})
+CLOSED_STATUSES = frozenset(ReportStatus) - OPEN_STATUSES
+
+_S = ReportStatus
+# The status changes staff may make: forward only, never back to "new". A closed report is
+# reopened by its reporter ("Not fixed", back to acknowledged; bot/domain/reports.py), not by
+# staff. The rules around each change (a reason to reject, an original for a duplicate) are
+# in bot/domain/reports.py.
+TRANSITIONS: dict[ReportStatus, tuple[ReportStatus, ...]] = {
+    _S.NEW: (_S.ACKNOWLEDGED, _S.IN_PROGRESS, _S.RESOLVED, _S.REJECTED, _S.DUPLICATE),
+    _S.ACKNOWLEDGED: (_S.IN_PROGRESS, _S.RESOLVED, _S.REJECTED, _S.DUPLICATE),
+    _S.IN_PROGRESS: (_S.RESOLVED, _S.REJECTED, _S.DUPLICATE),
+    _S.RESOLVED: (),
+    _S.REJECTED: (),
+    _S.DUPLICATE: (),
+}
+# What "Not fixed" may reopen: a resolved report only (a rejected one shows its reason and
+# offers a new report instead).
+REOPENABLE = frozenset({_S.RESOLVED})
 
 
 def _fk(target: str, *, ondelete: str, nullable: bool = True, index: bool = True) -> Column:

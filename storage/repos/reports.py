@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
+    CLOSED_STATUSES,
     OPEN_STATUSES,
     AlertSettings,
     ChannelIdentity,
@@ -26,12 +27,6 @@ from storage.models import (
     ReportStatus,
 )
 from storage.types import utcnow
-
-CLOSED_STATUSES = frozenset(ReportStatus) - OPEN_STATUSES
-
-
-class InvalidTransition(ValueError):
-    """A status change the workflow does not allow (the message says why)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,20 +303,6 @@ async def public_reports(
     return list((await session.exec(stmt)).all())
 
 
-def _check_transition(report: Report, to: ReportStatus, note: str | None, dup: int | None) -> None:
-    current = ReportStatus(report.status)
-    if to is current:
-        raise InvalidTransition(f"the report is already {to.value}")
-    if to is ReportStatus.NEW:
-        raise InvalidTransition("a report cannot go back to new")
-    if to is ReportStatus.REJECTED and not (note and note.strip()):
-        raise InvalidTransition("rejecting needs a reason")
-    if to is ReportStatus.DUPLICATE and dup is None:
-        raise InvalidTransition("a duplicate needs the id of the original report")
-    if dup is not None and dup == report.id:
-        raise InvalidTransition("a report cannot duplicate itself")
-
-
 async def change_status(
     session: AsyncSession,
     *,
@@ -333,7 +314,8 @@ async def change_status(
     duplicate_of_id: int | None = None,
     now: datetime | None = None,
 ) -> ReportEvent:
-    _check_transition(report, to, note, duplicate_of_id)
+    """Write a status change and its history entry (bot/domain/reports.py decides whether it
+    is allowed)."""
     now = now or utcnow()
     event = ReportEvent(
         report_id=report.id,
@@ -362,10 +344,8 @@ async def reopen(
     comment: str,
     now: datetime | None = None,
 ) -> ReportEvent:
-    """The reporter says it is not fixed: back to acknowledged, marked as reopened. Only a
-    resolved report: a rejected one was never going to be fixed (the way on is a new report)."""
-    if ReportStatus(report.status) is not ReportStatus.RESOLVED:
-        raise InvalidTransition("only resolved reports can be reopened")
+    """Write a reopening: back to acknowledged, marked as reopened (bot/domain/reports.py
+    decides whether the citizen may)."""
     now = now or utcnow()
     event = ReportEvent(
         report_id=report.id,

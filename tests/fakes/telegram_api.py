@@ -460,6 +460,7 @@ class FakeBotAPI:
         self._users: dict[int, JSONDict] = {}
         self._open_callback_queries: set[str] = set()
         self._files: dict[str, tuple[bytes, str]] = {}
+        self._update_file_ids: set[str] = set()  # photos in updates made here: sendable by id
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._webhook: JSONDict | None = None
         self._faults: dict[str, deque[_Fault]] = {}
@@ -763,6 +764,7 @@ class FakeBotAPI:
     ) -> JSONDict:
         """A photo message; `file_id` is the largest size (the last one, as Telegram sends)."""
         user = _user(user_id, first_name, "bg")
+        self._update_file_ids.add(file_id)
         content: JSONDict = {"photo": _photo_sizes(file_id, width, height, file_size)}
         if caption is not None:
             content["caption"] = caption
@@ -1042,9 +1044,12 @@ class FakeBotAPI:
             file_id = f"AgACAgIAAxkDAAI{next(self._ids):08d}"
             self.add_file(file_id, photo, file_path=f"photos/file_{next(self._ids)}.jpg")
             sizes = _photo_sizes(file_id, 1280, 960, len(photo))
-        else:
-            known = self._files.get(str(params["photo"]))
-            sizes = _photo_sizes(str(params["photo"]), 1280, 960, len(known[0]) if known else 0)
+        else:  # by file_id: one Telegram knows (uploaded, or in an update it sent us)
+            file_id = str(params["photo"])
+            if file_id not in self._files and file_id not in self._update_file_ids:
+                raise BotAPIError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            known = self._files.get(file_id)
+            sizes = _photo_sizes(file_id, 1280, 960, len(known[0]) if known else 0)
         content = {"photo": sizes, **_pick(params, "caption", "caption_entities")}
         return self._new_bot_message(params["chat_id"], content, params.get("reply_markup"))
 

@@ -171,11 +171,24 @@ async def test_send_photo_uploads_bytes_that_can_be_downloaded_again(
 
 
 async def test_send_photo_by_file_id(api: FakeBotAPI, bot: Bot) -> None:
+    api.add_file("AgACAgIAAxkBAAIBZ2Known", b"jpeg bytes")
     message = await bot.send_photo(USER_ID, "AgACAgIAAxkBAAIBZ2Known")
 
     assert message.photo[-1].file_id == "AgACAgIAAxkBAAIBZ2Known"
     assert api.calls_to("sendPhoto")[0].params["photo"] == "AgACAgIAAxkBAAIBZ2Known"
     assert api.calls_to("sendPhoto")[0].files == {}
+
+
+async def test_an_uploaded_photo_is_sent_again_by_its_file_id_and_unknown_ids_are_refused(
+    api: FakeBotAPI, bot: Bot
+) -> None:
+    uploaded = await bot.send_photo(USER_ID, b"jpeg bytes")
+    file_id = uploaded.photo[-1].file_id
+    again = await bot.send_photo(USER_ID, file_id)
+    assert again.photo[-1].file_id == file_id
+    assert [bool(c.files) for c in api.calls_to("sendPhoto")] == [True, False]
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_photo(USER_ID, "AgACAgIAAxkBAAIBZ2Unknown")
 
 
 async def test_get_file_and_download_registered_file(api: FakeBotAPI, bot: Bot) -> None:
@@ -497,6 +510,7 @@ async def test_rate_limit_answers_429_for_send_methods(api: FakeBotAPI, bot: Bot
     api.set_rate_limit(2)
 
     await bot.send_message(USER_ID, "1")
+    api.add_file("file-id", b"jpeg bytes")
     await bot.send_photo(USER_ID, "file-id")
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(USER_ID, "3")

@@ -178,14 +178,18 @@ class TelegramChannel:
         if len(rendered.messages) <= skip:
             return SendResult(SendStatus.FAILED, error="empty reply")
         parts = skip
+        media_id = None
         try:
             for outgoing in rendered.messages[skip:]:
                 sent = await self._post(ENDPOINTS[outgoing.method], chat_id, outgoing.kwargs)
                 parts += 1
+                if isinstance(outgoing.kwargs.get("photo"), bytes):
+                    media_id = _photo_file_id(sent)
         except TelegramError as exc:
             return replace(self._failure(to, exc), parts=parts)
         self.keyboards.update(to, rendered)
-        return SendResult(SendStatus.OK, message_id=str(sent.get("message_id", "")))
+        message_id = str(sent.get("message_id", ""))
+        return SendResult(SendStatus.OK, message_id=message_id, media_id=media_id)
 
     async def _post(self, endpoint: str, chat_id: int, kwargs: dict[str, Any]) -> dict[str, Any]:
         """One send through `Bot.do_api_request`: PTB still builds, posts and checks the
@@ -382,3 +386,12 @@ def _seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _photo_file_id(message: dict[str, Any]) -> str | None:
+    """The file_id of the largest size of the photo a sendPhoto answer shows (the last one)."""
+    sizes = message.get("photo")
+    if isinstance(sizes, list) and sizes and isinstance(sizes[-1], dict):
+        file_id = sizes[-1].get("file_id")
+        return file_id if isinstance(file_id, str) and file_id else None
+    return None

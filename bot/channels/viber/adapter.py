@@ -58,7 +58,7 @@ from bot.core.channel import (
     SendStatus,
 )
 from bot.core.dispatcher import StorageUnavailable
-from bot.core.messages import Address, IncomingMessage, Kind, MediaRef, Reply
+from bot.core.messages import STORED, Address, IncomingMessage, Kind, MediaRef, Reply
 from bot.media.files import SharedFiles
 from bot.media.store import PhotoStore
 from bot.web import jsonbody
@@ -235,6 +235,8 @@ class ViberChannel:
         if isinstance(image, MediaRef):
             if image.channel == CHANNEL:
                 return image.file_id  # a Viber media URL
+            if image.channel == STORED:  # a photo we already host (a notice's): no copy
+                return public_photo_url(self._public_url, image.file_id)
             log.warning("cannot send a %s file on viber; the image is left out", image.channel)
             return None
         if self.photos is None:

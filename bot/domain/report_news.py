@@ -1,0 +1,201 @@
+"""Telling a report's reporter and followers what happened to it, each in their own language.
+
+Every piece of news about a report's history goes through `tell`. The news are outbox rows
+(urgent: quiet hours never hold them), written in the change's own transaction and sent by
+the delivery engine right after the commit (Work.deliver_after_commit), with its retries and
+its handling of citizens who blocked the bot.
+
+The domain imports no interface, so a piece of news is built as plain data in the outbox's
+stored payload format ({"text": …, "buttons": [[{"label": …, "payload": …}]]}, documented
+and read back in scheduler/payloads.py). Its buttons are the chat's report routes
+(`mynf:`/`myo:` in handlers/report_detail.py, `menu:report`): the news is a chat message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.domain.work import Work
+from bot.i18n import N_
+from storage.models import REOPENABLE, Report, ReportEvent, ReportStatus
+from storage.repos import outbox, reports
+from storage.repos.reports import Recipient
+
+STATUS_KEYS = {
+    ReportStatus.NEW: N_("status.new"),
+    ReportStatus.ACKNOWLEDGED: N_("status.acknowledged"),
+    ReportStatus.IN_PROGRESS: N_("status.in_progress"),
+    ReportStatus.RESOLVED: N_("status.resolved"),
+    ReportStatus.REJECTED: N_("status.rejected"),
+    ReportStatus.DUPLICATE: N_("status.duplicate"),
+}
+
+# The common reasons for hiding a report, offered to staff as buttons. A chosen one is stored
+# as its key (the hiding event's note) and shown in each reader's language; a reason staff
+# wrote themselves is stored and shown as written.
+HIDE_REASONS = (
+    N_("staff.hide_reason_personal"),
+    N_("staff.hide_reason_offensive"),
+    N_("staff.hide_reason_spam"),
+    N_("staff.hide_reason_safety"),
+)
+# The note admin_bans puts on the reports a ban hides: for staff, not a reason to show.
+BAN_NOTE_PREFIX = "/ban "
+
+NEW_REPORT_LABEL = N_("followup.btn_new_report")
+NEW_REPORT_PAYLOAD = "menu:report"  # the main menu's "report a problem"
+
+Button = dict[str, str]
+
+
+def hide_reason(t: Callable[[str], str], note: str | None) -> str | None:
+    """The reason of a hiding as its reporter reads it (`t` translates into their language);
+    None when there is none to tell."""
+    if not note or note.startswith(BAN_NOTE_PREFIX):
+        return None
+    return t(note) if note in HIDE_REASONS else note
+
+
+async def tell(work: Work, report: Report, event: ReportEvent, reopen_days: int) -> int:
+    """Queue one message per recipient (reporter and followers on each of their channels)
+    about `event`, in the recipient's language; the one who made the change is skipped.
+    Returns how many citizens were told.
+
+    A hidden report's news goes to its reporter only (who still follows it in /myreports);
+    hiding itself is told to the reporter only, with the reason; showing a report again is
+    not announced.
+    """
+    if event.kind not in ("status", "reopened", "hidden"):
+        return 0
+    original = None
+    if event.to_status == ReportStatus.DUPLICATE.value and report.duplicate_of_id is not None:
+        original = await reports.get(work.session, report_id=report.duplicate_of_id)
+    told: set[int] = set()
+    queued: list[int] = []
+    for recipient in await reports.recipients(work.session, report=report):
+        if event.actor_id is not None and recipient.citizen_id == event.actor_id:
+            continue
+        is_reporter = recipient.citizen_id == report.reporter_id
+        if (event.kind == "hidden" or report.hidden) and not is_reporter:
+            continue
+        news = _News(work, recipient, report, event, is_reporter, reopen_days)
+        row = await outbox.enqueue_direct(
+            work.session,
+            citizen_id=recipient.citizen_id,
+            channel=recipient.channel,
+            user_id=recipient.user_id,
+            language=recipient.language,
+            payload=news.payload(original),
+            urgent=True,
+            now=work.now,
+        )
+        assert row.id is not None
+        queued.append(row.id)
+        told.add(recipient.citizen_id)
+    work.deliver_after_commit(queued)
+    return len(told)
+
+
+class _News:
+    """One recipient's message about one event."""
+
+    def __init__(
+        self,
+        work: Work,
+        recipient: Recipient,
+        report: Report,
+        event: ReportEvent,
+        is_reporter: bool,
+        reopen_days: int,
+    ) -> None:
+        self.work = work
+        self.language = recipient.language
+        self.report = report
+        self.event = event
+        self.is_reporter = is_reporter
+        self.reopen_days = reopen_days
+
+    def t(self, key: str, /, **values: object) -> str:
+        return self.work.translator.translate(self.language, key, **values)
+
+    def payload(self, original: Report | None) -> dict[str, Any]:
+        return {"text": self.text(original), "buttons": [self.buttons()]}
+
+    def text(self, original: Report | None) -> str:
+        t, report, event = self.t, self.report, self.event
+        category = self.work.city.category(report.category)
+        category_name = category.label(self.language) if category else report.category
+        if event.kind == "hidden":
+            lines = [t("followup.notify_hidden", id=report.public_id)]
+            reason = hide_reason(t, event.note)
+            if reason:
+                lines.append(t("followup.notify_reason", note=reason))
+            lines.append(t("followup.notify_hidden_still_yours"))
+            return "\n".join(lines)
+        if event.kind == "reopened":
+            status = t(STATUS_KEYS[ReportStatus(report.status)])
+            return t("followup.notify_reopened", id=report.public_id, category=category_name) + (
+                "\n" + t("followup.notify_now", status=status)
+            )
+        to_status = event.to_status or report.status
+        lines = [
+            t(
+                "followup.notify_status",
+                id=report.public_id,
+                category=category_name,
+                status=t(STATUS_KEYS[ReportStatus(to_status)]),
+            )
+        ]
+        if event.note:
+            if to_status == ReportStatus.REJECTED.value:
+                lines.append(t("followup.notify_reason", note=event.note))
+            else:
+                lines.append(t("followup.notify_note", note=event.note))
+        if original is not None:
+            lines.append(t("followup.notify_duplicate", original=original.public_id))
+        if self.offers_reopen:
+            lines.append(
+                self.work.translator.translate_n(
+                    self.language,
+                    "followup.notify_reopen_hint",
+                    self.reopen_days,
+                    days=self.reopen_days,
+                )
+            )
+        elif self.offers_new_report:
+            lines.append(t("followup.notify_new_report_hint"))
+        return "\n".join(lines)
+
+    def buttons(self) -> list[Button]:
+        """One row: "Not fixed" or "New report" when they fit, and "Details"."""
+        out = []
+        if self.offers_reopen:
+            out.append(_button(self.t("followup.btn_not_fixed"), f"mynf:{self.report.id}"))
+        elif self.offers_new_report:
+            out.append(_button(self.t(NEW_REPORT_LABEL), NEW_REPORT_PAYLOAD))
+        out.append(_button(self.t("followup.btn_details"), f"myo:{self.report.id}"))
+        return out
+
+    @property
+    def offers_new_report(self) -> bool:
+        event = self.event
+        return (
+            self.is_reporter
+            and event.kind == "status"
+            and event.to_status == ReportStatus.REJECTED.value
+        )
+
+    @property
+    def offers_reopen(self) -> bool:
+        event = self.event
+        return (
+            self.is_reporter
+            and event.kind == "status"
+            and event.to_status is not None
+            and ReportStatus(event.to_status) in REOPENABLE
+        )
+
+
+def _button(label: str, payload: str) -> Button:
+    return {"label": label, "payload": payload}
