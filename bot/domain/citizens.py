@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from bot.domain.actors import Actor
 from bot.domain.errors import Refused
+from bot.domain.report_news import BAN_NOTE_PREFIX
 from bot.domain.work import Work
 from storage.models import Citizen, Report, Role
 from storage.refs import public_ref
@@ -29,9 +30,6 @@ log = logging.getLogger(__name__)
 NEEDED = Role.ADMIN
 GRANTABLE = (Role.STAFF, Role.ADMIN)
 REASON_MAX = 200  # citizen.ban_reason
-# The note on the report events of a ban's hiding (staff see it in the report's history;
-# handlers/report_views.BAN_NOTE_PREFIX reads it: keep the two the same).
-BAN_NOTE_PREFIX = "/ban "
 
 
 def ref_of(citizen: Citizen) -> str:
@@ -40,6 +38,8 @@ def ref_of(citizen: Citizen) -> str:
 
 
 def ban_note(ref: str) -> str:
+    """The note on the report events of a ban's hiding (staff see it in the history; the
+    reporter's report news leaves it out)."""
     return f"{BAN_NOTE_PREFIX}{ref}"
 
 
@@ -128,7 +128,8 @@ async def ban(work: Work, target: Citizen, reason: str = "") -> int:
     ref = ref_of(target)
     await moderation.ban(work.session, citizen=target, reason=reason or None, now=work.now)
     assert target.id is not None
-    # TODO(issue 12): call the reports domain's hide once it exists (bot/domain/reports.py).
+    # Not bot.domain.reports.hide: that tells the reporter and audits each report, and the
+    # ban notice says it all (one "ban" entry with the count).
     visible = await moderation.visible_reports_of(work.session, citizen_id=target.id)
     await _set_hidden(work, visible, hidden=True, note=ban_note(ref))
     # What the ban leaves them, for whoever reads the log later (README: bans and pushes).
