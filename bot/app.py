@@ -69,6 +69,15 @@ class CitizenBot:
             photos=self.photos,
             clock=clock,
         )
+        self.notices = NoticeScheduler(
+            db=self.db,
+            city=self.city,
+            translator=self.translator,
+            clock=clock,
+            tick_seconds=settings.notice_tick_seconds,
+            batch_size=settings.notice_batch_size,
+            on_queued=self.delivery.wake,
+        )
         self.services = Services(
             settings=settings,
             translator=self.translator,
@@ -76,6 +85,7 @@ class CitizenBot:
             clock=clock,
             photos=self.photos,
             deliver=self.delivery.deliver,
+            wake_notices=self.notices.wake,
         )
         self.dispatcher = Dispatcher(
             db=self.db,
@@ -114,15 +124,6 @@ class CitizenBot:
             idle_timeout=settings.http_idle_timeout_seconds,
             body_timeout=settings.http_body_timeout_seconds,
         )
-        self.notices = NoticeScheduler(
-            db=self.db,
-            city=self.city,
-            translator=self.translator,
-            clock=clock,
-            tick_seconds=settings.notice_tick_seconds,
-            batch_size=settings.notice_batch_size,
-            on_queued=self.delivery.wake,
-        )
         self.retention = Retention(
             db=self.db,
             months=settings.retention_months,
@@ -138,6 +139,7 @@ class CitizenBot:
             clock=clock,
             tick_seconds=settings.feed_tick_seconds,
             on_queued=self.delivery.deliver,
+            wake_notices=self.notices.wake,
         )
         self.scheduler = build_scheduler(
             self.db,

@@ -7,10 +7,11 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, rows
 from bot.core.router import Router
+from bot.domain import citizens as citizens_domain
+from bot.domain.errors import Refused
 from bot.i18n import N_
 from handlers.admin_targets import (
     admin_by_setting,
-    effective_role,
     find_target,
     ref_of,
     role_label,
@@ -42,10 +43,12 @@ async def on_find(msg: IncomingMessage, ctx: Context) -> None:
 
 
 async def bannable(ctx: Context, citizen: Citizen) -> bool:
-    """A citizen, not the admin themselves, not staff or an admin (the ban's own checks)."""
-    if citizen.id == ctx.citizen.id:
+    """Whether the ban's own checks let this citizen be banned now."""
+    try:
+        await citizens_domain.check_ban(ctx.work, citizen)
+    except Refused:
         return False
-    return not (await effective_role(ctx, citizen)).at_least(Role.STAFF)
+    return True
 
 
 async def card(ctx: Context, citizen: Citizen) -> str:

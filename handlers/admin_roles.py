@@ -2,9 +2,7 @@
 (who has a role). A new role takes effect with the target's next message (the dispatcher
 reads the role on every message); the target is told in their own language.
 
-Admins listed in the ADMINS setting are admins whatever the database says, so their role is
-changed there, not here. Nobody changes their own role, and a banned citizen is unbanned
-before getting one (staff are never held by a ban).
+The rules (who may change whose role) are bot.domain.citizens'; this is the conversation.
 """
 
 from __future__ import annotations
@@ -14,6 +12,8 @@ import logging
 from bot.core.context import Context
 from bot.core.messages import IncomingMessage
 from bot.core.router import Router
+from bot.domain import citizens as domain
+from bot.domain.errors import Refused
 from bot.i18n import N_
 from handlers.admin_targets import (
     admin_by_setting,
@@ -22,7 +22,7 @@ from handlers.admin_targets import (
     role_label,
     tell,
 )
-from handlers.audit_log import audit
+from handlers.refusals import refusal_text
 from handlers.report_views import local_time
 from storage.models import Citizen, Role
 from storage.repos import citizens, moderation
@@ -59,21 +59,15 @@ async def on_grant(msg: IncomingMessage, ctx: Context) -> None:
         ctx.reply(f"{problem}\n\n{usage}")
         return
     target = await find_target(ctx, words[1] if len(words) > 1 else None, GRANT_USAGE)
-    if target is None or not await _may_change(ctx, target):
+    if target is None:
         return
-    ref = ref_of(target)
-    if target.banned_at is not None:
-        ctx.reply(ctx.t("admin.grant_banned", ref=ref))
+    try:
+        await domain.grant(ctx.work, target, role)
+    except Refused as refusal:
+        ctx.reply(refusal_text(ctx, refusal))
         return
-    was = Role(target.role)
-    if was is role:
-        ctx.reply(ctx.t("admin.already", ref=ref, role=role_label(ctx, role)))
-        return
-    await moderation.set_role(ctx.session, citizen=target, role=role)
-    await audit(ctx, "grant", "citizen", ref, role=role.value, was=was.value)
     await tell(ctx, target, TOLD[role])
-    log.info("citizen #%s made %s by citizen #%s", target.id, role.value, ctx.citizen.id)
-    ctx.reply(ctx.t("admin.granted", ref=ref, role=role_label(ctx, role)))
+    ctx.reply(ctx.t("admin.granted", ref=ref_of(target), role=role_label(ctx, role)))
 
 
 @router.command("revoke", role=Role.ADMIN)
@@ -83,29 +77,15 @@ async def on_revoke(msg: IncomingMessage, ctx: Context) -> None:
         ctx.reply(ctx.t(REVOKE_USAGE))
         return
     target = await find_target(ctx, words[0] if words else None, REVOKE_USAGE)
-    if target is None or not await _may_change(ctx, target):
+    if target is None:
         return
-    ref = ref_of(target)
-    was = Role(target.role)
-    if was is Role.CITIZEN:
-        ctx.reply(ctx.t("admin.no_role", ref=ref))
+    try:
+        await domain.revoke(ctx.work, target)
+    except Refused as refusal:
+        ctx.reply(refusal_text(ctx, refusal))
         return
-    await moderation.set_role(ctx.session, citizen=target, role=Role.CITIZEN)
-    await audit(ctx, "revoke", "citizen", ref, was=was.value)
     await tell(ctx, target, N_("admin.told_revoked"))
-    log.info("citizen #%s is a citizen again (by citizen #%s)", target.id, ctx.citizen.id)
-    ctx.reply(ctx.t("admin.revoked", ref=ref))
-
-
-async def _may_change(ctx: Context, target: Citizen) -> bool:
-    """Nobody changes their own role; the ADMINS setting's admins are changed there."""
-    if target.id == ctx.citizen.id:
-        ctx.reply(ctx.t("admin.own_role"))
-        return False
-    if await admin_by_setting(ctx, target):
-        ctx.reply(ctx.t("admin.admin_by_setting", ref=ref_of(target)))
-        return False
-    return True
+    ctx.reply(ctx.t("admin.revoked", ref=ref_of(target)))
 
 
 @router.command("staff", role=Role.ADMIN)

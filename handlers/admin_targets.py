@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.messages import Address, Reply
+from bot.domain import citizens as domain
 from bot.i18n import N_
 from storage.models import Citizen, Role
 from storage.refs import parse_ref, public_ref
@@ -33,9 +34,7 @@ async def find_target(ctx: Context, typed: str | None, usage_key: str) -> Citize
     return None
 
 
-def ref_of(citizen: Citizen) -> str:
-    assert citizen.id is not None
-    return public_ref(citizen.id)
+ref_of = domain.ref_of
 
 
 async def addresses_of(ctx: Context, citizen: Citizen) -> list[Address]:
@@ -47,14 +46,11 @@ async def addresses_of(ctx: Context, citizen: Citizen) -> list[Address]:
 async def admin_by_setting(ctx: Context, citizen: Citizen) -> bool:
     """Whether one of the citizen's accounts is listed in the ADMINS setting (their role
     there is admin whatever the database says)."""
-    admins = ctx.services.settings.admin_addresses
-    return any(address in admins for address in await addresses_of(ctx, citizen))
+    return await domain.admin_by_setting(ctx.work, citizen)
 
 
 async def effective_role(ctx: Context, citizen: Citizen) -> Role:
-    if await admin_by_setting(ctx, citizen):
-        return Role.ADMIN
-    return Role(citizen.role)
+    return await domain.effective_role(ctx.work, citizen)
 
 
 def role_label(ctx: Context, role: Role | str) -> str:

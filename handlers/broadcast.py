@@ -29,15 +29,18 @@ from zoneinfo import ZoneInfo
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
+from bot.domain import notices as domain
+from bot.domain.errors import Refused
+from bot.domain.notices import TEXT_MAX
 from bot.i18n import N_
 from bot.media.photos import ProcessedPhoto
 from bot.media.preload import PhotoProblem
-from handlers.audit_log import audit
 from handlers.labels import channel_counts, language_label
 from handlers.menu import main_menu
+from handlers.refusals import refusal_text
 from handlers.report_views import local_day, local_time
 from handlers.reports import PHOTO_PROBLEMS
-from scheduler.notices import check_recurrence, next_occurrence, nudge, resolve_audience
+from scheduler.notices import resolve_audience
 from scheduler.payloads import notice_text
 from storage.models import Notice, NoticeRun, NoticeStatus, Role, RunStatus
 from storage.repos import notices, outbox
@@ -64,7 +67,6 @@ UNTIL = "bc.until"
 BUTTON_STEPS = (TOPIC, AUDIENCE, DISTRICTS, RADIUS, URGENCY, PREVIEW, REPEAT, WEEKDAY)
 TYPED_STEPS = (PIN, TEXT_BG, TEXT_EN, PHOTO, AT, REPEAT_TIME, CRON, UNTIL)
 
-TEXT_MAX = 3000
 RADII_M = (500, 1000, 2000, 5000)
 LIST_LIMIT = 10
 RECENT = timedelta(days=7)
@@ -99,11 +101,6 @@ WHEN_ERRORS = {
     "gap": N_("broadcast.when_gap"),
 }
 URGENCY_LABELS = {False: N_("broadcast.normal"), True: N_("broadcast.urgent")}
-CRON_ERRORS = {
-    "invalid": N_("broadcast.cron_invalid"),
-    "never": N_("broadcast.cron_never"),
-    "too_often": N_("broadcast.cron_too_often"),
-}
 TODAY_WORDS = {"днес", "today"}
 TOMORROW_WORDS = {"утре", "tomorrow"}
 _WHEN = re.compile(
@@ -440,17 +437,15 @@ def ask_text_bg(ctx: Context, note: str | None = None) -> None:
 
 def _checked_text(ctx: Context, text: str) -> str | None:
     """The text if it can be sent, else None after saying why."""
-    text = text.strip()
-    if not text:
-        ctx.reply(ctx.t("broadcast.text_expected"), rows(_cancel_button(ctx)))
+    try:
+        return domain.check_text(text)
+    except Refused as refusal:
+        _refused(ctx, refusal)
         return None
-    if len(text) > TEXT_MAX:
-        ctx.reply(
-            ctx.t("broadcast.text_too_long", max=TEXT_MAX, length=len(text)),
-            rows(_cancel_button(ctx)),
-        )
-        return None
-    return text
+
+
+def _refused(ctx: Context, refusal: Refused) -> None:
+    ctx.reply(refusal_text(ctx, refusal), rows(_cancel_button(ctx)))
 
 
 @router.state(TEXT_BG, role=Role.STAFF)
@@ -671,13 +666,9 @@ async def on_when(msg: IncomingMessage, ctx: Context) -> None:
 
 
 async def send_now(ctx: Context) -> None:
-    notice = await _create(ctx, next_run_at=ctx.now, progress=True)
-    ctx.after_commit.append(_nudge)
-    ctx.reply(ctx.t("broadcast.sending", id=notice.id), main_menu(ctx))
-
-
-async def _nudge() -> None:
-    nudge()
+    notice = await _create(ctx, domain.When.now(), progress=True)
+    if notice is not None:
+        ctx.reply(ctx.t("broadcast.sending", id=notice.id), main_menu(ctx))
 
 
 @router.state(AT, role=Role.STAFF)
@@ -687,7 +678,9 @@ async def on_at(msg: IncomingMessage, ctx: Context) -> None:
     if isinstance(when, str):
         ctx.reply(ctx.t(WHEN_ERRORS[when], now=local_time(ctx, ctx.now)), rows(_cancel_button(ctx)))
         return
-    notice = await _create(ctx, next_run_at=when)
+    notice = await _create(ctx, domain.When.once(when))
+    if notice is None:
+        return
     ctx.reply(
         ctx.t("broadcast.scheduled", id=notice.id, when=local_time(ctx, when)), main_menu(ctx)
     )
@@ -766,19 +759,14 @@ async def on_repeat_time(msg: IncomingMessage, ctx: Context) -> None:
 
 @router.state(CRON, role=Role.STAFF)
 async def on_cron(msg: IncomingMessage, ctx: Context) -> None:
-    cron = " ".join(msg.text.split())
-    problem = check_recurrence(cron, ctx.services.city.timezone, ctx.now)
-    if problem is not None:
-        ctx.reply(ctx.t(CRON_ERRORS[problem]), rows(_cancel_button(ctx)))
-        return
-    ask_until(ctx, cron)
+    ask_until(ctx, " ".join(msg.text.split()))
 
 
 def ask_until(ctx: Context, cron: str) -> None:
-    first = next_occurrence(cron, ctx.now, ctx.services.city.timezone)
-    if first is None:
-        ctx.reply(ctx.t("broadcast.cron_never"), rows(_cancel_button(ctx)))
-        return
+    try:
+        first = domain.check_recurrence_usable(ctx.work, cron)
+    except Refused as refusal:
+        return _refused(ctx, refusal)
     ctx.state.update(cron=cron)
     _goto(ctx, UNTIL)
     ctx.reply(
@@ -799,10 +787,6 @@ async def on_until(msg: IncomingMessage, ctx: Context) -> None:
         ctx.reply(ctx.t("broadcast.until_bad"), rows(_cancel_button(ctx)))
         return
     ends_at = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    first = next_occurrence(_draft(ctx)["cron"], ctx.now, tz)
-    if first is None or first >= ends_at:
-        ctx.reply(ctx.t("broadcast.until_too_early"), rows(_cancel_button(ctx)))
-        return
     await _schedule_repeating(ctx, ends_at)
 
 
@@ -815,9 +799,11 @@ async def on_no_end(msg: IncomingMessage, ctx: Context) -> None:
 
 async def _schedule_repeating(ctx: Context, ends_at: datetime | None) -> None:
     cron = _draft(ctx)["cron"]
-    first = next_occurrence(cron, ctx.now, ctx.services.city.timezone)
-    assert first is not None
-    notice = await _create(ctx, next_run_at=first, recurrence=cron, ends_at=ends_at)
+    notice = await _create(ctx, domain.When.repeating(cron, ends_at))
+    if notice is None:
+        return
+    assert notice.next_run_at is not None
+    first = notice.next_run_at
     until = local_day(ctx, ends_at - timedelta(minutes=1)) if ends_at else ctx.t("broadcast.no_end")
     ctx.reply(
         ctx.t(
@@ -831,34 +817,27 @@ async def _schedule_repeating(ctx: Context, ends_at: datetime | None) -> None:
     )
 
 
-async def _create(
-    ctx: Context,
-    *,
-    next_run_at: datetime,
-    recurrence: str | None = None,
-    ends_at: datetime | None = None,
-    progress: bool = False,
-) -> Notice:
-    draft = draft_notice(ctx)
-    notice = await notices.create(
-        ctx.session,
-        topic=draft.topic,
-        urgent=draft.urgent,
-        text_bg=draft.text_bg,
-        text_en=draft.text_en,
-        photo=draft.photo,
-        audience=draft.audience,
-        created_by=ctx.citizen.id,
-        next_run_at=next_run_at,
-        recurrence=recurrence,
-        ends_at=ends_at,
-        expires_after_s=ctx.services.settings.notice_expiry_hours * 3600,
-        progress=(ctx.address.channel, ctx.address.user_id) if progress else None,
-        now=ctx.now,
-    )
+async def _create(ctx: Context, when: domain.When, *, progress: bool = False) -> Notice | None:
+    """Create the drafted notice; None after saying why the domain refused it."""
+    draft = _draft(ctx)
+    try:
+        notice = await domain.create(
+            ctx.work,
+            domain.Draft(
+                topic=draft["topic"],
+                urgent=bool(draft.get("urgent")),
+                text_bg=draft["text_bg"],
+                text_en=draft.get("text_en"),
+                photo=draft.get("photo"),
+                audience=draft["audience"],
+            ),
+            when,
+            progress=(ctx.address.channel, ctx.address.user_id) if progress else None,
+        )
+    except Refused as refusal:
+        _refused(ctx, refusal)
+        return None
     ctx.state.clear()  # the photo now belongs to the notice
-    log.info("notice #%s created by staff (next run %s)", notice.id, next_run_at.isoformat())
-    await audit(ctx, "send" if progress else "schedule", "notice", notice.id, topic=draft.topic)
     return notice
 
 
@@ -1045,11 +1024,11 @@ def _schedule_text(ctx: Context, notice: Notice) -> str:
 
 def _notice_buttons(ctx: Context, notice: Notice, active: bool) -> Rows:
     buttons = []
-    if notice.status == NoticeStatus.SCHEDULED:
+    if domain.can_pause(notice):
         buttons.append(Button(ctx.t("broadcast.btn_pause"), payload=f"np:{notice.id}"))
-    if notice.status == NoticeStatus.PAUSED:
+    if domain.can_resume(notice):
         buttons.append(Button(ctx.t("broadcast.btn_resume"), payload=f"nr:{notice.id}"))
-    if notice.status in (NoticeStatus.SCHEDULED, NoticeStatus.PAUSED) or active:
+    if domain.can_cancel(notice, sending=active):
         buttons.append(Button(ctx.t("broadcast.btn_cancel_notice"), payload=f"nc:{notice.id}"))
     buttons.append(Button(ctx.t("broadcast.btn_refresh"), payload=f"no:{notice.id}"))
     buttons.append(Button(ctx.t("broadcast.btn_list"), payload="nl"))
@@ -1061,11 +1040,10 @@ async def on_pause(msg: IncomingMessage, ctx: Context) -> None:
     notice = await _tapped_notice(ctx, msg)
     if notice is None:
         return
-    assert notice.id is not None
-    if not await notices.pause(ctx.session, notice_id=notice.id, now=ctx.now):
-        return await show_notice(ctx, notice, ctx.t("broadcast.stale"))
-    log.info("notice #%s paused by staff", notice.id)
-    await audit(ctx, "pause", "notice", notice.id)
+    try:
+        await domain.pause(ctx.work, notice)
+    except Refused as refusal:
+        return await show_notice(ctx, notice, refusal_text(ctx, refusal))
     await show_notice(ctx, await _reload(ctx, notice), ctx.t("broadcast.paused"))
 
 
@@ -1074,25 +1052,10 @@ async def on_resume(msg: IncomingMessage, ctx: Context) -> None:
     notice = await _tapped_notice(ctx, msg)
     if notice is None:
         return
-    assert notice.id is not None
-    if notice.status != NoticeStatus.PAUSED:
-        return await show_notice(ctx, notice, ctx.t("broadcast.stale"))
-    tz = ctx.services.city.timezone
-    next_run = notice.next_run_at
-    if notice.recurrence:
-        behind = next_run is None or next_run <= ctx.now
-        next_run = next_occurrence(notice.recurrence, ctx.now, tz) if behind else next_run
-        if next_run is not None and notice.ends_at is not None and next_run > notice.ends_at:
-            next_run = None
-    elif next_run is not None and (ctx.now - next_run).total_seconds() > notice.expires_after_s:
-        next_run = None
-    if next_run is None:
-        return await show_notice(ctx, notice, ctx.t("broadcast.resume_too_late"))
-    await notices.resume(ctx.session, notice_id=notice.id, next_run_at=next_run, now=ctx.now)
-    log.info("notice #%s resumed by staff", notice.id)
-    await audit(ctx, "resume", "notice", notice.id)
-    if next_run <= ctx.now:
-        ctx.after_commit.append(_nudge)
+    try:
+        await domain.resume(ctx.work, notice)
+    except Refused as refusal:
+        return await show_notice(ctx, notice, refusal_text(ctx, refusal))
     await show_notice(ctx, await _reload(ctx, notice), ctx.t("broadcast.resumed"))
 
 
@@ -1116,14 +1079,10 @@ async def on_cancel_confirmed(msg: IncomingMessage, ctx: Context) -> None:
     notice = await _tapped_notice(ctx, msg)
     if notice is None:
         return
-    assert notice.id is not None
-    runs = await notices.runs_of(ctx.session, notice_id=notice.id)
-    active = any(r.status in notices.ACTIVE_RUNS for r in runs)
-    if notice.status not in (NoticeStatus.SCHEDULED, NoticeStatus.PAUSED) and not active:
-        return await show_notice(ctx, notice, ctx.t("broadcast.stale"))
-    withdrawn = await notices.cancel(ctx.session, notice_id=notice.id, now=ctx.now)
-    log.info("notice #%s cancelled by staff (%d messages withdrawn)", notice.id, withdrawn)
-    await audit(ctx, "cancel", "notice", notice.id, withdrawn=withdrawn)
+    try:
+        withdrawn = await domain.cancel(ctx.work, notice)
+    except Refused as refusal:
+        return await show_notice(ctx, notice, refusal_text(ctx, refusal))
     await show_notice(
         ctx, await _reload(ctx, notice), ctx.t("broadcast.cancelled_notice", count=withdrawn)
     )

@@ -21,7 +21,6 @@ from bot.feeds.parse import circle
 from bot.i18n import N_
 from handlers.menu import main_menu, menu_entry
 from handlers.report_views import local_time
-from scheduler.notices import nudge
 from storage.models import AlertPlace, FeedAlert, FeedAlertStatus, PlaceKind, Role
 from storage.repos import alerts, feeds
 
@@ -44,10 +43,6 @@ def desk(ctx: Context) -> Desk:
 def _id(msg: IncomingMessage) -> int | None:
     value = (msg.payload or "").rsplit(":", 1)[-1]
     return int(value) if value.isdigit() else None
-
-
-async def _nudge() -> None:
-    nudge()
 
 
 # -- staff --------------------------------------------------------------------------------------
@@ -76,7 +71,7 @@ async def on_review(msg: IncomingMessage, ctx: Context) -> None:
         count = await feed_alerts.audience_size(ctx.session, desk(ctx), alert)
         queued = await feed_alerts.announce(ctx.session, desk(ctx), alert, now=ctx.now)
         if queued.notices:
-            ctx.after_commit.append(_nudge)
+            ctx.work.wake_notices_after_commit()
         ctx.reply(ctx.t("feeds.sent", id=alert.id, count=count))
     elif action == ["skip"]:
         await feed_alerts.skip(ctx.session, alert, now=ctx.now)

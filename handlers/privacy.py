@@ -1,5 +1,6 @@
 """Citizens' data rights: /mydata sends everything stored about them as a JSON file; /forget,
-after a confirmation, deletes it (reports and survey answers stay for the city, unlinked).
+after a confirmation, deletes it (reports and survey answers stay for the city, unlinked;
+bot.domain.citizens.forget, which keeps staff and admins until their role is revoked).
 
 Buttons: pf:yes | pf:no answer the /forget question.
 """
@@ -13,8 +14,9 @@ from typing import Any
 from bot.core.context import Context
 from bot.core.messages import Button, Document, IncomingMessage, rows
 from bot.core.router import Router
+from bot.domain import citizens as domain
+from bot.domain.errors import Refused
 from handlers.menu import main_menu
-from storage.models import Role
 from storage.repos import personal_data
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,10 @@ async def on_mydata(msg: IncomingMessage, ctx: Context) -> None:
 
 @router.command("forget")
 async def on_forget(msg: IncomingMessage, ctx: Context) -> None:
-    if _has_role(ctx):
+    try:
+        domain.check_forget(ctx.work.actor)
+    except Refused as refusal:
+        ctx.reply(ctx.t(refusal.key, **refusal.values))
         return
     ctx.reply(
         ctx.t("privacy.forget_confirm"),
@@ -69,19 +74,14 @@ async def on_forget_answer(msg: IncomingMessage, ctx: Context) -> None:
     if (msg.payload or "").partition(":")[2] != "yes":
         ctx.reply(ctx.t("privacy.forget_kept"), main_menu(ctx))
         return
-    if _has_role(ctx):
+    try:
+        done = await domain.forget(ctx.work)
+    except Refused as refusal:
+        ctx.reply(ctx.t(refusal.key, **refusal.values))
         return
-    assert ctx.citizen.id is not None
-    done = await personal_data.forget(ctx.session, citizen_ids=[ctx.citizen.id])
     ctx.forgotten = True
     ctx.state.clear()
     _delete_files_after_commit(ctx, done.draft_photos)
-    log.info(
-        "a citizen was forgotten at their request (%d reports and %d survey responses kept,"
-        " unlinked)",
-        done.reports_anonymised,
-        done.survey_responses_unlinked,
-    )
     ctx.reply(
         ctx.t(
             "privacy.forgotten",
@@ -92,15 +92,6 @@ async def on_forget_answer(msg: IncomingMessage, ctx: Context) -> None:
             surveys=done.survey_responses_unlinked,
         )
     )
-
-
-def _has_role(ctx: Context) -> bool:
-    """Staff and admins are not forgotten while they hold a role: an admin revokes it first.
-    They are told so."""
-    if not ctx.role.at_least(Role.STAFF):
-        return False
-    ctx.reply(ctx.t("privacy.forget_staff"))
-    return True
 
 
 def _delete_files_after_commit(ctx: Context, names: tuple[str, ...]) -> None:

@@ -22,38 +22,32 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime
-from typing import Any
 
 from bot.core.context import Context
 from bot.core.messages import Address, Button, IncomingMessage, Reply, Rows, rows
 from bot.core.router import Router
 from bot.core.text import split_text
+from bot.domain import surveys as domain
+from bot.domain.errors import Refused
 from bot.i18n import N_
 from bot.surveys.charts import ChartSpec, chart_spec, render
-from bot.surveys.export import csv_text
 from bot.surveys.lifecycle import Phase, phase, questions_of
 from bot.surveys.results import QuestionResult, SurveyResults, summarize
 from bot.surveys.schema import FreeText, localized
-from handlers.audit_log import audit
 from handlers.broadcast import topic_label
 from handlers.labels import channel_counts
 from handlers.picker import Choice, offer
 from handlers.report_views import district_label
 from handlers.survey_views import closes, districts_text, opens, phase_label, short, title
 from scheduler.payloads import direct_payload
-from storage.models import AlertSettings, Role, Survey, SurveyStatus
-from storage.repos import outbox
+from storage.models import Role, Survey
 from storage.repos import surveys as repo
-from storage.repos.notices import quiet_until
-from storage.repos.surveys import InviteAudience, Invitee
+from storage.repos.surveys import InviteAudience
 
 log = logging.getLogger(__name__)
 router = Router("survey_admin")
 
 TEXT_PAGE = 10
-INVITE_BATCH = 500
-INLINE_INVITES = 20  # as many as the delivery engine sends inside the dispatch
 CSV_CHUNK = 3500
 CSV_MAX_CHUNKS = 15
 OPT_IN = "*"
@@ -184,33 +178,33 @@ async def on_public(msg: IncomingMessage, ctx: Context) -> None:
     if survey is None:
         return
     if len(args) > 1 and args[1] in ("0", "1"):
-        survey.public = args[1] == "1"
-        survey.updated_at = ctx.now
-        ctx.session.add(survey)
-        await audit(ctx, "public" if survey.public else "private", "survey", survey.id)
+        await domain.set_public(ctx.work, survey, args[1] == "1")
     key = N_("surveys.staff_now_public") if survey.public else N_("surveys.staff_now_private")
     await show_card(ctx, survey, ctx.t(key))
 
 
 async def publish(ctx: Context, survey: Survey) -> None:
-    if ctx.now >= survey.closes_at:
-        ctx.reply(ctx.t("surveys.staff_cannot_publish", closes=closes(ctx, survey)))
+    try:
+        await domain.publish(ctx.work, survey)
+    except Refused as refusal:
+        ctx.reply(refusal_text(ctx, survey, refusal))
         return
-    await _set_status(ctx, survey, SurveyStatus.PUBLISHED, N_("surveys.staff_published"))
+    await show_card(ctx, survey, ctx.t("surveys.staff_published"))
 
 
 async def close(ctx: Context, survey: Survey) -> None:
-    await _set_status(ctx, survey, SurveyStatus.CLOSED, N_("surveys.staff_closed"))
+    await domain.close(ctx.work, survey)
+    await show_card(ctx, survey, ctx.t("surveys.staff_closed"))
 
 
-async def _set_status(ctx: Context, survey: Survey, status: SurveyStatus, note: str) -> None:
-    survey.status = status.value
-    survey.updated_at = ctx.now
-    ctx.session.add(survey)
-    log.info("survey %s %s by citizen #%s", survey.id, status.value, ctx.citizen.id)
-    action = "publish" if status is SurveyStatus.PUBLISHED else "close"
-    await audit(ctx, action, "survey", survey.id)
-    await show_card(ctx, survey, ctx.t(note))
+def refusal_text(ctx: Context, survey: Survey, refusal: Refused) -> str:
+    """The domain's refusal, with the survey's closing time and phase as staff read them."""
+    values = dict(refusal.values)
+    if "closes" in values:
+        values["closes"] = closes(ctx, survey)
+    if isinstance(values.get("phase"), Phase):
+        values["phase"] = phase_label(ctx, values["phase"])
+    return ctx.t(refusal.key, **values)
 
 
 # -- /results -----------------------------------------------------------------------------
@@ -390,23 +384,24 @@ async def send_csv(ctx: Context, survey: Survey) -> None:
     """The anonymised responses as CSV text in chat (channels have no document sending):
     split at line ends; a survey too large for chat is pointed to the command line."""
     assert survey.id is not None
-    text = await csv_text(
-        ctx.session,
-        survey=survey,
-        questionnaire=questions_of(survey),
-        tz=ctx.services.city.timezone,
-    )
-    chunks = split_text(text.removeprefix("\ufeff").replace("\r\n", "\n"), CSV_CHUNK)
-    if len(chunks) > CSV_MAX_CHUNKS:
-        ctx.reply(ctx.t("surveys.csv_too_large", id=survey.id))
+    try:
+        text = await domain.export(
+            ctx.work, survey, fits=lambda text: len(_csv_chunks(text)) <= CSV_MAX_CHUNKS
+        )
+    except Refused as refusal:
+        ctx.reply(refusal_text(ctx, survey, refusal))
         return
+    chunks = _csv_chunks(text)
     responses = text.count("\n") - 1
-    await audit(ctx, "export", "survey", survey.id, responses=responses)
     ctx.reply(
         ctx.tn("surveys.csv_intro", responses, title=title(ctx, survey), n=responses, id=survey.id)
     )
     for chunk in chunks:
         ctx.reply(chunk)
+
+
+def _csv_chunks(text: str) -> list[str]:
+    return split_text(text.removeprefix("\ufeff").replace("\r\n", "\n"), CSV_CHUNK)
 
 
 # -- invitations --------------------------------------------------------------------------
@@ -420,8 +415,10 @@ async def on_invite(msg: IncomingMessage, ctx: Context) -> None:
 
 
 async def ask_audience(ctx: Context, survey: Survey) -> None:
-    if phase(survey, ctx.now) is not Phase.OPEN:
-        ctx.reply(ctx.t("surveys.invite_not_open", phase=phase_label(ctx, phase(survey, ctx.now))))
+    try:
+        domain.check_invitable(ctx.work, survey)
+    except Refused as refusal:
+        ctx.reply(refusal_text(ctx, survey, refusal))
         return
     sid = survey.id
     buttons = [Button(ctx.t("surveys.btn_audience_optin"), payload=f"sqa:{sid}:{OPT_IN}")]
@@ -433,16 +430,6 @@ async def ask_audience(ctx: Context, survey: Survey) -> None:
     ctx.reply(ctx.t("surveys.invite_audience", title=title(ctx, survey)), rows(*buttons, per_row=2))
 
 
-def _audience(ctx: Context, survey: Survey, key: str) -> InviteAudience | None:
-    if key != OPT_IN and ctx.services.city.topic(key) is None:
-        return None
-    return InviteAudience(
-        topic=None if key == OPT_IN else key,
-        districts=frozenset(survey.districts),
-        languages=frozenset(survey.languages),
-    )
-
-
 async def _invite_target(
     ctx: Context, msg: IncomingMessage
 ) -> tuple[Survey, InviteAudience, str] | None:
@@ -451,12 +438,11 @@ async def _invite_target(
     if survey is None:
         return None
     key = args[1] if len(args) > 1 else ""
-    audience = _audience(ctx, survey, key)
-    if audience is None:
-        ctx.reply(ctx.t("surveys.staff_stale"))
-        return None
-    if phase(survey, ctx.now) is not Phase.OPEN:
-        ctx.reply(ctx.t("surveys.invite_not_open", phase=phase_label(ctx, phase(survey, ctx.now))))
+    try:
+        audience = domain.audience(ctx.work, survey, None if key == OPT_IN else key)
+        domain.check_invitable(ctx.work, survey)
+    except Refused as refusal:
+        ctx.reply(refusal_text(ctx, survey, refusal))
         return None
     return survey, audience, key
 
@@ -525,9 +511,12 @@ async def on_send_invites(msg: IncomingMessage, ctx: Context) -> None:
     if target is None:
         return
     survey, audience, _key = target
-    citizens, messages = await send_invitations(ctx, survey, audience)
-    log.info("survey %s: %s invitations queued by citizen #%s", survey.id, messages, ctx.citizen.id)
-    await audit(ctx, "invite", "survey", survey.id, citizens=citizens)
+    payloads = {
+        language: direct_payload(invitation(ctx, survey, language))
+        for language in ctx.services.translator.languages
+    }
+    invited = await domain.invite(ctx.work, survey, audience, payloads)
+    citizens, messages = invited.citizens, invited.messages
     ctx.reply(
         ctx.t(
             "surveys.invites_queued",
@@ -535,80 +524,6 @@ async def on_send_invites(msg: IncomingMessage, ctx: Context) -> None:
             messages=ctx.tn("surveys.n_messages", messages, n=messages),
         )
     )
-
-
-async def send_invitations(
-    ctx: Context, survey: Survey, audience: InviteAudience
-) -> tuple[int, int]:
-    """Queue the invitations in batches of recipients; returns (citizens, messages). A small
-    audience's messages are handed to the delivery engine to leave right after the commit;
-    a larger one's are found by the engine's own polling."""
-    assert survey.id is not None
-    payloads = {
-        language: direct_payload(invitation(ctx, survey, language))
-        for language in ctx.services.translator.languages
-    }
-    citizens = messages = 0
-    pending: list[dict[str, Any]] = []
-    flushed = False
-    while batch := await repo.invite_batch(
-        ctx.session, survey_id=survey.id, audience=audience, limit=INVITE_BATCH, now=ctx.now
-    ):
-        found = _outbox_rows(ctx, batch, payloads)
-        citizens += len(batch)
-        messages += len(found)
-        pending += found
-        if len(pending) > INLINE_INVITES:
-            await outbox.enqueue_many(ctx.session, rows=pending, now=ctx.now)
-            pending, flushed = [], True
-    if flushed:
-        await outbox.enqueue_many(ctx.session, rows=pending, now=ctx.now)
-    elif pending:
-        ids = []
-        for row in pending:
-            queued = await outbox.enqueue_direct(ctx.session, now=ctx.now, **row)
-            assert queued.id is not None
-            ids.append(queued.id)
-        if ctx.services.deliver is not None:
-            ctx.after_commit.append(functools.partial(ctx.services.deliver, ids))
-    return citizens, messages
-
-
-def _outbox_rows(
-    ctx: Context, batch: list[Invitee], payloads: dict[str, dict[str, Any]]
-) -> list[dict[str, Any]]:
-    tz = ctx.services.city.timezone
-    out = []
-    for invitee in batch:
-        held, at = _quiet(invitee.settings, ctx.now, tz)
-        language = (
-            invitee.language if invitee.language in payloads else ctx.services.translator.default
-        )
-        for channel, user_id in invitee.addresses:
-            out.append(
-                {
-                    "citizen_id": invitee.citizen_id,
-                    "channel": channel,
-                    "user_id": user_id,
-                    "language": language,
-                    "payload": payloads[language],
-                    "kind": outbox.KIND_INVITE,
-                    "held": held,
-                    "next_attempt_at": at,
-                }
-            )
-    return out
-
-
-def _quiet(settings: AlertSettings | None, now: datetime, tz: Any) -> tuple[str | None, datetime]:
-    """Held until the citizen's quiet hours end (22:00-07:00 unless they chose otherwise);
-    a daily digest does not hold an invitation (digests carry notices only)."""
-    settings = settings or AlertSettings(citizen_id=0)
-    if settings.quiet_enabled:
-        until = quiet_until(now, tz, settings.quiet_from, settings.quiet_to)
-        if until is not None:
-            return "quiet", until
-    return None, now
 
 
 @router.button("sqx", role=Role.STAFF)

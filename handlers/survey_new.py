@@ -24,14 +24,14 @@ from pydantic import ValidationError
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, rows
 from bot.core.router import Router
+from bot.domain import surveys as domain
+from bot.domain.errors import Refused
 from bot.i18n import N_, without_icon
 from bot.surveys.schema import MAX_OPTIONS, MAX_QUESTIONS, Questionnaire, localized
-from handlers.audit_log import audit
 from handlers.broadcast import WHEN_ERRORS, parse_when
 from handlers.survey_admin import show_card
 from handlers.survey_views import local_moment
-from storage.models import Role, SurveyStatus
-from storage.repos import surveys as repo
+from storage.models import Role
 
 log = logging.getLogger(__name__)
 router = Router("survey_new")
@@ -228,8 +228,10 @@ async def on_closes(msg: IncomingMessage, ctx: Context) -> None:
     found = _when(ctx, msg.text)
     if isinstance(found, str):
         return ask_closes(ctx, found)
-    if found <= datetime.fromisoformat(_draft(ctx)["opens"]):
-        return ask_closes(ctx, ctx.t("surveys.new_closes_before"))
+    try:
+        domain.check_period(datetime.fromisoformat(_draft(ctx)["opens"]), found)
+    except Refused as refusal:
+        return ask_closes(ctx, ctx.t(refusal.key, **refusal.values))
     ctx.state.update(closes=found.isoformat())
     show_summary(ctx)
 
@@ -300,19 +302,16 @@ async def save(ctx: Context, *, publish: bool) -> None:
         ctx.reply(ctx.t("surveys.new_failed"))
         return
     opens_at = ctx.now if draft.get("opens_now") else datetime.fromisoformat(draft["opens"])
-    created = await repo.create(
-        ctx.session,
-        code=None,
-        status=SurveyStatus.PUBLISHED if publish else SurveyStatus.DRAFT,
-        opens_at=opens_at,
-        closes_at=datetime.fromisoformat(draft["closes"]),
-        definition=survey.to_json(),
-        source="chat",
-        created_by=ctx.citizen.id,
-        now=ctx.now,
-    )
+    try:
+        created = await domain.create(
+            ctx.work,
+            definition=survey.to_json(),
+            opens_at=opens_at,
+            closes_at=datetime.fromisoformat(draft["closes"]),
+            publish=publish,
+        )
+    except Refused as refusal:
+        return ask_closes(ctx, ctx.t(refusal.key, **refusal.values))
     ctx.state.clear()
-    log.info("survey %s made in chat by citizen #%s", created.id, ctx.citizen.id)
-    await audit(ctx, "create", "survey", created.id, published=publish)
     key = N_("surveys.new_published") if publish else N_("surveys.new_saved")
     await show_card(ctx, created, ctx.t(key, id=created.id))

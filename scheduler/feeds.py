@@ -30,7 +30,6 @@ from bot.city.feeds import FeedConfig, FeedType
 from bot.feeds import parse
 from bot.feeds.alerts import Desk, Queued, close, sync
 from bot.feeds.parse import FeedError, FeedItem
-from scheduler.notices import nudge
 from storage.db import Database
 from storage.repos import feeds as feeds_repo
 
@@ -66,13 +65,16 @@ class FeedPoller:
         clock: Callable[[], datetime],
         tick_seconds: int = 30,
         on_queued: Callable[[list[int]], Any] | None = None,
+        wake_notices: Callable[[], None] | None = None,
     ) -> None:
-        """`on_queued(outbox ids)` hands staff messages to the delivery engine."""
+        """`on_queued(outbox ids)` hands staff messages to the delivery engine;
+        `wake_notices()` brings the notice scheduler's tick forward for a notice due now."""
         self.db = db
         self.desk = desk
         self.clock = clock
         self.tick_seconds = tick_seconds
         self.on_queued = on_queued
+        self.wake_notices = wake_notices
         self._http: aiohttp.ClientSession | None = None
         self._cap: OrderedDict[str, FeedItem] = OrderedDict()
         self._running: set[asyncio.Task[Any]] = set()
@@ -186,8 +188,8 @@ class FeedPoller:
             self._after(queued)
 
     def _after(self, queued: Queued) -> None:
-        if queued.notices:
-            nudge()
+        if queued.notices and self.wake_notices is not None:
+            self.wake_notices()
         if queued.outbox and self.on_queued is not None:
             result = self.on_queued(queued.outbox)
             if asyncio.iscoroutine(result):

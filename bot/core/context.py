@@ -57,6 +57,9 @@ class Services:
     # Sends just-committed outbox rows now (scheduler.delivery.DeliveryEngine.deliver); queue
     # it with ctx.after_commit. None where no engine runs: the rows wait for one.
     deliver: Callable[[Sequence[int]], Awaitable[None]] | None = None
+    # Brings the notice scheduler's tick forward (scheduler.notices.NoticeScheduler.wake); the
+    # domain queues it after the commit of a notice due now. None where no scheduler runs.
+    wake_notices: Callable[[], None] | None = None
 
 
 @dataclass
@@ -91,6 +94,7 @@ class Context:
             city=self.services.city,
             clock=self.services.clock,
             deliver=self.services.deliver,
+            wake_notices=self.services.wake_notices,
             after_commit=self.after_commit,
         )
 

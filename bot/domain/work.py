@@ -28,6 +28,8 @@ class Work:
     clock: Callable[[], datetime]
     # Sends just-committed outbox rows now (the delivery engine); None where none runs.
     deliver: Callable[[Sequence[int]], Awaitable[None]] | None = None
+    # Brings the notice scheduler's tick forward; None where none runs (the tick comes anyway).
+    wake_notices: Callable[[], None] | None = None
     # Tasks the caller runs once its transaction is durable.
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -39,6 +41,17 @@ class Work:
         """Send these outbox rows as soon as the transaction commits."""
         if self.deliver is not None and row_ids:
             self.after_commit.append(functools.partial(self.deliver, list(row_ids)))
+
+    def wake_notices_after_commit(self) -> None:
+        """Let the notice scheduler look for due notices as soon as the transaction commits."""
+        wake = self.wake_notices
+        if wake is None:
+            return
+
+        async def _wake() -> None:
+            wake()
+
+        self.after_commit.append(_wake)
 
     async def audit(
         self, action: str, object_type: str, object_id: object, /, **detail: Any

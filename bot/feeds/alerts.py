@@ -11,7 +11,7 @@ both, used by the poller (scheduler/feeds.py) and by staff's buttons (handlers/f
   to those who asked to be told.
 
 Nothing here commits: the caller's transaction covers the record and its messages, and
-after the commit the caller hands `Queued.outbox` to the delivery engine and nudges the
+after the commit the caller hands `Queued.outbox` to the delivery engine and wakes the
 notices tick when `Queued.notices`.
 """
 

@@ -3,7 +3,8 @@
 load: checks every survey file at PATH (a file or a directory of *.yaml; by default the city
 pack's surveys/) and, only if all are right, creates or updates them in one transaction. A bad
 file is refused with "file:line: reason" on stderr (exit 1) and nothing is loaded.
-export: the anonymised responses of survey ID (number or code) as CSV, to stdout or FILE.
+export: the anonymised responses of survey ID (number or code) as CSV, to stdout or FILE
+(bot.domain.surveys.export_chunks, recorded in the audit log as done by "cli").
 Like `migrate`, every subcommand first brings the database to the latest schema.
 """
 
@@ -17,7 +18,10 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
     from bot.city import CityPack
+    from bot.domain.work import Work
     from storage.db import Database
 
 EXIT_FAILED = 1
@@ -54,7 +58,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         if args.action == "load":
             return await _load(db, city, args.path or city.directory / "surveys")
         if args.action == "export":
-            return await _export(db, city, args.ref, args.output)
+            return await _export(db, settings, city, args.ref, args.output)
         return await _list(db, city)
     finally:
         await db.dispose()
@@ -78,18 +82,17 @@ async def _load(db: Database, city: CityPack, path: Path) -> int:
     return 0
 
 
-async def _export(db: Database, city: CityPack, ref: str, output: Path | None) -> int:
-    from bot.surveys.export import csv_chunks
-    from bot.surveys.lifecycle import questions_of
+async def _export(
+    db: Database, settings: Settings, city: CityPack, ref: str, output: Path | None
+) -> int:
+    from bot.domain import surveys as domain
     from storage.repos import surveys
 
-    async with db.sessions() as session:
+    async with db.sessions() as session, session.begin():
         survey = await surveys.find(session, ref=ref)
         if survey is None:
             return _fail(f"no survey {ref!r} (citizenbot surveys list)")
-        chunks = csv_chunks(
-            session, survey=survey, questionnaire=questions_of(survey), tz=city.timezone
-        )
+        chunks = domain.export_chunks(_work(session, settings, city), survey)
         if output is None:
             async for chunk in chunks:
                 sys.stdout.write(chunk)
@@ -99,6 +102,24 @@ async def _export(db: Database, city: CityPack, ref: str, output: Path | None) -
                 fh.write(chunk)
     print(f"written to {output}", file=sys.stderr)
     return 0
+
+
+def _work(session: AsyncSession, settings: Settings, city: CityPack) -> Work:
+    """The command line acts as a system actor with staff's rights (the operator)."""
+    from bot.domain.actors import Actor
+    from bot.domain.work import Work
+    from bot.i18n import Translator
+    from storage.models import Role
+    from storage.types import utcnow
+
+    return Work(
+        session=session,
+        actor=Actor.machine("cli", Role.STAFF),
+        settings=settings,
+        translator=Translator(default=settings.default_language),
+        city=city,
+        clock=utcnow,
+    )
 
 
 async def _list(db: Database, city: CityPack) -> int:

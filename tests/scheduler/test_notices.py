@@ -14,8 +14,9 @@ import pytest
 from sqlmodel import col, select
 
 from bot.city import load_city
+from bot.domain.recurrence import check_recurrence, next_occurrence
 from bot.i18n import Translator
-from scheduler.notices import NoticeScheduler, check_recurrence, next_occurrence
+from scheduler.notices import NoticeScheduler
 from storage.db import Database
 from storage.models import (
     ChannelIdentity,
@@ -574,7 +575,7 @@ def test_a_citizen_without_alert_settings_has_the_default_quiet_hours():
 async def test_the_tick_runs_at_start_up_and_a_nudge_brings_it_forward(db: Database, clock: Clock):
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from scheduler.notices import JOB_ID, nudge
+    from scheduler.notices import JOB_ID
 
     aps = AsyncIOScheduler(timezone=TZ)
     off = scheduler(db, clock)  # NOTICE_TICK_SECONDS=0: nothing is installed
@@ -591,7 +592,7 @@ async def test_the_tick_runs_at_start_up_and_a_nudge_brings_it_forward(db: Datab
         job = aps.get_job(JOB_ID)
         assert job is not None and job.next_run_time <= datetime.now(UTC)  # at once
         aps.modify_job(JOB_ID, next_run_time=before + timedelta(minutes=10))
-        nudge()
+        ticking.wake()  # what the services' wake_notices calls
         job = aps.get_job(JOB_ID)
         assert job is not None and job.next_run_time <= datetime.now(UTC)
     finally:

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from storage.db import Database
 from storage.models import Survey
+from storage.repos import audit
 from tests.bot.surveys.seed import PARKS, add_survey, respond
 
 
@@ -125,3 +126,9 @@ async def test_export_writes_the_anonymised_responses(db_url: str, db: Database,
     assert stdout.stdout == text
     missing = await citizenbot("export", "nope", database_url=db_url, cwd=tmp_path)
     assert missing.returncode == 1 and "no survey 'nope'" in missing.stderr
+    async with db.sessions() as session:  # the operator's exports are in the audit log
+        found = await audit.recent(session, limit=5)
+    assert [(e.action, e.actor_ref, e.detail) for e in found] == [
+        ("export", "cli", {"responses": 2}),
+        ("export", "cli", {"responses": 2}),
+    ]

@@ -1,0 +1,195 @@
+"""Citizens and roles: grant and revoke the staff and admin roles, ban and unban a citizen,
+and forget a citizen at their own request.
+
+The rules: only admins grant, revoke, ban and unban. Nobody changes their own role or bans
+themselves. The admins of the ADMINS setting are admins whatever the database says: their
+role is changed there, never here, and they cannot be banned. A banned citizen is unbanned
+before getting a role; staff and admins cannot be banned (their role is revoked first). A
+ban hides the citizen's visible reports, each with the note "/ban <ref>"; an unban shows
+again exactly those. Staff and admins are not forgotten while they hold a role.
+
+Telling the citizen about their new role or their unban is the interface's part (it knows
+their channels); the audit entry is written here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bot.domain.actors import Actor
+from bot.domain.errors import Refused
+from bot.domain.report_news import BAN_NOTE_PREFIX
+from bot.domain.work import Work
+from storage.models import Citizen, Report, Role
+from storage.refs import public_ref
+from storage.repos import citizens, moderation, personal_data, reports
+
+log = logging.getLogger(__name__)
+
+NEEDED = Role.ADMIN
+GRANTABLE = (Role.STAFF, Role.ADMIN)
+REASON_MAX = 200  # citizen.ban_reason
+
+
+def ref_of(citizen: Citizen) -> str:
+    assert citizen.id is not None
+    return public_ref(citizen.id)
+
+
+def ban_note(ref: str) -> str:
+    """The note on the report events of a ban's hiding (staff see it in the history; the
+    reporter's report news leaves it out)."""
+    return f"{BAN_NOTE_PREFIX}{ref}"
+
+
+async def admin_by_setting(work: Work, citizen: Citizen) -> bool:
+    """Whether one of the citizen's accounts is listed in the ADMINS setting."""
+    assert citizen.id is not None
+    admins = {(a.channel, a.user_id) for a in work.settings.admin_addresses}
+    found = await citizens.identities(work.session, citizen_id=citizen.id)
+    return any((identity.channel, identity.user_id) in admins for identity in found)
+
+
+async def effective_role(work: Work, citizen: Citizen) -> Role:
+    """The citizen's role as the dispatcher gives it: admin for the ADMINS setting's."""
+    if await admin_by_setting(work, citizen):
+        return Role.ADMIN
+    return Role(citizen.role)
+
+
+async def _check_changeable(work: Work, target: Citizen) -> None:
+    work.actor.require(NEEDED)
+    if target.id is not None and target.id == work.actor.citizen_id:
+        raise Refused("own_role", "admin.own_role")
+    if await admin_by_setting(work, target):
+        raise Refused("admin_by_setting", "admin.admin_by_setting", ref=ref_of(target))
+
+
+async def grant(work: Work, target: Citizen, role: Role) -> Role:
+    """Give the target the staff or admin role; returns the role they had. It takes effect
+    with their next message (the dispatcher reads the role on every message)."""
+    work.actor.require(NEEDED)
+    if role not in GRANTABLE:
+        raise Refused("not_grantable", "admin.unknown_role", role=role.value)
+    await _check_changeable(work, target)
+    ref = ref_of(target)
+    if target.banned_at is not None:
+        raise Refused("banned", "admin.grant_banned", ref=ref)
+    was = Role(target.role)
+    if was is role:
+        raise Refused("already", "admin.already", ref=ref, role=role)
+    await moderation.set_role(work.session, citizen=target, role=role)
+    await work.audit("grant", "citizen", ref, role=role.value, was=was.value)
+    log.info("citizen #%s made %s by %s", target.id, role.value, work.actor.ref)
+    return was
+
+
+async def revoke(work: Work, target: Citizen) -> Role:
+    """Make a staff member or admin a citizen again; returns the role they had."""
+    await _check_changeable(work, target)
+    ref = ref_of(target)
+    was = Role(target.role)
+    if was is Role.CITIZEN:
+        raise Refused("no_role", "admin.no_role", ref=ref)
+    await moderation.set_role(work.session, citizen=target, role=Role.CITIZEN)
+    await work.audit("revoke", "citizen", ref, was=was.value)
+    log.info("citizen #%s is a citizen again (by %s)", target.id, work.actor.ref)
+    return was
+
+
+async def check_ban(work: Work, target: Citizen, reason: str = "") -> str:
+    """Refused unless the target may be banned now (with this reason); returns the reason
+    as stored (spaces collapsed). Asked before a confirmation and again on it."""
+    work.actor.require(NEEDED)
+    ref = ref_of(target)
+    if target.id is not None and target.id == work.actor.citizen_id:
+        raise Refused("self", "admin.ban_self")
+    if await admin_by_setting(work, target):
+        raise Refused("admin_by_setting", "admin.admin_by_setting", ref=ref)
+    role = Role(target.role)
+    if role.at_least(Role.STAFF):
+        raise Refused("privileged", "admin.ban_privileged", ref=ref, role=role)
+    if target.banned_at is not None:
+        raise Refused("already", "admin.already_banned", ref=ref, when=target.banned_at)
+    reason = " ".join(reason.split())
+    if len(reason) > REASON_MAX:
+        raise Refused(
+            "reason_too_long", "admin.reason_too_long", max=REASON_MAX, length=len(reason)
+        )
+    return reason
+
+
+async def ban(work: Work, target: Citizen, reason: str = "") -> int:
+    """Ban the target: they are told at their next message and then ignored; their visible
+    reports are hidden (returns how many) and survey invitations not sent yet withdrawn;
+    their public alerts keep coming."""
+    reason = await check_ban(work, target, reason)
+    ref = ref_of(target)
+    await moderation.ban(work.session, citizen=target, reason=reason or None, now=work.now)
+    assert target.id is not None
+    # Not bot.domain.reports.hide: that tells the reporter and audits each report, and the
+    # ban notice says it all (one "ban" entry with the count).
+    visible = await moderation.visible_reports_of(work.session, citizen_id=target.id)
+    await _set_hidden(work, visible, hidden=True, note=ban_note(ref))
+    # What the ban leaves them, for whoever reads the log later (README: bans and pushes).
+    await work.audit(
+        "ban", "citizen", ref, reason=reason, hidden=len(visible), alerts="kept", surveys="none"
+    )
+    log.info("citizen #%s banned by %s", target.id, work.actor.ref)
+    return len(visible)
+
+
+async def unban(work: Work, target: Citizen) -> int:
+    """Lift the ban and show again the reports the ban hid (returns how many); reports staff
+    hid one by one stay hidden."""
+    work.actor.require(NEEDED)
+    ref = ref_of(target)
+    if target.banned_at is None:
+        raise Refused("not_banned", "admin.not_banned", ref=ref)
+    assert target.id is not None
+    shown = await moderation.hidden_by_ban(
+        work.session, citizen_id=target.id, ban_note=ban_note(ref)
+    )
+    await _set_hidden(work, shown, hidden=False, note=f"/unban {ref}")
+    await moderation.unban(work.session, citizen=target)
+    await work.audit("unban", "citizen", ref, shown=len(shown))
+    log.info("citizen #%s unbanned by %s", target.id, work.actor.ref)
+    return len(shown)
+
+
+async def _set_hidden(work: Work, found: Sequence[Report], *, hidden: bool, note: str) -> None:
+    actor_id = work.actor.citizen_id
+    assert actor_id is not None  # a person bans (the report event names them)
+    for report in found:
+        await reports.set_hidden(
+            work.session,
+            report=report,
+            hidden=hidden,
+            actor_id=actor_id,
+            actor_role=work.actor.role.value,
+            note=note,
+            now=work.now,
+        )
+
+
+def check_forget(actor: Actor) -> None:
+    """A citizen may be forgotten; staff and admins first have their role revoked."""
+    if actor.citizen_id is None or actor.at_least(Role.STAFF):
+        raise Refused("has_role", "privacy.forget_staff")
+
+
+async def forget(work: Work) -> personal_data.Forgotten:
+    """Delete the acting citizen and their personal data at their request; their reports and
+    survey answers stay for the city, unlinked. The caller deletes the returned draft photos
+    after the commit."""
+    check_forget(work.actor)
+    assert work.actor.citizen_id is not None
+    done = await personal_data.forget(work.session, citizen_ids=[work.actor.citizen_id])
+    log.info(
+        "a citizen was forgotten at their request (%d reports and %d survey responses kept,"
+        " unlinked)",
+        done.reports_anonymised,
+        done.survey_responses_unlinked,
+    )
+    return done
