@@ -227,7 +227,8 @@ async def test_open_data_never_fails_with_a_server_error(
 ):
     survey = data.draw(
         (st.sampled_from(["1", "city-services-2026"]) | identifiers()).filter(
-            lambda ref: ref and "/" not in ref  # else no route: aiohttp's own 404
+            # "/", "{" and "}" never match aiohttp's {ref}: no route, aiohttp's own 404
+            lambda ref: ref and not set(ref) & set("/{}")
         )
     )
     name = data.draw(
