@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -30,6 +30,7 @@ from bot.city.feeds import FeedConfig, FeedType
 from bot.feeds import parse
 from bot.feeds.alerts import Desk, Queued, close, sync
 from bot.feeds.parse import FeedError, FeedItem
+from scheduler.ticks import Ticks
 from storage.db import Database
 from storage.repos import feeds as feeds_repo
 
@@ -77,8 +78,7 @@ class FeedPoller:
         self.wake_notices = wake_notices
         self._http: aiohttp.ClientSession | None = None
         self._cap: OrderedDict[str, FeedItem] = OrderedDict()
-        self._running: set[asyncio.Task[Any]] = set()
-        self._closed = False
+        self._ticks = Ticks("feeds", self.tick)
 
     @property
     def feeds(self) -> tuple[FeedConfig, ...]:
@@ -87,39 +87,13 @@ class FeedPoller:
     def install(self, scheduler: AsyncIOScheduler) -> None:
         if self.tick_seconds <= 0 or not self.feeds:
             return
-        scheduler.add_job(
-            self._scheduled_tick,
-            "interval",
-            seconds=self.tick_seconds,
-            id=JOB_ID,
-            next_run_time=datetime.now(UTC),
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=None,
-            replace_existing=True,
-        )
+        self._ticks.install(scheduler, job_id=JOB_ID, seconds=self.tick_seconds)
 
     async def close(self) -> None:
-        self._closed = True
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        await self._ticks.close()
         if self._http is not None:
             await self._http.close()
             self._http = None
-
-    async def _scheduled_tick(self) -> None:
-        if self._closed:
-            return
-        task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
-        try:
-            await self.tick()
-        except Exception:
-            log.exception("the feeds tick failed; the next tick retries")
-        finally:
-            if task is not None:
-                self._running.discard(task)
 
     # -- the work ---------------------------------------------------------------------------
 
@@ -193,9 +167,7 @@ class FeedPoller:
         if queued.outbox and self.on_queued is not None:
             result = self.on_queued(queued.outbox)
             if asyncio.iscoroutine(result):
-                task = asyncio.ensure_future(result)
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
+                self._ticks.track(asyncio.ensure_future(result))
 
     async def _failed(self, feed: FeedConfig, failures: int, reason: str) -> None:
         now = self.clock()

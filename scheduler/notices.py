@@ -25,7 +25,6 @@ Everything reads the app's clock, so tests move time and call `tick()` directly.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
@@ -41,6 +40,7 @@ from bot.core.messages import Reply
 from bot.domain.recurrence import next_occurrence
 from bot.i18n import Translator, format_when
 from scheduler.payloads import direct_payload
+from scheduler.ticks import Ticks
 from storage.db import Database
 from storage.models import Notice, NoticeRun, NoticeStatus, RunStatus
 from storage.repos import notices
@@ -179,8 +179,7 @@ class NoticeScheduler:
         self.batch_size = batch_size
         self.on_queued = on_queued
         self._scheduler: AsyncIOScheduler | None = None
-        self._running: set[asyncio.Task[Any]] = set()
-        self._closed = False
+        self._ticks = Ticks("notices", self.tick)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -193,45 +192,19 @@ class NoticeScheduler:
         NOTICE_TICK_SECONDS=0 installs nothing: another process sends, or a test ticks."""
         if self.tick_seconds <= 0:
             return
-        scheduler.add_job(
-            self._scheduled_tick,
-            "interval",
-            seconds=self.tick_seconds,
-            id=JOB_ID,
-            next_run_time=datetime.now(UTC),
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=None,
-            replace_existing=True,
-        )
+        self._ticks.install(scheduler, job_id=JOB_ID, seconds=self.tick_seconds)
         self._scheduler = scheduler
 
     def wake(self) -> None:
         scheduler = self._scheduler
-        if scheduler is None or not scheduler.running or self._closed:
+        if scheduler is None or not scheduler.running or self._ticks.closed:
             return
         with contextlib.suppress(LookupError):
             scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
 
     async def close(self) -> None:
         """Let a tick in progress finish (before the database goes away)."""
-        self._closed = True
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
-
-    async def _scheduled_tick(self) -> None:
-        if self._closed:
-            return
-        task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
-        try:
-            await self.tick()
-        except Exception:
-            log.exception("the notices tick failed; the next tick retries")
-        finally:
-            if task is not None:
-                self._running.discard(task)
+        await self._ticks.close()
 
     # -- the work -------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from scheduler.ticks import add_daily
 from storage.db import Database
 from storage.repos import outbox
 
@@ -55,17 +56,7 @@ class OutboxPruning:
         self.span = span
 
     def install(self, scheduler: AsyncIOScheduler) -> None:
-        hour, minute = RUN_AT
-        scheduler.add_job(
-            self._scheduled_run,
-            "cron",
-            hour=hour,
-            minute=minute,
-            id=JOB_ID,
-            coalesce=True,
-            max_instances=1,
-            replace_existing=True,
-        )
+        add_daily(scheduler, self._scheduled_run, at=RUN_AT, job_id=JOB_ID)
 
     async def run(self) -> Pruned:
         """Fold every run finished before the cutoff, then delete the rows of folded runs,

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.core.messages import Address
 from bot.media.files import SharedFiles
 from bot.media.store import PhotoStore
+from scheduler.ticks import add_daily
 from storage.db import Database
 from storage.repos import personal_data
 from storage.repos.personal_data import Forgotten
@@ -58,17 +59,7 @@ class Retention:
         self.batch_size = batch_size
 
     def install(self, scheduler: AsyncIOScheduler) -> None:
-        hour, minute = RUN_AT
-        scheduler.add_job(
-            self._scheduled_run,
-            "cron",
-            hour=hour,
-            minute=minute,
-            id=JOB_ID,
-            coalesce=True,
-            max_instances=1,
-            replace_existing=True,
-        )
+        add_daily(scheduler, self._scheduled_run, at=RUN_AT, job_id=JOB_ID)
 
     async def run(self) -> Forgotten:
         """Forget every citizen inactive since the cutoff; what was removed, in total."""

@@ -1,0 +1,81 @@
+"""Jobs on APScheduler: a periodic tick that a shutdown waits for, and a daily job.
+
+The database is the source of truth for what is due; these only say when to look."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+
+class Ticks:
+    """A periodic tick (`install`), plus the tasks it starts (`track`): `close` stops new
+    ticks and waits for those in progress, so none outlives the database."""
+
+    def __init__(self, name: str, tick: Callable[[], Awaitable[Any]]) -> None:
+        self.name = name
+        self.tick = tick
+        self.closed = False
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def install(self, scheduler: AsyncIOScheduler, *, job_id: str, seconds: float) -> None:
+        """Every `seconds`, the first right away (work that fell due while the bot was down)."""
+        scheduler.add_job(
+            self._scheduled,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            replace_existing=True,
+        )
+
+    def track(self, task: asyncio.Future[Any]) -> None:
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def close(self) -> None:
+        self.closed = True
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _scheduled(self) -> None:
+        if self.closed:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self.track(task)
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("the %s tick failed; the next tick retries", self.name)
+
+
+def add_daily(
+    scheduler: AsyncIOScheduler,
+    job: Callable[[], Awaitable[Any]],
+    *,
+    at: tuple[int, int],
+    job_id: str,
+) -> None:
+    """`job` once a day at `at` (hour, minute) in the scheduler's time zone (the city's)."""
+    hour, minute = at
+    scheduler.add_job(
+        job,
+        "cron",
+        hour=hour,
+        minute=minute,
+        id=job_id,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
