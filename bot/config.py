@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     http_public_url: str | None = None
     http_idle_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
     http_body_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
-    telegram_webhook_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MAX_BODY_LIMIT)
+    telegram_webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=MAX_BODY_LIMIT)
     viber_webhook_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MAX_BODY_LIMIT)
     open311_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MAX_BODY_LIMIT)
 

@@ -18,6 +18,7 @@ from typing import Any
 from bot.domain.errors import Refused
 from bot.domain.recurrence import check_recurrence, next_occurrence
 from bot.domain.work import Work
+from bot.i18n import N_
 from storage.models import Notice, NoticeStatus, Role
 from storage.repos import notices as repo
 
@@ -28,9 +29,9 @@ TEXT_MAX = 3000
 CANCELLABLE = (NoticeStatus.SCHEDULED, NoticeStatus.PAUSED)
 # Why a recurrence cannot be used (bot.domain.recurrence.check_recurrence's codes).
 RECURRENCE_REFUSALS = {
-    "invalid": "broadcast.cron_invalid",
-    "never": "broadcast.cron_never",
-    "too_often": "broadcast.cron_too_often",
+    "invalid": N_("broadcast.cron_invalid"),
+    "never": N_("broadcast.cron_never"),
+    "too_often": N_("broadcast.cron_too_often"),
 }
 
 

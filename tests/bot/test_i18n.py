@@ -13,7 +13,14 @@ from bot.i18n import LANGUAGES, Translator, read_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("bot", "handlers", "scheduler")
-KEYWORDS = {"t": None, "tn": None, "N_": None, "translate": (2,), "translate_n": (2,)}
+KEYWORDS = {
+    "t": None,
+    "tn": None,
+    "N_": None,
+    "translate": (2,),
+    "translate_n": (2,),
+    "Refused": (2,),  # bot/domain/errors.py: Refused(code, key, **values)
+}
 PLACEHOLDER = re.compile(r"{(\w+)}")
 
 
