@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import Refused
@@ -126,9 +126,12 @@ async def create(
     when: When,
     *,
     progress: tuple[str, str] | None = None,
+    expires_after: timedelta | None = None,
 ) -> Notice:
     """Create and schedule a notice. `progress` is the (channel, user id) address whose
-    progress message the delivery engine keeps up to date (a person sending now)."""
+    progress message the delivery engine keeps up to date (a person sending now).
+    `expires_after`: how long its messages may wait (quiet hours) before they are dropped; the
+    NOTICE_EXPIRY_HOURS setting by default (a feed's alert lasts until its end)."""
     work.actor.require(NEEDED)
     for text in (draft.text_bg, draft.text_en):
         if text is not None:
@@ -146,7 +149,11 @@ async def create(
         next_run_at=next_run_at,
         recurrence=when.recurrence,
         ends_at=when.ends_at,
-        expires_after_s=work.settings.notice_expiry_hours * 3600,
+        expires_after_s=(
+            int(expires_after.total_seconds())
+            if expires_after is not None
+            else work.settings.notice_expiry_hours * 3600
+        ),
         progress=progress,
         now=work.now,
     )
