@@ -135,7 +135,7 @@ class CitizenBot:
         self.pruning = OutboxPruning(db=self.db, days=settings.outbox_retention_days, clock=clock)
         self.feeds = FeedPoller(
             db=self.db,
-            desk=Desk(self.city, self.translator, settings.admin_addresses),
+            desk=Desk(self.city, self.translator, settings, settings.admin_addresses),
             clock=clock,
             tick_seconds=settings.feed_tick_seconds,
             on_queued=self.delivery.deliver,

@@ -37,7 +37,9 @@ STATUS_LABELS = {
 
 def desk(ctx: Context) -> Desk:
     services = ctx.services
-    return Desk(services.city, services.translator, services.settings.admin_addresses)
+    return Desk(
+        services.city, services.translator, services.settings, services.settings.admin_addresses
+    )
 
 
 def _id(msg: IncomingMessage) -> int | None:

@@ -1,5 +1,6 @@
 """What the domain's refusals (bot.domain.errors.Refused) say to the person who asked: the
-refusal's i18n key, its moments in city time and its roles by their names."""
+refusal's i18n key, its moments in city time and its roles by their names. Every
+interface that talks (the chat handlers) says a refusal through here; Open311 maps its code."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from handlers.report_views import local_time
 from storage.models import Role
 
 
-def refusal_text(ctx: Context, refusal: Refused) -> str:
+def refusal_text(ctx: Context, refusal: Refused, /, **extra: object) -> str:
+    """The refusal in the reader's words; `extra` adds what only the interface knows (the
+    report's number as the person wrote or saw it)."""
+    assert refusal.key is not None, f"no sentence for the refusal {refusal.code!r}"
     values: dict[str, object] = {}
-    for name, value in refusal.values.items():
+    for name, value in {**refusal.values, **extra}.items():
         if isinstance(value, Role):
             value = role_label(ctx, value)
         elif isinstance(value, datetime):
             value = local_time(ctx, value)
         values[name] = value
+    if refusal.n is not None:
+        return ctx.tn(refusal.key, refusal.n, **values)
     return ctx.t(refusal.key, **values)

@@ -21,10 +21,12 @@ from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
 from bot.domain import reports as domain
+from bot.domain.errors import Refused
 from bot.domain.report_news import NEW_REPORT_LABEL, NEW_REPORT_PAYLOAD, hide_reason
-from bot.domain.reports import COMMENT_MAX, COMMENT_MIN, NotAllowed
+from bot.domain.reports import COMMENT_MAX, COMMENT_MIN
 from bot.i18n import N_
 from handlers.menu import main_menu, menu_entry
+from handlers.refusals import refusal_text
 from handlers.report_views import (
     category_label,
     district_label,
@@ -41,14 +43,6 @@ router = Router("report_detail")
 
 PAGE_SIZE = 5
 REOPEN = "followup.reopen"
-# What the citizen reads when the domain refuses "Not fixed" or its comment (NotAllowed.reason).
-REFUSALS = {
-    "not_yours": N_("followup.reopen_not_yours"),
-    "rejected": N_("followup.reopen_rejected"),
-    "not_closed": N_("followup.reopen_not_closed"),
-    "comment_too_short": N_("followup.comment_too_short"),
-    "comment_too_long": N_("followup.comment_too_long"),
-}
 
 
 # -- /myreports ---------------------------------------------------------------------------
@@ -208,11 +202,8 @@ def _reopen_refusal(ctx: Context, report: Report) -> str | None:
     return _say_refusal(ctx, report, refusal) if refusal is not None else None
 
 
-def _say_refusal(ctx: Context, report: Report, refusal: NotAllowed) -> str:
-    if refusal.reason == "too_late":
-        days = int(str(refusal.details["days"]))
-        return ctx.tn("followup.reopen_too_late", days, id=report.public_id, days=days)
-    return ctx.t(REFUSALS[refusal.reason], id=report.public_id)
+def _say_refusal(ctx: Context, report: Report, refusal: Refused) -> str:
+    return refusal_text(ctx, refusal, id=report.public_id)
 
 
 @router.button("mynf")
@@ -235,8 +226,8 @@ async def on_not_fixed(msg: IncomingMessage, ctx: Context) -> None:
 async def on_comment(msg: IncomingMessage, ctx: Context) -> None:
     try:
         comment = domain.check_comment(msg.text)
-    except NotAllowed as refusal:
-        ctx.reply(ctx.t(REFUSALS[refusal.reason], **refusal.details))
+    except Refused as refusal:
+        ctx.reply(refusal_text(ctx, refusal))
         return
     report_id = ctx.state.data.get("report_id")
     ctx.state.clear()
@@ -249,7 +240,7 @@ async def on_comment(msg: IncomingMessage, ctx: Context) -> None:
         return _unavailable(ctx)
     try:
         await domain.reopen(ctx.work, report, comment)
-    except NotAllowed as refusal:
+    except Refused as refusal:
         ctx.reply(_say_refusal(ctx, report, refusal), _refusal_buttons(ctx, report))
         return
     ctx.reply(ctx.t("followup.reopened", id=report.public_id), main_menu(ctx))
@@ -292,7 +283,7 @@ async def on_unfollow(msg: IncomingMessage, ctx: Context) -> None:
         return _unavailable(ctx)
     try:
         await domain.unfollow(ctx.work, report)
-    except NotAllowed:
+    except Refused:
         return _unavailable(ctx)
     _leave_reopen(ctx)
     ctx.reply(ctx.t("followup.unfollowed", id=report.public_id), main_menu(ctx))

@@ -17,12 +17,14 @@ from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
 from bot.domain import reports as domain
-from bot.domain.reports import NewPhoto, NewReport, NotAllowed
+from bot.domain.errors import Refused
+from bot.domain.reports import NewPhoto, NewReport
 from bot.i18n import N_
 from bot.media.photos import ProcessedPhoto
 from bot.media.preload import PhotoProblem
 from handlers.feeds import known_outage
 from handlers.menu import main_menu, menu_entry, show_menu
+from handlers.refusals import refusal_text
 from handlers.report_views import category_label, location_text, status_label
 from storage.models import Report
 from storage.repos import reports
@@ -527,7 +529,7 @@ async def on_duplicate_choice(msg: IncomingMessage, ctx: Context) -> None:
         return show_summary(ctx)
     try:
         await domain.follow(ctx.work, report)
-    except NotAllowed:
+    except Refused:
         return show_summary(ctx)
     await _discard_photos(ctx)
     ctx.state.clear()
@@ -715,7 +717,7 @@ async def file_report(ctx: Context) -> None:
     ]
     try:
         report = await domain.file(ctx.work, new, photos)
-    except NotAllowed as refusal:
+    except Refused as refusal:
         return _say_daily_limit(ctx, refusal)
     ctx.state.clear()
     ctx.reply(ctx.t("report.filed", id=report.public_id), main_menu(ctx))
@@ -744,15 +746,14 @@ STEP_ASKS = {
 async def _over_daily_limit(ctx: Context) -> bool:
     try:
         await domain.check_daily_limit(ctx.work)
-    except NotAllowed as refusal:
+    except Refused as refusal:
         _say_daily_limit(ctx, refusal)
         return True
     return False
 
 
-def _say_daily_limit(ctx: Context, refusal: NotAllowed) -> None:
-    limit = int(str(refusal.details["limit"]))
-    ctx.reply(ctx.tn("report.daily_limit", limit, limit=limit), main_menu(ctx))
+def _say_daily_limit(ctx: Context, refusal: Refused) -> None:
+    ctx.reply(refusal_text(ctx, refusal), main_menu(ctx))
 
 
 async def _discard_photos(ctx: Context) -> None:

@@ -29,11 +29,12 @@ from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
 from bot.domain import reports as domain
+from bot.domain.errors import Refused
 from bot.domain.report_news import HIDE_REASONS, hide_reason
-from bot.domain.reports import NotAllowed
 from bot.i18n import N_
 from handlers.menu import main_menu
 from handlers.picker import LIMIT, Choice, offer
+from handlers.refusals import refusal_text
 from handlers.report_detail import send_photos
 from handlers.report_views import (
     category_label,
@@ -81,15 +82,6 @@ FILTER_WORDS = {
     S.DUPLICATE.value: N_("staff.words_duplicate"),
     "open": N_("staff.words_open"),
     "closed": N_("staff.words_closed"),
-}
-# What staff read when the domain refuses a note, a reason or an original (NotAllowed.reason).
-REFUSALS = {
-    "note_too_long": N_("staff.note_too_long"),
-    "reason_needed": N_("staff.reason_needed"),
-    "hide_reason_needed": N_("staff.hide_reason_needed"),
-    "original_not_found": N_("staff.original_not_found"),
-    "original_is_itself": N_("staff.original_is_itself"),
-    "original_is_duplicate": N_("staff.original_is_duplicate"),
 }
 LONGEST_NAME = 4  # words in the longest district or category name ("Нови Искър" has two)
 WHO = {
@@ -420,9 +412,9 @@ async def on_original(msg: IncomingMessage, ctx: Context) -> None:
     found = await reports.get_by_public_id(ctx.session, public_id=wanted) if wanted else None
     try:
         original = domain.check_original(report, found)
-    except NotAllowed as refusal:
+    except Refused as refusal:
         shown = found.public_id if found is not None else wanted.upper() or "—"
-        ctx.reply(ctx.t(REFUSALS[refusal.reason], id=shown), rows(_cancel_button(ctx)))
+        ctx.reply(refusal_text(ctx, refusal, id=shown), rows(_cancel_button(ctx)))
         return
     _ask_note(ctx, report, {**action, "dup": original.id})
 
@@ -432,17 +424,17 @@ async def on_note(msg: IncomingMessage, ctx: Context) -> None:
     target = _status(str(_action(ctx).get("to")))
     try:
         note = domain.check_note(target or S.NEW, msg.text)
-    except NotAllowed as refusal:
+    except Refused as refusal:
         return _refuse_note(ctx, refusal)
     await _apply(ctx, note)
 
 
-def _refuse_note(ctx: Context, refusal: NotAllowed) -> None:
+def _refuse_note(ctx: Context, refusal: Refused) -> None:
     """The note (or reason) does not do: say why and ask again."""
-    text = ctx.t(REFUSALS[refusal.reason], **refusal.details)
-    if refusal.reason == "note_too_long":
+    text = refusal_text(ctx, refusal)
+    if refusal.code == "note_too_long":
         ctx.reply(text)
-    elif refusal.reason == "hide_reason_needed":
+    elif refusal.code == "hide_reason_needed":
         ctx.reply(text, _hide_reason_buttons(ctx))
     else:
         ctx.reply(text, rows(_cancel_button(ctx)))
@@ -455,7 +447,7 @@ async def on_skip_note(msg: IncomingMessage, ctx: Context) -> None:
     target = _status(str(_action(ctx).get("to")))
     try:
         domain.check_note(target or S.NEW, None)
-    except NotAllowed as refusal:
+    except Refused as refusal:
         return _refuse_note(ctx, refusal)
     await _apply(ctx, None)
 
@@ -482,7 +474,7 @@ async def _apply(ctx: Context, note: str | None) -> None:
         told = await domain.change_status(
             ctx.work, report, target, note=note, duplicate_of=original
         )
-    except NotAllowed:
+    except Refused:
         return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
     ctx.reply(
         ctx.t(
@@ -561,7 +553,7 @@ async def on_hide_reason_button(msg: IncomingMessage, ctx: Context) -> None:
 async def on_hide_reason_text(msg: IncomingMessage, ctx: Context) -> None:
     try:
         reason = domain.check_hide_reason(msg.text)
-    except NotAllowed as refusal:
+    except Refused as refusal:
         return _refuse_note(ctx, refusal)
     await _confirm_hide(ctx, reason)
 
@@ -608,7 +600,7 @@ async def on_hide_yes(msg: IncomingMessage, ctx: Context) -> None:
         return _unavailable(ctx)
     try:
         await domain.hide(ctx.work, report, reason)
-    except NotAllowed:
+    except Refused:
         return await show_staff_view(ctx, report, note=ctx.t("staff.stale"))
     ctx.reply(ctx.t("staff.hidden_done", id=report.public_id), _after_buttons(ctx, report))
 

@@ -21,6 +21,7 @@ from bot.domain.actors import Actor
 from bot.domain.errors import Refused
 from bot.domain.report_news import BAN_NOTE_PREFIX
 from bot.domain.work import Work
+from bot.i18n import N_
 from storage.models import Citizen, Report, Role
 from storage.refs import public_ref
 from storage.repos import citizens, moderation, personal_data, reports
@@ -61,9 +62,9 @@ async def effective_role(work: Work, citizen: Citizen) -> Role:
 async def _check_changeable(work: Work, target: Citizen) -> None:
     work.actor.require(NEEDED)
     if target.id is not None and target.id == work.actor.citizen_id:
-        raise Refused("own_role", "admin.own_role")
+        raise Refused("own_role", N_("admin.own_role"))
     if await admin_by_setting(work, target):
-        raise Refused("admin_by_setting", "admin.admin_by_setting", ref=ref_of(target))
+        raise Refused("admin_by_setting", N_("admin.admin_by_setting"), ref=ref_of(target))
 
 
 async def grant(work: Work, target: Citizen, role: Role) -> Role:
@@ -71,14 +72,14 @@ async def grant(work: Work, target: Citizen, role: Role) -> Role:
     with their next message (the dispatcher reads the role on every message)."""
     work.actor.require(NEEDED)
     if role not in GRANTABLE:
-        raise Refused("not_grantable", "admin.unknown_role", role=role.value)
+        raise Refused("not_grantable", N_("admin.unknown_role"), role=role.value)
     await _check_changeable(work, target)
     ref = ref_of(target)
     if target.banned_at is not None:
-        raise Refused("banned", "admin.grant_banned", ref=ref)
+        raise Refused("banned", N_("admin.grant_banned"), ref=ref)
     was = Role(target.role)
     if was is role:
-        raise Refused("already", "admin.already", ref=ref, role=role)
+        raise Refused("already", N_("admin.already"), ref=ref, role=role)
     await moderation.set_role(work.session, citizen=target, role=role)
     await work.audit("grant", "citizen", ref, role=role.value, was=was.value)
     log.info("citizen #%s made %s by %s", target.id, role.value, work.actor.ref)
@@ -91,7 +92,7 @@ async def revoke(work: Work, target: Citizen) -> Role:
     ref = ref_of(target)
     was = Role(target.role)
     if was is Role.CITIZEN:
-        raise Refused("no_role", "admin.no_role", ref=ref)
+        raise Refused("no_role", N_("admin.no_role"), ref=ref)
     await moderation.set_role(work.session, citizen=target, role=Role.CITIZEN)
     await work.audit("revoke", "citizen", ref, was=was.value)
     log.info("citizen #%s is a citizen again (by %s)", target.id, work.actor.ref)
@@ -104,18 +105,18 @@ async def check_ban(work: Work, target: Citizen, reason: str = "") -> str:
     work.actor.require(NEEDED)
     ref = ref_of(target)
     if target.id is not None and target.id == work.actor.citizen_id:
-        raise Refused("self", "admin.ban_self")
+        raise Refused("self", N_("admin.ban_self"))
     if await admin_by_setting(work, target):
-        raise Refused("admin_by_setting", "admin.admin_by_setting", ref=ref)
+        raise Refused("admin_by_setting", N_("admin.admin_by_setting"), ref=ref)
     role = Role(target.role)
     if role.at_least(Role.STAFF):
-        raise Refused("privileged", "admin.ban_privileged", ref=ref, role=role)
+        raise Refused("privileged", N_("admin.ban_privileged"), ref=ref, role=role)
     if target.banned_at is not None:
-        raise Refused("already", "admin.already_banned", ref=ref, when=target.banned_at)
+        raise Refused("already", N_("admin.already_banned"), ref=ref, when=target.banned_at)
     reason = " ".join(reason.split())
     if len(reason) > REASON_MAX:
         raise Refused(
-            "reason_too_long", "admin.reason_too_long", max=REASON_MAX, length=len(reason)
+            "reason_too_long", N_("admin.reason_too_long"), max=REASON_MAX, length=len(reason)
         )
     return reason
 
@@ -146,7 +147,7 @@ async def unban(work: Work, target: Citizen) -> int:
     work.actor.require(NEEDED)
     ref = ref_of(target)
     if target.banned_at is None:
-        raise Refused("not_banned", "admin.not_banned", ref=ref)
+        raise Refused("not_banned", N_("admin.not_banned"), ref=ref)
     assert target.id is not None
     shown = await moderation.hidden_by_ban(
         work.session, citizen_id=target.id, ban_note=ban_note(ref)
@@ -176,7 +177,7 @@ async def _set_hidden(work: Work, found: Sequence[Report], *, hidden: bool, note
 def check_forget(actor: Actor) -> None:
     """A citizen may be forgotten; staff and admins first have their role revoked."""
     if actor.citizen_id is None or actor.at_least(Role.STAFF):
-        raise Refused("has_role", "privacy.forget_staff")
+        raise Refused("has_role", N_("privacy.forget_staff"))
 
 
 async def forget(work: Work) -> personal_data.Forgotten:

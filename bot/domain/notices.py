@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import Refused
@@ -87,9 +87,9 @@ def check_text(text: str) -> str:
     """A notice text as sent (stripped); Refused if empty or longer than TEXT_MAX."""
     text = text.strip()
     if not text:
-        raise Refused("no_text", "broadcast.text_expected")
+        raise Refused("no_text", N_("broadcast.text_expected"))
     if len(text) > TEXT_MAX:
-        raise Refused("too_long", "broadcast.text_too_long", max=TEXT_MAX, length=len(text))
+        raise Refused("too_long", N_("broadcast.text_too_long"), max=TEXT_MAX, length=len(text))
     return text
 
 
@@ -111,12 +111,12 @@ def first_run(work: Work, when: When) -> datetime:
     if when.recurrence is not None:
         first = check_recurrence_usable(work, when.recurrence)
         if when.ends_at is not None and first >= when.ends_at:
-            raise Refused("ends_too_early", "broadcast.until_too_early")
+            raise Refused("ends_too_early", N_("broadcast.until_too_early"))
         return first
     if when.at is None:
         return work.now
     if when.at <= work.now:
-        raise Refused("past", "broadcast.when_past", now=work.now)
+        raise Refused("past", N_("broadcast.when_past"), now=work.now)
     return when.at
 
 
@@ -126,9 +126,12 @@ async def create(
     when: When,
     *,
     progress: tuple[str, str] | None = None,
+    expires_after: timedelta | None = None,
 ) -> Notice:
     """Create and schedule a notice. `progress` is the (channel, user id) address whose
-    progress message the delivery engine keeps up to date (a person sending now)."""
+    progress message the delivery engine keeps up to date (a person sending now).
+    `expires_after`: how long its messages may wait (quiet hours) before they are dropped; the
+    NOTICE_EXPIRY_HOURS setting by default (a feed's alert lasts until its end)."""
     work.actor.require(NEEDED)
     for text in (draft.text_bg, draft.text_en):
         if text is not None:
@@ -146,7 +149,11 @@ async def create(
         next_run_at=next_run_at,
         recurrence=when.recurrence,
         ends_at=when.ends_at,
-        expires_after_s=work.settings.notice_expiry_hours * 3600,
+        expires_after_s=(
+            int(expires_after.total_seconds())
+            if expires_after is not None
+            else work.settings.notice_expiry_hours * 3600
+        ),
         progress=progress,
         now=work.now,
     )
@@ -165,7 +172,7 @@ async def pause(work: Work, notice: Notice) -> None:
     if not can_pause(notice) or not await repo.pause(
         work.session, notice_id=notice.id, now=work.now
     ):
-        raise Refused("not_scheduled", "broadcast.stale")
+        raise Refused("not_scheduled", N_("broadcast.stale"))
     log.info("notice #%s paused by %s", notice.id, _who(work))
     await work.audit("pause", "notice", notice.id)
 
@@ -191,12 +198,12 @@ async def resume(work: Work, notice: Notice) -> datetime:
     work.actor.require(NEEDED)
     assert notice.id is not None
     if not can_resume(notice):
-        raise Refused("not_paused", "broadcast.stale")
+        raise Refused("not_paused", N_("broadcast.stale"))
     next_run = resume_time(work, notice)
     if next_run is None:
-        raise Refused("too_late", "broadcast.resume_too_late")
+        raise Refused("too_late", N_("broadcast.resume_too_late"))
     if not await repo.resume(work.session, notice_id=notice.id, next_run_at=next_run, now=work.now):
-        raise Refused("not_paused", "broadcast.stale")
+        raise Refused("not_paused", N_("broadcast.stale"))
     log.info("notice #%s resumed by %s", notice.id, _who(work))
     await work.audit("resume", "notice", notice.id)
     if next_run <= work.now:
@@ -212,7 +219,7 @@ async def cancel(work: Work, notice: Notice) -> int:
     runs = await repo.runs_of(work.session, notice_id=notice.id)
     sending = any(r.status in repo.ACTIVE_RUNS for r in runs)
     if not can_cancel(notice, sending=sending):
-        raise Refused("finished", "broadcast.stale")
+        raise Refused("finished", N_("broadcast.stale"))
     withdrawn = await repo.cancel(work.session, notice_id=notice.id, now=work.now)
     log.info("notice #%s cancelled by %s (%d messages withdrawn)", notice.id, _who(work), withdrawn)
     await work.audit("cancel", "notice", notice.id, withdrawn=withdrawn)

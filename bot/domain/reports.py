@@ -5,8 +5,8 @@ may see and follow it.
 Every interface calls these actions: the chat (handlers/reports.py files, handlers/staff.py
 triages, handlers/report_detail.py follows up) and the Open311 API (bot/web/open311.py
 files). Each action takes a `Work`, checks the actor itself and raises `Forbidden` (the
-role is wrong) or `NotAllowed` (the report or the moment is wrong; `reason` says why, and
-the interface turns it into its own words). The allowed status changes are the table
+role is wrong) or `Refused` (bot/domain/errors.py: the report or the moment is wrong; its
+`code` says why, its `key` what a conversation says). The allowed status changes are the table
 `TRANSITIONS` next to the status enum (storage/models/reports.py); the news to reporter and
 followers are bot/domain/report_news.py. Nothing here commits.
 """
@@ -20,7 +20,9 @@ from datetime import datetime, time, timedelta
 
 from bot.domain import report_news
 from bot.domain.actors import Actor, Forbidden
+from bot.domain.errors import Refused
 from bot.domain.work import Work
+from bot.i18n import N_
 from storage.models import REOPENABLE, TRANSITIONS, ApiKey, Citizen, Report, ReportStatus, Role
 from storage.repos import api_keys, reports
 
@@ -31,16 +33,6 @@ NOTE_MAX = 1000  # a staff note, a reason for rejecting or hiding
 REASON_MIN = 3  # rejecting and hiding need a reason at least this long
 COMMENT_MIN, COMMENT_MAX = 3, 1000  # the reporter's "Not fixed" comment
 MINUTE = timedelta(minutes=1)
-
-
-class NotAllowed(Exception):
-    """The action is not possible for this report now. `reason` names why (the interfaces
-    map it to their text); `details` carry the numbers that text needs."""
-
-    def __init__(self, reason: str, **details: object) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
 
 
 # -- filing -------------------------------------------------------------------------------
@@ -67,7 +59,7 @@ class NewPhoto:
 
 
 async def check_daily_limit(work: Work) -> None:
-    """A citizen files at most REPORTS_PER_DAY reports a day (city time): NotAllowed
+    """A citizen files at most REPORTS_PER_DAY reports a day (city time): Refused
     ("daily_limit", limit=…) past it. Asked before a draft starts and again when filing."""
     citizen_id = work.actor.citizen_id
     if citizen_id is None:
@@ -77,12 +69,12 @@ async def check_daily_limit(work: Work) -> None:
         work.session, reporter_id=citizen_id, since=_midnight(work, 0)
     )
     if filed >= limit:
-        raise NotAllowed("daily_limit", limit=limit)
+        raise Refused.plural("daily_limit", N_("report.daily_limit"), limit, limit=limit)
 
 
 async def check_key_limits(work: Work, key: ApiKey) -> None:
     """An API key files at most its per-minute and per-day quota (the settings' by default):
-    NotAllowed("key_per_minute" | "key_per_day", limit=…, wait=timedelta). The key's row is
+    Refused("key_per_minute" | "key_per_day", limit=…, wait=timedelta). The key's row is
     locked (api_keys.verify), so every process counts the same."""
     assert key.id is not None
     now = work.now
@@ -90,10 +82,11 @@ async def check_key_limits(work: Work, key: ApiKey) -> None:
     per_day = key.per_day or work.settings.open311_reports_per_day
     filed, first = await api_keys.filed_since(work.session, api_key_id=key.id, since=now - MINUTE)
     if filed >= per_minute:
-        raise NotAllowed("key_per_minute", limit=per_minute, wait=(first or now) + MINUTE - now)
+        wait = (first or now) + MINUTE - now
+        raise Refused("key_per_minute", None, limit=per_minute, wait=wait)
     filed, _ = await api_keys.filed_since(work.session, api_key_id=key.id, since=_midnight(work, 0))
     if filed >= per_day:
-        raise NotAllowed("key_per_day", limit=per_day, wait=_midnight(work, 1) - now)
+        raise Refused("key_per_day", None, limit=per_day, wait=_midnight(work, 1) - now)
 
 
 async def file(
@@ -175,21 +168,21 @@ async def may_see(work: Work, report: Report) -> bool:
 
 async def follow(work: Work, report: Report) -> bool:
     """The actor follows the report from now on (its news reach them). A hidden report
-    cannot be followed (NotAllowed "unavailable"); False when they filed it or already
+    cannot be followed (Refused "unavailable"); False when they filed it or already
     follow it."""
     citizen_id = _person(work.actor)
     if report.hidden:
-        raise NotAllowed("unavailable")
+        raise Refused("unavailable", N_("followup.unavailable"))
     if report.reporter_id == citizen_id:
         return False
     return await reports.follow(work.session, report_id=report.id, citizen_id=citizen_id)
 
 
 async def unfollow(work: Work, report: Report) -> None:
-    """The actor stops following the report; NotAllowed("unavailable") if they did not."""
+    """The actor stops following the report; Refused("unavailable") if they did not."""
     citizen_id = _person(work.actor)
     if not await reports.unfollow(work.session, report_id=report.id, citizen_id=citizen_id):
-        raise NotAllowed("unavailable")
+        raise Refused("unavailable", N_("followup.unavailable"))
 
 
 # -- staff triage -------------------------------------------------------------------------
@@ -202,24 +195,24 @@ def next_statuses(report: Report) -> tuple[ReportStatus, ...]:
 
 def check_original(report: Report, original: Report | None) -> Report:
     """The report `report` may be marked a duplicate of: not itself, not its own duplicate.
-    NotAllowed "original_not_found" | "original_is_itself" | "original_is_duplicate"."""
+    Refused "original_not_found" | "original_is_itself" | "original_is_duplicate"."""
     if original is None:
-        raise NotAllowed("original_not_found")
+        raise Refused("original_not_found", N_("staff.original_not_found"))
     if original.id == report.id:
-        raise NotAllowed("original_is_itself")
+        raise Refused("original_is_itself", N_("staff.original_is_itself"))
     if original.duplicate_of_id == report.id:
-        raise NotAllowed("original_is_duplicate")
+        raise Refused("original_is_duplicate", N_("staff.original_is_duplicate"))
     return original
 
 
 def check_note(to: ReportStatus, note: str | None) -> str | None:
     """The note of a status change, stripped: at most NOTE_MAX characters, and rejecting
-    needs a reason of REASON_MIN. NotAllowed "note_too_long" | "reason_needed"."""
+    needs a reason of REASON_MIN. Refused "note_too_long" | "reason_needed"."""
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
-        raise NotAllowed("note_too_long", max=NOTE_MAX, length=len(note))
+        raise Refused("note_too_long", N_("staff.note_too_long"), max=NOTE_MAX, length=len(note))
     if to is ReportStatus.REJECTED and len(note or "") < REASON_MIN:
-        raise NotAllowed("reason_needed", min=REASON_MIN)
+        raise Refused("reason_needed", N_("staff.reason_needed"), min=REASON_MIN)
     return note
 
 
@@ -234,16 +227,16 @@ async def change_status(
     """Staff move the report on (TRANSITIONS), with an optional public note (a reason for
     rejecting): the history entry, the audit entry, and the news to the reporter and
     followers. Returns how many citizens were told. Marking a duplicate takes the original
-    (see `mark_duplicate`). NotAllowed("stale") when the table does not allow it now."""
+    (see `mark_duplicate`). Refused("stale") when the table does not allow it now."""
     work.actor.require(Role.STAFF)
     if to not in next_statuses(report):
-        raise NotAllowed("stale")
+        raise Refused("stale", N_("staff.stale"))
     note = check_note(to, note)
     original = None
     if to is ReportStatus.DUPLICATE:
         original = check_original(report, duplicate_of)
     elif duplicate_of is not None:
-        raise NotAllowed("stale")
+        raise Refused("stale", N_("staff.stale"))
     event = await reports.change_status(
         work.session,
         report=report,
@@ -278,13 +271,13 @@ async def _follow_original(work: Work, duplicate: Report, original: Report) -> N
 
 
 def check_hide_reason(reason: str) -> str:
-    """A reason for hiding, its spaces tidied: REASON_MIN..NOTE_MAX characters. NotAllowed
+    """A reason for hiding, its spaces tidied: REASON_MIN..NOTE_MAX characters. Refused
     "note_too_long" | "hide_reason_needed"."""
     reason = " ".join(reason.split())
     if len(reason) > NOTE_MAX:
-        raise NotAllowed("note_too_long", max=NOTE_MAX, length=len(reason))
+        raise Refused("note_too_long", N_("staff.note_too_long"), max=NOTE_MAX, length=len(reason))
     if len(reason) < REASON_MIN:
-        raise NotAllowed("hide_reason_needed", min=REASON_MIN)
+        raise Refused("hide_reason_needed", N_("staff.hide_reason_needed"), min=REASON_MIN)
     return reason
 
 
@@ -293,7 +286,7 @@ async def hide(work: Work, report: Report, reason: str) -> None:
     from its reporter, who is told the reason (a HIDE_REASONS key or staff's own words)."""
     work.actor.require(Role.STAFF)
     if report.hidden:
-        raise NotAllowed("stale")
+        raise Refused("stale", N_("staff.stale"))
     if reason not in report_news.HIDE_REASONS:
         reason = check_hide_reason(reason)
     await _set_hidden(work, report, hidden=True, reason=reason)
@@ -303,7 +296,7 @@ async def show(work: Work, report: Report) -> None:
     """Show a hidden report again (not announced: nothing was lost by it)."""
     work.actor.require(Role.STAFF)
     if not report.hidden:
-        raise NotAllowed("stale")
+        raise Refused("stale", N_("staff.stale"))
     await _set_hidden(work, report, hidden=False, reason=None)
 
 
@@ -327,18 +320,19 @@ async def _set_hidden(work: Work, report: Report, *, hidden: bool, reason: str |
 # -- "Not fixed": reopening ---------------------------------------------------------------
 
 
-def reopen_refusal(work: Work, report: Report) -> NotAllowed | None:
+def reopen_refusal(work: Work, report: Report) -> Refused | None:
     """Why the actor may not reopen the report now, or None when they may: only its reporter
     ("not_yours"), never a rejected one ("rejected": the way on is a new report), only a
     resolved one ("not_closed"), only within REOPEN_WINDOW of closing ("too_late", days=…)."""
     if report.reporter_id is None or report.reporter_id != work.actor.citizen_id:
-        return NotAllowed("not_yours")
+        return Refused("not_yours", N_("followup.reopen_not_yours"))
     if report.status == ReportStatus.REJECTED:
-        return NotAllowed("rejected")
+        return Refused("rejected", N_("followup.reopen_rejected"))
     if ReportStatus(report.status) not in REOPENABLE:
-        return NotAllowed("not_closed")
+        return Refused("not_closed", N_("followup.reopen_not_closed"))
     if report.closed_at is None or work.now - report.closed_at > REOPEN_WINDOW:
-        return NotAllowed("too_late", days=REOPEN_WINDOW.days)
+        days = REOPEN_WINDOW.days
+        return Refused.plural("too_late", N_("followup.reopen_too_late"), days, days=days)
     return None
 
 
@@ -348,12 +342,17 @@ def can_reopen(work: Work, report: Report) -> bool:
 
 def check_comment(comment: str) -> str:
     """The reporter's "Not fixed" comment, its spaces tidied: COMMENT_MIN..COMMENT_MAX.
-    NotAllowed "comment_too_short" | "comment_too_long"."""
+    Refused "comment_too_short" | "comment_too_long"."""
     comment = " ".join(comment.split())
     if len(comment) < COMMENT_MIN:
-        raise NotAllowed("comment_too_short", min=COMMENT_MIN)
+        raise Refused("comment_too_short", N_("followup.comment_too_short"), min=COMMENT_MIN)
     if len(comment) > COMMENT_MAX:
-        raise NotAllowed("comment_too_long", max=COMMENT_MAX, length=len(comment))
+        raise Refused(
+            "comment_too_long",
+            N_("followup.comment_too_long"),
+            max=COMMENT_MAX,
+            length=len(comment),
+        )
     return comment
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.domain.errors import Refused
 from bot.domain.work import Work
+from bot.i18n import N_
 from bot.surveys.export import csv_chunks, csv_text
 from bot.surveys.lifecycle import Phase, phase, questions_of
 from storage.models import AlertSettings, Role, Survey, SurveyStatus
@@ -35,7 +36,7 @@ INLINE_INVITES = 20  # as many as the delivery engine sends inside the dispatch
 
 def check_period(opens_at: datetime, closes_at: datetime) -> None:
     if closes_at <= opens_at:
-        raise Refused("closes_before_opens", "surveys.new_closes_before")
+        raise Refused("closes_before_opens", N_("surveys.new_closes_before"))
 
 
 async def create(
@@ -69,7 +70,7 @@ async def create(
 async def publish(work: Work, survey: Survey) -> None:
     work.actor.require(NEEDED)
     if work.now >= survey.closes_at:
-        raise Refused("closed", "surveys.staff_cannot_publish", closes=survey.closes_at)
+        raise Refused("closed", N_("surveys.staff_cannot_publish"), closes=survey.closes_at)
     await _set_status(work, survey, SurveyStatus.PUBLISHED)
 
 
@@ -104,7 +105,7 @@ async def export(work: Work, survey: Survey, *, fits: Callable[[str], bool] | No
         work.session, survey=survey, questionnaire=questions_of(survey), tz=work.city.timezone
     )
     if fits is not None and not fits(text):
-        raise Refused("too_large", "surveys.csv_too_large", id=survey.id)
+        raise Refused("too_large", N_("surveys.csv_too_large"), id=survey.id)
     await work.audit("export", "survey", survey.id, responses=text.count("\n") - 1)
     return text
 
@@ -126,7 +127,7 @@ def audience(work: Work, survey: Survey, topic: str | None) -> InviteAudience:
     """Whom an invitation goes to: those who opted in to surveys (`topic` None) or a topic's
     subscribers, within the survey's districts and languages."""
     if topic is not None and work.city.topic(topic) is None:
-        raise Refused("unknown_topic", "surveys.staff_stale")
+        raise Refused("unknown_topic", N_("surveys.staff_stale"))
     return InviteAudience(
         topic=topic,
         districts=frozenset(survey.districts),
@@ -138,7 +139,7 @@ def check_invitable(work: Work, survey: Survey) -> None:
     work.actor.require(NEEDED)
     stage = phase(survey, work.now)
     if stage is not Phase.OPEN:
-        raise Refused("not_open", "surveys.invite_not_open", phase=stage)
+        raise Refused("not_open", N_("surveys.invite_not_open"), phase=stage)
 
 
 @dataclass(frozen=True)

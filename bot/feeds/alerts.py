@@ -2,8 +2,10 @@
 both, used by the poller (scheduler/feeds.py) and by staff's buttons (handlers/feeds.py).
 
 - A new item is recorded; in `auto` mode it is announced at once (a Notice to everyone whose
-  places meet its area, through the notices engine) and staff are told; in `review` mode
-  staff get it with its area in districts, the audience size and Send / Edit text / Skip.
+  places meet its area, created by bot.domain.notices with the feed as a system actor
+  `feed:<id>` acting as staff, so the notices' rules and audit apply) and staff are told;
+  in `review` mode staff get it with its area in districts, the audience size and Send /
+  Edit text / Skip.
 - A changed item updates its record; if it was announced, the announcement's text is brought
   up to date (for messages still waiting) and an update goes to those already told.
 - A CAP Cancel, an item gone from the feed or its end passing closes the record; if it was
@@ -28,7 +30,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.city import CityPack
 from bot.city.feeds import FeedConfig, FeedMode, FeedType
+from bot.config import Settings
 from bot.core.messages import Address, Button, Reply
+from bot.domain import notices as notice_actions
+from bot.domain.actors import Actor
+from bot.domain.work import Work
 from bot.feeds.area import Area, resolve, stored
 from bot.feeds.parse import SEVERE, FeedItem
 from bot.i18n import N_, Translator
@@ -54,6 +60,7 @@ class Desk:
 
     city: CityPack
     translator: Translator
+    settings: Settings
     admins: frozenset[Address] = frozenset()
 
     @property
@@ -62,6 +69,18 @@ class Desk:
 
     def translate(self, language: str, key: str, /, **values: object) -> str:
         return self.translator.translate(language, key, **values)
+
+    def work(self, session: AsyncSession, feed_id: str, now: datetime) -> Work:
+        """The feed acts on notices as a system actor with staff's rights, so the notices'
+        rules and audit apply to it as to a person (bot/domain/notices.py)."""
+        return Work(
+            session=session,
+            actor=Actor.machine(f"feed:{feed_id}", Role.STAFF),
+            settings=self.settings,
+            translator=self.translator,
+            city=self.city,
+            clock=lambda: now,
+        )
 
 
 @dataclass
@@ -286,18 +305,17 @@ async def _notice(
     else:
         audience = {"kind": "told", "notice_id": alert.notice_id, "alert_id": alert.id}
     lasts = (alert.ends_at - now) if alert.ends_at and alert.ends_at > now else NOTICE_EXPIRY
-    return await notices.create(
-        session,
+    expires_after = timedelta(seconds=int(min(lasts, NOTICE_EXPIRY).total_seconds()) or 60)
+    draft = notice_actions.Draft(
         topic=alert.topic,
         urgent=alert.urgent and kind != "end",
         text_bg=text_bg,
         text_en=text_en,
-        photo=None,
         audience=audience,
-        created_by=None,
-        next_run_at=now,
-        expires_after_s=int(min(lasts, NOTICE_EXPIRY).total_seconds()) or 60,
-        now=now,
+    )
+    work = desk.work(session, alert.feed_id, now)
+    return await notice_actions.create(
+        work, draft, notice_actions.When.now(), expires_after=expires_after
     )
 
 

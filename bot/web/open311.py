@@ -26,7 +26,8 @@ from bot.city import CityPack
 from bot.config import Settings
 from bot.domain import reports as domain
 from bot.domain.actors import Actor
-from bot.domain.reports import NewReport, NotAllowed
+from bot.domain.errors import Refused
+from bot.domain.reports import NewReport
 from bot.domain.work import Work
 from bot.i18n import Translator
 from bot.web import bodies
@@ -189,7 +190,7 @@ class Open311:
             )
             try:
                 report = await domain.file(work, filed, api_key=client)
-            except NotAllowed as refusal:
+            except Refused as refusal:
                 raise self._refused(refusal) from None
             public_id, client_name = report.public_id, client.name
         log.info("open311: report %s filed with the API key %r", public_id, client_name)
@@ -211,13 +212,14 @@ class Open311:
         of the day (the domain's quotas, asked again when filing)."""
         try:
             await domain.check_key_limits(work, client)
-        except NotAllowed as refusal:
+        except Refused as refusal:
             raise self._refused(refusal) from None
 
-    def _refused(self, refusal: NotAllowed) -> ApiError:
-        limit, wait = refusal.details["limit"], refusal.details["wait"]
+    def _refused(self, refusal: Refused) -> ApiError:
+        """The domain's quotas by their code: 429 with the wait until the count starts again."""
+        limit, wait = refusal.values["limit"], refusal.values["wait"]
         assert isinstance(wait, timedelta)
-        if refusal.reason == "key_per_minute":
+        if refusal.code == "key_per_minute":
             return _too_many(f"this api_key may file {limit} requests a minute", wait)
         return _too_many(
             f"this api_key may file {limit} requests a day; the count starts again "

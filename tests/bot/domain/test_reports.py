@@ -1,5 +1,5 @@
 """The report actions on their own, on both databases: who may do what (actor role × action →
-done, Forbidden or NotAllowed), the transition table, the reopen window, hiding from the public
+done, Forbidden or Refused), the transition table, the reopen window, hiding from the public
 but not from the reporter, and the news each action queues."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from sqlmodel import select
 from bot.city import load_city
 from bot.domain import reports as domain
 from bot.domain.actors import Actor, Forbidden
-from bot.domain.reports import NewReport, NotAllowed
+from bot.domain.errors import Refused
+from bot.domain.reports import NewReport
 from bot.domain.work import Work
 from bot.i18n import Translator
 from scheduler.payloads import reply_from_payload
@@ -126,7 +127,7 @@ async def unfollow(work: Work, report: Report) -> None:
     await domain.unfollow(work, report)
 
 
-# Actor × action → what happens: "ok", Forbidden, or the NotAllowed reason. Triage is staff's
+# Actor × action → what happens: "ok", Forbidden, or the Refused code. Triage is staff's
 # (admins are staff too); "Not fixed" only the reporter's; unfollowing only a follower's.
 MATRIX = [
     ("citizen", "resolve", resolve, {"reporter": Forbidden, "follower": Forbidden}),
@@ -153,9 +154,9 @@ async def test_who_may_do_what(world: World, who, action, expected):
         with pytest.raises(Forbidden):
             await world.run(who, action)
     else:
-        with pytest.raises(NotAllowed) as refused:
+        with pytest.raises(Refused) as refused:
             await world.run(who, action)
-        assert refused.value.reason == expected
+        assert refused.value.code == expected
     assert (await world.report()).status == S.NEW.value  # nothing changed
 
 
@@ -167,22 +168,22 @@ async def test_only_the_reporter_reopens_a_resolved_report(world: World, who):
         report = await world.report()
         assert (report.status, report.reopened) == (S.ACKNOWLEDGED.value, 1)
         return
-    with pytest.raises(NotAllowed) as refused:
+    with pytest.raises(Refused) as refused:
         await world.run(who, reopen)
-    assert refused.value.reason == "not_yours"
+    assert refused.value.code == "not_yours"
 
 
 async def test_reopening_has_a_window_and_only_resolved_reports(world: World):
     await world.run("clerk", reject)
-    with pytest.raises(NotAllowed, match="rejected"):
+    with pytest.raises(Refused, match="rejected"):
         await world.run("reporter", reopen)
     async with world.db.sessions() as session, session.begin():
         report = await reports.get(session, report_id=world.report_id)
         report.status = S.RESOLVED.value  # as if resolved instead, at NOW
     world.now = NOW + domain.REOPEN_WINDOW + timedelta(seconds=1)
-    with pytest.raises(NotAllowed) as refused:
+    with pytest.raises(Refused) as refused:
         await world.run("reporter", reopen)
-    assert (refused.value.reason, refused.value.details) == ("too_late", {"days": 14})
+    assert (refused.value.code, refused.value.values) == ("too_late", {"days": 14})
     world.now = NOW + domain.REOPEN_WINDOW
     await world.run("reporter", reopen)
 
@@ -200,7 +201,7 @@ async def test_status_changes_follow_the_one_table(world: World):
                     assert report.status == to.value
                     await session.rollback()
                     continue
-                with pytest.raises(NotAllowed):
+                with pytest.raises(Refused):
                     await domain.change_status(work, report, to, note="Looked at it")
                 await session.rollback()
     assert TRANSITIONS[S.RESOLVED] == TRANSITIONS[S.REJECTED] == TRANSITIONS[S.DUPLICATE] == ()
@@ -210,13 +211,13 @@ async def test_rejecting_needs_a_reason_and_a_duplicate_its_original(world: Worl
     async def bare_reject(work, report):
         await domain.change_status(work, report, S.REJECTED, note="  ")
 
-    with pytest.raises(NotAllowed, match="reason_needed"):
+    with pytest.raises(Refused, match="reason_needed"):
         await world.run("clerk", bare_reject)
 
     async def itself(work, report):
         await domain.mark_duplicate(work, report, report)
 
-    with pytest.raises(NotAllowed, match="original_is_itself"):
+    with pytest.raises(Refused, match="original_is_itself"):
         await world.run("clerk", itself)
 
 
@@ -264,7 +265,7 @@ async def test_a_hidden_report_stays_its_reporters(world: World):
     news = await world.news()
     assert list(news) == [world.reporter]  # only the reporter hears of the hiding
     assert "Personal data in the photo" in news[world.reporter][0]
-    with pytest.raises(NotAllowed, match="stale"):
+    with pytest.raises(Refused, match="stale"):
         await world.run("clerk", hide)
     await world.run("clerk", domain.show)
     assert not (await world.report()).hidden
@@ -278,9 +279,9 @@ async def test_filing_counts_a_citizens_day_and_an_api_keys_quota(world: World):
 
     await world.run("stranger", file)
     await world.run("stranger", file)  # REPORTS_PER_DAY is 2 here
-    with pytest.raises(NotAllowed) as refused:
+    with pytest.raises(Refused) as refused:
         await world.run("stranger", file)
-    assert (refused.value.reason, refused.value.details) == ("daily_limit", {"limit": 2})
+    assert (refused.value.code, refused.value.values) == ("daily_limit", {"limit": 2})
     with pytest.raises(Forbidden):
         await world.run("api", file)  # a system actor files only for an API key
 
@@ -291,9 +292,9 @@ async def test_filing_counts_a_citizens_day_and_an_api_keys_quota(world: World):
         work = world.work(session, world.actor("api"))
         filed = await domain.file(work, new, api_key=key)
         assert (filed.reporter_id, filed.api_key_id) == (None, key.id)
-        with pytest.raises(NotAllowed) as refused:
+        with pytest.raises(Refused) as refused:
             await domain.file(work, new, api_key=key)
-        assert refused.value.reason == "key_per_minute"
+        assert refused.value.code == "key_per_minute"
 
 
 async def test_the_news_carry_the_way_on_as_buttons(world: World):
