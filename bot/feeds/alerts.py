@@ -328,11 +328,18 @@ def local(desk: Desk, moment: datetime) -> tuple[str, str]:
     return at.strftime("%H:%M"), at.strftime("%d.%m")
 
 
+# Room left in a notice (bot/domain/notices.py TEXT_MAX) for the heading, the "until" and the
+# source lines around the official text.
+BODY_MAX = notice_actions.TEXT_MAX - 600
+
+
 def body(alert: FeedAlert, language: str) -> str:
-    """The official text in the reader's language, else in the other one."""
-    if language == "en" and alert.text_en:
-        return alert.text_en
-    return alert.text_bg
+    """The official text in the reader's language, else in the other one; a text longer than
+    a notice may carry is cut at a word, so one long publication never stops a feed."""
+    text = alert.text_en if language == "en" and alert.text_en else alert.text_bg
+    if len(text) <= BODY_MAX:
+        return text
+    return text[:BODY_MAX].rsplit(" ", 1)[0].rstrip() + " …"
 
 
 def until_line(desk: Desk, alert: FeedAlert, language: str, *, now: bool = False) -> str | None:
