@@ -3,8 +3,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from storage.db import Database
-from storage.models import ReportStatus
+from storage.models import Citizen, Report, ReportStatus
 from storage.repos import api_keys, citizens, reports
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -66,24 +68,29 @@ async def test_status_workflow_and_history(db: Database):
     ]
 
 
+async def ana_ben_and_anas_report(session: AsyncSession) -> tuple[Citizen, Citizen, Report]:
+    ana, _ = await citizens.get_or_create_by_identity(
+        session, channel="telegram", user_id="1", language="bg"
+    )
+    ben, _ = await citizens.get_or_create_by_identity(
+        session, channel="console", user_id="2", language="en"
+    )
+    own = await reports.create(
+        session,
+        city="sofia",
+        prefix="SOF",
+        category="1",
+        description="x" * 20,
+        source="telegram",
+        reporter_id=ana.id,
+        now=NOW,
+    )
+    return ana, ben, own
+
+
 async def test_my_reports_keep_the_own_hidden_ones_but_not_hidden_followed_ones(db: Database):
     async with db.sessions() as session, session.begin():
-        ana, _ = await citizens.get_or_create_by_identity(
-            session, channel="telegram", user_id="1", language="bg"
-        )
-        ben, _ = await citizens.get_or_create_by_identity(
-            session, channel="console", user_id="2", language="en"
-        )
-        own = await reports.create(
-            session,
-            city="sofia",
-            prefix="SOF",
-            category="1",
-            description="x" * 20,
-            source="telegram",
-            reporter_id=ana.id,
-            now=NOW,
-        )
+        ana, ben, own = await ana_ben_and_anas_report(session)
         await reports.follow(session, report_id=own.id, citizen_id=ben.id)
         await reports.set_hidden(
             session, report=own, hidden=True, actor_id=None, actor_role="staff", note="Спам"
@@ -95,22 +102,7 @@ async def test_my_reports_keep_the_own_hidden_ones_but_not_hidden_followed_ones(
 
 async def test_followed_and_own_reports_and_recipients(db: Database):
     async with db.sessions() as session, session.begin():
-        ana, _ = await citizens.get_or_create_by_identity(
-            session, channel="telegram", user_id="1", language="bg"
-        )
-        ben, _ = await citizens.get_or_create_by_identity(
-            session, channel="console", user_id="2", language="en"
-        )
-        own = await reports.create(
-            session,
-            city="sofia",
-            prefix="SOF",
-            category="1",
-            description="x" * 20,
-            source="telegram",
-            reporter_id=ana.id,
-            now=NOW,
-        )
+        _ana, ben, own = await ana_ben_and_anas_report(session)
         assert await reports.follow(session, report_id=own.id, citizen_id=ben.id)
         assert not await reports.follow(session, report_id=own.id, citizen_id=ben.id)
         listed, total = await reports.for_citizen(session, citizen_id=ben.id)

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.city import load_city
-from bot.domain.actors import Actor
+from bot.domain.actors import Actor, Forbidden
+from bot.domain.errors import Refused
 from bot.domain.work import Work
 from bot.i18n import Translator
 from storage.db import Database
@@ -59,6 +60,16 @@ class People:
         for task in after:
             await task()
         return result
+
+    async def attempt(self, who: str, action: Callable[[Work, People], Awaitable[Any]]) -> object:
+        """What `who` doing `action` comes to: "ok", Forbidden, or the refusal's code."""
+        try:
+            await self.run(who, action)
+        except Forbidden:
+            return Forbidden
+        except Refused as refusal:
+            return refusal.code
+        return "ok"
 
 
 async def people(db: Database, *extra: str) -> People:

@@ -11,7 +11,6 @@ import pytest
 
 from bot.domain import notices as domain
 from bot.domain.actors import Forbidden
-from bot.domain.errors import Refused
 from bot.domain.work import Work
 from storage.db import Database
 from storage.models import NoticeStatus
@@ -54,20 +53,10 @@ async def world(db: Database) -> People:
     return found
 
 
-async def attempt(world: People, who: str, action) -> object:
-    try:
-        await world.run(who, action)
-    except Forbidden:
-        return Forbidden
-    except Refused as refusal:
-        return refusal.code
-    return "ok"
-
-
 @pytest.mark.parametrize(("who", "action", "expected"), MATRIX)
 async def test_who_may_create_pause_and_cancel_notices(db: Database, who, action, expected):
     found = await world(db)
-    assert await attempt(found, who, ACTIONS[action]) == expected
+    assert await found.attempt(who, ACTIONS[action]) == expected
 
 
 async def test_a_feed_sends_a_notice_now_and_the_scheduler_is_woken_after_the_commit(
@@ -102,20 +91,20 @@ async def test_the_timing_rules(db: Database):
         return run
 
     past = domain.When.once(NOW - timedelta(minutes=1))
-    assert await attempt(w, "clerk", creating(past)) == "past"
-    assert await attempt(w, "clerk", creating(domain.When.repeating("*/5 * * * *"))) == (
+    assert await w.attempt("clerk", creating(past)) == "past"
+    assert await w.attempt("clerk", creating(domain.When.repeating("*/5 * * * *"))) == (
         "recurrence_too_often"
     )
-    assert await attempt(w, "clerk", creating(domain.When.repeating("0 9 31 2 *"))) == (
+    assert await w.attempt("clerk", creating(domain.When.repeating("0 9 31 2 *"))) == (
         "recurrence_never"
     )
-    assert await attempt(w, "clerk", creating(domain.When.repeating("every day"))) == (
+    assert await w.attempt("clerk", creating(domain.When.repeating("every day"))) == (
         "recurrence_invalid"
     )
     early_end = domain.When.repeating("0 9 * * 1", ends_at=NOW + timedelta(hours=1))
-    assert await attempt(w, "clerk", creating(early_end)) == "ends_too_early"
+    assert await w.attempt("clerk", creating(early_end)) == "ends_too_early"
     blank = domain.Draft(topic="water", text_bg="   ")
-    assert await attempt(w, "clerk", creating(domain.When.now(), blank)) == "no_text"
+    assert await w.attempt("clerk", creating(domain.When.now(), blank)) == "no_text"
     daily = await w.run("clerk", creating(domain.When.repeating("0 9 * * *")))
     assert daily.recurrence == "0 9 * * *" and daily.next_run_at > NOW
     assert w.woken == []  # nothing is due now
@@ -123,15 +112,15 @@ async def test_the_timing_rules(db: Database):
 
 async def test_pause_resume_and_cancel_keep_to_the_notice_state(db: Database):
     w = await world(db)
-    assert await attempt(w, "clerk", on_notice(domain.resume)) == "not_paused"
-    assert await attempt(w, "clerk", on_notice(domain.pause)) == "ok"
-    assert await attempt(w, "clerk", on_notice(domain.pause)) == "not_scheduled"
+    assert await w.attempt("clerk", on_notice(domain.resume)) == "not_paused"
+    assert await w.attempt("clerk", on_notice(domain.pause)) == "ok"
+    assert await w.attempt("clerk", on_notice(domain.pause)) == "not_scheduled"
     w.now = NOW + timedelta(days=3)  # past the one-off's expiry while paused
-    assert await attempt(w, "clerk", on_notice(domain.resume)) == "too_late"
+    assert await w.attempt("clerk", on_notice(domain.resume)) == "too_late"
     w.now = NOW
-    assert await attempt(w, "clerk", on_notice(domain.resume)) == "ok"
-    assert await attempt(w, "clerk", on_notice(domain.cancel)) == "ok"
-    assert await attempt(w, "clerk", on_notice(domain.cancel)) == "finished"
+    assert await w.attempt("clerk", on_notice(domain.resume)) == "ok"
+    assert await w.attempt("clerk", on_notice(domain.cancel)) == "ok"
+    assert await w.attempt("clerk", on_notice(domain.cancel)) == "finished"
     async with db.sessions() as session:
         notice = await repo.get(session, notice_id=w.ids["notice"])
         actions = [e.action for e in await audit.recent(session, limit=10)]
