@@ -17,7 +17,6 @@ from handlers.admin_targets import (
     role_label,
 )
 from handlers.labels import channel_label, language_label
-from handlers.report_views import local_time
 from storage.models import Citizen, Role
 from storage.repos import citizen_card
 
@@ -64,8 +63,8 @@ async def card(ctx: Context, citizen: Citizen) -> str:
         channels=", ".join(channel_label(ctx, c) for c in facts.channels) or "—",
         language=language_label(ctx, citizen.language),
         role=role,
-        joined=local_time(ctx, citizen.created_at),
-        seen=local_time(ctx, citizen.last_seen_at),
+        joined=ctx.when(citizen.created_at),
+        seen=ctx.when(citizen.last_seen_at),
         pushes=_pushes(ctx, citizen, stopped=facts.stopped),
         banned=_ban(ctx, citizen),
         reports=facts.reports,
@@ -87,7 +86,7 @@ def _pushes(ctx: Context, citizen: Citizen, *, stopped: bool) -> str:
 def _ban(ctx: Context, citizen: Citizen) -> str:
     if citizen.banned_at is None:
         return ctx.t("admin.ban_none")
-    text = ctx.t("admin.ban_since", when=local_time(ctx, citizen.banned_at))
+    text = ctx.t("admin.ban_since", when=ctx.when(citizen.banned_at))
     if citizen.ban_reason:
         text += f" — “{citizen.ban_reason}”"
     return text

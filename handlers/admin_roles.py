@@ -23,7 +23,6 @@ from handlers.admin_targets import (
     tell,
 )
 from handlers.refusals import refusal_text
-from handlers.report_views import local_time
 from storage.models import Citizen, Role
 from storage.repos import citizens, moderation
 
@@ -117,7 +116,7 @@ def _staff_line(ctx: Context, citizen: Citizen, by_setting: bool) -> str:
         "admin.staff_line",
         ref=ref_of(citizen),
         role=role_label(ctx, Role.ADMIN if by_setting else citizen.role),
-        seen=local_time(ctx, citizen.last_seen_at),
+        seen=ctx.when(citizen.last_seen_at),
     )
     if by_setting:
         line += " " + ctx.t("admin.staff_by_setting")

@@ -15,7 +15,7 @@ from bot.core.router import Router
 from bot.stats_chart import WEEKS, WeeklySpec, render, week_bounds, week_labels
 from handlers.feeds import feeds_section
 from handlers.labels import channel_label, language_label
-from handlers.report_views import category_label, district_label, local_time, status_label
+from handlers.report_views import category_label, district_label, status_label
 from storage.models import ReportStatus, Role
 from storage.repos import stats
 
@@ -57,7 +57,7 @@ async def _send_chart(ctx: Context, spec: WeeklySpec) -> None:
 
 def stats_text(ctx: Context, figures: stats.Figures) -> str:
     sections = [
-        ctx.t("stats.title", when=local_time(ctx, ctx.now)),
+        ctx.t("stats.title", when=ctx.when(ctx.now)),
         _citizens(ctx, figures),
         _reports(ctx, figures),
         ctx.t(

@@ -19,7 +19,7 @@ from bot.core.messages import Button, IncomingMessage, rows
 from bot.core.router import Router
 from bot.i18n import N_
 from handlers.admin_targets import role_label
-from handlers.report_views import local_time, status_label
+from handlers.report_views import status_label
 from storage.models import AuditEntry, ReportStatus, Role
 from storage.refs import parse_ref, public_ref
 from storage.repos import audit as repo
@@ -133,7 +133,7 @@ def entry_line(ctx: Context, entry: AuditEntry) -> str:
     reason = entry.detail.get("reason") if entry.action == "ban" else None
     if isinstance(reason, str) and reason:
         what += f" — “{reason[:REASON_SHOWN]}”"
-    return f"{local_time(ctx, entry.at)} · {entry.actor_ref} · {what}"
+    return f"{ctx.when(entry.at)} · {entry.actor_ref} · {what}"
 
 
 def _object(ctx: Context, entry: AuditEntry) -> str:

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
+from bot.dates import WHEN_ERRORS, parse_date, parse_time, parse_when
 from bot.domain import notices as domain
 from bot.domain.errors import Refused
 from bot.domain.notices import TEXT_MAX
@@ -38,7 +38,6 @@ from bot.media.preload import PhotoProblem
 from handlers.labels import channel_counts, language_label
 from handlers.menu import main_menu
 from handlers.refusals import refusal_text
-from handlers.report_views import local_day, local_time
 from handlers.reports import PHOTO_PROBLEMS
 from scheduler.notices import resolve_audience
 from scheduler.payloads import notice_text
@@ -94,97 +93,9 @@ RUN_STATUS = {
     RunStatus.MISSED: N_("broadcast.run_missed"),
     RunStatus.CANCELLED: N_("broadcast.run_cancelled"),
 }
-WHEN_ERRORS = {
-    "format": N_("broadcast.when_format"),
-    "date": N_("broadcast.when_bad_date"),
-    "past": N_("broadcast.when_past"),
-    "gap": N_("broadcast.when_gap"),
-}
 URGENCY_LABELS = {False: N_("broadcast.normal"), True: N_("broadcast.urgent")}
-TODAY_WORDS = {"днес", "today"}
-TOMORROW_WORDS = {"утре", "tomorrow"}
-_WHEN = re.compile(
-    r"^(?:(?P<word>[^\W\d_]+)|(?P<d>\d{1,2})\.(?P<m>\d{1,2})(?:\.(?P<y>\d{2}|\d{4}))?)?"
-    r"\s*(?:в|at)?\s*(?P<H>\d{1,2})[:.](?P<M>\d{2})\s*(?:ч\.?|h)?$",
-    re.IGNORECASE,
-)
-_DATE = re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})(?:\.(?P<y>\d{2}|\d{4}))?$")
-_TIME = re.compile(r"^(?P<H>\d{1,2})[:.](?P<M>\d{2})$")
 _DAY_TIME = re.compile(r"^(?P<day>\d{1,2})\s+(?P<H>\d{1,2})[:.](?P<M>\d{2})$")
 _COORDS = re.compile(r"^\s*(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$")
-
-
-# -- typed dates and times ----------------------------------------------------------------
-
-
-def to_instant(wall: datetime, tz: ZoneInfo) -> datetime | None:
-    """The UTC instant of a city wall-clock time; None if the clocks skip it (spring)."""
-    aware = wall.replace(tzinfo=tz)
-    instant = aware.astimezone(ZoneInfo("UTC"))
-    if instant.astimezone(tz).replace(tzinfo=None) != wall:
-        return None
-    return instant
-
-
-def _year(text: str | None, default: int) -> int:
-    if not text:
-        return default
-    return 2000 + int(text) if len(text) == 2 else int(text)
-
-
-def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | str:
-    """A typed date and time in city time → a UTC instant, or an error code from
-    WHEN_ERRORS. Without a year the next such date is meant; a bare time is today."""
-    match = _WHEN.match(" ".join(text.strip().lower().split()))
-    if match is None:
-        return "format"
-    today = now.astimezone(tz).date()
-    hour, minute = int(match["H"]), int(match["M"])
-    if hour > 23 or minute > 59:
-        return "format"
-    word = match["word"]
-    try:
-        if word in TOMORROW_WORDS:
-            day = today + timedelta(days=1)
-        elif word in TODAY_WORDS or (word is None and match["d"] is None):
-            day = today
-        elif word is not None:
-            return "format"
-        else:
-            day = date(_year(match["y"], today.year), int(match["m"]), int(match["d"]))
-            if match["y"] is None and day < today:
-                day = day.replace(year=today.year + 1)
-    except ValueError:
-        return "date"
-    instant = to_instant(datetime.combine(day, time(hour, minute)), tz)
-    if instant is None:
-        return "gap"
-    if instant <= now:
-        return "past"
-    return instant
-
-
-def parse_date(text: str, *, now: datetime, tz: ZoneInfo) -> date | None:
-    """A typed date ("31.12.2026", "31.12") → the date; None if it is not one. Without a
-    year the next such date is meant."""
-    match = _DATE.match(text.strip())
-    if match is None:
-        return None
-    today = now.astimezone(tz).date()
-    try:
-        day = date(_year(match["y"], today.year), int(match["m"]), int(match["d"]))
-        if match["y"] is None and day < today:
-            day = day.replace(year=today.year + 1)
-    except ValueError:
-        return None
-    return day
-
-
-def parse_time(text: str) -> tuple[int, int] | None:
-    match = _TIME.match(text.strip())
-    if match is None or int(match["H"]) > 23 or int(match["M"]) > 59:
-        return None
-    return int(match["H"]), int(match["M"])
 
 
 # -- the draft ----------------------------------------------------------------------------
@@ -676,14 +587,12 @@ async def on_at(msg: IncomingMessage, ctx: Context) -> None:
     tz = ctx.services.city.timezone
     when = parse_when(msg.text, now=ctx.now, tz=tz)
     if isinstance(when, str):
-        ctx.reply(ctx.t(WHEN_ERRORS[when], now=local_time(ctx, ctx.now)), rows(_cancel_button(ctx)))
+        ctx.reply(ctx.t(WHEN_ERRORS[when], now=ctx.when(ctx.now)), rows(_cancel_button(ctx)))
         return
     notice = await _create(ctx, domain.When.once(when))
     if notice is None:
         return
-    ctx.reply(
-        ctx.t("broadcast.scheduled", id=notice.id, when=local_time(ctx, when)), main_menu(ctx)
-    )
+    ctx.reply(ctx.t("broadcast.scheduled", id=notice.id, when=ctx.when(when)), main_menu(ctx))
 
 
 def ask_repeat(ctx: Context, note: str | None = None) -> None:
@@ -773,7 +682,7 @@ def ask_until(ctx: Context, cron: str) -> None:
         ctx.t(
             "broadcast.ask_until",
             schedule=describe_recurrence(ctx, cron),
-            first=local_time(ctx, first),
+            first=ctx.when(first),
         ),
         rows(Button(ctx.t("broadcast.btn_no_end"), payload="be:none"), _cancel_button(ctx)),
     )
@@ -804,13 +713,14 @@ async def _schedule_repeating(ctx: Context, ends_at: datetime | None) -> None:
         return
     assert notice.next_run_at is not None
     first = notice.next_run_at
-    until = local_day(ctx, ends_at - timedelta(minutes=1)) if ends_at else ctx.t("broadcast.no_end")
+    last_day = ends_at - timedelta(minutes=1) if ends_at else None
+    until = ctx.when(last_day, "date") if last_day else ctx.t("broadcast.no_end")
     ctx.reply(
         ctx.t(
             "broadcast.scheduled_repeat",
             id=notice.id,
             schedule=describe_recurrence(ctx, cron),
-            first=local_time(ctx, first),
+            first=ctx.when(first),
             until=until,
         ),
         main_menu(ctx),
@@ -904,7 +814,7 @@ async def show_list(ctx: Context, note: str | None = None) -> None:
 
 
 def _upcoming_line(ctx: Context, notice: Notice) -> str:
-    when = local_time(ctx, notice.next_run_at) if notice.next_run_at else "—"
+    when = ctx.when(notice.next_run_at) if notice.next_run_at else "—"
     line = f"#{notice.id} {topic_label(ctx, notice.topic)} — {when}"
     if notice.recurrence:
         line += f" · 🔁 {describe_recurrence(ctx, notice.recurrence)}"
@@ -914,7 +824,7 @@ def _upcoming_line(ctx: Context, notice: Notice) -> str:
 
 
 def _run_line(ctx: Context, run: NoticeRun, notice: Notice, counts: dict[str, int]) -> str:
-    when, state = local_time(ctx, run.due_at), _run_state(ctx, run, counts)
+    when, state = ctx.when(run.due_at), _run_state(ctx, run, counts)
     return f"#{notice.id} {topic_label(ctx, notice.topic)} — {when} · {state}"
 
 
@@ -961,8 +871,8 @@ async def show_notice(ctx: Context, notice: Notice, note: str | None = None) -> 
         ctx.t("broadcast.notice_schedule", schedule=_schedule_text(ctx, notice)),
     ]
     if notice.next_run_at and notice.status in (NoticeStatus.SCHEDULED, NoticeStatus.PAUSED):
-        lines.append(ctx.t("broadcast.notice_next", when=local_time(ctx, notice.next_run_at)))
-    lines.append(ctx.t("broadcast.notice_created", when=local_time(ctx, notice.created_at)))
+        lines.append(ctx.t("broadcast.notice_next", when=ctx.when(notice.next_run_at)))
+    lines.append(ctx.t("broadcast.notice_created", when=ctx.when(notice.created_at)))
     lines.append("")
     lines.append(ctx.t("broadcast.notice_text_bg", text=notice.text_bg))
     lines.append(ctx.t("broadcast.notice_text_en", text=notice.text_en or "—"))
@@ -987,7 +897,7 @@ def _notice_state(ctx: Context, notice: Notice, runs: list[NoticeRun]) -> str:
 
 async def _run_detail(ctx: Context, run: NoticeRun) -> str:
     counts = await outbox.run_counts(ctx.session, run_id=run.id or 0)
-    line = f"{local_time(ctx, run.due_at)} — {_run_state(ctx, run, counts)}"
+    line = f"{ctx.when(run.due_at)} — {_run_state(ctx, run, counts)}"
     if sum(counts.values()) or run.status in notices.ACTIVE_RUNS or run.status == RunStatus.DONE:
         line += "\n   " + ctx.t("broadcast.counts", **counts)
     if counts["sent"] or counts["failed"]:
@@ -1014,10 +924,10 @@ def _schedule_text(ctx: Context, notice: Notice) -> str:
     if not notice.recurrence:
         if notice.next_run_at is None:
             return ctx.t("broadcast.once")
-        return ctx.t("broadcast.once_at", when=local_time(ctx, notice.next_run_at))
+        return ctx.t("broadcast.once_at", when=ctx.when(notice.next_run_at))
     text = describe_recurrence(ctx, notice.recurrence)
     if notice.ends_at is not None:
-        until = local_day(ctx, notice.ends_at - timedelta(minutes=1))
+        until = ctx.when(notice.ends_at - timedelta(minutes=1), "date")
         text += ", " + ctx.t("broadcast.until", date=until)
     return text
 

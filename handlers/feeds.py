@@ -20,7 +20,6 @@ from bot.feeds.alerts import Desk, area_of
 from bot.feeds.parse import circle
 from bot.i18n import N_
 from handlers.menu import main_menu, menu_entry
-from handlers.report_views import local_time
 from storage.models import AlertPlace, FeedAlert, FeedAlertStatus, PlaceKind, Role
 from storage.repos import alerts, feeds
 
@@ -128,7 +127,7 @@ async def feeds_section(ctx: Context) -> str | None:
     for feed in city.feeds:
         state = states.get(feed.id)
         if state is not None and state.failures and state.last_error_at is not None:
-            since = local_time(ctx, state.last_error_at)
+            since = ctx.when(state.last_error_at)
             status = ctx.t("feeds.stats_failing", since=since, error=_reason(ctx, state.last_error))
         else:
             status = ctx.t("feeds.stats_ok")
@@ -138,7 +137,7 @@ async def feeds_section(ctx: Context) -> str | None:
                 "feeds.stats_line",
                 feed=feed.id,
                 state=status,
-                success=local_time(ctx, success) if success else ctx.t("feeds.stats_never"),
+                success=ctx.when(success) if success else ctx.t("feeds.stats_never"),
                 items=state.items if state else 0,
             )
         )

@@ -9,7 +9,6 @@ from datetime import datetime
 from bot.core.context import Context
 from bot.domain.errors import Refused
 from handlers.admin_targets import role_label
-from handlers.report_views import local_time
 from storage.models import Role
 
 
@@ -22,7 +21,7 @@ def refusal_text(ctx: Context, refusal: Refused, /, **extra: object) -> str:
         if isinstance(value, Role):
             value = role_label(ctx, value)
         elif isinstance(value, datetime):
-            value = local_time(ctx, value)
+            value = ctx.when(value)
         values[name] = value
     if refusal.n is not None:
         return ctx.tn(refusal.key, refusal.n, **values)

@@ -31,7 +31,6 @@ from handlers.report_views import (
     category_label,
     district_label,
     history_text,
-    local_time,
     report_card,
     status_label,
 )
@@ -89,7 +88,7 @@ def _list_line(ctx: Context, report: Report) -> str:
         status=status,
         category=category_label(ctx, report.category),
         district=district_label(ctx, report.district),
-        when=local_time(ctx, report.created_at),
+        when=ctx.when(report.created_at),
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.core.context import Context
 from bot.domain.report_news import BAN_NOTE_PREFIX as BAN_NOTE_PREFIX  # for admin_bans.py
 from bot.domain.report_news import STATUS_KEYS
@@ -22,16 +20,6 @@ def category_label(ctx: Context, code: str) -> str:
 def district_label(ctx: Context, code: str | None) -> str:
     district = ctx.services.city.district(code) if code else None
     return district.name(ctx.language) if district else ctx.t("report.district_unknown")
-
-
-def local_time(ctx: Context, when: datetime) -> str:
-    """A date and time in the city's zone, as the reader's language writes it."""
-    return ctx.when(when)
-
-
-def local_day(ctx: Context, when: datetime) -> str:
-    """The day of a moment in the city's zone, as the reader's language writes it."""
-    return ctx.when(when, "date")
 
 
 def location_text(
@@ -65,7 +53,7 @@ def report_card(ctx: Context, report: Report, *, photos: int = 0) -> str:
                 district=report.district,
             ),
         ),
-        ctx.t("report.card_filed", when=local_time(ctx, report.created_at)),
+        ctx.t("report.card_filed", when=ctx.when(report.created_at)),
     ]
     if photos:
         lines.append(ctx.t("report.card_photos", count=photos))
@@ -77,7 +65,7 @@ def report_card(ctx: Context, report: Report, *, photos: int = 0) -> str:
 def history_text(ctx: Context, events: list[ReportEvent]) -> str:
     lines = [ctx.t("report.history_title")]
     for event in events:
-        when = local_time(ctx, event.at)
+        when = ctx.when(event.at)
         if event.kind == "reopened":
             line = ctx.t("report.history_reopened", when=when)
         elif event.to_status and event.kind in ("created", "status"):

@@ -39,7 +39,6 @@ from handlers.report_detail import send_photos
 from handlers.report_views import (
     category_label,
     district_label,
-    local_time,
     report_card,
     status_label,
 )
@@ -329,7 +328,7 @@ def staff_history(ctx: Context, events: list[ReportEvent]) -> str:
     """Every event, moderation included, with who did it (a role, never a person)."""
     lines = [ctx.t("report.history_title")]
     for event in events:
-        when = local_time(ctx, event.at)
+        when = ctx.when(event.at)
         who = ctx.t(WHO[event.actor_role]) if event.actor_role in WHO else event.actor_role
         if event.kind == "created":
             line = ctx.t("staff.event_created", when=when, who=who)

@@ -24,11 +24,11 @@ from pydantic import ValidationError
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, rows
 from bot.core.router import Router
+from bot.dates import WHEN_ERRORS, parse_when
 from bot.domain import surveys as domain
 from bot.domain.errors import Refused
 from bot.i18n import N_, without_icon
 from bot.surveys.schema import MAX_OPTIONS, MAX_QUESTIONS, Questionnaire, localized
-from handlers.broadcast import WHEN_ERRORS, parse_when
 from handlers.survey_admin import show_card
 from handlers.survey_views import local_moment
 from storage.models import Role

@@ -12,6 +12,12 @@ nearby reports), so anything else — an old keyboard, a payload typed as text o
 callback — resolves to no route, and the fallback answers that the button is no longer active.
 Buttons that legitimately arrive from older messages (notifications, report cards, survey
 invitations) are not declared so and check their own authorization.
+
+A button route may be given as a typed payload class (bot/core/buttons.py): a payload of its
+prefix that does not parse resolves to no route. A button route may also name the conversation
+states it belongs to (`state=`, exact names or a family such as `"bc.*"`): tapped in any other
+state, an old keyboard's button resolves to no route, and the fallback answers, once for every
+conversation, that the button is no longer active.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.core.buttons import ButtonData
 from bot.core.messages import IncomingMessage, Kind
 from bot.i18n import N_
 from storage.models import Role
@@ -49,6 +56,17 @@ class Route:
     open_to_banned: bool = False
     # A button valid only if the bot offered its payload to this address in the current step.
     offered: bool = False
+    # A button's typed payload: a payload that does not parse resolves to no route.
+    data: type[ButtonData] | None = None
+    # The conversation states a button belongs to (exact, or "prefix*"); empty: any state.
+    states: tuple[str, ...] = ()
+
+    def in_state(self, state: str | None) -> bool:
+        if not self.states:
+            return True
+        if state is None:
+            return False
+        return any(state.startswith(s[:-1]) if s.endswith("*") else state == s for s in self.states)
 
     @property
     def name(self) -> str:
@@ -78,10 +96,37 @@ class Router:
         return self._register("command", keys, role, open_to_banned=open_to_banned)
 
     def button(
-        self, *prefixes: str, role: Role = Role.CITIZEN, offered: bool = False
+        self,
+        *families: str | type[ButtonData],
+        role: Role = Role.CITIZEN,
+        offered: bool = False,
+        state: str | tuple[str, ...] = (),
     ) -> Callable[[Handler], Handler]:
-        """`offered=True`: the payload must be one the bot offered in the current step."""
-        return self._register("button", list(prefixes), role, offered=offered)
+        """A route for buttons of these payload prefixes or typed payload classes.
+        `offered=True`: the payload must be one the bot offered in the current step;
+        `state`: the conversation states (or "prefix*" families) the button belongs to."""
+        states = (state,) if isinstance(state, str) else tuple(state)
+
+        def decorator(handler: Handler) -> Handler:
+            for family in families:
+                data = None if isinstance(family, str) else family
+                key = family if isinstance(family, str) else family.prefix
+                self._add(
+                    Route(
+                        handler=handler,
+                        role=role,
+                        category="button",
+                        key=key,
+                        offered=offered,
+                        data=data,
+                        states=states,
+                    )
+                )
+            return handler
+
+        if not families:
+            raise ValueError("a route needs at least one key")
+        return decorator
 
     def state(
         self,
@@ -115,27 +160,28 @@ class Router:
         role: Role,
         *,
         open_to_banned: bool = False,
-        offered: bool = False,
     ) -> Callable[[Handler], Handler]:
         if not keys:
             raise ValueError("a route needs at least one key")
 
         def decorator(handler: Handler) -> Handler:
             for key in keys:
-                self._own.append(
+                self._add(
                     Route(
                         handler=handler,
                         role=role,
                         category=category,
                         key=key,
                         open_to_banned=open_to_banned,
-                        offered=offered,
                     )
                 )
-            self._invalidate()
             return handler
 
         return decorator
+
+    def _add(self, route: Route) -> None:
+        self._own.append(route)
+        self._invalidate()
 
     def _invalidate(self) -> None:
         node: Router | None = self
@@ -177,8 +223,15 @@ class Router:
             return index.get(("command", msg.command.lower()))
         if msg.kind is Kind.BUTTON and msg.payload:
             route = index.get(("button", msg.payload.split(":", 1)[0]))
-            if route is not None and route.offered and msg.payload not in offered:
+            if route is None:
+                return None
+            if route.offered and msg.payload not in offered:
                 log.warning("refused a %s button that was not offered", route.key)
+                return None
+            if route.data is not None and route.data.parse(msg.payload) is None:
+                log.warning("refused a %s button whose payload does not parse", route.key)
+                return None
+            if not route.in_state(state):
                 return None
             return route
         if state:

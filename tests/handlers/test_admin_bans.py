@@ -16,13 +16,8 @@ from storage.models import AuditEntry
 from storage.refs import parse_ref
 from storage.repos import reports
 from tests.handlers.test_admin_roles import ref_of
-from tests.handlers.test_report_followup import (
-    file_report,
-    labels,
-    onboard,
-    staff_hides,
-    texts,
-)
+from tests.handlers.test_report_followup import file_report, staff_hides
+from tests.steps import labels, onboard, texts
 
 BANNED = (
     "An administrator has suspended your access to this bot. If you think this is a mistake, "

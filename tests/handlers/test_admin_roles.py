@@ -10,7 +10,8 @@ from storage.db import Database
 from storage.refs import public_ref
 from storage.repos import citizens
 from tests.handlers.test_broadcast import subscribe
-from tests.handlers.test_report_followup import file_report, onboard, texts
+from tests.handlers.test_report_followup import file_report
+from tests.steps import onboard, texts
 
 REFUSED = "This command is for municipal staff only."
 ADMINS_ONLY = "This command is for administrators only."

@@ -16,7 +16,7 @@ from storage.db import Database
 from storage.models import Outbox, ReportStatus, SurveyStatus
 from storage.repos import alerts, citizens, reports, stats, surveys
 from tests.conftest import Clock
-from tests.handlers.test_report_followup import onboard
+from tests.steps import onboard
 
 REFUSED = "This command is for administrators only."
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -9,11 +9,12 @@ import pytest
 from sqlmodel import col, select
 
 from bot.channels.console import RecordingChannel
-from bot.core.messages import IncomingMessage, Kind, Reply
+from bot.core.messages import IncomingMessage, Kind
 from storage.db import Database
 from storage.models import AlertPlace, AlertSettings, AlertTopic
 from tests.e2e.conftest import StartBot, api, start_bot  # noqa: F401  (fixtures)
 from tests.fakes.telegram_api import FakeBotAPI
+from tests.steps import labels, onboard
 from tests.telegram_chat import TelegramChat
 
 Chat = RecordingChannel | TelegramChat
@@ -34,15 +35,6 @@ TOPIC_BUTTONS = [
     "📍 Places",
     "⚙️ My alerts",
 ]
-
-
-def labels(reply: Reply) -> list[str]:
-    return [b.label for b in reply.all_buttons]
-
-
-async def onboard(chat: Chat, user: str = "u1") -> None:
-    await chat.say("/start", user=user)
-    await chat.tap("English", user=user)
 
 
 async def citizen_id(db: Database, chat: Chat, user: str = "u1") -> int:

@@ -14,14 +14,8 @@ from tests.bot.surveys.seed import add_survey
 from tests.handlers.test_admin_bans import ban
 from tests.handlers.test_admin_roles import ref_of
 from tests.handlers.test_broadcast import compose
-from tests.handlers.test_report_followup import (
-    file_report,
-    labels,
-    onboard,
-    staff_hides,
-    staff_sets,
-    texts,
-)
+from tests.handlers.test_report_followup import file_report, staff_hides, staff_sets
+from tests.steps import labels, onboard, texts
 
 AT = "27 Nov 2026, 12:00"  # the test clock, in Sofia
 

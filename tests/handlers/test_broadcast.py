@@ -17,21 +17,17 @@ from sqlmodel import col, select
 from bot.app import CitizenBot
 from bot.channels.console import RecordingChannel
 from bot.core.messages import IncomingMessage, Kind, Reply
-from handlers.broadcast import parse_date, parse_when
 from storage.db import Database
 from storage.models import Notice, NoticeRun, Outbox
 from storage.repos import citizens, moderation
 from tests.conftest import Clock, recording_channel
+from tests.steps import labels, onboard
 
 REFUSED = "This command is for municipal staff only."
 TZ = ZoneInfo("Europe/Sofia")
 MLADOST = (42.6497, 23.3790)
 BG_TEXT = "Утре от 9 до 16 ч. няма да има вода в ж.к. Младост 1."
 EN_TEXT = "Tomorrow from 9:00 to 16:00 there will be no water in Mladost 1."
-
-
-def labels(reply: Reply) -> list[str]:
-    return [b.label for b in reply.all_buttons]
 
 
 class City:
@@ -55,11 +51,6 @@ async def city(bot_factory, clock: Clock) -> City:
 
 def sofia(month: int, day: int, hour: int, minute: int = 0, year: int = 2026) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=TZ).astimezone(UTC)
-
-
-async def onboard(chat: RecordingChannel, user: str, language: str = "English") -> None:
-    await chat.say("/start", user=user)
-    await chat.tap(language, user=user)
 
 
 async def subscribe(
@@ -498,32 +489,3 @@ async def test_a_banned_citizen_keeps_the_public_alerts(city: City, db: Database
         await city.tick()
         await city.app.delivery.drain()
         assert [r.text for r in console.pop("anna")] == [EN_TEXT]
-
-
-def test_typed_dates_and_times():
-    tz = TZ
-    now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # Friday 12:00 in Sofia
-
-    def when(text: str) -> str:
-        got = parse_when(text, now=now, tz=tz)
-        return got if isinstance(got, str) else got.astimezone(tz).strftime("%d.%m.%Y %H:%M")
-
-    assert when("28.11 18:30") == "28.11.2026 18:30"
-    assert when("28.11.2026 18:30") == "28.11.2026 18:30"
-    assert when("28.11.26 18.30") == "28.11.2026 18:30"
-    assert when("утре 9:00") == "28.11.2026 09:00"
-    assert when("Tomorrow 9:00") == "28.11.2026 09:00"
-    assert when("днес в 18:00 ч.") == "27.11.2026 18:00"
-    assert when("18:00") == "27.11.2026 18:00"
-    assert when("05.01 8:00") == "05.01.2027 08:00"  # no year: the next such date
-    assert when("27.11 11:59") == "past"
-    assert when("26.11.2026 18:00") == "past"
-    assert when("29.02.2027 10:00") == "date"
-    assert when("28.03.2027 3:30") == "gap"  # the clocks jump from 3:00 to 4:00
-    assert when("31.10.2027 3:30") == "31.10.2027 03:30"  # the first of the two
-    assert when("later") == "format"
-    assert when("вчера 9:00") == "format"
-    assert when("28.11 25:00") == "format"
-    assert parse_date("31.12.2026", now=now, tz=tz) == datetime(2026, 12, 31).date()
-    assert parse_date("1.1", now=now, tz=tz) == datetime(2027, 1, 1).date()
-    assert parse_date("31.13", now=now, tz=tz) is None

@@ -16,12 +16,9 @@ from handlers.start import PRIVACY_VERSION
 from storage.db import Database
 from storage.repos import citizens
 from tests.bot.surveys.seed import add_survey
+from tests.steps import labels
 
 NEW = "newcomer"
-
-
-def labels(reply: Reply) -> list[str]:
-    return [b.label for b in reply.all_buttons]
 
 
 def asks_language(replies: list[Reply]) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 from bot.channels.console import RecordingChannel
-from bot.core.messages import Reply
 from bot.media.store import PhotoStore
 from handlers.start import PRIVACY_VERSION
 from storage.db import Database
@@ -23,6 +22,7 @@ from storage.refs import public_ref
 from storage.repos import citizens
 from tests.bot.surveys.seed import add_survey
 from tests.conftest import Clock
+from tests.steps import labels, onboard
 
 ME = "forget-me-7731"  # distinctive, so finding it in a table is never a coincidence
 OTHER = "someone-else-4402"
@@ -33,20 +33,11 @@ MY_TEXT = "Дупка на тротоара пред входа на блок 7,
 OTHER_TEXT = "Уличната лампа пред блок 12 не свети от седмица."
 
 
-def labels(reply: Reply) -> list[str]:
-    return [b.label for b in reply.all_buttons]
-
-
 @pytest.fixture
 def jpeg(tmp_path: Path) -> Path:
     path = tmp_path / "hole.jpg"
     Image.new("RGB", (800, 600), (120, 90, 60)).save(path, "JPEG")
     return path
-
-
-async def onboard(chat: RecordingChannel, user: str) -> None:
-    await chat.say("/start", user=user)
-    await chat.tap("English", user=user)
 
 
 async def to_description(chat: RecordingChannel, user: str, where: tuple[float, float]) -> None:

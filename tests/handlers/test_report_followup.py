@@ -16,25 +16,13 @@ from bot.core.messages import IncomingMessage, Kind, Reply
 from storage.db import Database
 from storage.models import Report, ReportEvent
 from tests.conftest import recording_channel
+from tests.steps import labels, onboard
 
 MLADOST = (42.6497, 23.3790)
 NEAR_MLADOST = (42.64985, 23.37915)  # about 21 m away
 DESCRIPTION = "Уличната лампа пред блок 12 не свети от седмица."
 ADDRESS = "бул. Александър Малинов 12"
 FILED = "27 Nov 2026, 12:00"  # the test clock's start, in Sofia
-
-
-def labels(reply: Reply) -> list[str]:
-    return [b.label for b in reply.all_buttons]
-
-
-def texts(replies: list[Reply]) -> list[str]:
-    return [r.text for r in replies]
-
-
-async def onboard(chat: RecordingChannel, user: str, language: str = "English") -> None:
-    await chat.say("/start", user=user)
-    await chat.tap(language, user=user)
 
 
 async def file_report(

@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.models import Report, ReportFollower, ReportPhoto
 from storage.repos import reports
 from tests.conftest import Clock, recording_channel
+from tests.steps import labels, last, onboard
 
 MLADOST = (42.6497, 23.3790)
 NEAR_MLADOST = (42.64985, 23.37915)  # about 21 m away
@@ -25,20 +26,6 @@ LOZENETS = (42.668, 23.315)
 PLOVDIV = (42.1354, 24.7453)
 DEFAULT_POINT = (42.6969, 23.33167)
 DESCRIPTION = "Уличната лампа пред блок 12 не свети от седмица."
-
-
-def labels(reply: Reply) -> list[str]:
-    return [b.label for b in reply.all_buttons]
-
-
-def last(replies: list[Reply]) -> Reply:
-    assert replies, "the bot said nothing"
-    return replies[-1]
-
-
-async def onboard(chat: RecordingChannel, user: str = "u1", language: str = "English") -> None:
-    await chat.say("/start", user=user)
-    await chat.tap(language, user=user)
 
 
 async def to_description(chat: RecordingChannel, user: str = "u1", where=MLADOST) -> None:

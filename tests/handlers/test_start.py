@@ -8,10 +8,7 @@ from bot.channels.console import RecordingChannel
 from bot.core.messages import IncomingMessage, Kind
 from storage.db import Database
 from storage.models import Citizen
-
-
-def labels(reply) -> list[str]:
-    return [b.label for b in reply.all_buttons]
+from tests.steps import labels
 
 
 async def test_start_greets_in_bulgarian_and_offers_both_languages(chat: RecordingChannel):

@@ -13,20 +13,7 @@ from storage.models import AlertPlace, PlaceKind, SurveyAnswer, SurveyOptIn, Sur
 from storage.repos import citizens
 from tests.bot.surveys.seed import PARKS, add_survey, variant
 from tests.conftest import Clock
-
-
-def labels(reply: Reply) -> list[str]:
-    return [b.label for b in reply.all_buttons]
-
-
-def last(replies: list[Reply]) -> Reply:
-    assert replies, "the bot said nothing"
-    return replies[-1]
-
-
-async def onboard(chat: RecordingChannel, user: str = "u1", language: str = "English") -> None:
-    await chat.say("/start", user=user)
-    await chat.tap(language, user=user)
+from tests.steps import labels, onboard
 
 
 async def stored(db: Database) -> dict[str, list[tuple[str | None, str | None]]]:

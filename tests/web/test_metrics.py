@@ -20,7 +20,7 @@ from storage.repos import alerts, citizens, outbox
 from tests.conftest import Clock, recording_channel
 from tests.dbs import unreachable_url
 from tests.handlers.test_admin_stats import file
-from tests.handlers.test_report_followup import onboard
+from tests.steps import onboard
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
