@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from bot.app import CitizenBot
 from bot.channels.console import RecordingChannel
@@ -208,3 +210,11 @@ async def start_viber(
     yield start
     for app in reversed(started):
         await app.stop()
+
+
+@pytest.fixture
+def jpeg(tmp_path: Path) -> Path:
+    """A photo a citizen would send: an 800 × 600 JPEG on disk (`/photo PATH` in the console)."""
+    path = tmp_path / "photo.jpg"
+    Image.new("RGB", (800, 600), (90, 90, 90)).save(path, "JPEG")
+    return path

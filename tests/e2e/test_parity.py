@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-from PIL import Image
 
 from bot.app import CitizenBot
 from bot.channels.telegram.adapter import WEBHOOK_PATH as TELEGRAM_WEBHOOK
@@ -219,13 +218,6 @@ async def run(chat: Chat, steps: list[Step], jpeg: Path) -> list[Outcome]:
             replies = chat.pop(user)
         transcript.append(outcome(replies))
     return transcript
-
-
-@pytest.fixture
-def jpeg(tmp_path: Path) -> Path:
-    path = tmp_path / "lamp.jpg"
-    Image.new("RGB", (800, 600), (90, 90, 90)).save(path, "JPEG")
-    return path
 
 
 @pytest.fixture

@@ -10,33 +10,18 @@ import pytest
 from sqlmodel import select
 
 from bot.channels.console import RecordingChannel
-from bot.core.messages import IncomingMessage, Kind, Reply
+from bot.core.messages import IncomingMessage, Kind
 from storage.db import Database
 from storage.models import AuditEntry
 from storage.refs import parse_ref
-from storage.repos import reports
-from tests.handlers.test_admin_roles import ref_of
-from tests.handlers.test_report_followup import file_report, staff_hides
 from tests.steps import labels, onboard, texts
+from tests.steps.admin import ban, ref_of
+from tests.steps.reports import file_report, public_ids, staff_hides
 
 BANNED = (
     "An administrator has suspended your access to this bot. If you think this is a mistake, "
     "please contact the municipality in the usual way."
 )
-
-
-async def public_ids(db: Database) -> list[str]:
-    """What Open311 and the open data publish."""
-    async with db.sessions() as session:
-        return [r.public_id for r in await reports.public_reports(session)]
-
-
-async def ban(chat: RecordingChannel, command: str, user: str = "admin") -> Reply:
-    """An admin types /ban … and confirms it."""
-    (confirm,) = await chat.say(command, user=user)
-    assert labels(confirm) == ["🚫 Yes, ban", "✖️ No"], confirm.text
-    (done,) = await chat.tap("🚫 Yes, ban", user=user)
-    return done
 
 
 @pytest.fixture

@@ -8,26 +8,15 @@ import pytest
 from bot.channels.console import RecordingChannel
 from storage.db import Database
 from storage.refs import public_ref
-from storage.repos import citizens
-from tests.handlers.test_broadcast import subscribe
-from tests.handlers.test_report_followup import file_report
 from tests.steps import onboard, texts
+from tests.steps.admin import ref_of
+from tests.steps.notices import subscribe
+from tests.steps.reports import file_report
 
 REFUSED = "This command is for municipal staff only."
 ADMINS_ONLY = "This command is for administrators only."
 STAFF_HELP = "Staff commands:\n"
 ADMIN_HELP = "Admin commands:\n"
-
-
-async def ref_of(chat: RecordingChannel, db: Database, user: str) -> str:
-    """The public reference of a user of the chat (what an admin would be told)."""
-    address = chat.address(user)
-    async with db.sessions() as session:
-        citizen = await citizens.find_by_identity(
-            session, channel=address.channel, user_id=address.user_id
-        )
-    assert citizen is not None and citizen.id is not None
-    return public_ref(citizen.id)
 
 
 @pytest.fixture

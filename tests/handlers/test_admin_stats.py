@@ -14,46 +14,16 @@ from bot.channels.console import RecordingChannel
 from bot.stats_chart import week_bounds, week_labels
 from storage.db import Database
 from storage.models import Outbox, ReportStatus, SurveyStatus
-from storage.repos import alerts, citizens, reports, stats, surveys
+from storage.repos import alerts, citizens, stats, surveys
 from tests.conftest import Clock
 from tests.steps import onboard
+from tests.steps.reports import seed_report
 
 REFUSED = "This command is for administrators only."
 PNG = b"\x89PNG\r\n\x1a\n"
 SOFIA = ZoneInfo("Europe/Sofia")
 
 S = ReportStatus
-
-
-async def file(
-    session,
-    category: str,
-    district: str | None,
-    filed: datetime,
-    *steps: tuple[ReportStatus | str, datetime],
-    reopener: int | None = None,
-) -> None:
-    """A report filed at `filed`, then moved through `steps` (a status or "reopened" by
-    `reopener`, and when)."""
-    report = await reports.create(
-        session,
-        city="sofia",
-        prefix="SOF",
-        category=category,
-        description="Test report.",
-        source="console",
-        district=district,
-        now=filed,
-    )
-    for step, at in steps:
-        if step == "reopened":
-            assert reopener is not None
-            await reports.reopen(session, report=report, citizen_id=reopener, comment="No.", now=at)
-            continue
-        note = "Not ours." if step is S.REJECTED else None
-        await reports.change_status(
-            session, report=report, to=step, actor_id=None, actor_role="staff", note=note, now=at
-        )
 
 
 async def seed(db: Database, chat: RecordingChannel, now: datetime) -> None:
@@ -73,8 +43,8 @@ async def seed(db: Database, chat: RecordingChannel, now: datetime) -> None:
             await alerts.set_topic(session, citizen_id=citizen.id, topic=topic, on=True, now=now)
 
         # First resolutions after 1 d, 3 d, 2 h, 5 d and 29 h: the median is 1 d 5 h.
-        await file(session, "sofia-28", "15", now - 10 * day, (S.RESOLVED, now - 9 * day))
-        await file(
+        await seed_report(session, "sofia-28", "15", now - 10 * day, (S.RESOLVED, now - 9 * day))
+        await seed_report(
             session,
             "sofia-28",
             "15",
@@ -82,10 +52,12 @@ async def seed(db: Database, chat: RecordingChannel, now: datetime) -> None:
             (S.ACKNOWLEDGED, now - 19 * day),
             (S.RESOLVED, now - 17 * day),
         )
-        await file(session, "sofia-27", "02", now - 3 * day, (S.RESOLVED, now - 3 * day + 2 * hour))
-        await file(session, "sofia-1", None, now - day)
-        await file(session, "sofia-27", "15", now - 30 * day, (S.REJECTED, now - 29 * day))
-        await file(
+        await seed_report(
+            session, "sofia-27", "02", now - 3 * day, (S.RESOLVED, now - 3 * day + 2 * hour)
+        )
+        await seed_report(session, "sofia-1", None, now - day)
+        await seed_report(session, "sofia-27", "15", now - 30 * day, (S.REJECTED, now - 29 * day))
+        await seed_report(
             session,
             "sofia-28",
             "02",
@@ -95,8 +67,8 @@ async def seed(db: Database, chat: RecordingChannel, now: datetime) -> None:
             (S.RESOLVED, now - 2 * day),
             reopener=u1.id,
         )
-        await file(session, "sofia-1", "15", now - 50 * hour, (S.RESOLVED, now - 21 * hour))
-        await file(session, "sofia-1", "02", now - 6 * day, (S.IN_PROGRESS, now - 5 * day))
+        await seed_report(session, "sofia-1", "15", now - 50 * hour, (S.RESOLVED, now - 21 * hour))
+        await seed_report(session, "sofia-1", "02", now - 6 * day, (S.IN_PROGRESS, now - 5 * day))
 
         for channel, status, n in (
             ("telegram", "sent", 3),
@@ -220,7 +192,7 @@ async def test_long_breakdowns_are_cut_to_the_ten_largest(
     async with db.sessions() as session, session.begin():
         for n, code in enumerate(f"{i:02d}" for i in range(1, 13)):
             for _ in range(1 + (n == 0)):
-                await file(session, "sofia-1", code, clock.now)
+                await seed_report(session, "sofia-1", code, clock.now)
     text, _ = await chat.say("/stats", user="admin")
     (line,) = [x for x in text.text.splitlines() if x.startswith("By district:")]
     assert line.startswith("By district: Sredets 2 · Ilinden 1 · Izgrev 1 · Krasna Polyana 1 ·")
@@ -257,7 +229,7 @@ async def test_weeks_are_the_city_weeks_across_a_clock_change(db: Database):
             now,
             now,
         ):
-            await file(session, "sofia-1", "15", filed)
+            await seed_report(session, "sofia-1", "15", filed)
     async with db.sessions() as session:
         assert await stats.reports_filed_between(session, bounds=bounds) == [2, 1, 2]
 
@@ -268,10 +240,10 @@ async def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(db: Dat
         assert await stats.resolution(session) == stats.Resolution(median=None, reports=0)
         for hours in (1, 3, 10, 100):
             filed = now - timedelta(days=10)
-            await file(
+            await seed_report(
                 session, "sofia-1", "15", filed, (S.RESOLVED, filed + timedelta(hours=hours))
             )
-        await file(session, "sofia-1", "15", now, (S.IN_PROGRESS, now))
+        await seed_report(session, "sofia-1", "15", now, (S.IN_PROGRESS, now))
     async with db.sessions() as session:
         assert await stats.resolution(session) == stats.Resolution(
             median=timedelta(hours=6, minutes=30), reports=4

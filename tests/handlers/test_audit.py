@@ -11,11 +11,10 @@ from bot.core.messages import IncomingMessage, Kind
 from storage.db import Database
 from storage.repos import audit as audit_repo
 from tests.bot.surveys.seed import add_survey
-from tests.handlers.test_admin_bans import ban
-from tests.handlers.test_admin_roles import ref_of
-from tests.handlers.test_broadcast import compose
-from tests.handlers.test_report_followup import file_report, staff_hides, staff_sets
 from tests.steps import labels, onboard, texts
+from tests.steps.admin import ban, ref_of
+from tests.steps.notices import compose
+from tests.steps.reports import file_report, staff_hides, staff_sets
 
 AT = "27 Nov 2026, 12:00"  # the test clock, in Sofia
 

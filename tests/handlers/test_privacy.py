@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from PIL import Image
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
@@ -31,13 +29,6 @@ MLADOST = (42.6497, 23.3790)
 LOZENETS = (42.668, 23.315)
 MY_TEXT = "Дупка на тротоара пред входа на блок 7, опасно вечер."
 OTHER_TEXT = "Уличната лампа пред блок 12 не свети от седмица."
-
-
-@pytest.fixture
-def jpeg(tmp_path: Path) -> Path:
-    path = tmp_path / "hole.jpg"
-    Image.new("RGB", (800, 600), (120, 90, 60)).save(path, "JPEG")
-    return path
 
 
 async def to_description(chat: RecordingChannel, user: str, where: tuple[float, float]) -> None:

@@ -16,17 +16,15 @@ from storage.models import Report
 from storage.refs import public_ref
 from storage.repos import citizens
 from tests.conftest import recording_channel
-from tests.handlers.test_admin_bans import public_ids
-from tests.handlers.test_report_followup import (
+from tests.steps import labels, onboard
+from tests.steps.reports import (
     ADDRESS,
     DESCRIPTION,
     FILED,
     MLADOST,
     file_report,
     follow_report,
-    jpeg,  # noqa: F401  (a fixture)
-    labels,
-    onboard,
+    public_ids,
     staff_hides,
     staff_sets,
 )
@@ -99,7 +97,7 @@ async def test_staff_help_lists_the_report_commands(staffed: RecordingChannel):
 async def test_staff_view_shows_the_phone_only_when_shared(
     staffed: RecordingChannel,
     db: Database,
-    jpeg: Path,  # noqa: F811
+    jpeg: Path,
 ):
     chat = staffed
     shared = await file_report(chat, phone="+359888123456", photo=jpeg)

@@ -17,8 +17,8 @@ from storage.models import ChannelIdentity, Citizen, Outbox, Survey, SurveyRespo
 from storage.repos import alerts, citizens, moderation
 from tests.bot.surveys.seed import add_survey
 from tests.conftest import Clock
-from tests.handlers.test_surveys import answer_all
 from tests.steps import labels, onboard
+from tests.steps.surveys import answer_all
 
 STAFF_ONLY = "This command is for municipal staff only."
 BANNED = (

@@ -7,13 +7,14 @@ import pytest
 from sqlmodel import select
 
 from bot.channels.console import RecordingChannel
-from bot.core.messages import IncomingMessage, Kind, Reply
+from bot.core.messages import IncomingMessage, Kind
 from storage.db import Database
 from storage.models import AlertPlace, PlaceKind, SurveyAnswer, SurveyOptIn, SurveyResponse
 from storage.repos import citizens
 from tests.bot.surveys.seed import PARKS, add_survey, variant
 from tests.conftest import Clock
 from tests.steps import labels, onboard
+from tests.steps.surveys import answer_all
 
 
 async def stored(db: Database) -> dict[str, list[tuple[str | None, str | None]]]:
@@ -29,19 +30,6 @@ async def stored(db: Database) -> dict[str, list[tuple[str | None, str | None]]]
 async def response(db: Database) -> SurveyResponse:
     async with db.sessions() as session:
         return (await session.exec(select(SurveyResponse))).one()
-
-
-async def answer_all(chat: RecordingChannel, user: str = "u1", go: str = "Yes") -> list[Reply]:
-    """Open the parks survey from the list and answer everything."""
-    await chat.say("/surveys", user=user)
-    await chat.tap("📝 The parks", user=user)
-    await chat.tap(go, user=user)
-    if go == "Yes":
-        await chat.tap("Borisova Garden", user=user)
-        await chat.tap("✔️ Done", user=user)
-    await chat.tap("4️⃣", user=user)
-    await chat.tap("⏭️ Skip", user=user)
-    return await chat.say("More benches", user=user)
 
 
 async def test_every_question_type_with_show_if(chat: RecordingChannel, db: Database):

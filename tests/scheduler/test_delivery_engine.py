@@ -22,9 +22,9 @@ from storage.db import Database
 from storage.models import Citizen, NoticeRun, Outbox
 from storage.repos import outbox
 from tests.conftest import Clock, recording_channel
-from tests.handlers.test_report_followup import file_report, staff_sets
 from tests.scheduler.seed import seed_broadcast
 from tests.steps import onboard
+from tests.steps.reports import file_report, staff_sets
 
 StartBot = Callable[..., object]
 

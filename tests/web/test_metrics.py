@@ -19,8 +19,8 @@ from storage.models import ReportStatus
 from storage.repos import alerts, citizens, outbox
 from tests.conftest import Clock, recording_channel
 from tests.dbs import unreachable_url
-from tests.handlers.test_admin_stats import file
 from tests.steps import onboard
+from tests.steps.reports import seed_report
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -62,10 +62,10 @@ async def test_metrics_after_some_traffic(bot_factory, db: Database, clock: Cloc
         u1 = await citizens.find_by_identity(session, channel="console", user_id="u1")
         assert u1 is not None
         await alerts.set_topic(session, citizen_id=u1.id, topic="water", on=True, now=now)
-        await file(
+        await seed_report(
             session, "sofia-28", "15", now - 5 * hour, (ReportStatus.RESOLVED, now - 4 * hour)
         )
-        await file(
+        await seed_report(
             session, "sofia-1", None, now - 5 * hour, (ReportStatus.RESOLVED, now - 2 * hour)
         )
         rows = [

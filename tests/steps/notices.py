@@ -1,0 +1,57 @@
+"""Steps about notices: a citizen subscribing to alerts, staff composing a notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.channels.console import RecordingChannel
+from bot.core.messages import Reply
+from tests.steps import onboard
+
+BG_TEXT = "Утре от 9 до 16 ч. няма да има вода в ж.к. Младост 1."
+
+EN_TEXT = "Tomorrow from 9:00 to 16:00 there will be no water in Mladost 1."
+
+
+async def subscribe(
+    chat: RecordingChannel,
+    user: str,
+    *,
+    language: str = "English",
+    topic: str = "💧 Water supply",
+    district: str | None = None,
+) -> None:
+    await onboard(chat, user, language)
+    await chat.say("/alerts", user=user)
+    await chat.tap(topic, user=user)
+    if district:
+        await chat.tap("ap", user=user)
+        await chat.tap("ap:districts", user=user)
+        await chat.tap(district, user=user)
+
+
+async def compose(
+    chat: RecordingChannel,
+    *,
+    audience: tuple[str, ...] = ("🏘️ Districts", "Mladost", "➡️ Next"),
+    urgent: bool = False,
+    english: str | None = EN_TEXT,
+    photo: Path | None = None,
+) -> list[Reply]:
+    """/broadcast as the admin up to the preview; returns the preview's replies."""
+    await chat.say("/broadcast", user="admin")
+    await chat.tap("💧 Water supply", user="admin")
+    for step in audience:
+        if step.startswith("say:"):  # typed, not a button
+            await chat.say(step.removeprefix("say:"), user="admin")
+        else:
+            await chat.tap(step, user="admin")
+    await chat.tap("bu:1" if urgent else "bu:0", user="admin")
+    await chat.say(BG_TEXT, user="admin")
+    if english:
+        await chat.say(english, user="admin")
+    else:
+        await chat.tap("No English", user="admin")
+    if photo is not None:
+        return await chat.say(f"/photo {photo}", user="admin")
+    return await chat.tap("No photo", user="admin")
