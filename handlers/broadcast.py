@@ -43,7 +43,7 @@ from handlers.reports import PHOTO_PROBLEMS
 from scheduler.notices import resolve_audience
 from scheduler.payloads import notice_text
 from storage.models import Notice, NoticeRun, NoticeStatus, Role, RunStatus
-from storage.repos import notices, outbox
+from storage.repos import notice_audience, notices, outbox
 
 log = logging.getLogger(__name__)
 router = Router("broadcast")
@@ -570,7 +570,7 @@ async def show_preview(ctx: Context, note: str | None = None) -> None:
             label = language_label(ctx, language)
             ctx.reply(ctx.t("broadcast.preview_of", language=label))
             ctx.reply(notice_text(notice, language), image=image)
-    counts = await notices.count_audience(
+    counts = await notice_audience.count_audience(
         ctx.session,
         topic=notice.topic,
         audience=resolve_audience(ctx.services.city, notice.audience),

@@ -84,7 +84,6 @@ from bot.i18n import Translator
 from bot.media.store import PhotoStore
 from scheduler.instance import InstanceLock
 from scheduler.payloads import (
-    KIND_NOTICE,
     BadPayload,
     direct_payload,
     notice_text,
@@ -93,7 +92,7 @@ from scheduler.payloads import (
 from scheduler.progress import ProgressReporter
 from scheduler.ratelimit import TokenBucket, rate_limit
 from storage.db import Database
-from storage.models import Notice, NoticeRun
+from storage.models import Notice, NoticeRun, OutboxKind
 from storage.repos import citizens, outbox
 from storage.repos.outbox import Blocked, Claimed, Failure, Retry, Sent
 from storage.types import utcnow
@@ -787,7 +786,7 @@ class DeliveryEngine:
     # -- rendering ------------------------------------------------------------------------
 
     async def render(self, row: Claimed) -> Reply:
-        if row.kind != KIND_NOTICE:
+        if row.kind != OutboxKind.NOTICE:
             return reply_from_payload(row.payload)
         if row.run_id is None:
             raise BadPayload("a notice row without a run")

@@ -50,19 +50,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.dialects import pg_insert
 from storage.models import (
     DirectTally,
+    Held,
     Notice,
     NoticeRun,
     Outbox,
+    OutboxKind,
     OutboxStatus,
     RunStatus,
     RunTally,
 )
 from storage.types import utcnow
 
-KIND_INVITE = "invite"  # a survey invitation (a direct message a ban withdraws)
 PENDING = OutboxStatus.PENDING.value
 INFLIGHT = OutboxStatus.INFLIGHT.value
-HELD_DIGEST = "digest"
 INSERT_CHUNK = 500  # rows per INSERT statement (SQLite allows 32766 bound values)
 MAX_ERROR = 300
 
@@ -160,7 +160,7 @@ async def enqueue_direct(
     payload: dict[str, Any],
     urgent: bool = False,
     now: datetime | None = None,
-    kind: str = "direct",
+    kind: str = OutboxKind.DIRECT.value,
     next_attempt_at: datetime | None = None,
     held: str | None = None,
 ) -> Outbox:
@@ -216,7 +216,7 @@ async def enqueue_many(
                 "channel": row["channel"],
                 "user_id": row["user_id"],
                 "language": row["language"],
-                "kind": row.get("kind", "notice"),
+                "kind": row.get("kind", OutboxKind.NOTICE.value),
                 "payload": row.get("payload"),
                 "urgent": bool(row.get("urgent", False)),
                 "status": PENDING,
@@ -240,7 +240,7 @@ def _sendable(now: datetime) -> ColumnElement[bool]:
     return and_(
         OUTBOX.c.status == PENDING,
         OUTBOX.c.next_attempt_at <= now,
-        or_(OUTBOX.c.held.is_(None), OUTBOX.c.held != HELD_DIGEST),
+        or_(OUTBOX.c.held.is_(None), OUTBOX.c.held != Held.DIGEST.value),
     )
 
 
@@ -464,7 +464,7 @@ async def cancel_invitations(session: AsyncSession, *, citizen_id: int) -> int:
         update(OUTBOX)
         .where(
             OUTBOX.c.citizen_id == citizen_id,
-            OUTBOX.c.kind == KIND_INVITE,
+            OUTBOX.c.kind == OutboxKind.INVITE.value,
             OUTBOX.c.status == PENDING,
         )
         .values(status=OutboxStatus.CANCELLED.value)
