@@ -6,8 +6,8 @@ the engine when its run starts (unless the alerts handler already stored
 rate, time left", then once more when the run is done. Texts are in the sender's language
 (the citizen behind the progress address).
 
-A channel that cannot edit a message (`edits_in_place = False`: Viber, where each message is
-also billed) gets a new message only at milestones: when the run starts, when a quarter, half
+A channel that cannot edit a message (`capabilities.edits_in_place` False: Viber, where each
+message is also billed) gets a new message only at milestones: when the run starts, when a quarter, half
 and three quarters of it are sent, and the final figures — at most five, never one per tick.
 The last milestone posted is kept in `progress_message_id` ("m:<run id>:<percent>", 100 for
 the final one) and only ever moved forward, in one UPDATE, so with several instances (or a
@@ -120,7 +120,7 @@ class ProgressReporter:
                 language = await self._language(session, run)
             text = self._text(run, counts, language, done=done)
             channel = self.channels(run.channel)
-            if channel is not None and not getattr(channel, "edits_in_place", True):
+            if channel is not None and not channel.capabilities.edits_in_place:
                 reached = DONE if done else milestone(*run_figures.sent_of(counts))
                 await self._post_milestone(run, channel, reached, Reply(text))
                 return
