@@ -7,8 +7,9 @@ rate, time left", then once more when the run is done. Texts are in the sender's
 (the citizen behind the progress address).
 
 A channel that cannot edit a message (`capabilities.edits_in_place` False: Viber, where each
-message is also billed) gets a new message only at milestones: when the run starts, when a quarter, half
-and three quarters of it are sent, and the final figures — at most five, never one per tick.
+message is also billed) gets a new message only at milestones: when the run starts, when a
+quarter, half and three quarters of it are sent, and the final figures — at most five, never
+one per tick.
 The last milestone posted is kept in `progress_message_id` ("m:<run id>:<percent>", 100 for
 the final one) and only ever moved forward, in one UPDATE, so with several instances (or a
 tick racing the final report) each milestone is posted once.

@@ -15,9 +15,8 @@ from bot.app import CitizenBot
 from bot.channels.console import RecordingChannel
 from bot.core.channel import SendResult, SendStatus
 from bot.core.messages import Address, Button, Reply
-from scheduler.delivery import direct_payload, reply_from_payload
 from scheduler.instance import InstanceLock
-from scheduler.payloads import BadPayload
+from scheduler.payloads import BadPayload, direct_payload, reply_from_payload
 from storage.db import Database
 from storage.models import Citizen, NoticeRun, Outbox
 from storage.repos import outbox, run_figures, run_progress
