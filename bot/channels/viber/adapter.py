@@ -27,13 +27,13 @@ import hmac
 import json
 import logging
 import weakref
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiohttp import web
+from cachetools import LRUCache
 
 from bot.channels.viber.client import (
     INVALID_AUTH_TOKEN,
@@ -124,7 +124,7 @@ class ViberChannel:
         self._start_locks: weakref.WeakValueDictionary[Address, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        self._hosted: OrderedDict[bytes, str] = OrderedDict()
+        self._hosted: LRUCache[bytes, str] = LRUCache(PHOTO_CACHE)
 
     # -- Channel protocol ---------------------------------------------------------------
 
@@ -244,9 +244,6 @@ class ViberChannel:
         if name is None or not self.photos.exists(name):
             name = await self.photos.save(image)
         self._hosted[digest] = name
-        self._hosted.move_to_end(digest)
-        while len(self._hosted) > PHOTO_CACHE:
-            self._hosted.popitem(last=False)
         return public_photo_url(self._public_url, name)
 
     # -- incoming callbacks -------------------------------------------------------------
