@@ -11,7 +11,7 @@ all of it, each step claimed in SQL so that several processes never do anything 
 2. Runs that are selecting their recipients advance batch by batch (storage.repos.notice_runs).
 3. Notices held for a citizen's daily digest are merged into one message when it is due.
 
-Sending is the delivery engine's (scheduler/delivery.py): it claims the outbox rows, edits
+Sending is the delivery engine's (scheduler/delivery/): it claims the outbox rows, edits
 the sender's progress message and marks runs done.
 
 Recurrences are cron expressions in the city's time (Europe/Sofia), with cron's weekday

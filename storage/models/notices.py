@@ -33,7 +33,7 @@ class Notice(SQLModel, table=True):
     text_en: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     photo: str | None = Field(default=None, max_length=64)
     # Telegram's file_id of the photo once uploaded: the rest of the audience gets it by this
-    # id (scheduler/delivery.py). The first upload recorded wins.
+    # id (scheduler/delivery/). The first upload recorded wins.
     photo_file_id: str | None = Field(default=None, max_length=255)
     # {"kind": "all"} | {"kind": "districts", "districts": [...]} |
     # {"kind": "radius", "lat": ..., "lon": ..., "radius_m": ...}

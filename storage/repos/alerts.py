@@ -6,7 +6,7 @@ never silently matches nowhere. "All of the city" excludes districts and pins (c
 replaces it, and choosing it replaces them).
 
 For a pin (kind radius) `district` holds the district its centre lies in, worked out when the
-citizen shares it, so "notices to districts D" can match pins in SQL (see repos.notices).
+citizen shares it, so "notices to districts D" can match pins in SQL (see repos.notice_audience).
 """
 
 from __future__ import annotations

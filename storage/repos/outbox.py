@@ -2,7 +2,7 @@
 
 Rows are written by audience selection (`enqueue_many`, a notice run's recipients in batches)
 and by single messages (`enqueue_direct`, e.g. a report's status news), and sent by the
-delivery engine (scheduler/delivery.py), which claims due rows in short transactions, sends
+delivery engine (scheduler/delivery/), which claims due rows in short transactions, sends
 outside any transaction and records the results in batches. Like every repo function, these
 never commit.
 
@@ -163,7 +163,7 @@ async def enqueue_direct(
     next_attempt_at: datetime | None = None,
     held: str | None = None,
 ) -> Outbox:
-    """One message to one address (payload: scheduler.delivery.direct_payload). Flushed, so
+    """One message to one address (payload: scheduler.payloads.direct_payload). Flushed, so
     the row has its id (hand it to the engine after the commit to send it at once)."""
     now = now or utcnow()
     row = Outbox(
