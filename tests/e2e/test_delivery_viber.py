@@ -14,9 +14,12 @@ from PIL import Image
 from sqlmodel import select
 
 from bot.app import CitizenBot
+from bot.core.messages import Reply
+from scheduler.payloads import direct_payload
 from scheduler.ratelimit import TokenBucket
 from storage.db import Database
 from storage.models import Outbox
+from storage.repos import outbox
 from tests.conftest import Clock
 from tests.fakes.viber_api import FakeViberAPI
 from tests.scheduler.seed import add_citizens, add_notice, add_rows
@@ -230,3 +233,43 @@ async def test_without_the_broadcast_api_a_notice_goes_one_by_one(
     sends = api.calls_to("send_message")
     assert sorted(c.body["receiver"] for c in sends) == sorted(users)  # each once
     assert {row.status for row in (await outbox_rows(db)).values()} == {"sent"}
+
+
+async def test_a_broadcast_call_carries_one_language_and_a_direct_message_goes_alone(
+    start: StartBot, api: FakeViberAPI, db: Database, clock: Clock
+):
+    app = await start(viber_broadcast_api=True)
+    users = [api.user(f"r{i}").id for i in range(5)]
+    api.subscribed.update(users)
+    citizens = await add_citizens(db, users, channel="viber", now=clock())
+    _, run_id = await add_notice(db, now=clock())
+    english = {users[1], users[3]}
+    await add_rows(
+        db,
+        run_id,
+        citizens,
+        users,
+        channel="viber",
+        language=lambda i: "en" if users[i] in english else "bg",
+        now=clock(),
+    )
+    async with db.sessions() as session, session.begin():
+        await outbox.enqueue_direct(
+            session,
+            citizen_id=citizens[0],
+            channel="viber",
+            user_id=users[0],
+            language="bg",
+            payload=direct_payload(Reply("Сигналът Ви е приет.")),
+            now=clock(),
+        )
+    await app.delivery.drain()
+
+    broadcasts = api.calls_to("broadcast_message")
+    lists = {c.body["text"]: sorted(c.body["broadcast_list"]) for c in broadcasts}
+    assert lists == {
+        "Water cut in Mladost tomorrow, 9:00-17:00.": sorted(english),
+        "Спиране на водата в Младост утре от 9 до 17 ч.": sorted(set(users) - english),
+    }
+    (direct,) = api.calls_to("send_message")
+    assert (direct.body["receiver"], direct.body["text"]) == (users[0], "Сигналът Ви е приет.")
