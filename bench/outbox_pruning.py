@@ -110,12 +110,12 @@ async def seed(db: object, rows: int, now: datetime) -> int:
 async def one(args: argparse.Namespace, batch: int) -> str:
     from scheduler.pruning import OutboxPruning
     from storage.db import Database
-    from storage.repos import outbox
+    from storage.repos import outbox_pruning, run_figures
     from storage.types import utcnow
 
     batches: list[float] = []
     reads: list[float] = []
-    delete_rows, tally_rows = outbox.delete_run_rows, outbox.tally_rows
+    delete_rows, tally_rows = outbox_pruning.delete_run_rows, outbox_pruning.tally_rows
 
     async def timed(*a: object, **kw: object) -> int:
         t = time.perf_counter()
@@ -123,7 +123,7 @@ async def one(args: argparse.Namespace, batch: int) -> str:
         batches.append(time.perf_counter() - t)
         return n
 
-    async def timed_read(*a: object, **kw: object) -> outbox.Tallies:
+    async def timed_read(*a: object, **kw: object) -> outbox_pruning.Tallies:
         t = time.perf_counter()
         found = await tally_rows(*a, **kw)  # type: ignore[arg-type]
         reads.append(time.perf_counter() - t)
@@ -136,8 +136,8 @@ async def one(args: argparse.Namespace, batch: int) -> str:
             started = time.perf_counter()
             run_id = await seed(db, args.rows, now)
             seeded = time.perf_counter() - started
-            outbox.delete_run_rows = timed  # type: ignore[assignment]
-            outbox.tally_rows = timed_read  # type: ignore[assignment]
+            outbox_pruning.delete_run_rows = timed  # type: ignore[assignment]
+            outbox_pruning.tally_rows = timed_read  # type: ignore[assignment]
             pruning = OutboxPruning(db=db, days=30, clock=utcnow, batch_size=batch)
             t0 = time.perf_counter()
             folded = await pruning._fold(utcnow() - timedelta(days=30))
@@ -145,10 +145,10 @@ async def one(args: argparse.Namespace, batch: int) -> str:
             deleted = await pruning._delete()
             t2 = time.perf_counter()
             async with db.sessions() as session:
-                counts = await outbox.run_counts(session, run_id=run_id)
+                counts = await run_figures.run_counts(session, run_id=run_id)
         finally:
-            outbox.delete_run_rows = delete_rows  # type: ignore[assignment]
-            outbox.tally_rows = tally_rows  # type: ignore[assignment]
+            outbox_pruning.delete_run_rows = delete_rows  # type: ignore[assignment]
+            outbox_pruning.tally_rows = tally_rows  # type: ignore[assignment]
             await db.dispose()
     return (
         f"batch {batch}: seeded in {seeded:.1f} s; fold {folded} run in {t1 - t0:.2f} s"

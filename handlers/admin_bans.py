@@ -7,7 +7,7 @@ report's history; the citizen gets no report news: the ban notice says it all). 
 again exactly what the ban hid, known by that note; a report staff hid on its own, before or
 during the ban, stays hidden (staff can show it again one by one).
 
-A banned citizen keeps the public alerts they subscribed to (storage.repos.notices: public
+A banned citizen keeps the public alerts they subscribed to (storage.repos.notice_audience: public
 information, emergencies above all, is for every resident) but is not invited to surveys
 (storage.repos.surveys) and cannot answer one (the ban check).
 

@@ -23,11 +23,11 @@ import re
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
+from bot.domain.quiet_hours import next_digest
 from bot.i18n import N_
 from handlers.menu import main_menu, menu_entry, show_menu
 from storage.models import AlertPlace, AlertSettings, PlaceKind
 from storage.repos import alerts
-from storage.repos.notices import next_digest
 
 router = Router("alerts")
 

@@ -42,7 +42,7 @@ from handlers.reports import PHOTO_PROBLEMS
 from scheduler.notices import resolve_audience
 from scheduler.payloads import notice_text
 from storage.models import Notice, NoticeRun, NoticeStatus, Role, RunStatus
-from storage.repos import notices, outbox
+from storage.repos import notice_audience, notices, run_figures
 
 log = logging.getLogger(__name__)
 router = Router("broadcast")
@@ -481,7 +481,7 @@ async def show_preview(ctx: Context, note: str | None = None) -> None:
             label = language_label(ctx, language)
             ctx.reply(ctx.t("broadcast.preview_of", language=label))
             ctx.reply(notice_text(notice, language), image=image)
-    counts = await notices.count_audience(
+    counts = await notice_audience.count_audience(
         ctx.session,
         topic=notice.topic,
         audience=resolve_audience(ctx.services.city, notice.audience),
@@ -800,13 +800,13 @@ async def show_list(ctx: Context, note: str | None = None) -> None:
     if active:
         lines.append("\n" + ctx.t("broadcast.list_running"))
         for run, notice in active:
-            counts = await outbox.run_counts(session, run_id=run.id or 0)
+            counts = await run_figures.run_counts(session, run_id=run.id or 0)
             lines.append(_run_line(ctx, run, notice, counts))
             ids.append(notice.id or 0)
     if recent:
         lines.append("\n" + ctx.t("broadcast.list_recent"))
         for run, notice in recent:
-            counts = await outbox.run_counts(session, run_id=run.id or 0)
+            counts = await run_figures.run_counts(session, run_id=run.id or 0)
             lines.append(_run_line(ctx, run, notice, counts))
             ids.append(notice.id or 0)
     buttons = [Button(f"#{i}", payload=f"no:{i}") for i in dict.fromkeys(ids)]
@@ -831,7 +831,7 @@ def _run_line(ctx: Context, run: NoticeRun, notice: Notice, counts: dict[str, in
 def _run_state(ctx: Context, run: NoticeRun, counts: dict[str, int]) -> str:
     """How a run stands, the same words in /notices and /notice: "sending · 0 of 1 sent"."""
     text = ctx.t(RUN_STATUS[RunStatus(run.status)])
-    sent, total = outbox.sent_of(counts)
+    sent, total = run_figures.sent_of(counts)
     if total or run.status not in (RunStatus.MISSED, RunStatus.CANCELLED):
         text += " · " + ctx.t("broadcast.sent_of", sent=sent, total=total)
     return text
@@ -896,19 +896,21 @@ def _notice_state(ctx: Context, notice: Notice, runs: list[NoticeRun]) -> str:
 
 
 async def _run_detail(ctx: Context, run: NoticeRun) -> str:
-    counts = await outbox.run_counts(ctx.session, run_id=run.id or 0)
+    counts = await run_figures.run_counts(ctx.session, run_id=run.id or 0)
     line = f"{ctx.when(run.due_at)} — {_run_state(ctx, run, counts)}"
     if sum(counts.values()) or run.status in notices.ACTIVE_RUNS or run.status == RunStatus.DONE:
         line += "\n   " + ctx.t("broadcast.counts", **counts)
     if counts["sent"] or counts["failed"]:
-        line += _receipts_detail(ctx, await outbox.run_receipts(ctx.session, run_id=run.id or 0))
+        line += _receipts_detail(
+            ctx, await run_figures.run_receipts(ctx.session, run_id=run.id or 0)
+        )
     return line
 
 
 RECEIPT_CHANNELS = ("viber",)  # the channels that report delivered and seen
 
 
-def _receipts_detail(ctx: Context, figures: dict[str, outbox.ChannelReceipts]) -> str:
+def _receipts_detail(ctx: Context, figures: dict[str, run_figures.ChannelReceipts]) -> str:
     """Delivered and seen where the channels report them; what Viber bills."""
     known = [figures[name] for name in RECEIPT_CHANNELS if name in figures]
     text = ""

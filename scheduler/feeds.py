@@ -18,13 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from cachetools import LRUCache
 
 from bot.city.feeds import FeedConfig, FeedType
 from bot.feeds import parse
@@ -77,7 +77,7 @@ class FeedPoller:
         self.on_queued = on_queued
         self.wake_notices = wake_notices
         self._http: aiohttp.ClientSession | None = None
-        self._cap: OrderedDict[str, FeedItem] = OrderedDict()
+        self._cap: LRUCache[str, FeedItem] = LRUCache(CAP_CACHE)
         self._ticks = Ticks("feeds", self.tick)
 
     @property
@@ -238,13 +238,10 @@ class FeedPoller:
     async def _cap_document(self, feed: FeedConfig, href: str) -> FeedItem:
         cached = self._cap.get(href)
         if cached is not None:
-            self._cap.move_to_end(href)
             return cached
         _, data, _, _ = await self._get(feed, href, {})
         item = parse.parse_cap(data)
         self._cap[href] = item
-        while len(self._cap) > CAP_CACHE:
-            self._cap.popitem(last=False)
         return item
 
 

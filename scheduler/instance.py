@@ -3,7 +3,7 @@
 The id is `<host>:<data dir hash>:<slot>`; the slot is the first of `<data_dir>/delivery/
 instance-<n>.lock` this process can `flock`. The kernel drops the lock when a process dies
 (even by SIGKILL), so a restarted process gets the slot, and with it the id, of the process it
-replaces, and can take back that process's in-flight rows at once (see scheduler/delivery.py).
+replaces, and can take back that process's in-flight rows at once (see scheduler/delivery/).
 Two processes running at the same time hold different slots, hence different ids. Where no
 lock can be taken (no writable data dir, no flock), the id is random and only the lease
 recovers a crashed process's rows.

@@ -8,10 +8,10 @@ all of it, each step claimed in SQL so that several processes never do anything 
    the same transaction, creates the NoticeRun (unique per notice and due time). An
    occurrence that fell due while the bot was down runs late if it is younger than the
    notice's expiry (12 h by default), else it is recorded as a missed run for staff to see.
-2. Runs that are selecting their recipients advance batch by batch (storage.repos.notices).
+2. Runs that are selecting their recipients advance batch by batch (storage.repos.notice_runs).
 3. Notices held for a citizen's daily digest are merged into one message when it is due.
 
-Sending is the delivery engine's (scheduler/delivery.py): it claims the outbox rows, edits
+Sending is the delivery engine's (scheduler/delivery/): it claims the outbox rows, edits
 the sender's progress message and marks runs done.
 
 Recurrences are cron expressions in the city's time (Europe/Sofia), with cron's weekday
@@ -30,6 +30,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,14 +38,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.city import CityPack, bounding_box, haversine_m
 from bot.core.messages import Reply
+from bot.domain import quiet_hours
 from bot.domain.recurrence import next_occurrence
 from bot.i18n import Translator, format_when
 from scheduler.payloads import direct_payload
 from scheduler.ticks import Ticks
 from storage.db import Database
 from storage.models import Notice, NoticeRun, NoticeStatus, RunStatus
-from storage.repos import notices
-from storage.repos.notices import MAX_PIN_RADIUS_M, Audience, DigestRace, HeldNotice
+from storage.repos import digests, notice_runs, notices
+from storage.repos.digests import DigestRace, HeldNotice
+from storage.repos.notice_audience import MAX_PIN_RADIUS_M, Audience
 
 log = logging.getLogger(__name__)
 
@@ -244,12 +247,12 @@ class NoticeScheduler:
             if not won:
                 return 0  # another process took it, or staff changed it meanwhile
             for missed in decision.missed:
-                await notices.add_run(
+                await notice_runs.add_run(
                     session, notice_id=notice.id, due_at=missed, status=RunStatus.MISSED, now=now
                 )
             run = None
             if decision.run_due is not None:
-                run = await notices.add_run(
+                run = await notice_runs.add_run(
                     session,
                     notice_id=notice.id,
                     due_at=decision.run_due,
@@ -269,7 +272,7 @@ class NoticeScheduler:
     async def select(self) -> int:
         """Advance every run that is selecting its recipients; returns rows inserted."""
         async with self.db.sessions() as session:
-            pending = await notices.selecting_runs(session)
+            pending = await notice_runs.selecting_runs(session)
         inserted = 0
         for run, notice in pending:
             try:
@@ -284,15 +287,17 @@ class NoticeScheduler:
         audience = resolve_audience(self.city, notice.audience)
         inserted, done = 0, False
         while not done:
+            now = self.clock()
+            hold = partial(quiet_hours.hold, urgent=notice.urgent, now=now, tz=self.tz)
             async with self.db.sessions() as session, session.begin():
-                batch = await notices.select_batch(
+                batch = await notice_runs.select_batch(
                     session,
                     run_id=run.id,
                     topic=notice.topic,
                     urgent=notice.urgent,
                     audience=audience,
-                    now=self.clock(),
-                    tz=self.tz,
+                    now=now,
+                    hold=hold,
                     limit=self.batch_size,
                 )
             inserted += batch.inserted
@@ -305,18 +310,18 @@ class NoticeScheduler:
         """Merge each citizen's due digest notices into one message; returns how many."""
         now = self.clock()
         async with self.db.sessions() as session:
-            groups = await notices.digests_due(session, now=now)
+            groups = await digests.digests_due(session, now=now)
         made = 0
         for citizen_id, channel in groups:
             try:
                 async with self.db.sessions() as session, session.begin():
-                    last, held = await notices.take_digest(
+                    last, held = await digests.take_digest(
                         session, citizen_id=citizen_id, channel=channel, now=now
                     )
                     if last is None or not held:
                         continue
                     payload = direct_payload(Reply(self.digest_text(last.language, held)))
-                    await notices.merge_digest(
+                    await digests.merge_digest(
                         session, last=last, merged=held, payload=payload, now=now
                     )
                     made += 1

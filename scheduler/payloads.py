@@ -1,6 +1,8 @@
 """What an outbox row says: the one place the stored payload format is defined.
 
-* kind "direct" / "digest": `payload` is {"text": str, "buttons": [[{"label": str,
+The kinds are storage.models.OutboxKind.
+
+* kind "direct" / "digest" / "invite": `payload` is {"text": str, "buttons": [[{"label": str,
   "payload": str} | {"label": str, "url": str}, ...], ...]} ("buttons" optional). Write it
   with `direct_payload(reply)`, read it back with `reply_from_payload(payload)`. The domain,
   which may not import bot.core, writes the same plain data for a report's news
@@ -15,10 +17,6 @@ from typing import Any
 
 from bot.core.messages import Button, Reply
 from storage.models import Notice
-
-KIND_NOTICE = "notice"
-KIND_DIRECT = "direct"
-KIND_DIGEST = "digest"
 
 
 class BadPayload(ValueError):

@@ -6,9 +6,10 @@ the engine when its run starts (unless the alerts handler already stored
 rate, time left", then once more when the run is done. Texts are in the sender's language
 (the citizen behind the progress address).
 
-A channel that cannot edit a message (`edits_in_place = False`: Viber, where each message is
-also billed) gets a new message only at milestones: when the run starts, when a quarter, half
-and three quarters of it are sent, and the final figures — at most five, never one per tick.
+A channel that cannot edit a message (`capabilities.edits_in_place` False: Viber, where each
+message is also billed) gets a new message only at milestones: when the run starts, when a
+quarter, half and three quarters of it are sent, and the final figures — at most five, never
+one per tick.
 The last milestone posted is kept in `progress_message_id` ("m:<run id>:<percent>", 100 for
 the final one) and only ever moved forward, in one UPDATE, so with several instances (or a
 tick racing the final report) each milestone is posted once.
@@ -26,8 +27,8 @@ from bot.core.channel import Channel, SendStatus
 from bot.core.messages import Address, Reply
 from bot.i18n import Translator, format_number
 from storage.db import Database
-from storage.repos import citizens, outbox
-from storage.repos.outbox import RunProgress
+from storage.repos import citizens, run_figures, run_progress
+from storage.repos.run_progress import RunProgress
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class ProgressReporter:
     async def tick(self) -> None:
         """Edit the progress message of every active run whose figures changed."""
         async with self.db.sessions() as session:
-            runs = await outbox.progress_runs(session)
+            runs = await run_progress.progress_runs(session)
         for run in runs:
             await self._report(run, done=False)
         active = {run.run_id for run in runs}
@@ -108,7 +109,7 @@ class ProgressReporter:
         if not ids:
             return
         async with self.db.sessions() as session:
-            runs = await outbox.progress_runs(session, run_ids=ids, active=False)
+            runs = await run_progress.progress_runs(session, run_ids=ids, active=False)
         for run in runs:
             await self._report(run, done=True)
             self._shown.pop(run.run_id, None)
@@ -116,12 +117,12 @@ class ProgressReporter:
     async def _report(self, run: RunProgress, *, done: bool) -> None:
         try:
             async with self.db.sessions() as session:
-                counts = await outbox.run_counts(session, run_id=run.run_id)
+                counts = await run_figures.run_counts(session, run_id=run.run_id)
                 language = await self._language(session, run)
             text = self._text(run, counts, language, done=done)
             channel = self.channels(run.channel)
-            if channel is not None and not getattr(channel, "edits_in_place", True):
-                reached = DONE if done else milestone(*outbox.sent_of(counts))
+            if channel is not None and not channel.capabilities.edits_in_place:
+                reached = DONE if done else milestone(*run_figures.sent_of(counts))
                 await self._post_milestone(run, channel, reached, Reply(text))
                 return
             shown = self._shown.setdefault(run.run_id, _Shown())
@@ -146,7 +147,7 @@ class ProgressReporter:
         def t(key: str, /, **values: object) -> str:
             return self.translator.translate(language, key, **values)
 
-        sent, total = outbox.sent_of(counts)
+        sent, total = run_figures.sent_of(counts)
         if done:
             elapsed = (run.finished_at - run.created_at).total_seconds() if run.finished_at else 0
             lines = [
@@ -207,7 +208,7 @@ class ProgressReporter:
             return
         later = [f"{MARK}{run.run_id}:{p}" for p in MILESTONES if p >= reached]
         async with self.db.sessions() as session, session.begin():
-            mine = await outbox.move_progress_mark(
+            mine = await run_progress.move_progress_mark(
                 session, notice_id=run.notice_id, new=later[0], unless=later
             )
         if not mine:
@@ -231,12 +232,12 @@ class ProgressReporter:
         if run.message_id == "":
             return  # another instance is posting it (or lost it in a crash): no second one
         async with self.db.sessions() as session, session.begin():
-            mine = await outbox.claim_progress_message(session, notice_id=run.notice_id)
+            mine = await run_progress.claim_progress_message(session, notice_id=run.notice_id)
         if not mine:
             return
         self.charge(run.channel)
         result = await channel.send(to, reply)
         async with self.db.sessions() as session, session.begin():
-            await outbox.set_progress_message(
+            await run_progress.set_progress_message(
                 session, notice_id=run.notice_id, message_id=result.message_id
             )

@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler.ticks import add_daily
 from storage.db import Database
-from storage.repos import outbox
+from storage.repos import outbox_pruning
 
 log = logging.getLogger(__name__)
 
@@ -79,45 +79,45 @@ class OutboxPruning:
         folded, after = 0, 0
         while True:
             async with self.db.sessions() as session:
-                ids = await outbox.prunable_runs(
+                ids = await outbox_pruning.prunable_runs(
                     session, finished_before=before, after=after, limit=RUNS_PER_QUERY
                 )
             for run_id in ids:
                 tallies = await self._count(run_id)
                 async with self.db.sessions() as session, session.begin():
-                    folded += await outbox.fold_run(
+                    folded += await outbox_pruning.fold_run(
                         session, run_id=run_id, tallies=tallies, now=self.clock()
                     )
             if len(ids) < RUNS_PER_QUERY:
                 return folded
             after = ids[-1]
 
-    async def _count(self, run_id: int) -> outbox.Tallies:
+    async def _count(self, run_id: int) -> outbox_pruning.Tallies:
         """A run's counts, read `span` row ids at a time (on SQLite every transaction holds
         the write lock, so none may be long)."""
         async with self.db.sessions() as session:
-            span = await outbox.run_id_span(session, run_id=run_id)
-        tallies: outbox.Tallies = {}
+            span = await outbox_pruning.run_id_span(session, run_id=run_id)
+        tallies: outbox_pruning.Tallies = {}
         if span is None:
             return tallies
         low, high = span
         for start in range(low, high + 1, self.span):
             async with self.db.sessions() as session:
-                part = await outbox.tally_rows(
+                part = await outbox_pruning.tally_rows(
                     session, run_id=run_id, low=start, high=min(start + self.span, high + 1)
                 )
-            outbox.add_tallies(tallies, part)
+            outbox_pruning.add_tallies(tallies, part)
         return tallies
 
     async def _delete(self) -> int:
         deleted, after = 0, 0
         while True:
             async with self.db.sessions() as session:
-                ids = await outbox.runs_to_clear(session, after=after, limit=RUNS_PER_QUERY)
+                ids = await outbox_pruning.runs_to_clear(session, after=after, limit=RUNS_PER_QUERY)
             for run_id in ids:
                 while True:
                     async with self.db.sessions() as session, session.begin():
-                        n = await outbox.delete_run_rows(
+                        n = await outbox_pruning.delete_run_rows(
                             session, run_id=run_id, limit=self.batch_size
                         )
                     deleted += n
@@ -131,7 +131,9 @@ class OutboxPruning:
         deleted = 0
         while True:
             async with self.db.sessions() as session, session.begin():
-                n = await outbox.prune_direct(session, created_before=cutoff, limit=self.batch_size)
+                n = await outbox_pruning.prune_direct(
+                    session, created_before=cutoff, limit=self.batch_size
+                )
             deleted += n
             if n < self.batch_size:
                 return deleted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -15,12 +15,19 @@ from bot.core.messages import Address, IncomingMessage, MediaRef, Reply
 Dispatch = Callable[[IncomingMessage], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Capabilities:
-    max_text: int
-    inline_buttons: bool = True
-    location_request: bool = True
-    photos: bool = True
+    """What a channel can do. Every channel states each one: the delivery engine and the
+    progress reporter read them, never guess."""
+
+    max_text: int  # the longest text one platform message takes
+    inline_buttons: bool
+    location_request: bool
+    photos: bool
+    edits_in_place: bool  # edit() changes the message; False: it posts a new one (Viber)
+    receipts: bool  # delivered/seen/failed come later for SendResult.message_id (`Receipt`)
+    bulk_size: int  # recipients one send_bulk() takes (one platform call per part); 1: none
+    billed_messages: bool  # the platform bills each message: SendResult.messages counts them
 
 
 class SendStatus(enum.StrEnum):
@@ -42,6 +49,9 @@ class SendResult:
     # On success, where the platform keeps the uploaded image (Telegram's file_id): sending it
     # again by this id uploads nothing (a notice's photo to its whole audience).
     media_id: str | None = None
+    # Where the channel's platform bills each message (`Capabilities.billed_messages`): how
+    # many were accepted for this recipient, a failed attempt's part-way ones too; else None.
+    messages: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -94,7 +104,19 @@ class Channel(Protocol):
         """Replace the text (and inline buttons) of a message this bot sent."""
         ...
 
+    async def send_bulk(self, recipients: Sequence[Address], reply: Reply) -> list[SendResult]:
+        """The same reply to many recipients (at most `capabilities.bulk_size`): one result per
+        recipient, in order. A channel without a bulk API sends one by one (`send_each`)."""
+        ...
+
     async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes: ...
+
+
+async def send_each(
+    channel: Channel, recipients: Sequence[Address], reply: Reply
+) -> list[SendResult]:
+    """`send_bulk` for a channel without a bulk API: one send after the other."""
+    return [await channel.send(to, reply) for to in recipients]
 
 
 class MediaTooLarge(Exception):

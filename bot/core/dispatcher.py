@@ -14,12 +14,12 @@ import logging
 import secrets
 import time
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.channel import Channel, SendResult
@@ -85,7 +85,7 @@ class Dispatcher:
             limit=settings.flood_messages_per_minute, cooldown_s=settings.flood_cooldown_seconds
         )
         # Role and language of recent senders, so flood control needs no database.
-        self._known: OrderedDict[Address, tuple[Role, str]] = OrderedDict()
+        self._known: LRUCache[Address, tuple[Role, str]] = LRUCache(KNOWN_SENDERS)
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -162,9 +162,6 @@ class Dispatcher:
 
     def _remember(self, address: Address, role: Role, language: str) -> None:
         self._known[address] = (role, language)
-        self._known.move_to_end(address)
-        if len(self._known) > KNOWN_SENDERS:
-            self._known.popitem(last=False)
 
     async def _preload(self, msg: IncomingMessage) -> object:
         # Slow work on a photo (download, decoding) happens before the transaction opens, so

@@ -10,7 +10,9 @@ stays let through even if the chat is cooling down by the time it comes back.
 from __future__ import annotations
 
 import enum
-from collections import OrderedDict, deque
+from collections import deque
+
+from cachetools import LRUCache
 
 from bot.core.messages import Address
 
@@ -36,10 +38,10 @@ class FloodGuard:
         self.window_s = window_s
         self.cooldown_s = cooldown_s
         self.max_addresses = max_addresses
-        self._recent: OrderedDict[Address, deque[float]] = OrderedDict()
+        self._recent: LRUCache[Address, deque[float]] = LRUCache(max_addresses)
         self._cooling: dict[Address, float] = {}
         self.max_updates = max_updates
-        self._verdicts: OrderedDict[tuple[Address, str], bool] = OrderedDict()  # → let through
+        self._verdicts: LRUCache[tuple[Address, str], bool] = LRUCache(max_updates)  # → let through
 
     def check(self, address: Address, now: float, *, update_id: str | None = None) -> Verdict:
         """The verdict on a message from `address` at `now` (seconds); `update_id`: the
@@ -49,12 +51,9 @@ class FloodGuard:
         key = (address, update_id)
         admitted = self._verdicts.get(key)
         if admitted is not None:
-            self._verdicts.move_to_end(key)
             return Verdict.OK if admitted else Verdict.REPEAT
         verdict = self._count(address, now)
         self._verdicts[key] = verdict is Verdict.OK
-        if len(self._verdicts) > self.max_updates:
-            self._verdicts.popitem(last=False)
         return verdict
 
     def _count(self, address: Address, now: float) -> Verdict:
@@ -78,8 +77,4 @@ class FloodGuard:
         if times is None:
             times = deque(maxlen=self.limit + 1)
             self._recent[address] = times
-            if len(self._recent) > self.max_addresses:
-                self._recent.popitem(last=False)
-        else:
-            self._recent.move_to_end(address)
         return times

@@ -17,14 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.errors import Refused
+from bot.domain.quiet_hours import quiet_until
 from bot.domain.work import Work
 from bot.i18n import N_
 from bot.surveys.export import csv_chunks, csv_text
 from bot.surveys.lifecycle import Phase, phase, questions_of
-from storage.models import AlertSettings, Role, Survey, SurveyStatus
+from storage.models import AlertSettings, Held, OutboxKind, Role, Survey, SurveyStatus
 from storage.repos import outbox
 from storage.repos import surveys as repo
-from storage.repos.notices import quiet_until
 from storage.repos.surveys import InviteAudience, Invitee
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ def _outbox_rows(
                     "user_id": user_id,
                     "language": language,
                     "payload": payloads[language],
-                    "kind": outbox.KIND_INVITE,
+                    "kind": OutboxKind.INVITE.value,
                     "held": held,
                     "next_attempt_at": at,
                 }
@@ -214,5 +214,5 @@ def _quiet(settings: AlertSettings | None, now: datetime, tz: Any) -> tuple[str 
     if settings.quiet_enabled:
         until = quiet_until(now, tz, settings.quiet_from, settings.quiet_to)
         if until is not None:
-            return "quiet", until
+            return Held.QUIET.value, until
     return None, now

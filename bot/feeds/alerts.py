@@ -47,7 +47,7 @@ from storage.models import (
     Notice,
     Role,
 )
-from storage.repos import feeds, notices, outbox
+from storage.repos import feeds, notice_audience, notices, outbox
 
 EMERGENCIES = "emergencies"
 NOTICE_EXPIRY = timedelta(hours=12)
@@ -411,7 +411,7 @@ async def audience_size(session: AsyncSession, desk: Desk, alert: FeedAlert) -> 
     from scheduler.notices import area_audience
 
     audience = area_audience(desk.city, alert.area, alert.districts)
-    counts = await notices.count_audience(
+    counts = await notice_audience.count_audience(
         session, topic=alert.topic, audience=audience, urgent=alert.urgent
     )
     return sum(counts.values())

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import enum
 import json
-from collections import OrderedDict
 from datetime import datetime
+
+from cachetools import LRUCache
 
 from bot.surveys.schema import Questionnaire, questionnaire
 from storage.models import Survey, SurveyStatus
 
 _CACHE_SIZE = 64
-_parsed: OrderedDict[str, Questionnaire] = OrderedDict()
+_parsed: LRUCache[str, Questionnaire] = LRUCache(_CACHE_SIZE)
 
 
 class Phase(enum.StrEnum):
@@ -44,8 +45,4 @@ def questions_of(survey: Survey) -> Questionnaire:
     if found is None:
         found = questionnaire(survey.definition)
         _parsed[key] = found
-        while len(_parsed) > _CACHE_SIZE:
-            _parsed.popitem(last=False)
-    else:
-        _parsed.move_to_end(key)
     return found

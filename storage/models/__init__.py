@@ -1,35 +1,18 @@
 """The tables, one module per capability; importing this package registers them all."""
 
-from storage.models.alerts import (
-    AlertPlace,
-    AlertSettings,
-    AlertTopic,
-    DirectTally,
-    Notice,
-    NoticeRun,
-    NoticeStatus,
-    Outbox,
-    OutboxStatus,
-    PlaceKind,
-    RunStatus,
-    RunTally,
-)
+from storage.models.alerts import AlertPlace, AlertSettings, AlertTopic, PlaceKind
+from storage.models.api_keys import ApiKey
 from storage.models.audit import AuditEntry
-from storage.models.core import (
-    ChannelIdentity,
-    Citizen,
-    CitizenBase,
-    ConversationState,
-    ProcessedUpdate,
-    Role,
-)
+from storage.models.citizens import ChannelIdentity, Citizen, CitizenBase, Role
+from storage.models.conversations import ConversationState
 from storage.models.feeds import FeedAlert, FeedAlertStatus, FeedState, FeedWatch
+from storage.models.notices import Notice, NoticeRun, NoticeStatus, RunStatus, RunTally
+from storage.models.outbox import DirectTally, Held, Outbox, OutboxKind, OutboxStatus
 from storage.models.reports import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     REOPENABLE,
     TRANSITIONS,
-    ApiKey,
     Report,
     ReportCounter,
     ReportEvent,
@@ -45,6 +28,7 @@ from storage.models.surveys import (
     SurveyResponse,
     SurveyStatus,
 )
+from storage.models.updates import ProcessedUpdate
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -65,10 +49,12 @@ __all__ = [
     "FeedAlertStatus",
     "FeedState",
     "FeedWatch",
+    "Held",
     "Notice",
     "NoticeRun",
     "NoticeStatus",
     "Outbox",
+    "OutboxKind",
     "OutboxStatus",
     "PlaceKind",
     "ProcessedUpdate",

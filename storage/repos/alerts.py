@@ -6,7 +6,7 @@ never silently matches nowhere. "All of the city" excludes districts and pins (c
 replaces it, and choosing it replaces them).
 
 For a pin (kind radius) `district` holds the district its centre lies in, worked out when the
-citizen shares it, so "notices to districts D" can match pins in SQL (see repos.notices).
+citizen shares it, so "notices to districts D" can match pins in SQL (see repos.notice_audience).
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ from storage.models import (
     AlertPlace,
     AlertSettings,
     AlertTopic,
+    Held,
     Outbox,
+    OutboxKind,
     OutboxStatus,
     PlaceKind,
 )
 
 MAX_PINS = 5
-PUSH_KINDS = ("notice", "digest")  # what /stop withdraws from the outbox
-HELD_DIGEST = "digest"
+PUSH_KINDS = (OutboxKind.NOTICE.value, OutboxKind.DIGEST.value)  # what /stop withdraws
 
 
 # -- topics -------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ async def set_digest(
     held = update(Outbox).where(
         col(Outbox.citizen_id) == citizen_id,
         col(Outbox.status) == OutboxStatus.PENDING.value,
-        col(Outbox.held) == HELD_DIGEST,
+        col(Outbox.held) == Held.DIGEST.value,
     )
     if hour is None or next_digest_at is None:
         held = held.values(held=None, next_attempt_at=now)

@@ -2,7 +2,7 @@
 
 Rows are written by audience selection (`enqueue_many`, a notice run's recipients in batches)
 and by single messages (`enqueue_direct`, e.g. a report's status news), and sent by the
-delivery engine (scheduler/delivery.py), which claims due rows in short transactions, sends
+delivery engine (scheduler/delivery/), which claims due rows in short transactions, sends
 outside any transaction and records the results in batches. Like every repo function, these
 never commit.
 
@@ -19,6 +19,9 @@ A sent row keeps the platform's id of its (last) message in `external_id` and ho
 platform messages it took in `messages` (Viber bills each one; attempts that failed part-way
 add theirs). The platform's receipts find the row by (channel, external_id):
 `record_receipt` sets `delivered_at` / `seen_at`, or marks it failed.
+
+A run's figures are storage/repos/run_figures.py, its progress message run_progress.py, and
+pruning finished rows outbox_pruning.py.
 """
 
 from __future__ import annotations
@@ -35,11 +38,8 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    case,
-    delete,
     exists,
     func,
-    insert,
     or_,
     select,
     update,
@@ -50,19 +50,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.dialects import pg_insert
 from storage.models import (
     DirectTally,
+    Held,
     Notice,
     NoticeRun,
     Outbox,
+    OutboxKind,
     OutboxStatus,
     RunStatus,
     RunTally,
 )
 from storage.types import utcnow
 
-KIND_INVITE = "invite"  # a survey invitation (a direct message a ban withdraws)
 PENDING = OutboxStatus.PENDING.value
 INFLIGHT = OutboxStatus.INFLIGHT.value
-HELD_DIGEST = "digest"
 INSERT_CHUNK = 500  # rows per INSERT statement (SQLite allows 32766 bound values)
 MAX_ERROR = 300
 
@@ -78,7 +78,6 @@ FINAL = (
     OutboxStatus.CANCELLED.value,
 )
 FINISHED_RUNS = (RunStatus.DONE.value, RunStatus.CANCELLED.value, RunStatus.MISSED.value)
-COUNT_KEYS = ("queued", "sent", "deferred", "failed", "blocked", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +142,7 @@ _CLAIMED_COLUMNS = (
 )
 
 
-def _dialect(session: AsyncSession) -> str:
+def dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind else "sqlite"
 
 
@@ -160,11 +159,11 @@ async def enqueue_direct(
     payload: dict[str, Any],
     urgent: bool = False,
     now: datetime | None = None,
-    kind: str = "direct",
+    kind: str = OutboxKind.DIRECT.value,
     next_attempt_at: datetime | None = None,
     held: str | None = None,
 ) -> Outbox:
-    """One message to one address (payload: scheduler.delivery.direct_payload). Flushed, so
+    """One message to one address (payload: scheduler.payloads.direct_payload). Flushed, so
     the row has its id (hand it to the engine after the commit to send it at once)."""
     now = now or utcnow()
     row = Outbox(
@@ -194,7 +193,7 @@ async def enqueue_many(
     optional: kind ("notice"), payload, urgent (False), held, next_attempt_at (now).
     """
     now = now or utcnow()
-    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    insert = pg_insert if dialect(session) == "postgresql" else sqlite_insert
     added = 0
     chunk: list[dict[str, Any]] = []
 
@@ -216,7 +215,7 @@ async def enqueue_many(
                 "channel": row["channel"],
                 "user_id": row["user_id"],
                 "language": row["language"],
-                "kind": row.get("kind", "notice"),
+                "kind": row.get("kind", OutboxKind.NOTICE.value),
                 "payload": row.get("payload"),
                 "urgent": bool(row.get("urgent", False)),
                 "status": PENDING,
@@ -240,7 +239,7 @@ def _sendable(now: datetime) -> ColumnElement[bool]:
     return and_(
         OUTBOX.c.status == PENDING,
         OUTBOX.c.next_attempt_at <= now,
-        or_(OUTBOX.c.held.is_(None), OUTBOX.c.held != HELD_DIGEST),
+        or_(OUTBOX.c.held.is_(None), OUTBOX.c.held != Held.DIGEST.value),
     )
 
 
@@ -464,7 +463,7 @@ async def cancel_invitations(session: AsyncSession, *, citizen_id: int) -> int:
         update(OUTBOX)
         .where(
             OUTBOX.c.citizen_id == citizen_id,
-            OUTBOX.c.kind == KIND_INVITE,
+            OUTBOX.c.kind == OutboxKind.INVITE.value,
             OUTBOX.c.status == PENDING,
         )
         .values(status=OutboxStatus.CANCELLED.value)
@@ -524,41 +523,6 @@ async def record_receipt(
     return (await session.exec(stmt)).rowcount > 0  # type: ignore[call-overload]
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelReceipts:
-    """A run's rows on one channel: sent, how many of them the platform reported delivered
-    and seen, and the platform messages they took (0 where not known)."""
-
-    sent: int
-    delivered: int
-    seen: int
-    messages: int
-
-
-async def run_receipts(session: AsyncSession, *, run_id: int) -> dict[str, ChannelReceipts]:
-    """Per channel of the run (channels with rows only); a pruned run's from its tally."""
-    if await _pruned(session, run_id):
-        tallied = select(
-            TALLY.c.channel, TALLY.c.transmitted, TALLY.c.delivered, TALLY.c.seen, TALLY.c.messages
-        ).where(TALLY.c.run_id == run_id)
-        found = (await session.exec(tallied)).all()  # type: ignore[call-overload]
-        return {channel: ChannelReceipts(*map(int, figures)) for channel, *figures in found}
-    was_sent = OUTBOX.c.sent_at.is_not(None)
-    stmt = (
-        select(
-            OUTBOX.c.channel,
-            func.count(case((was_sent, 1))),
-            func.count(OUTBOX.c.delivered_at),
-            func.count(OUTBOX.c.seen_at),
-            func.coalesce(func.sum(OUTBOX.c.messages), 0),
-        )
-        .where(OUTBOX.c.run_id == run_id)
-        .group_by(OUTBOX.c.channel)
-    )
-    rows = (await session.exec(stmt)).all()  # type: ignore[call-overload]
-    return {channel: ChannelReceipts(*map(int, figures)) for channel, *figures in rows}
-
-
 # -- crash recovery -------------------------------------------------------------------------
 
 
@@ -589,38 +553,6 @@ async def recover(
 # -- runs -----------------------------------------------------------------------------------
 
 
-async def run_counts(session: AsyncSession, *, run_id: int) -> dict[str, int]:
-    """How a run stands: queued (pending or being sent), sent, deferred (pending, held for
-    quiet hours or a digest), failed, blocked, cancelled. A pruned run's from its tally."""
-    counts = dict.fromkeys(COUNT_KEYS, 0)
-    if await _pruned(session, run_id):
-        final = ("sent", "failed", "blocked", "cancelled")
-        tallied = select(*(func.coalesce(func.sum(TALLY.c[k]), 0) for k in final)).where(
-            TALLY.c.run_id == run_id
-        )
-        sums = (await session.exec(tallied)).one()  # type: ignore[call-overload]
-        return counts | {k: int(n) for k, n in zip(final, sums, strict=True)}
-    deferred = OUTBOX.c.held.is_not(None)
-    stmt = (
-        select(OUTBOX.c.status, deferred, func.count())
-        .where(OUTBOX.c.run_id == run_id)
-        .group_by(OUTBOX.c.status, deferred)
-    )
-    for status, is_deferred, n in (await session.exec(stmt)).all():  # type: ignore[call-overload]
-        if status in (PENDING, INFLIGHT):
-            key = "deferred" if status == PENDING and is_deferred else "queued"
-        else:
-            key = status
-        if key in counts:
-            counts[key] += n
-    return counts
-
-
-def sent_of(counts: Mapping[str, int]) -> tuple[int, int]:
-    """(sent, total) of a run's counts (`run_counts`): the one "sent of total" everyone shows."""
-    return counts.get("sent", 0), sum(counts.values())
-
-
 async def finish_runs(
     session: AsyncSession, *, now: datetime, run_ids: Iterable[int] | None = None
 ) -> list[int]:
@@ -635,263 +567,3 @@ async def finish_runs(
         stmt = stmt.where(RUN.c.id.in_(ids))
     stmt = stmt.values(status=RunStatus.DONE.value, finished_at=now).returning(RUN.c.id)
     return list((await session.exec(stmt)).scalars().all())  # type: ignore[call-overload]
-
-
-@dataclass(frozen=True, slots=True)
-class RunProgress:
-    """A run whose sender wants progress reports, and where the progress message is."""
-
-    run_id: int
-    notice_id: int
-    status: str
-    created_at: datetime
-    finished_at: datetime | None
-    channel: str
-    user_id: str
-    message_id: str | None
-
-
-async def progress_runs(
-    session: AsyncSession, *, run_ids: Iterable[int] | None = None, active: bool = True
-) -> list[RunProgress]:
-    """Runs with a progress message: the active ones (selecting/sending), or these ids."""
-    stmt = (
-        select(
-            RUN.c.id,
-            RUN.c.notice_id,
-            RUN.c.status,
-            RUN.c.created_at,
-            RUN.c.finished_at,
-            NOTICE.c.progress_channel,
-            NOTICE.c.progress_user_id,
-            NOTICE.c.progress_message_id,
-        )
-        .join(NOTICE, NOTICE.c.id == RUN.c.notice_id)
-        .where(NOTICE.c.progress_channel.is_not(None), NOTICE.c.progress_user_id.is_not(None))
-    )
-    if run_ids is not None:
-        stmt = stmt.where(RUN.c.id.in_(list(run_ids)))
-    if active:
-        stmt = stmt.where(RUN.c.status.in_((RunStatus.SELECTING.value, RunStatus.SENDING.value)))
-    rows = (await session.exec(stmt)).all()  # type: ignore[call-overload]
-    return [RunProgress(*row) for row in rows]
-
-
-async def claim_progress_message(session: AsyncSession, *, notice_id: int) -> bool:
-    """True for the one caller that gets to post a notice's first progress message (it then
-    stores the id with `set_progress_message`)."""
-    stmt = (
-        update(NOTICE)
-        .where(NOTICE.c.id == notice_id, NOTICE.c.progress_message_id.is_(None))
-        .values(progress_message_id="")
-    )
-    return (await session.exec(stmt)).rowcount == 1  # type: ignore[call-overload]
-
-
-async def move_progress_mark(
-    session: AsyncSession, *, notice_id: int, new: str, unless: Sequence[str]
-) -> bool:
-    """Set `progress_message_id` to `new` unless it is one of `unless` (a channel that cannot
-    edit keeps there the last progress milestone posted; `unless`: that one and the later
-    ones). True for the one caller that moved it."""
-    current = NOTICE.c.progress_message_id
-    stmt = (
-        update(NOTICE)
-        .where(NOTICE.c.id == notice_id, or_(current.is_(None), current.not_in(list(unless))))
-        .values(progress_message_id=new)
-    )
-    return (await session.exec(stmt)).rowcount == 1  # type: ignore[call-overload]
-
-
-async def set_progress_message(
-    session: AsyncSession, *, notice_id: int, message_id: str | None
-) -> None:
-    stmt = update(NOTICE).where(NOTICE.c.id == notice_id).values(progress_message_id=message_id)
-    await session.exec(stmt)  # type: ignore[call-overload]
-
-
-# -- pruning finished runs ------------------------------------------------------------------
-
-
-async def _pruned(session: AsyncSession, run_id: int) -> bool:
-    stmt = select(RUN.c.pruned_at).where(RUN.c.id == run_id)
-    return (await session.exec(stmt)).scalar_one_or_none() is not None  # type: ignore[call-overload]
-
-
-async def prunable_runs(
-    session: AsyncSession, *, finished_before: datetime, after: int = 0, limit: int = 100
-) -> list[int]:
-    """Runs finished before `finished_before` whose rows are not pruned yet, by id."""
-    stmt = (
-        select(RUN.c.id)
-        .where(
-            RUN.c.status.in_(FINISHED_RUNS),
-            RUN.c.finished_at < finished_before,
-            RUN.c.pruned_at.is_(None),
-            RUN.c.id > after,
-        )
-        .order_by(RUN.c.id)
-        .limit(limit)
-    )
-    return list((await session.exec(stmt)).scalars().all())  # type: ignore[call-overload]
-
-
-TALLY_KEYS = (
-    "sent",
-    "failed",
-    "blocked",
-    "cancelled",
-    "transmitted",
-    "delivered",
-    "seen",
-    "messages",
-)
-Tallies = dict[str, dict[str, int]]  # channel → TALLY_KEYS → count
-
-
-async def run_id_span(session: AsyncSession, *, run_id: int) -> tuple[int, int] | None:
-    """The lowest and highest outbox row id of a run (None: it has no rows)."""
-    stmt = select(func.min(OUTBOX.c.id), func.max(OUTBOX.c.id)).where(OUTBOX.c.run_id == run_id)
-    low, high = (await session.exec(stmt)).one()  # type: ignore[call-overload]
-    return None if low is None else (int(low), int(high))
-
-
-async def tally_rows(session: AsyncSession, *, run_id: int, low: int, high: int) -> Tallies:
-    """A run's counts per channel over its rows with low <= id < high (a primary key range,
-    so a large run is counted in short reads)."""
-
-    def count(status: OutboxStatus) -> ColumnElement[int]:
-        return func.count(case((OUTBOX.c.status == status.value, 1)))
-
-    stmt = (
-        select(
-            OUTBOX.c.channel,
-            count(OutboxStatus.SENT),
-            count(OutboxStatus.FAILED),
-            count(OutboxStatus.BLOCKED),
-            count(OutboxStatus.CANCELLED),
-            func.count(OUTBOX.c.sent_at),
-            func.count(OUTBOX.c.delivered_at),
-            func.count(OUTBOX.c.seen_at),
-            func.coalesce(func.sum(OUTBOX.c.messages), 0),
-        )
-        .where(OUTBOX.c.id >= low, OUTBOX.c.id < high, OUTBOX.c.run_id == run_id)
-        .group_by(OUTBOX.c.channel)
-    )
-    rows = (await session.exec(stmt)).all()  # type: ignore[call-overload]
-    return {
-        channel: dict(zip(TALLY_KEYS, map(int, figures), strict=True)) for channel, *figures in rows
-    }
-
-
-def add_tallies(total: Tallies, more: Tallies) -> Tallies:
-    for channel, figures in more.items():
-        into = total.setdefault(channel, dict.fromkeys(TALLY_KEYS, 0))
-        for key, n in figures.items():
-            into[key] += n
-    return total
-
-
-async def fold_run(
-    session: AsyncSession, *, run_id: int, tallies: Mapping[str, Mapping[str, int]], now: datetime
-) -> bool:
-    """Claim a finished run for pruning and keep its counts (`tally_rows`, summed) in
-    RunTally; from then on its figures are read there and its rows may be deleted. One
-    caller wins (the conditional UPDATE); a run with rows still pending or in flight is left
-    alone. A short write: the counting was done before, in reads."""
-    left = exists().where(OUTBOX.c.run_id == RUN.c.id, OUTBOX.c.status.in_((PENDING, INFLIGHT)))
-    claim = (
-        update(RUN)
-        .where(
-            RUN.c.id == run_id,
-            RUN.c.pruned_at.is_(None),
-            RUN.c.status.in_(FINISHED_RUNS),
-            ~left,
-        )
-        .values(pruned_at=now)
-    )
-    if (await session.exec(claim)).rowcount != 1:  # type: ignore[call-overload]
-        return False
-    if tallies:
-        values = [
-            {"run_id": run_id, "channel": channel, **figures}
-            for channel, figures in sorted(tallies.items())
-        ]
-        await session.exec(insert(TALLY).values(values))  # type: ignore[call-overload]
-    return True
-
-
-async def runs_to_clear(session: AsyncSession, *, after: int = 0, limit: int = 100) -> list[int]:
-    """Pruned runs that still have outbox rows (a crash between folding and deleting, or
-    rows another process is deleting), by id."""
-    rows_left = exists().where(OUTBOX.c.run_id == RUN.c.id)
-    stmt = (
-        select(RUN.c.id)
-        .where(RUN.c.pruned_at.is_not(None), RUN.c.id > after, rows_left)
-        .order_by(RUN.c.id)
-        .limit(limit)
-    )
-    return list((await session.exec(stmt)).scalars().all())  # type: ignore[call-overload]
-
-
-async def delete_run_rows(session: AsyncSession, *, run_id: int, limit: int) -> int:
-    """Delete up to `limit` outbox rows of a pruned run (rows locked by another process's
-    delete are skipped on PostgreSQL). Returns how many."""
-    picked = select(OUTBOX.c.id).where(OUTBOX.c.run_id == run_id).limit(limit)
-    if _dialect(session) == "postgresql":
-        # Picked once, in a materialised CTE (see _claim_where). SQLite needs none, and its
-        # driver reports no rowcount for a statement that starts with WITH.
-        cte = picked.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
-        picked = select(cte.c.id)
-    stmt = delete(OUTBOX).where(OUTBOX.c.id.in_(picked))
-    return max((await session.exec(stmt)).rowcount, 0)  # type: ignore[call-overload]
-
-
-async def prune_direct(session: AsyncSession, *, created_before: datetime, limit: int) -> int:
-    """Delete up to `limit` direct messages (no run: report news, digests, survey
-    invitations) created before `created_before` that are finished (sent, failed, blocked,
-    cancelled), adding their counts to DirectTally in the same transaction (rows another
-    process holds are skipped on PostgreSQL). Returns how many were deleted."""
-    picked = (
-        select(
-            OUTBOX.c.id,
-            OUTBOX.c.channel,
-            OUTBOX.c.status,
-            OUTBOX.c.sent_at.is_not(None),
-            OUTBOX.c.delivered_at.is_not(None),
-            OUTBOX.c.seen_at.is_not(None),
-            OUTBOX.c.messages,
-        )
-        .where(
-            OUTBOX.c.run_id.is_(None),
-            OUTBOX.c.status.in_(FINAL),
-            OUTBOX.c.created_at < created_before,
-        )
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = (await session.exec(picked)).all()  # type: ignore[call-overload]
-    if not rows:
-        return 0
-    keys = ("sent", "failed", "blocked", "cancelled", "transmitted", "delivered", "seen")
-    sums: dict[str, dict[str, int]] = {}
-    for _, channel, status, transmitted, delivered, seen, messages in rows:
-        tally = sums.setdefault(channel, dict.fromkeys((*keys, "messages"), 0))
-        tally[status] += 1
-        tally["transmitted"] += bool(transmitted)
-        tally["delivered"] += bool(delivered)
-        tally["seen"] += bool(seen)
-        tally["messages"] += messages or 0
-    insert_ = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
-    for channel, tally in sorted(sums.items()):
-        stmt = insert_(DIRECT_TALLY).values(channel=channel, **tally)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["channel"],
-            set_={k: DIRECT_TALLY.c[k] + stmt.excluded[k] for k in tally},
-        )
-        await session.exec(stmt)  # type: ignore[call-overload]
-    ids = [row[0] for row in rows]
-    for start in range(0, len(ids), INSERT_CHUNK):
-        chunk = ids[start : start + INSERT_CHUNK]
-        await session.exec(delete(OUTBOX).where(OUTBOX.c.id.in_(chunk)))  # type: ignore[call-overload]
-    return len(ids)

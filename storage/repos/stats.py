@@ -169,7 +169,7 @@ async def subscriptions_by_topic(session: AsyncSession) -> dict[str, int]:
 
 async def outbox_by_channel(session: AsyncSession) -> dict[tuple[str, str], int]:
     """Messages per (channel, status): sent, failed, blocked, pending, … Pruned rows are
-    counted from their tallies (storage.repos.outbox.fold_run, prune_direct), so the figures
+    counted from their tallies (storage.repos.outbox_pruning.fold_run, prune_direct), so the figures
     stay the same when the rows go."""
     run = NoticeRun.__table__  # type: ignore[attr-defined]
     outbox = Outbox.__table__  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """Surveys, responses and answers; the opt-in to hear about new surveys; invitations.
 
 Counts for results read only completed responses. Invitation audiences reuse the notice
-audience rules of storage.repos.notices (topic subscription, places, /stop, opted out).
+audience rules of storage.repos.notice_audience (topic subscription, places, /stop, opted out).
 Like every repo function, these never commit.
 """
 
@@ -33,7 +33,7 @@ from storage.models import (
     SurveyResponse,
     SurveyStatus,
 )
-from storage.repos.notices import Audience, _eligible, _place_match
+from storage.repos.notice_audience import Audience, eligible, place_match
 
 RESPONDENT_MIN, RESPONDENT_MAX = 100_000, 999_999
 AnswerRow = tuple[str, str | None, str | None]  # (question, value, text)
@@ -389,7 +389,7 @@ def _audience_conditions(survey_id: int, audience: InviteAudience) -> list[Colum
         else Audience(kind="all")
     )
     if audience.topic is not None:
-        conditions = [*_eligible(audience.topic, False), _place_match(places)]
+        conditions = [*eligible(audience.topic, False), place_match(places)]
     else:
         stopped = aliased(AlertSettings)
         optin = aliased(SurveyOptIn)
@@ -405,11 +405,11 @@ def _audience_conditions(survey_id: int, audience: InviteAudience) -> list[Colum
                 place.citizen_id == Citizen.id,
                 col(place.kind).in_([PlaceKind.DISTRICT.value, PlaceKind.RADIUS.value]),
             )
-            conditions.append(or_(_place_match(places), ~located))
+            conditions.append(or_(place_match(places), ~located))
     invited = aliased(SurveyInvite)
     done = aliased(SurveyResponse)
     conditions += [
-        # A banned citizen keeps public alerts (storage.repos.notices) but takes no part in
+        # A banned citizen keeps public alerts (storage.repos.notice_audience) but takes no part in
         # surveys, so is not invited to one.
         col(Citizen.banned_at).is_(None),
         ~exists().where(invited.survey_id == survey_id, invited.citizen_id == Citizen.id),

@@ -14,8 +14,12 @@ from PIL import Image
 from sqlmodel import select
 
 from bot.app import CitizenBot
+from bot.core.messages import Reply
+from scheduler.payloads import direct_payload
+from scheduler.ratelimit import TokenBucket
 from storage.db import Database
 from storage.models import Outbox
+from storage.repos import outbox
 from tests.conftest import Clock
 from tests.fakes.viber_api import FakeViberAPI
 from tests.scheduler.seed import add_citizens, add_notice, add_rows
@@ -165,3 +169,107 @@ async def test_progress_on_viber_is_a_new_message_at_each_milestone_never_an_edi
     assert final.startswith(f"✅ Известие №{notice_id} е изпратено: 8 от 8 за ")
     assert {c.method for c in api.calls} <= BOT_METHODS  # Viber has no edit; none was tried
     assert len([c for c in api.calls_to("send_message") if c.body["receiver"] == staff.id]) == 4
+
+
+class CountingBucket(TokenBucket):
+    """The channel's real bucket, counting the tokens bulk sends wait for."""
+
+    taken = 0
+
+    async def acquire(self) -> None:
+        self.taken += 1
+        await super().acquire()
+
+
+async def test_with_the_broadcast_api_a_notice_goes_to_300_citizens_a_call(
+    start: StartBot, api: FakeViberAPI, db: Database, clock: Clock
+):
+    app = await start(viber_broadcast_api=True)
+    sender = app.delivery.senders["viber"]
+    bucket = sender.bucket = CountingBucket(sender.bucket.limit)
+    users = [api.user(f"r{i}").id for i in range(650)]
+    api.subscribed.update(users)
+    gone, moved = users[10], users[420]
+    api.subscribed.discard(gone)  # left the bot: blocked, as after a single send
+    api.fail_receiver(moved, 5)  # no longer on Viber for now: retried, as a single send
+    await seed_viber_broadcast(db, users, now=clock())
+    await app.delivery.drain()
+
+    broadcasts = api.calls_to("broadcast_message")
+    assert [len(c.body["broadcast_list"]) for c in broadcasts] == [300, 300, 50]
+    listed = [r for c in broadcasts for r in c.body["broadcast_list"]]
+    assert sorted(listed) == sorted(users)  # each citizen once
+    assert not api.calls_to("send_message")
+    assert bucket.taken == 3  # one token per call, as for a single send
+    rows = await outbox_rows(db)
+    assert (rows[gone].status, rows[gone].error) == ("blocked", "status 6: receiverNotSubscribed")
+    assert (rows[moved].status, rows[moved].attempts) == ("pending", 1)
+    for call in broadcasts:
+        for user in call.delivered_to:
+            row = rows[user]
+            assert (row.status, row.messages) == ("sent", 1)
+            assert row.external_id == str(call.message_token)  # the broadcast's token
+    assert sum(len(api.messages_to(u)) for u in users) == 648
+
+    api.heal_receiver(moved)
+    clock.advance(seconds=2)
+    await app.delivery.drain()  # one row due: a plain send
+    assert len(api.calls_to("broadcast_message")) == 3
+    (retry,) = api.calls_to("send_message")
+    assert retry.body["receiver"] == moved
+    assert (await outbox_rows(db))[moved].status == "sent"
+
+
+async def test_without_the_broadcast_api_a_notice_goes_one_by_one(
+    start: StartBot, api: FakeViberAPI, db: Database, clock: Clock
+):
+    app = await start(viber_rate_limit=1000)
+    users = [api.user(f"r{i}").id for i in range(650)]
+    api.subscribed.update(users)
+    await seed_viber_broadcast(db, users, now=clock())
+    await app.delivery.drain()
+
+    assert not api.calls_to("broadcast_message")
+    sends = api.calls_to("send_message")
+    assert sorted(c.body["receiver"] for c in sends) == sorted(users)  # each once
+    assert {row.status for row in (await outbox_rows(db)).values()} == {"sent"}
+
+
+async def test_a_broadcast_call_carries_one_language_and_a_direct_message_goes_alone(
+    start: StartBot, api: FakeViberAPI, db: Database, clock: Clock
+):
+    app = await start(viber_broadcast_api=True)
+    users = [api.user(f"r{i}").id for i in range(5)]
+    api.subscribed.update(users)
+    citizens = await add_citizens(db, users, channel="viber", now=clock())
+    _, run_id = await add_notice(db, now=clock())
+    english = {users[1], users[3]}
+    await add_rows(
+        db,
+        run_id,
+        citizens,
+        users,
+        channel="viber",
+        language=lambda i: "en" if users[i] in english else "bg",
+        now=clock(),
+    )
+    async with db.sessions() as session, session.begin():
+        await outbox.enqueue_direct(
+            session,
+            citizen_id=citizens[0],
+            channel="viber",
+            user_id=users[0],
+            language="bg",
+            payload=direct_payload(Reply("Сигналът Ви е приет.")),
+            now=clock(),
+        )
+    await app.delivery.drain()
+
+    broadcasts = api.calls_to("broadcast_message")
+    lists = {c.body["text"]: sorted(c.body["broadcast_list"]) for c in broadcasts}
+    assert lists == {
+        "Water cut in Mladost tomorrow, 9:00-17:00.": sorted(english),
+        "Спиране на водата в Младост утре от 9 до 17 ч.": sorted(set(users) - english),
+    }
+    (direct,) = api.calls_to("send_message")
+    assert (direct.body["receiver"], direct.body["text"]) == (users[0], "Сигналът Ви е приет.")

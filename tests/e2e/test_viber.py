@@ -19,12 +19,12 @@ from PIL import Image
 from sqlmodel import select
 
 from bot.app import CitizenBot
-from bot.channels.viber import ViberChannel, ViberSendResult
+from bot.channels.viber import ViberChannel
 from bot.channels.viber.adapter import WEBHOOK_PATH
 from bot.channels.viber.convert import EVENT_TYPES
 from bot.channels.viber.render import Sender
 from bot.config import ConfigError, Settings
-from bot.core.channel import MediaTooLarge, SendStatus
+from bot.core.channel import MediaTooLarge, SendResult, SendStatus
 from bot.core.messages import Address, Button, MediaRef, Reply
 from storage.db import Database
 from storage.models import Citizen
@@ -126,7 +126,7 @@ async def test_configured_sender_is_on_every_message(start: StartBot, api: FakeV
     reply = Reply("д" * 7001, buttons=((Button("❓ Help", payload="menu:help"),),))
     result = await channel.send(Address("viber", user.id), reply)
     last = api.calls_to("send_message")[-1].message_token
-    assert result == ViberSendResult(SendStatus.OK, message_id=str(last), messages=2)
+    assert result == SendResult(SendStatus.OK, message_id=str(last), messages=2)
     senders = [m["sender"] for m in api.messages_to(user.id)]
     assert senders == [{"name": "Столична община", "avatar": avatar}] * 2
 
@@ -456,23 +456,23 @@ async def test_send_results(app: CitizenBot, api: FakeViberAPI):
     to = Address("viber", user.id)
     hello = Reply("Здравейте")
 
-    assert await channel.send(to, hello) == ViberSendResult(
-        SendStatus.BLOCKED, error="status 6: receiverNotSubscribed"
+    assert await channel.send(to, hello) == SendResult(
+        SendStatus.BLOCKED, error="status 6: receiverNotSubscribed", messages=0
     )
     api.subscribed.add(user.id)
     api.fail_next("send_message", 12)
-    assert await channel.send(to, hello) == ViberSendResult(
-        SendStatus.RETRY_AFTER, error="status 12: tooManyRequests"
+    assert await channel.send(to, hello) == SendResult(
+        SendStatus.RETRY_AFTER, error="status 12: tooManyRequests", messages=0
     )
     api.fail_next("send_message", 5)
-    assert await channel.send(to, hello) == ViberSendResult(
-        SendStatus.FAILED, error="status 5: receiverNotRegistered"
+    assert await channel.send(to, hello) == SendResult(
+        SendStatus.FAILED, error="status 5: receiverNotRegistered", messages=0
     )
     assert len(api.failed_calls) == 3 and not api.calls_to("send_message")  # no hidden retries
 
     result = await channel.send(to, hello)
     (sent,) = api.calls_to("send_message")
-    assert result == ViberSendResult(SendStatus.OK, message_id=str(sent.message_token), messages=1)
+    assert result == SendResult(SendStatus.OK, message_id=str(sent.message_token), messages=1)
     # The second part fails: the first one was sent (and counts).
     api.fail_next("send_message", 12, after=1)
     result = await channel.send(to, Reply("а" * 7000 + "\n\n" + "б" * 10))
@@ -555,7 +555,7 @@ async def test_send_bulk_without_the_broadcast_api_sends_one_by_one(
         (SendStatus.BLOCKED, 0),
         (SendStatus.OK, 1),
     ]
-    assert channel.bulk_size == 1
+    assert channel.capabilities.bulk_size == 1
     assert [c.method for c in api.calls[2:]] == ["send_message"] * 2
 
 
@@ -570,7 +570,7 @@ async def test_send_bulk_with_the_broadcast_api(start: StartBot, api: FakeViberA
     reply = Reply(text, image=jpeg_bytes())
     results = await channel.send_bulk([Address("viber", u.id) for u in users], reply)
 
-    assert channel.bulk_size == 300 and channel.message_count(reply) == 2
+    assert channel.capabilities.bulk_size == 300 and channel.message_count(reply) == 2
     broadcasts = api.calls_to("broadcast_message")
     # Two parts (the picture, then the text) for 300 receivers, then for the last one.
     assert [(c.body["type"], len(c.body["broadcast_list"])) for c in broadcasts] == [
@@ -580,14 +580,16 @@ async def test_send_bulk_with_the_broadcast_api(start: StartBot, api: FakeViberA
         ("text", 1),
     ]
     assert broadcasts[1].body["text"] == text.strip()
-    assert results[5] == ViberSendResult(
-        SendStatus.BLOCKED, error="status 6: receiverNotSubscribed"
+    assert results[5] == SendResult(
+        SendStatus.BLOCKED, error="status 6: receiverNotSubscribed", messages=0
     )
-    assert results[7] == ViberSendResult(SendStatus.FAILED, error="status 5: receiverNotRegistered")
+    assert results[7] == SendResult(
+        SendStatus.FAILED, error="status 5: receiverNotRegistered", messages=0
+    )
     ok = [r for i, r in enumerate(results) if i not in (5, 7)]
     first, last = (str(broadcasts[i].message_token) for i in (1, 3))
-    assert ok[:-1] == [ViberSendResult(SendStatus.OK, message_id=first, messages=2)] * 298
-    assert ok[-1] == ViberSendResult(SendStatus.OK, message_id=last, messages=2)
+    assert ok[:-1] == [SendResult(SendStatus.OK, message_id=first, messages=2)] * 298
+    assert ok[-1] == SendResult(SendStatus.OK, message_id=last, messages=2)
     # What the notice cost: every Viber message accepted.
     assert sum(r.messages for r in results) == 598
 
@@ -599,7 +601,8 @@ async def test_a_refused_broadcast_fails_every_receiver(start: StartBot, api: Fa
     api.fail_next("broadcast_message", 19)
     results = await channel.send_bulk([Address("viber", u.id) for u in users], Reply("Известие"))
     assert (
-        results == [ViberSendResult(SendStatus.FAILED, error="status 19: cannotSendBroadcast")] * 2
+        results
+        == [SendResult(SendStatus.FAILED, error="status 19: cannotSendBroadcast", messages=0)] * 2
     )
     api.fail_next("broadcast_message", 12)
     results = await channel.send_bulk([Address("viber", u.id) for u in users], Reply("Известие"))

@@ -15,12 +15,11 @@ from bot.app import CitizenBot
 from bot.channels.console import RecordingChannel
 from bot.core.channel import SendResult, SendStatus
 from bot.core.messages import Address, Button, Reply
-from scheduler.delivery import direct_payload, reply_from_payload
 from scheduler.instance import InstanceLock
-from scheduler.payloads import BadPayload
+from scheduler.payloads import BadPayload, direct_payload, reply_from_payload
 from storage.db import Database
 from storage.models import Citizen, NoticeRun, Outbox
-from storage.repos import outbox
+from storage.repos import outbox, run_figures, run_progress
 from tests.conftest import Clock, recording_channel
 from tests.scheduler.seed import seed_broadcast
 from tests.steps import onboard
@@ -103,7 +102,7 @@ async def test_notice_goes_out_in_each_readers_language_with_its_photo(
     async with db.sessions() as session:
         runs = (await session.exec(select(NoticeRun))).all()
         assert {(r.status, r.finished_at) for r in runs} == {("done", clock())}
-        assert await outbox.run_counts(session, run_id=water.run_id) == {
+        assert await run_figures.run_counts(session, run_id=water.run_id) == {
             "queued": 0,
             "sent": 4,
             "deferred": 0,
@@ -207,7 +206,7 @@ async def test_the_sender_sees_progress_then_the_final_figures(
     (progress,) = chat.pop("admin")
     assert progress.text == f"📣 Notice #{run.notice_id}: 2 of 3 sent…"
     async with db.sessions() as session:
-        (shown,) = await outbox.progress_runs(session)
+        (shown,) = await run_progress.progress_runs(session)
     assert shown.message_id is not None and shown.message_id != ""
 
     del chat.results[slow]

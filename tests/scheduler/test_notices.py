@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.city import load_city
+from bot.domain import quiet_hours
 from bot.domain.recurrence import check_recurrence, next_occurrence
 from bot.i18n import Translator
 from scheduler.notices import NoticeScheduler
@@ -25,7 +26,8 @@ from storage.models import (
     Outbox,
     OutboxStatus,
 )
-from storage.repos import alerts, citizens, notices
+from storage.repos import alerts, citizens, notice_audience, notice_runs, notices
+from storage.repos.notice_audience import Audience
 from tests.conftest import Clock
 
 CITY = load_city("sofia")
@@ -180,7 +182,7 @@ async def test_circle_audience(db: Database, clock: Clock):
     async with db.sessions() as session:
         from scheduler.notices import resolve_audience
 
-        counted = await notices.count_audience(
+        counted = await notice_audience.count_audience(
             session, topic="water", audience=resolve_audience(CITY, audience), urgent=False
         )
     await notice(db, audience=audience)
@@ -226,7 +228,7 @@ async def test_one_message_per_channel_identity(db: Database, clock: Clock):
     async with db.sessions() as session:
         from scheduler.notices import resolve_audience
 
-        counted = await notices.count_audience(
+        counted = await notice_audience.count_audience(
             session, topic="water", audience=resolve_audience(CITY, {"kind": "all"}), urgent=False
         )
 
@@ -250,14 +252,14 @@ async def test_selection_resumes_after_a_crash_and_never_duplicates(db: Database
     assert run.id is not None
     # One batch is committed, then the process "dies".
     async with db.sessions() as session, session.begin():
-        batch = await notices.select_batch(
+        batch = await notice_runs.select_batch(
             session,
             run_id=run.id,
             topic="water",
             urgent=False,
-            audience=notices.Audience("all"),
+            audience=Audience("all"),
             now=NOON,
-            tz=TZ,
+            hold=lambda settings: quiet_hours.hold(settings, urgent=False, now=NOON, tz=TZ),
             limit=2,
         )
     assert (batch.inserted, batch.done) == (2, False)
@@ -298,21 +300,6 @@ async def test_quiet_hours_hold_a_normal_notice_until_morning_but_not_an_emergen
     assert (rows[(1, night_owl)].held, rows[(1, night_owl)].next_attempt_at) == (None, late)
     assert all(rows[(2, c)].held is None for c in (default, night_owl))
     assert all(rows[(2, c)].next_attempt_at == late for c in (default, night_owl))
-
-
-def test_quiet_hours_across_the_daylight_saving_changes():
-    # 23:00 on Saturday 28 March 2026; the clocks go forward that night.
-    spring = notices.quiet_until(sofia(2026, 3, 28, 23), TZ, 22 * 60, 7 * 60)
-    assert spring == datetime(2026, 3, 29, 4, 0, tzinfo=UTC)  # 07:00 summer time
-    autumn = notices.quiet_until(sofia(2026, 10, 24, 23), TZ, 22 * 60, 7 * 60)
-    assert autumn == datetime(2026, 10, 25, 5, 0, tzinfo=UTC)  # 07:00 winter time
-    assert notices.quiet_until(sofia(2026, 3, 29, 6, 59), TZ, 22 * 60, 7 * 60) == spring
-    assert notices.quiet_until(sofia(2026, 3, 29, 7, 0), TZ, 22 * 60, 7 * 60) is None
-    assert notices.quiet_until(sofia(2026, 3, 29, 21, 59), TZ, 22 * 60, 7 * 60) is None
-    assert notices.quiet_until(sofia(2026, 3, 29, 13), TZ, 13 * 60, 14 * 60) == sofia(
-        2026, 3, 29, 14
-    )
-    assert notices.quiet_until(sofia(2026, 3, 29, 13), TZ, 13 * 60, 13 * 60) is None
 
 
 async def test_digest_merges_a_citizens_held_notices_into_one_message(db: Database, clock: Clock):
@@ -564,12 +551,6 @@ def test_recurrence_checks():
     assert check_recurrence("0 25 * * *", TZ, now) == "invalid"
     assert check_recurrence("0 9 * * 8", TZ, now) == "invalid"
     assert check_recurrence("every day", TZ, now) == "invalid"
-
-
-def test_a_citizen_without_alert_settings_has_the_default_quiet_hours():
-    late = sofia(2026, 11, 27, 23)
-    assert notices.hold(None, urgent=False, now=late, tz=TZ) == ("quiet", sofia(2026, 11, 28, 7))
-    assert notices.hold(None, urgent=True, now=late, tz=TZ) == (None, late)
 
 
 async def test_the_tick_runs_at_start_up_and_a_nudge_brings_it_forward(db: Database, clock: Clock):

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import Citizen, NoticeRun, Outbox
-from storage.repos import outbox
+from storage.repos import outbox, run_figures, run_progress
 from storage.repos.outbox import Blocked, Failure, Retry
 from tests.scheduler.seed import add_citizens, add_notice, add_rows
 
@@ -220,7 +220,7 @@ async def test_run_counts_and_finishing(db: Database):
             instance=ME,
             reason="Forbidden",
         )
-        counts = await outbox.run_counts(session, run_id=run_id)
+        counts = await run_figures.run_counts(session, run_id=run_id)
     assert counts == {
         "queued": 1,  # in flight
         "sent": 2,
@@ -248,23 +248,23 @@ async def test_run_counts_and_finishing(db: Database):
     async with db.sessions() as session:
         run = await session.get(NoticeRun, run_id)
         assert (run.status, run.finished_at) == ("done", NOW)
-        assert (await outbox.run_counts(session, run_id=run_id))["cancelled"] == 1
+        assert (await run_figures.run_counts(session, run_id=run_id))["cancelled"] == 1
 
 
 async def test_progress_message_is_claimed_once(db: Database):
     notice_id, run_id = await add_notice(db, progress=("telegram", "42"), now=NOW)
     async with db.sessions() as session, session.begin():
-        (run,) = await outbox.progress_runs(session)
+        (run,) = await run_progress.progress_runs(session)
         assert (run.run_id, run.channel, run.user_id, run.message_id) == (
             run_id,
             "telegram",
             "42",
             None,
         )
-        assert await outbox.claim_progress_message(session, notice_id=notice_id)
-        assert not await outbox.claim_progress_message(session, notice_id=notice_id)
-        await outbox.set_progress_message(session, notice_id=notice_id, message_id="77")
+        assert await run_progress.claim_progress_message(session, notice_id=notice_id)
+        assert not await run_progress.claim_progress_message(session, notice_id=notice_id)
+        await run_progress.set_progress_message(session, notice_id=notice_id, message_id="77")
     async with db.sessions() as session:
-        (run,) = await outbox.progress_runs(session)
+        (run,) = await run_progress.progress_runs(session)
         assert run.message_id == "77"
         assert (await session.exec(select(Citizen).where(col(Citizen.id) > 0))).all() == []

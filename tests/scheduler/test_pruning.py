@@ -13,7 +13,7 @@ from sqlmodel import col, func, select
 from scheduler.pruning import OutboxPruning, Pruned
 from storage.db import Database
 from storage.models import NoticeRun, Outbox, RunTally
-from storage.repos import outbox, stats
+from storage.repos import outbox_pruning, run_figures, stats
 from tests.scheduler.seed import add_citizens, add_notice, add_rows
 from tests.scheduler.test_outbox_repo import direct
 
@@ -82,8 +82,8 @@ async def test_only_old_finished_runs_are_pruned_once_even_by_two_processes(db: 
 
 async def counts(db: Database, run_id: int) -> tuple[dict[str, int], dict[str, object]]:
     async with db.sessions() as session:
-        figures = await outbox.run_counts(session, run_id=run_id)
-        receipts = await outbox.run_receipts(session, run_id=run_id)
+        figures = await run_figures.run_counts(session, run_id=run_id)
+        receipts = await run_figures.run_receipts(session, run_id=run_id)
     return figures, dict(receipts)
 
 
@@ -92,9 +92,9 @@ async def test_a_crash_between_folding_and_deleting_is_finished_next_time(db: Da
     pruning = OutboxPruning(db=db, days=30, clock=lambda: NOW)
     tallies = await pruning._count(run_id)
     async with db.sessions() as session, session.begin():
-        assert await outbox.fold_run(session, run_id=run_id, tallies=tallies, now=NOW)
+        assert await outbox_pruning.fold_run(session, run_id=run_id, tallies=tallies, now=NOW)
     async with db.sessions() as session, session.begin():
-        assert not await outbox.fold_run(session, run_id=run_id, tallies=tallies, now=NOW)
+        assert not await outbox_pruning.fold_run(session, run_id=run_id, tallies=tallies, now=NOW)
     assert await pruning.run() == Pruned(0, 4)
     assert await rows_of(db) == {}
     assert (await counts(db, run_id))[0]["sent"] == 4

@@ -12,7 +12,7 @@ from sqlmodel import select
 from scheduler.progress import milestone
 from storage.db import Database
 from storage.models import Notice, Outbox
-from storage.repos import outbox
+from storage.repos import outbox, run_figures, run_progress
 from storage.repos.outbox import Failure, Retry, Sent
 from tests.scheduler.seed import add_citizens, add_notice, add_rows
 
@@ -87,8 +87,10 @@ async def test_receipt_figures_of_a_run_per_channel(db: Database):
         assert not await outbox.record_receipt(
             session, channel="telegram", external_id="10", kind="delivered", at=NOW
         )
-        figures = await outbox.run_receipts(session, run_id=run_id)
-    assert figures == {"viber": outbox.ChannelReceipts(sent=3, delivered=2, seen=1, messages=5)}
+        figures = await run_figures.run_receipts(session, run_id=run_id)
+    assert figures == {
+        "viber": run_figures.ChannelReceipts(sent=3, delivered=2, seen=1, messages=5)
+    }
 
 
 async def test_the_progress_mark_only_moves_forward(db: Database):
@@ -99,7 +101,7 @@ async def test_the_progress_mark_only_moves_forward(db: Database):
 
     async def move(percent: int) -> bool:
         async with db.sessions() as session, session.begin():
-            return await outbox.move_progress_mark(
+            return await run_progress.move_progress_mark(
                 session, notice_id=notice_id, new=later(percent)[0], unless=later(percent)
             )
 

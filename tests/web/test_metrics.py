@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app import CitizenBot
 from bot.core.channel import SendResult, SendStatus
 from bot.core.messages import Reply
-from scheduler.delivery import direct_payload
+from scheduler.payloads import direct_payload
 from storage.db import Database
 from storage.models import ReportStatus
 from storage.repos import alerts, citizens, outbox

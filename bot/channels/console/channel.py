@@ -17,14 +17,21 @@ import itertools
 import os
 import stat
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Dispatch, MediaTooLarge, SendResult, SendStatus
+from bot.core.channel import (
+    Capabilities,
+    Dispatch,
+    MediaTooLarge,
+    SendResult,
+    SendStatus,
+    send_each,
+)
 from bot.core.messages import Address, Button, Document, IncomingMessage, Kind, MediaRef, Reply
 from bot.core.text import match_label
 
@@ -38,7 +45,16 @@ CONTINUES = "\\"  # a line ending in it goes on to the next
 
 class ConsoleChannel:
     name = "console"
-    capabilities = Capabilities(max_text=1_000_000)
+    capabilities = Capabilities(
+        max_text=1_000_000,
+        inline_buttons=True,
+        location_request=True,
+        photos=True,
+        edits_in_place=True,
+        receipts=False,
+        bulk_size=1,
+        billed_messages=False,
+    )
 
     def __init__(
         self,
@@ -125,6 +141,9 @@ class ConsoleChannel:
     async def edit(self, to: Address, message_id: str, reply: Reply) -> SendResult:
         self.write(f"✏️ [{message_id}] {self.render(reply)}")
         return SendResult(SendStatus.OK, message_id=message_id)
+
+    async def send_bulk(self, recipients: Sequence[Address], reply: Reply) -> list[SendResult]:
+        return await send_each(self, recipients, reply)
 
     async def download(self, ref: MediaRef, *, max_bytes: int) -> bytes:
         return await asyncio.to_thread(_read_file, Path(ref.file_id), max_bytes)

@@ -6,11 +6,23 @@ from collections import defaultdict
 from dataclasses import replace
 
 from bot.channels.console.channel import ConsoleChannel, Translate
-from bot.core.channel import SENT, Dispatch, SendResult
+from bot.core.channel import SENT, Capabilities, Dispatch, SendResult
 from bot.core.messages import Address, IncomingMessage, Reply
 
 
 class RecordingChannel(ConsoleChannel):
+    # The console's, stated here too: tests read what the engine does with these.
+    capabilities = Capabilities(
+        max_text=1_000_000,
+        inline_buttons=True,
+        location_request=True,
+        photos=True,
+        edits_in_place=True,
+        receipts=False,
+        bulk_size=1,
+        billed_messages=False,
+    )
+
     def __init__(self, *, t: Translate, name: str = "console", language: str | None = None):
         super().__init__(t=t, language=language)
         self.name = name

@@ -17,7 +17,7 @@ import contextlib
 import hmac
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -43,6 +43,7 @@ from bot.core.channel import (
     MediaTooLarge,
     SendResult,
     SendStatus,
+    send_each,
 )
 from bot.core.dispatcher import StorageUnavailable
 from bot.core.messages import Address, IncomingMessage, MediaRef, Reply
@@ -92,7 +93,16 @@ def file_base_url(api_base_url: str) -> str:
 
 class TelegramChannel:
     name = CHANNEL
-    capabilities = Capabilities(max_text=4096)
+    capabilities = Capabilities(
+        max_text=4096,
+        inline_buttons=True,
+        location_request=True,
+        photos=True,
+        edits_in_place=True,
+        receipts=False,
+        bulk_size=1,  # no bulk API: a broadcast is one sendMessage per citizen
+        billed_messages=False,
+    )
 
     def __init__(self, settings: Settings, translator: Translator) -> None:
         if settings.telegram_bot_token is None:
@@ -222,6 +232,9 @@ class TelegramChannel:
         except TelegramError as exc:
             return self._failure(to, exc)
         return SendResult(SendStatus.OK, message_id=message_id)
+
+    async def send_bulk(self, recipients: Sequence[Address], reply: Reply) -> list[SendResult]:
+        return await send_each(self, recipients, reply)
 
     def _failure(self, to: Address, exc: TelegramError) -> SendResult:
         if isinstance(exc, RetryAfter):

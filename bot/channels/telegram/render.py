@@ -19,10 +19,10 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cachetools import LRUCache
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -173,7 +173,10 @@ class ReplyKeyboards:
     """
 
     limit: int = 10_000
-    _shown: OrderedDict[Address, dict[str, str]] = field(default_factory=OrderedDict)
+    _shown: LRUCache[Address, dict[str, str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._shown = LRUCache(self.limit)
 
     def shown(self, address: Address) -> bool:
         return address in self._shown
@@ -186,9 +189,6 @@ class ReplyKeyboards:
             self.forget(address)
             return
         self._shown[address] = dict(rendered.keyboard)
-        self._shown.move_to_end(address)
-        while len(self._shown) > self.limit:
-            self._shown.popitem(last=False)
 
     def forget(self, address: Address) -> None:
         self._shown.pop(address, None)

@@ -1,5 +1,5 @@
 """The Viber channel (REST Bot API over aiohttp): webhook in, send_message/broadcast out."""
 
-from bot.channels.viber.adapter import ViberChannel, ViberSendResult
+from bot.channels.viber.adapter import ViberChannel
 
-__all__ = ["ViberChannel", "ViberSendResult"]
+__all__ = ["ViberChannel"]

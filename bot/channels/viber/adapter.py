@@ -27,13 +27,13 @@ import hmac
 import json
 import logging
 import weakref
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiohttp import web
+from cachetools import LRUCache
 
 from bot.channels.viber.client import (
     INVALID_AUTH_TOKEN,
@@ -74,14 +74,6 @@ STATUS_EVENTS: Final = frozenset(kind.value for kind in ReceiptKind)  # delivere
 PHOTO_CACHE: Final = 1000  # images already hosted, by content, so a resend is not a new file
 
 
-@dataclass(frozen=True, slots=True)
-class ViberSendResult(SendResult):
-    """A SendResult that also says how many Viber messages were accepted for the recipient:
-    what a bot-initiated send costs (Viber bills each one)."""
-
-    messages: int = 0
-
-
 def signature(token: str, body: bytes) -> str:
     """The X-Viber-Content-Signature of a callback body."""
     return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
@@ -89,8 +81,6 @@ def signature(token: str, body: bytes) -> str:
 
 class ViberChannel:
     name = CHANNEL
-    capabilities = Capabilities(max_text=7000)
-    edits_in_place = False  # edit() sends a new message: callers should edit sparingly
 
     def __init__(
         self,
@@ -114,6 +104,16 @@ class ViberChannel:
         self.photos = photos
         self.files = files
         self.receipts = receipts  # where delivered/seen/failed go; None: only acknowledged
+        self.capabilities = Capabilities(
+            max_text=7000,
+            inline_buttons=True,
+            location_request=True,
+            photos=True,
+            edits_in_place=False,  # edit() sends a new message: callers should edit sparingly
+            receipts=receipts is not None,
+            bulk_size=MAX_BROADCAST_RECEIVERS if self.broadcast else 1,
+            billed_messages=True,  # every result says how many messages Viber accepted
+        )
         self.client = ViberClient(token.get_secret_value(), settings.viber_api_base_url)
         self.sender = Sender(settings.viber_bot_name or DEFAULT_NAME, settings.viber_bot_avatar)
         self._token = token.get_secret_value()
@@ -124,7 +124,7 @@ class ViberChannel:
         self._start_locks: weakref.WeakValueDictionary[Address, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        self._hosted: OrderedDict[bytes, str] = OrderedDict()
+        self._hosted: LRUCache[bytes, str] = LRUCache(PHOTO_CACHE)
 
     # -- Channel protocol ---------------------------------------------------------------
 
@@ -154,52 +154,49 @@ class ViberChannel:
         self._dispatch = None
         await self.client.close()
 
-    async def send(self, to: Address, reply: Reply, *, skip: int = 0) -> ViberSendResult:
+    async def send(self, to: Address, reply: Reply, *, skip: int = 0) -> SendResult:
         captured = self._captures.get(to)
         if captured is not None:  # the answer to conversation_started: goes in its response
             captured.append(reply)
-            return ViberSendResult(SendStatus.OK)
+            return SendResult(SendStatus.OK, messages=0)
         messages = (await self.render(reply))[skip:]
         if not messages:
-            return ViberSendResult(SendStatus.FAILED, error="empty reply")
+            return SendResult(SendStatus.FAILED, error="empty reply", messages=0)
         sent, token = 0, None
         for message in messages:
             try:
                 result = await self.client.send_message(to.user_id, message)
             except ViberApiError as exc:
-                return ViberSendResult(
+                return SendResult(
                     SendStatus.FAILED, error=str(exc), messages=sent, parts=skip + sent
                 )
             if not result.ok:
                 return replace(_failure(result, sent), parts=skip + sent)
             sent, token = sent + 1, result.message_token
-        return ViberSendResult(SendStatus.OK, message_id=_id(token), messages=sent)
+        return SendResult(SendStatus.OK, message_id=_id(token), messages=sent)
 
-    async def edit(self, to: Address, message_id: str, reply: Reply) -> ViberSendResult:
+    async def edit(self, to: Address, message_id: str, reply: Reply) -> SendResult:
         """Viber cannot change a sent message: the new version is sent as a new message."""
         return await self.send(to, reply)
 
-    async def send_bulk(self, recipients: Sequence[Address], reply: Reply) -> list[ViberSendResult]:
+    async def send_bulk(self, recipients: Sequence[Address], reply: Reply) -> list[SendResult]:
         """The same reply to many citizens: one result per recipient, in order.
 
         With VIBER_BROADCAST_API, one broadcast_message call per message part reaches up to
-        300 receivers (`bulk_size`); otherwise this is one send() after the other.
+        300 receivers (`capabilities.bulk_size`); otherwise this is one send() after the other.
         """
         if not self.broadcast:
             return [await self.send(to, reply) for to in recipients]
         messages = await self.render(reply)
         if not messages:
-            return [ViberSendResult(SendStatus.FAILED, error="empty reply") for _ in recipients]
-        results: list[ViberSendResult] = []
+            return [
+                SendResult(SendStatus.FAILED, error="empty reply", messages=0) for _ in recipients
+            ]
+        results: list[SendResult] = []
         for start in range(0, len(recipients), MAX_BROADCAST_RECEIVERS):
             chunk = recipients[start : start + MAX_BROADCAST_RECEIVERS]
             results += await self._broadcast([a.user_id for a in chunk], messages)
         return results
-
-    @property
-    def bulk_size(self) -> int:
-        """How many recipients one send_bulk call should get (one API call per part)."""
-        return MAX_BROADCAST_RECEIVERS if self.broadcast else 1
 
     def message_count(self, reply: Reply) -> int:
         """How many Viber messages `reply` becomes for one recipient."""
@@ -247,9 +244,6 @@ class ViberChannel:
         if name is None or not self.photos.exists(name):
             name = await self.photos.save(image)
         self._hosted[digest] = name
-        self._hosted.move_to_end(digest)
-        while len(self._hosted) > PHOTO_CACHE:
-            self._hosted.popitem(last=False)
         return public_photo_url(self._public_url, name)
 
     # -- incoming callbacks -------------------------------------------------------------
@@ -372,11 +366,9 @@ class ViberChannel:
                 log.warning("viber: a message of the welcome failed: %s", result.describe())
                 return
 
-    async def _broadcast(
-        self, receivers: list[str], messages: list[Message]
-    ) -> list[ViberSendResult]:
+    async def _broadcast(self, receivers: list[str], messages: list[Message]) -> list[SendResult]:
         delivered = dict.fromkeys(receivers, 0)
-        failures: dict[str, ViberSendResult] = {}
+        failures: dict[str, SendResult] = {}
         token: int | None = None
         for message in messages:
             targets = [r for r in receivers if r not in failures]
@@ -385,7 +377,9 @@ class ViberChannel:
             try:
                 outcome = await self.client.broadcast_message(targets, message)
             except ViberApiError as exc:
-                failures |= {r: ViberSendResult(SendStatus.FAILED, error=str(exc)) for r in targets}
+                failures |= {
+                    r: SendResult(SendStatus.FAILED, error=str(exc), messages=0) for r in targets
+                }
                 break
             if not outcome.result.ok:
                 failures |= {r: _failure(outcome.result, 0) for r in targets}
@@ -402,12 +396,12 @@ class ViberChannel:
         return [
             replace(failures[r], messages=delivered[r])
             if r in failures
-            else ViberSendResult(SendStatus.OK, message_id=_id(token), messages=delivered[r])
+            else SendResult(SendStatus.OK, message_id=_id(token), messages=delivered[r])
             for r in receivers
         ]
 
 
-def _failure(result: ApiResult, sent: int) -> ViberSendResult:
+def _failure(result: ApiResult, sent: int) -> SendResult:
     if result.status == NOT_SUBSCRIBED:
         status = SendStatus.BLOCKED
     elif result.status == TOO_MANY_REQUESTS:
@@ -416,7 +410,7 @@ def _failure(result: ApiResult, sent: int) -> ViberSendResult:
         status = SendStatus.FAILED
         if result.status == INVALID_AUTH_TOKEN:
             log.error("viber: the auth token is no longer accepted")
-    return ViberSendResult(status, error=result.describe(), messages=sent)
+    return SendResult(status, error=result.describe(), messages=sent)
 
 
 def _receipt(event: dict[str, Any]) -> Receipt | None:

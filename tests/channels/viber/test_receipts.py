@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.app import CitizenBot
 from bot.core.messages import Reply
-from scheduler.delivery import direct_payload
+from scheduler.payloads import direct_payload
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox

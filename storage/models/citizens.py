@@ -1,12 +1,11 @@
-"""The tables. Times are timezone-aware UTC (see storage.types.UTCDateTime)."""
+"""Citizens, their roles, and their accounts on the channels."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -66,26 +65,3 @@ class ChannelIdentity(SQLModel, table=True):
         )
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class ConversationState(SQLModel, table=True):
-    """Where an address stands in a conversation, with the flow's draft data."""
-
-    __tablename__ = "conversation_state"
-
-    channel: str = Field(primary_key=True, max_length=16)
-    user_id: str = Field(primary_key=True, max_length=64)
-    state: str | None = Field(default=None, max_length=64)
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    version: int = 0
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class ProcessedUpdate(SQLModel, table=True):
-    """Dedupe key of an incoming platform update, written in the message's own transaction."""
-
-    __tablename__ = "processed_update"
-
-    channel: str = Field(primary_key=True, max_length=16)
-    external_id: str = Field(primary_key=True, max_length=128)
-    processed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

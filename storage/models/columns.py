@@ -1,0 +1,15 @@
+"""Column helpers shared by the table modules."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Integer
+
+
+def fk(target: str, *, ondelete: str, nullable: bool = True, primary_key: bool = False) -> Column:
+    return Column(
+        Integer,
+        ForeignKey(target, ondelete=ondelete),
+        nullable=nullable and not primary_key,
+        index=not primary_key,
+        primary_key=primary_key,
+    )
