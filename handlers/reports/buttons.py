@@ -31,12 +31,13 @@ def _id(text: str) -> int | None:
 
 # -- filing a report ----------------------------------------------------------------------
 
-CONTINUE, RESTART = "continue", "restart"
-
 
 @dataclass(frozen=True)
 class ResumeChoice(ButtonData, prefix="rk"):
     choice: str  # CONTINUE | RESTART
+
+    CONTINUE = "continue"
+    RESTART = "restart"
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,12 @@ class CategoryButton(ButtonData, prefix="rc"):
     code: str
 
 
-TYPE_ADDRESS, PIN_IS_RIGHT = "type", "yes"
-
-
 @dataclass(frozen=True)
 class PlaceChoice(ButtonData, prefix="rl"):
     choice: str  # TYPE_ADDRESS | PIN_IS_RIGHT
+
+    TYPE_ADDRESS = "type"
+    PIN_IS_RIGHT = "yes"  # the default point's check: yes, it is here
 
 
 @dataclass(frozen=True)
@@ -79,20 +80,21 @@ class DuplicateChoice(ButtonData, prefix="rdup"):
         return _id(self.choice)
 
 
-SEND, EDIT, CANCEL = "send", "edit", "cancel"
-
-
 @dataclass(frozen=True)
 class SummaryAction(ButtonData, prefix="rs"):
     action: str  # SEND | EDIT | CANCEL (Cancel stands in every step)
 
-
-DISCARD, KEEP = "yes", "no"
+    SEND = "send"
+    EDIT = "edit"
+    CANCEL = "cancel"
 
 
 @dataclass(frozen=True)
 class DiscardChoice(ButtonData, prefix="rx"):
     choice: str  # DISCARD | KEEP
+
+    DISCARD = "yes"
+    KEEP = "no"
 
 
 @dataclass(frozen=True)

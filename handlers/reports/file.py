@@ -32,12 +32,6 @@ from handlers.fallback import fallback
 from handlers.menu import main_menu, menu_entry, show_menu
 from handlers.refusals import refusal_text
 from handlers.reports.buttons import (
-    CANCEL,
-    CONTINUE,
-    DISCARD,
-    PIN_IS_RIGHT,
-    SEND,
-    TYPE_ADDRESS,
     CategoryButton,
     DiscardChoice,
     DistrictButton,
@@ -49,9 +43,6 @@ from handlers.reports.buttons import (
     PlaceChoice,
     ResumeChoice,
     SummaryAction,
-)
-from handlers.reports.buttons import (
-    EDIT as EDIT_ACTION,
 )
 from handlers.reports.known_outage import known_outage
 from handlers.reports.open_report import open_by_public_id
@@ -113,8 +104,8 @@ def ask_resume(ctx: Context) -> None:
     ctx.reply(
         ctx.t("report.resume_offer"),
         rows(
-            ResumeChoice(CONTINUE).button(ctx.t("report.btn_continue")),
-            ResumeChoice("restart").button(ctx.t("report.btn_start_over")),
+            ResumeChoice(ResumeChoice.CONTINUE).button(ctx.t("report.btn_continue")),
+            ResumeChoice(ResumeChoice.RESTART).button(ctx.t("report.btn_start_over")),
         ),
     )
 
@@ -157,7 +148,7 @@ def _furthest_step(ctx: Context) -> str:
 @router.button(ResumeChoice, state=RESUME)
 async def on_resume_choice(msg: IncomingMessage, ctx: Context) -> None:
     resume_to = ctx.state.data.pop("resume_to", None)
-    if ResumeChoice.of(msg).choice == CONTINUE:
+    if ResumeChoice.of(msg).choice == ResumeChoice.CONTINUE:
         resume_at(ctx, resume_to)
         return
     await _discard_photos(ctx)
@@ -173,7 +164,7 @@ def resume_at(ctx: Context, step: object) -> None:
 
 
 def cancel_button(ctx: Context) -> Button:
-    return SummaryAction(CANCEL).button(ctx.t("report.btn_cancel"))
+    return SummaryAction(SummaryAction.CANCEL).button(ctx.t("report.btn_cancel"))
 
 
 # -- category -----------------------------------------------------------------------------
@@ -216,7 +207,7 @@ def ask_location(ctx: Context, note: str | None = None) -> None:
         _with_note(note, ctx.t("report.ask_location")),
         rows(
             Button(ctx.t("report.btn_send_location"), request_location=True),
-            PlaceChoice(TYPE_ADDRESS).button(ctx.t("report.btn_type_address")),
+            PlaceChoice(PlaceChoice.TYPE_ADDRESS).button(ctx.t("report.btn_type_address")),
             cancel_button(ctx),
         ),
     )
@@ -243,9 +234,9 @@ def ask_pin_is_right(ctx: Context) -> None:
     ctx.reply(
         ctx.t("report.default_point_query"),
         rows(
-            PlaceChoice(PIN_IS_RIGHT).button(ctx.t("report.btn_yes_here")),
+            PlaceChoice(PlaceChoice.PIN_IS_RIGHT).button(ctx.t("report.btn_yes_here")),
             Button(ctx.t("report.btn_send_another"), request_location=True),
-            PlaceChoice(TYPE_ADDRESS).button(ctx.t("report.btn_type_address")),
+            PlaceChoice(PlaceChoice.TYPE_ADDRESS).button(ctx.t("report.btn_type_address")),
         ),
     )
 
@@ -282,12 +273,12 @@ async def on_known_outage(msg: IncomingMessage, ctx: Context) -> None:
 @router.button(PlaceChoice, state=(LOCATION, LOCATION_CONFIRM))
 async def on_location_button(msg: IncomingMessage, ctx: Context) -> None:
     action = PlaceChoice.of(msg).choice
-    if action == PIN_IS_RIGHT and ctx.state.name == LOCATION_CONFIRM:
+    if action == PlaceChoice.PIN_IS_RIGHT and ctx.state.name == LOCATION_CONFIRM:
         pending = ctx.state.data.get("pending_location")
         if pending:
             lat, lon, district = pending
             return await _accept_location(ctx, lat, lon, district)
-    if action == TYPE_ADDRESS:
+    if action == PlaceChoice.TYPE_ADDRESS:
         return FLOW.goto(ctx, ADDRESS)
     FLOW.goto(ctx, LOCATION)
 
@@ -585,8 +576,8 @@ def show_summary(ctx: Context, note: str | None = None) -> None:
 
 def summary_buttons(ctx: Context) -> Rows:
     return rows(
-        SummaryAction(SEND).button(ctx.t("report.btn_send")),
-        SummaryAction(EDIT_ACTION).button(ctx.t("report.btn_edit")),
+        SummaryAction(SummaryAction.SEND).button(ctx.t("report.btn_send")),
+        SummaryAction(SummaryAction.EDIT).button(ctx.t("report.btn_edit")),
         cancel_button(ctx),
     )
 
@@ -594,7 +585,7 @@ def summary_buttons(ctx: Context) -> Rows:
 @router.button(SummaryAction, state=FLOW_STATES)
 async def on_summary_action(msg: IncomingMessage, ctx: Context) -> None:
     action = SummaryAction.of(msg).action
-    if action == CANCEL:  # Cancel stands in every step of the flow
+    if action == SummaryAction.CANCEL:  # Cancel stands in every step of the flow
         if not ctx.state.data.get("description"):
             return await _cancel(ctx)
         if ctx.state.name != CANCEL_CONFIRM:  # an old Cancel tapped again only asks again
@@ -603,11 +594,11 @@ async def on_summary_action(msg: IncomingMessage, ctx: Context) -> None:
     if ctx.state.name not in (SUMMARY, EDIT):
         # Send and Edit belong to the summary: elsewhere, the one stale answer.
         return await fallback(msg, ctx)
-    if action == EDIT_ACTION:
+    if action == SummaryAction.EDIT:
         ctx.state.update(editing=True)
         FLOW.goto(ctx, EDIT)
         return
-    if action == SEND:
+    if action == SummaryAction.SEND:
         await file_report(ctx)
 
 
@@ -641,8 +632,8 @@ def ask_cancel_confirm(ctx: Context) -> None:
     ctx.reply(
         ctx.t("report.cancel_confirm"),
         rows(
-            DiscardChoice(DISCARD).button(ctx.t("report.btn_discard")),
-            DiscardChoice("no").button(ctx.t("report.btn_keep_draft")),
+            DiscardChoice(DiscardChoice.DISCARD).button(ctx.t("report.btn_discard")),
+            DiscardChoice(DiscardChoice.KEEP).button(ctx.t("report.btn_keep_draft")),
         ),
     )
 
@@ -650,7 +641,7 @@ def ask_cancel_confirm(ctx: Context) -> None:
 @router.button(DiscardChoice, state=CANCEL_CONFIRM)
 async def on_cancel_confirm(msg: IncomingMessage, ctx: Context) -> None:
     back_to = ctx.state.data.pop("cancel_from", None)
-    if DiscardChoice.of(msg).choice == DISCARD:
+    if DiscardChoice.of(msg).choice == DiscardChoice.DISCARD:
         return await _cancel(ctx)
     resume_at(ctx, back_to)
 
