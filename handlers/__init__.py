@@ -22,9 +22,7 @@ def build_router() -> Router:
         fallback,
         feeds,
         privacy,
-        report_detail,
         reports,
-        staff,
         start,
         survey_admin,
         survey_new,
@@ -34,8 +32,6 @@ def build_router() -> Router:
     root = Router("root")
     root.include(start.router)
     root.include(reports.router)
-    root.include(report_detail.router)
-    root.include(staff.router)
     root.include(alerts.router)
     root.include(broadcast.router)
     root.include(feeds.router)

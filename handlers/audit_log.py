@@ -19,7 +19,7 @@ from bot.core.messages import Button, IncomingMessage, rows
 from bot.core.router import Router
 from bot.i18n import N_
 from handlers.admin_targets import role_label
-from handlers.report_views import status_label
+from handlers.reports.views import status_label
 from storage.models import AuditEntry, ReportStatus, Role
 from storage.refs import parse_ref, public_ref
 from storage.repos import audit as repo

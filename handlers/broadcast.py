@@ -38,7 +38,7 @@ from bot.media.preload import PhotoProblem
 from handlers.labels import channel_counts, language_label
 from handlers.menu import main_menu
 from handlers.refusals import refusal_text
-from handlers.reports import PHOTO_PROBLEMS
+from handlers.reports.file import PHOTO_PROBLEMS
 from scheduler.notices import resolve_audience
 from scheduler.payloads import notice_text
 from storage.models import Notice, NoticeRun, NoticeStatus, Role, RunStatus

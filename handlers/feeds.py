@@ -4,16 +4,14 @@
   (fa:send:<id>, fa:edit:<id>, fa:skip:<id>); Edit asks for the new Bulgarian text and shows
   the alert again with the same buttons.
 - /now (and the menu's "Now"): what is in force for the citizen's places, in their language.
-- A citizen filing a report in a category a feed covers (feeds.json `report_categories`)
-  with a pin inside an active alert's area is told what is known and offered a message when
-  it ends instead (fo:watch:<id>), or to file anyway (fo:file); handlers/reports.py calls
-  `known_outage` at its location step.
+- The report step's "we already know" (an alert covers the pin) is the filing's:
+  handlers/reports/known_outage.py, with `describe` from here.
 """
 
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.messages import Button, IncomingMessage, rows
+from bot.core.messages import IncomingMessage
 from bot.core.router import Router
 from bot.feeds import alerts as feed_alerts
 from bot.feeds.alerts import Desk, area_of
@@ -196,54 +194,3 @@ async def show_now(ctx: Context) -> None:
 @router.command("now")
 async def on_now(msg: IncomingMessage, ctx: Context) -> None:
     await show_now(ctx)
-
-
-# -- citizens: the bot already knows ----------------------------------------------------------
-
-
-async def known_outage(ctx: Context, *, category: str, lat: float, lon: float) -> bool:
-    """At a report's location step: if an active alert of a feed covering `category` covers
-    the pin, say what is known and offer a message when it ends; True if offered."""
-    city = ctx.services.city
-    covering = {f.id for f in city.feeds if category in f.report_categories}
-    if not covering:
-        return False
-    for alert in await feeds.active(ctx.session, now=ctx.now):
-        if alert.feed_id in covering and area_of(desk(ctx), alert).contains(lat, lon):
-            feed = city.feed(alert.feed_id)
-            source = feed.attribution_text(ctx.language) if feed else alert.feed_id
-            ctx.state.update(known_alert=alert.id)
-            text = "\n\n".join(
-                [
-                    ctx.t("feeds.known", source=source),
-                    describe(ctx, alert),
-                    ctx.t("feeds.known_ask"),
-                ]
-            )
-            ctx.reply(
-                text,
-                rows(
-                    Button(ctx.t("feeds.btn_watch"), payload=f"fo:watch:{alert.id}"),
-                    Button(ctx.t("feeds.btn_file"), payload="fo:file"),
-                ),
-            )
-            return True
-    return False
-
-
-@router.button("fo")
-async def on_known_choice(msg: IncomingMessage, ctx: Context) -> None:
-    from handlers import reports
-
-    alert_id = ctx.state.data.get("known_alert")
-    if ctx.state.name != reports.LOCATION or alert_id is None:
-        return reports.stale(ctx)
-    if (msg.payload or "").startswith("fo:watch:") and _id(msg) == alert_id:
-        assert ctx.citizen.id is not None
-        await feeds.watch(ctx.session, alert_id=alert_id, citizen_id=ctx.citizen.id, now=ctx.now)
-        await reports._discard_photos(ctx)
-        ctx.state.clear()
-        ctx.reply(ctx.t("feeds.watching"), main_menu(ctx))
-        return
-    ctx.state.data.pop("known_alert", None)
-    await reports.next_step(ctx, after=reports.LOCATION)

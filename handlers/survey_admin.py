@@ -37,7 +37,7 @@ from bot.surveys.schema import FreeText, localized
 from handlers.broadcast import topic_label
 from handlers.labels import channel_counts
 from handlers.picker import Choice, offer
-from handlers.report_views import district_label
+from handlers.reports.views import district_label
 from handlers.survey_views import closes, districts_text, opens, phase_label, short, title
 from scheduler.payloads import direct_payload
 from storage.models import Role, Survey

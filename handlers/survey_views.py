@@ -8,7 +8,7 @@ from bot.core.context import Context
 from bot.i18n import N_
 from bot.surveys.lifecycle import Phase, questions_of
 from bot.surveys.schema import localized
-from handlers.report_views import district_label
+from handlers.reports.views import district_label
 from storage.models import Survey
 
 PHASE_LABELS = {

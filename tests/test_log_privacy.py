@@ -51,14 +51,14 @@ async def test_real_flows_leave_no_personal_data_in_logs(
         await chat.say("/start")
         await chat.tap("English")
         await chat.say("/report")
-        await chat.tap("rc:sofia-6")
+        await chat.tap("🌳 Parks and trees")
         await chat.tap("⌨️ I will type an address")
         await chat.say(ADDRESS)
-        await chat.tap("rd:15")
+        await chat.tap("Mladost")
         await chat.say(DESCRIPTION)
         await chat.say(f"/photo {photo}")
         await chat.say(f"/contact {PHONE}")
-        await chat.tap("rph:done")
+        await chat.tap("✅ Done")
         await chat.tap("✅ Send")
         await chat.say("/stats")  # refused: logged without who it was
         async with aiohttp.ClientSession() as http:  # a forged webhook call is logged too

@@ -8,7 +8,7 @@ its handling of citizens who blocked the bot.
 The domain imports no interface, so a piece of news is built as plain data in the outbox's
 stored payload format ({"text": …, "buttons": [[{"label": …, "payload": …}]]}, documented
 and read back in scheduler/payloads.py). Its buttons are the chat's report routes
-(`mynf:`/`myo:` in handlers/report_detail.py, `menu:report`): the news is a chat message.
+(`mynf:`/`myo:` in handlers/reports/buttons.py, `menu:report`): the news is a chat message.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 status, mark it a duplicate, hide or show it, when its reporter says "Not fixed", and who
 may see and follow it.
 
-Every interface calls these actions: the chat (handlers/reports.py files, handlers/staff.py
-triages, handlers/report_detail.py follows up) and the Open311 API (bot/web/open311.py
+Every interface calls these actions: the chat (handlers/reports/: file.py files, triage.py
+triages, mine.py and reopen.py follow up) and the Open311 API (bot/web/open311.py
 files). Each action takes a `Work`, checks the actor itself and raises `Forbidden` (the
 role is wrong) or `Refused` (bot/domain/errors.py: the report or the moment is wrong; its
 `code` says why, its `key` what a conversation says). The allowed status changes are the table

@@ -48,12 +48,12 @@ def onboard(user: str, language: str = "English") -> list[Step]:
 def file_report(user: str = "u1") -> list[Step]:
     return [
         (user, "say", "/report"),
-        (user, "tap", "rc:sofia-28"),
+        (user, "tap", "💡 Street lighting"),
         (user, "say", "/loc 42.6497 23.3790"),
         (user, "say", DESCRIPTION),
         (user, "say", "/photo {jpeg}"),
-        (user, "tap", "rph:done"),
-        (user, "tap", "rs:send"),
+        (user, "tap", "✅ Done"),
+        (user, "tap", "✅ Send"),
     ]
 
 
@@ -79,14 +79,14 @@ SCENARIOS: dict[str, Scenario] = {
         [
             *onboard("u1", "Български"),
             ("u1", "say", "/report"),
-            ("u1", "tap", "rc:sofia-3"),
-            ("u1", "tap", "rl:type"),
+            ("u1", "tap", "🕳️ Пътища и тротоари"),
+            ("u1", "tap", "⌨️ Ще напиша адрес"),
             ("u1", "say", "ул. Шипка 6"),
-            ("u1", "tap", "rd:01"),
+            ("u1", "tap", "Средец"),
             ("u1", "say", "Дупка на пътя, опасна за колите."),
             ("u1", "say", "/contact +359888123456"),
-            ("u1", "tap", "rph:done"),
-            ("u1", "tap", "rs:send"),
+            ("u1", "tap", "⏭️ Без снимки"),
+            ("u1", "tap", "✅ Изпрати"),
         ],
         REPORT_ID,
     ),

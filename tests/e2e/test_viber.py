@@ -430,12 +430,12 @@ async def test_no_news_reaches_someone_who_unsubscribed(
         await chat.say("/start", user=user)
         await chat.tap("English", user=user)
     await chat.say("/report")
-    await chat.tap("rc:sofia-28")
+    await chat.tap("💡 Street lighting")
     await chat.say("/loc 42.6497 23.3790")
     await chat.say("Уличната лампа пред блок 12 не свети от седмица.")
     await chat.say(f"/photo {photo}")
-    await chat.tap("rph:done")
-    (filed,) = await chat.tap("rs:send")
+    await chat.tap("✅ Done")
+    (filed,) = await chat.tap("✅ Send")
     public_id = filed.text.split("registered as ")[1].split(".")[0]
     assert (await api.post(api.unsubscribed_event(chat.user("u1")))).status == 200
     received = len(api.messages_to(chat.user_id("u1")))

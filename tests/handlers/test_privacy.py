@@ -21,6 +21,7 @@ from storage.repos import citizens
 from tests.bot.surveys.seed import add_survey
 from tests.conftest import Clock
 from tests.steps import labels, onboard
+from tests.steps.reports import to_description
 
 ME = "forget-me-7731"  # distinctive, so finding it in a table is never a coincidence
 OTHER = "someone-else-4402"
@@ -31,14 +32,8 @@ MY_TEXT = "Дупка на тротоара пред входа на блок 7,
 OTHER_TEXT = "Уличната лампа пред блок 12 не свети от седмица."
 
 
-async def to_description(chat: RecordingChannel, user: str, where: tuple[float, float]) -> None:
-    await chat.say("/report", user=user)
-    await chat.tap("rc:sofia-28", user=user)
-    await chat.say(f"/loc {where[0]} {where[1]}", user=user)
-
-
 async def send(chat: RecordingChannel, user: str) -> str:
-    replies = await chat.tap("rs:send", user=user)
+    replies = await chat.tap("✅ Send", user=user)
     return replies[-1].text.split("registered as ")[1].split(".")[0]
 
 
@@ -72,19 +67,19 @@ async def busy_citizens(
         await chat.tap("💧 Water supply", user=user)
     await to_description(chat, OTHER, MLADOST)
     await chat.say(OTHER_TEXT, user=OTHER)
-    await chat.tap("rph:done", user=OTHER)
+    await chat.tap("⏭️ No photos", user=OTHER)
     theirs = await send(chat, OTHER)
     # ME starts a report at the same place and follows OTHER's instead.
     await to_description(chat, ME, MLADOST)
     await chat.say(MY_TEXT, user=ME)
-    (offer,) = await chat.tap("rph:done", user=ME)
+    (offer,) = await chat.tap("⏭️ No photos", user=ME)
     assert "already reported" in offer.text
-    await chat.tap(offer.all_buttons[0].payload or "", user=ME)
+    await chat.tap(offer.all_buttons[0].label, user=ME)  # follow it
     await to_description(chat, ME, LOZENETS)
     await chat.say(MY_TEXT, user=ME)
     await chat.say(f"/photo {jpeg}", user=ME)
     await chat.say(f"/contact {PHONE}", user=ME)
-    await chat.tap("rph:done", user=ME)
+    await chat.tap("✅ Done", user=ME)
     mine = await send(chat, ME)
     await answer_survey(chat, OTHER, "Fewer cars")
     if my_survey:

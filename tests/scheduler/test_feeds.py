@@ -329,7 +329,7 @@ async def test_the_bot_already_knows_and_tells_when_it_is_over(town: Town, db: D
     await chat.say("/start", user="cleo")
     await chat.tap("English", user="cleo")
     await chat.say("/report", user="cleo")
-    await chat.tap("rc:sofia-2", user="cleo")
+    await chat.tap("💧 Water and sewers", user="cleo")
     replies = await chat.say(f"/loc {MLADOST[0]} {MLADOST[1]}", user="cleo")
     known = replies[-1]
     assert "We already know about this. Sofiyska Voda reports for this place:" in known.text
@@ -349,7 +349,7 @@ async def test_the_bot_already_knows_and_tells_when_it_is_over(town: Town, db: D
     await chat.say("/start", user="dan")
     await chat.tap("English", user="dan")
     await chat.say("/report", user="dan")
-    await chat.tap("rc:sofia-2", user="dan")
+    await chat.tap("💧 Water and sewers", user="dan")
     await chat.say(f"/loc {MLADOST[0]} {MLADOST[1]}", user="dan")
     (described,) = await chat.tap("📝 File a report anyway", user="dan")
     assert "describe" in described.text.lower()

@@ -49,7 +49,7 @@ async def test_myreports_is_paginated_newest_first_and_in_the_menu(bot_factory):
     ids = [await file_report(chat, where=None, district="15") for _ in range(6)]
     assert ids[0] == "SOF-2026-000001" and ids[-1] == "SOF-2026-000006"
 
-    (page1,) = await chat.tap("menu:myreports", user="u1")
+    (page1,) = await chat.tap("📋 My reports", user="u1")
     assert page1.text.startswith("📋 Your reports and the ones you follow (6). Page 1 of 2:")
     assert "SOF-2026-000006 — New\nStreet lighting · Mladost · 27 Nov 2026, 12:00" in page1.text
     assert "SOF-2026-000001" not in page1.text
@@ -157,7 +157,7 @@ async def test_others_reports_stay_private(people: RecordingChannel):
     answers = {
         "myo:1": "That report is not available.",
         "myo:999": "That report is not available.",
-        "myo:abc": "That report is not available.",
+        "myo:abc": "That button is no longer active. Here is the menu:",  # names no report
         "mynf:1": "Only the person who filed the report can reopen it.",
     }
     for payload, answer in answers.items():

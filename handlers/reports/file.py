@@ -5,7 +5,12 @@ can be resumed with the next /report (at the step where it was left, draft intac
 A draft with a description is discarded only after a confirmation. Edit → Photos keeps the
 photos until new ones replace them (or the citizen removes them); their files are deleted after
 the commit that drops them. The "Follow" buttons of the duplicates step are valid only as
-offered (`offered=True`): a typed or forged `rdup:<id>` of another report is refused."""
+offered (`offered=True`): a typed or forged `rdup:<id>` of another report is refused.
+
+The steps and what each asks are one table, FLOW, at the end; each button belongs to its
+step (`state=`), so an old keyboard's button is answered once, by handlers/fallback.py.
+`/report SOF-…` opens a report (open_report.py); staff are first asked which report
+(staff_list.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Any
 
 from bot.city.geo import bounding_box, haversine_m
 from bot.core.context import Context
+from bot.core.conversation import Conversation
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
 from bot.domain import reports as domain
@@ -22,14 +28,30 @@ from bot.domain.reports import NewPhoto, NewReport
 from bot.i18n import N_
 from bot.media.photos import ProcessedPhoto
 from bot.media.preload import PhotoProblem
-from handlers.feeds import known_outage
+from handlers.fallback import fallback
 from handlers.menu import main_menu, menu_entry, show_menu
 from handlers.refusals import refusal_text
-from handlers.report_views import category_label, location_text, status_label
+from handlers.reports.buttons import (
+    CategoryButton,
+    DiscardChoice,
+    DistrictButton,
+    DuplicateChoice,
+    EditField,
+    EditPhotos,
+    KnownOutageChoice,
+    PhotosDone,
+    PlaceChoice,
+    ResumeChoice,
+    SummaryAction,
+)
+from handlers.reports.known_outage import known_outage
+from handlers.reports.open_report import open_by_public_id
+from handlers.reports.staff_list import offer_reports
+from handlers.reports.views import category_label, location_text, status_label
 from storage.models import Report
-from storage.repos import reports
+from storage.repos import feeds, reports
 
-router = Router("reports")
+router = Router("report_file")
 
 CATEGORY = "report.category"
 LOCATION = "report.location"
@@ -44,6 +66,7 @@ EDIT = "report.edit"
 EDIT_PHOTOS = "report.edit_photos"
 CANCEL_CONFIRM = "report.cancel_confirm"
 RESUME = "report.resume"
+FLOW_STATES = "report.*"  # every step (FLOW.any: FLOW is defined below, after its asks)
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 2000
 ADDRESS_MIN, ADDRESS_MAX = 3, 300
@@ -61,51 +84,37 @@ PHOTO_PROBLEMS = {
 }
 
 
-def in_report_flow(ctx: Context) -> bool:
-    return (ctx.state.name or "").startswith("report.")
-
-
-def draft(ctx: Context) -> dict[str, Any]:
-    return ctx.state.data
-
-
-def goto(ctx: Context, state: str) -> None:
-    """Move to a step, keeping the draft."""
-    ctx.state.name = state
-
-
 # -- entry --------------------------------------------------------------------------------
 
 
 @menu_entry("report")
 async def start_report(ctx: Context) -> None:
-    if in_report_flow(ctx) and ctx.state.data.get("category"):
+    if FLOW.active(ctx) and ctx.state.data.get("category"):
         ctx.state.update(resume_to=_step_to_resume(ctx))
-        goto(ctx, RESUME)
-        ctx.reply(
-            ctx.t("report.resume_offer"),
-            rows(
-                Button(ctx.t("report.btn_continue"), payload="rk:continue"),
-                Button(ctx.t("report.btn_start_over"), payload="rk:restart"),
-            ),
-        )
+        FLOW.goto(ctx, RESUME)
         return
     await _discard_photos(ctx)
     if await _over_daily_limit(ctx):
         return
-    ctx.state.set(CATEGORY)
-    ask_category(ctx)
+    ctx.state.clear()
+    FLOW.goto(ctx, CATEGORY)
+
+
+def ask_resume(ctx: Context) -> None:
+    ctx.reply(
+        ctx.t("report.resume_offer"),
+        rows(
+            ResumeChoice(ResumeChoice.CONTINUE).button(ctx.t("report.btn_continue")),
+            ResumeChoice(ResumeChoice.RESTART).button(ctx.t("report.btn_start_over")),
+        ),
+    )
 
 
 @router.command("report")
 async def on_report_command(msg: IncomingMessage, ctx: Context) -> None:
     if msg.args.strip():
-        from handlers.report_detail import open_by_public_id
-
         await open_by_public_id(ctx, msg.args.strip())
         return
-    from handlers.staff import offer_reports
-
     if await offer_reports(ctx):  # staff: which report? (filing one is a button away)
         return
     await start_report(ctx)
@@ -136,37 +145,26 @@ def _furthest_step(ctx: Context) -> str:
     return SUMMARY
 
 
-@router.button("rk")
+@router.button(ResumeChoice, state=RESUME)
 async def on_resume_choice(msg: IncomingMessage, ctx: Context) -> None:
-    if ctx.state.name != RESUME:
-        return stale(ctx)
-    choice = _arg(msg)
     resume_to = ctx.state.data.pop("resume_to", None)
-    if choice == "continue":
-        goto(ctx, resume_to if resume_to in STEP_ASKS else _furthest_step(ctx))
-        await ask_current_step(ctx)
+    if ResumeChoice.of(msg).choice == ResumeChoice.CONTINUE:
+        resume_at(ctx, resume_to)
         return
     await _discard_photos(ctx)
     ctx.state.clear()
     await start_report(ctx)
 
 
-async def ask_current_step(ctx: Context) -> None:
-    if ctx.state.name == LOCATION_CONFIRM:
-        goto(ctx, LOCATION)
-    ask = STEP_ASKS.get(ctx.state.name or "")
-    if ask is None:
-        goto(ctx, _furthest_step(ctx))
-        ask = STEP_ASKS[ctx.state.name or CATEGORY]
-    ask(ctx)
-
-
-def stale(ctx: Context) -> None:
-    show_menu(ctx, N_("fallback.button"))
+def resume_at(ctx: Context, step: object) -> None:
+    """Ask the step a draft was left at again (the furthest its data allows if unknown)."""
+    if step not in RESUMABLE:
+        step = _furthest_step(ctx)
+    FLOW.goto(ctx, RESUME_AT.get(str(step), str(step)))
 
 
 def cancel_button(ctx: Context) -> Button:
-    return Button(ctx.t("report.btn_cancel"), payload="rs:cancel")
+    return SummaryAction(SummaryAction.CANCEL).button(ctx.t("report.btn_cancel"))
 
 
 # -- category -----------------------------------------------------------------------------
@@ -177,9 +175,8 @@ def _with_note(note: str | None, text: str) -> str:
 
 
 def ask_category(ctx: Context, note: str | None = None) -> None:
-    goto(ctx, CATEGORY)
     buttons = [
-        Button(c.short_name(ctx.language), payload=f"rc:{c.code}")
+        CategoryButton(c.code).button(c.short_name(ctx.language))
         for c in ctx.services.city.categories
     ]
     ctx.reply(
@@ -188,32 +185,29 @@ def ask_category(ctx: Context, note: str | None = None) -> None:
     )
 
 
-@router.button("rc")
+@router.button(CategoryButton, state=CATEGORY)
 async def on_category(msg: IncomingMessage, ctx: Context) -> None:
-    if ctx.state.name != CATEGORY:
-        return stale(ctx)
-    code = _arg(msg)
+    code = CategoryButton.of(msg).code
     if ctx.services.city.category(code) is None:
-        return ask_category(ctx)
+        return FLOW.ask_again(ctx)
     ctx.state.update(category=code)
     await next_step(ctx, after=CATEGORY)
 
 
 @router.state(CATEGORY, kinds=(Kind.TEXT, Kind.LOCATION, Kind.PHOTO, Kind.CONTACT))
 async def on_category_not_chosen(msg: IncomingMessage, ctx: Context) -> None:
-    ask_category(ctx, ctx.t("report.choose_category_first"))
+    FLOW.ask_again(ctx, note=ctx.t("report.choose_category_first"))
 
 
 # -- location -----------------------------------------------------------------------------
 
 
 def ask_location(ctx: Context, note: str | None = None) -> None:
-    goto(ctx, LOCATION)
     ctx.reply(
         _with_note(note, ctx.t("report.ask_location")),
         rows(
             Button(ctx.t("report.btn_send_location"), request_location=True),
-            Button(ctx.t("report.btn_type_address"), payload="rl:type"),
+            PlaceChoice(PlaceChoice.TYPE_ADDRESS).button(ctx.t("report.btn_type_address")),
             cancel_button(ctx),
         ),
     )
@@ -226,20 +220,25 @@ async def on_location(msg: IncomingMessage, ctx: Context) -> None:
     city = ctx.services.city
     district = city.district_at(lat, lon)
     if district is None:
-        return ask_location(ctx, ctx.t("report.outside_city", city=city.name(ctx.language)))
+        note = ctx.t("report.outside_city", city=city.name(ctx.language))
+        return FLOW.goto(ctx, LOCATION, note=note)
     if city.is_default_point(lat, lon) and ctx.state.name != LOCATION_CONFIRM:
         ctx.state.update(pending_location=[lat, lon, district.code])
-        goto(ctx, LOCATION_CONFIRM)
-        ctx.reply(
-            ctx.t("report.default_point_query"),
-            rows(
-                Button(ctx.t("report.btn_yes_here"), payload="rl:yes"),
-                Button(ctx.t("report.btn_send_another"), request_location=True),
-                Button(ctx.t("report.btn_type_address"), payload="rl:type"),
-            ),
-        )
+        FLOW.goto(ctx, LOCATION_CONFIRM)
         return
     await _accept_location(ctx, lat, lon, district.code)
+
+
+def ask_pin_is_right(ctx: Context) -> None:
+    """A pin on the city's default point is often the map's centre, not the problem's place."""
+    ctx.reply(
+        ctx.t("report.default_point_query"),
+        rows(
+            PlaceChoice(PlaceChoice.PIN_IS_RIGHT).button(ctx.t("report.btn_yes_here")),
+            Button(ctx.t("report.btn_send_another"), request_location=True),
+            PlaceChoice(PlaceChoice.TYPE_ADDRESS).button(ctx.t("report.btn_type_address")),
+        ),
+    )
 
 
 async def _accept_location(ctx: Context, lat: float, lon: float, district: str) -> None:
@@ -249,23 +248,39 @@ async def _accept_location(ctx: Context, lat: float, lon: float, district: str) 
     ctx.reply(ctx.t("report.district_detected", district=name.name(ctx.language) if name else ""))
     category = ctx.state.data.get("category")
     if category and await known_outage(ctx, category=category, lat=lat, lon=lon):
-        return  # an official alert already covers it (handlers/feeds.py takes the answer)
+        return  # an official alert already covers it (on_known_outage takes the answer)
     await next_step(ctx, after=LOCATION)
 
 
-@router.button("rl")
+@router.button(KnownOutageChoice, state=LOCATION)
+async def on_known_outage(msg: IncomingMessage, ctx: Context) -> None:
+    """A message when the alert ends (the draft is dropped), or file the report anyway."""
+    alert_id = ctx.state.data.get("known_alert")
+    if alert_id is None:
+        # Not offered in this step (an older keyboard): the one stale answer.
+        return await fallback(msg, ctx)
+    if KnownOutageChoice.of(msg).alert_id == alert_id:
+        assert ctx.citizen.id is not None
+        await feeds.watch(ctx.session, alert_id=alert_id, citizen_id=ctx.citizen.id, now=ctx.now)
+        await _discard_photos(ctx)
+        ctx.state.clear()
+        ctx.reply(ctx.t("feeds.watching"), main_menu(ctx))
+        return
+    ctx.state.data.pop("known_alert", None)
+    await next_step(ctx, after=LOCATION)
+
+
+@router.button(PlaceChoice, state=(LOCATION, LOCATION_CONFIRM))
 async def on_location_button(msg: IncomingMessage, ctx: Context) -> None:
-    action = _arg(msg)
-    if ctx.state.name not in (LOCATION, LOCATION_CONFIRM):
-        return stale(ctx)
-    if action == "yes" and ctx.state.name == LOCATION_CONFIRM:
+    action = PlaceChoice.of(msg).choice
+    if action == PlaceChoice.PIN_IS_RIGHT and ctx.state.name == LOCATION_CONFIRM:
         pending = ctx.state.data.get("pending_location")
         if pending:
             lat, lon, district = pending
             return await _accept_location(ctx, lat, lon, district)
-    if action == "type":
-        return ask_address(ctx)
-    ask_location(ctx)
+    if action == PlaceChoice.TYPE_ADDRESS:
+        return FLOW.goto(ctx, ADDRESS)
+    FLOW.goto(ctx, LOCATION)
 
 
 @router.state(LOCATION, LOCATION_CONFIRM)
@@ -280,7 +295,6 @@ async def on_wrong_kind_for_location(msg: IncomingMessage, ctx: Context) -> None
 
 
 def ask_address(ctx: Context, note: str | None = None) -> None:
-    goto(ctx, ADDRESS)
     ctx.reply(_with_note(note, ctx.t("report.ask_address")), rows(cancel_button(ctx)))
 
 
@@ -291,47 +305,44 @@ async def on_address(msg: IncomingMessage, ctx: Context) -> None:
 
 @router.state(ADDRESS, kinds=(Kind.LOCATION,))
 async def on_location_after_all(msg: IncomingMessage, ctx: Context) -> None:
-    goto(ctx, LOCATION)
+    ctx.state.name = LOCATION
     await on_location(msg, ctx)
 
 
 async def _take_address(msg: IncomingMessage, ctx: Context) -> None:
     text = " ".join(msg.text.split())
     if len(text) < ADDRESS_MIN:
-        return ask_address(ctx, ctx.t("report.address_too_short"))
+        return FLOW.goto(ctx, ADDRESS, note=ctx.t("report.address_too_short"))
     if len(text) > ADDRESS_MAX:
-        return ask_address(ctx, ctx.t("report.address_too_long", max=ADDRESS_MAX))
+        return FLOW.goto(ctx, ADDRESS, note=ctx.t("report.address_too_long", max=ADDRESS_MAX))
     ctx.state.update(address=text, lat=None, lon=None, district=None)
-    ask_district(ctx)
+    FLOW.goto(ctx, DISTRICT)
 
 
 def ask_district(ctx: Context) -> None:
-    goto(ctx, DISTRICT)
     buttons = [
-        Button(d.name(ctx.language), payload=f"rd:{d.code}") for d in ctx.services.city.districts
+        DistrictButton(d.code).button(d.name(ctx.language)) for d in ctx.services.city.districts
     ]
     ctx.reply(ctx.t("report.ask_district"), rows(*buttons, (cancel_button(ctx),), per_row=3))
 
 
-@router.button("rd")
+@router.button(DistrictButton, state=DISTRICT)
 async def on_district(msg: IncomingMessage, ctx: Context) -> None:
-    if ctx.state.name != DISTRICT:
-        return stale(ctx)
-    district = ctx.services.city.district(_arg(msg))
+    district = ctx.services.city.district(DistrictButton.of(msg).code)
     if district is None:
-        return ask_district(ctx)
+        return FLOW.ask_again(ctx)
     ctx.state.update(district=district.code)
     await next_step(ctx, after=LOCATION)
 
 
 @router.state(DISTRICT, kinds=(Kind.TEXT, Kind.PHOTO, Kind.CONTACT))
 async def on_district_not_chosen(msg: IncomingMessage, ctx: Context) -> None:
-    ask_district(ctx)
+    FLOW.ask_again(ctx)
 
 
 @router.state(DISTRICT, kinds=(Kind.LOCATION,))
 async def on_location_in_district_step(msg: IncomingMessage, ctx: Context) -> None:
-    goto(ctx, LOCATION)
+    ctx.state.name = LOCATION
     await on_location(msg, ctx)
 
 
@@ -339,7 +350,6 @@ async def on_location_in_district_step(msg: IncomingMessage, ctx: Context) -> No
 
 
 def ask_description(ctx: Context) -> None:
-    goto(ctx, DESCRIPTION)
     ctx.reply(
         ctx.t("report.ask_description", min=DESCRIPTION_MIN, max=DESCRIPTION_MAX),
         rows(cancel_button(ctx)),
@@ -375,7 +385,6 @@ async def on_description_wrong_kind(msg: IncomingMessage, ctx: Context) -> None:
 
 
 def ask_photos(ctx: Context) -> None:
-    goto(ctx, PHOTOS)
     have = len(ctx.state.data.get("photos", []))
     if ctx.state.data.get("replacing"):
         key, done = N_("report.ask_replacement_photos"), N_("report.btn_keep_photos")
@@ -385,7 +394,7 @@ def ask_photos(ctx: Context) -> None:
         key, done = N_("report.ask_more_photos"), N_("report.btn_photos_done")
     ctx.reply(
         ctx.t(key, max=MAX_PHOTOS, count=have),
-        rows(Button(ctx.t(done), payload="rph:done"), cancel_button(ctx)),
+        rows(PhotosDone().button(ctx.t(done)), cancel_button(ctx)),
     )
 
 
@@ -417,14 +426,12 @@ async def on_photo(msg: IncomingMessage, ctx: Context) -> None:
         return
     ctx.reply(
         ctx.t("report.photo_added", count=len(photos), max=MAX_PHOTOS),
-        rows(Button(ctx.t("report.btn_photos_done"), payload="rph:done"), cancel_button(ctx)),
+        rows(PhotosDone().button(ctx.t("report.btn_photos_done")), cancel_button(ctx)),
     )
 
 
-@router.button("rph")
+@router.button(PhotosDone, state=PHOTOS)
 async def on_photos_done(msg: IncomingMessage, ctx: Context) -> None:
-    if ctx.state.name != PHOTOS:
-        return stale(ctx)
     ctx.state.data.pop("replacing", None)  # nothing new came: the photos stay
     await next_step(ctx, after=PHOTOS)
 
@@ -433,7 +440,7 @@ async def on_photos_done(msg: IncomingMessage, ctx: Context) -> None:
 async def on_photos_other(msg: IncomingMessage, ctx: Context) -> None:
     ctx.reply(
         ctx.t("report.photo_expected"),
-        rows(Button(ctx.t("report.btn_photos_done"), payload="rph:done"), cancel_button(ctx)),
+        rows(PhotosDone().button(ctx.t("report.btn_photos_done")), cancel_button(ctx)),
     )
 
 
@@ -454,16 +461,16 @@ async def next_step(ctx: Context, *, after: str) -> None:
         if after == LOCATION and data.get("lat") is not None:
             if await offer_duplicates(ctx):
                 return
-        return show_summary(ctx)
+        return FLOW.goto(ctx, SUMMARY)
     if after == CATEGORY:
-        return ask_location(ctx)
+        return FLOW.goto(ctx, LOCATION)
     if after == LOCATION:
-        return ask_description(ctx)
+        return FLOW.goto(ctx, DESCRIPTION)
     if after == DESCRIPTION:
-        return ask_photos(ctx)
+        return FLOW.goto(ctx, PHOTOS)
     if await offer_duplicates(ctx):
         return
-    show_summary(ctx)
+    FLOW.goto(ctx, SUMMARY)
 
 
 async def offer_duplicates(ctx: Context) -> bool:
@@ -491,17 +498,25 @@ async def offer_duplicates(ctx: Context) -> bool:
     if not near:
         return False
     ctx.state.update(duplicates_seen=True)
-    goto(ctx, DUPLICATES)
+    FLOW.goto(ctx, DUPLICATES, near=near)
+    return True
+
+
+def ask_duplicates(ctx: Context, near: list[tuple[float, Report]] | None = None) -> None:
+    """Follow one of the reports nearby, or send mine. Entered with the reports found; asked
+    again (a draft resumed here), the offer was seen: the summary instead."""
+    if not near:
+        return FLOW.goto(ctx, SUMMARY)
     lines = [ctx.t("report.duplicates_intro", count=len(near))]
     buttons: list[Button] = []
     for distance, report in near:
         lines.append(_duplicate_line(ctx, report, distance))
-        buttons.append(
-            Button(ctx.t("report.btn_follow", id=report.public_id), payload=f"rdup:{report.id}")
-        )
-    buttons.append(Button(ctx.t("report.btn_mine_is_different"), payload="rdup:new"))
+        assert report.id is not None
+        label = ctx.t("report.btn_follow", id=report.public_id)
+        buttons.append(DuplicateChoice.follow(report.id).button(label))
+    new = DuplicateChoice(DuplicateChoice.NEW)
+    buttons.append(new.button(ctx.t("report.btn_mine_is_different")))
     ctx.reply("\n\n".join(lines), rows(*buttons))
-    return True
 
 
 def _duplicate_line(ctx: Context, report: Report, distance: float) -> str:
@@ -517,20 +532,16 @@ def _duplicate_line(ctx: Context, report: Report, distance: float) -> str:
     )
 
 
-@router.button("rdup", offered=True)
+@router.button(DuplicateChoice, offered=True, state=DUPLICATES)
 async def on_duplicate_choice(msg: IncomingMessage, ctx: Context) -> None:
-    if ctx.state.name != DUPLICATES:
-        return stale(ctx)
-    choice = _arg(msg)
-    if choice == "new":
-        return show_summary(ctx)
-    report = await reports.get(ctx.session, report_id=int(choice)) if choice.isdigit() else None
-    if report is None:
-        return show_summary(ctx)
+    report_id = DuplicateChoice.of(msg).report_id
+    report = await reports.get(ctx.session, report_id=report_id) if report_id else None
+    if report is None:  # "mine is different", or the report is gone
+        return FLOW.goto(ctx, SUMMARY)
     try:
         await domain.follow(ctx.work, report)
     except Refused:
-        return show_summary(ctx)
+        return FLOW.goto(ctx, SUMMARY)
     await _discard_photos(ctx)
     ctx.state.clear()
     ctx.reply(ctx.t("report.now_following", id=report.public_id), main_menu(ctx))
@@ -540,11 +551,10 @@ async def on_duplicate_choice(msg: IncomingMessage, ctx: Context) -> None:
 async def on_duplicates_other(msg: IncomingMessage, ctx: Context) -> None:
     ctx.state.update(duplicates_seen=False)
     if not await offer_duplicates(ctx):
-        show_summary(ctx)
+        FLOW.goto(ctx, SUMMARY)
 
 
 def show_summary(ctx: Context, note: str | None = None) -> None:
-    goto(ctx, SUMMARY)
     data = ctx.state.data
     text = ctx.t(
         "report.summary",
@@ -566,47 +576,49 @@ def show_summary(ctx: Context, note: str | None = None) -> None:
 
 def summary_buttons(ctx: Context) -> Rows:
     return rows(
-        Button(ctx.t("report.btn_send"), payload="rs:send"),
-        Button(ctx.t("report.btn_edit"), payload="rs:edit"),
+        SummaryAction(SummaryAction.SEND).button(ctx.t("report.btn_send")),
+        SummaryAction(SummaryAction.EDIT).button(ctx.t("report.btn_edit")),
         cancel_button(ctx),
     )
 
 
-@router.button("rs")
+@router.button(SummaryAction, state=FLOW_STATES)
 async def on_summary_action(msg: IncomingMessage, ctx: Context) -> None:
-    action = _arg(msg)
-    if action == "cancel":
-        if not in_report_flow(ctx):
-            return stale(ctx)
+    action = SummaryAction.of(msg).action
+    if action == SummaryAction.CANCEL:  # Cancel stands in every step of the flow
         if not ctx.state.data.get("description"):
             return await _cancel(ctx)
         if ctx.state.name != CANCEL_CONFIRM:  # an old Cancel tapped again only asks again
             ctx.state.update(cancel_from=_step_to_resume(ctx))
-        return ask_cancel_confirm(ctx)
+        return FLOW.goto(ctx, CANCEL_CONFIRM)
     if ctx.state.name not in (SUMMARY, EDIT):
-        return stale(ctx)
-    if action == "edit":
-        goto(ctx, EDIT)
+        # Send and Edit belong to the summary: elsewhere, the one stale answer.
+        return await fallback(msg, ctx)
+    if action == SummaryAction.EDIT:
         ctx.state.update(editing=True)
-        ctx.reply(
-            ctx.t("report.what_to_edit"),
-            rows(
-                Button(ctx.t("report.edit_category"), payload="re:category"),
-                Button(ctx.t("report.edit_location"), payload="re:location"),
-                Button(ctx.t("report.edit_description"), payload="re:description"),
-                Button(ctx.t("report.edit_photos"), payload="re:photos"),
-                Button(ctx.t("report.btn_back_to_summary"), payload="re:back"),
-                per_row=2,
-            ),
-        )
+        FLOW.goto(ctx, EDIT)
         return
-    if action == "send":
+    if action == SummaryAction.SEND:
         await file_report(ctx)
+
+
+def ask_what_to_edit(ctx: Context) -> None:
+    ctx.reply(
+        ctx.t("report.what_to_edit"),
+        rows(
+            EditField("category").button(ctx.t("report.edit_category")),
+            EditField("location").button(ctx.t("report.edit_location")),
+            EditField("description").button(ctx.t("report.edit_description")),
+            EditField("photos").button(ctx.t("report.edit_photos")),
+            EditField("back").button(ctx.t("report.btn_back_to_summary")),
+            per_row=2,
+        ),
+    )
 
 
 @router.state(SUMMARY, EDIT, kinds=(Kind.TEXT, Kind.LOCATION, Kind.PHOTO))
 async def on_summary_other(msg: IncomingMessage, ctx: Context) -> None:
-    show_summary(ctx, ctx.t("report.use_buttons"))
+    FLOW.goto(ctx, SUMMARY, note=ctx.t("report.use_buttons"))
 
 
 async def _cancel(ctx: Context) -> None:
@@ -617,86 +629,77 @@ async def _cancel(ctx: Context) -> None:
 
 def ask_cancel_confirm(ctx: Context) -> None:
     """A filled-in draft is discarded only on a second, explicit tap."""
-    goto(ctx, CANCEL_CONFIRM)
     ctx.reply(
         ctx.t("report.cancel_confirm"),
         rows(
-            Button(ctx.t("report.btn_discard"), payload="rx:yes"),
-            Button(ctx.t("report.btn_keep_draft"), payload="rx:no"),
+            DiscardChoice(DiscardChoice.DISCARD).button(ctx.t("report.btn_discard")),
+            DiscardChoice(DiscardChoice.KEEP).button(ctx.t("report.btn_keep_draft")),
         ),
     )
 
 
-@router.button("rx")
+@router.button(DiscardChoice, state=CANCEL_CONFIRM)
 async def on_cancel_confirm(msg: IncomingMessage, ctx: Context) -> None:
-    if ctx.state.name != CANCEL_CONFIRM:
-        return stale(ctx)
     back_to = ctx.state.data.pop("cancel_from", None)
-    if _arg(msg) == "yes":
+    if DiscardChoice.of(msg).choice == DiscardChoice.DISCARD:
         return await _cancel(ctx)
-    goto(ctx, back_to if back_to in STEP_ASKS else _furthest_step(ctx))
-    await ask_current_step(ctx)
+    resume_at(ctx, back_to)
 
 
 @router.state(CANCEL_CONFIRM, kinds=(Kind.TEXT, Kind.LOCATION, Kind.PHOTO, Kind.CONTACT))
 async def on_cancel_confirm_other(msg: IncomingMessage, ctx: Context) -> None:
-    ask_cancel_confirm(ctx)
+    FLOW.ask_again(ctx)
 
 
-@router.button("re")
+@router.button(EditField, state=EDIT)
 async def on_edit_field(msg: IncomingMessage, ctx: Context) -> None:
-    if ctx.state.name != EDIT:
-        return stale(ctx)
-    field = _arg(msg)
+    field = EditField.of(msg).field
     if field == "category":
         ctx.state.update(duplicates_seen=False)
-        return ask_category(ctx)
+        return FLOW.goto(ctx, CATEGORY)
     if field == "location":
         ctx.state.update(duplicates_seen=False)
-        return ask_location(ctx)
+        return FLOW.goto(ctx, LOCATION)
     if field == "description":
-        return ask_description(ctx)
+        return FLOW.goto(ctx, DESCRIPTION)
     if field == "photos":
-        return ask_edit_photos(ctx)
-    show_summary(ctx)
+        return FLOW.goto(ctx, EDIT_PHOTOS)
+    FLOW.goto(ctx, SUMMARY)
 
 
 def ask_edit_photos(ctx: Context) -> None:
     """The photos the draft has are kept unless the citizen replaces or removes them."""
     have = len(ctx.state.data.get("photos", []))
     if have == 0:
-        return ask_photos(ctx)
-    goto(ctx, EDIT_PHOTOS)
-    buttons = [Button(ctx.t("report.btn_keep_photos"), payload="rep:keep")]
+        return FLOW.goto(ctx, PHOTOS)
+    buttons = [EditPhotos("keep").button(ctx.t("report.btn_keep_photos"))]
     if have < MAX_PHOTOS:
-        buttons.append(Button(ctx.t("report.btn_add_photos"), payload="rep:add"))
+        buttons.append(EditPhotos("add").button(ctx.t("report.btn_add_photos")))
     buttons += [
-        Button(ctx.t("report.btn_replace_photos"), payload="rep:replace"),
-        Button(ctx.t("report.btn_remove_photos"), payload="rep:remove"),
+        EditPhotos("replace").button(ctx.t("report.btn_replace_photos")),
+        EditPhotos("remove").button(ctx.t("report.btn_remove_photos")),
     ]
     ctx.reply(ctx.t("report.edit_photos_kept", count=have, max=MAX_PHOTOS), rows(*buttons))
 
 
-@router.button("rep")
+@router.button(EditPhotos, state=EDIT_PHOTOS)
 async def on_edit_photos(msg: IncomingMessage, ctx: Context) -> None:
-    if ctx.state.name != EDIT_PHOTOS:
-        return stale(ctx)
-    action = _arg(msg)
+    action = EditPhotos.of(msg).action
     if action == "add":
-        return ask_photos(ctx)
+        return FLOW.goto(ctx, PHOTOS)
     if action == "replace":
         ctx.state.update(replacing=True)
-        return ask_photos(ctx)
+        return FLOW.goto(ctx, PHOTOS)
     if action == "remove":
         await _discard_photos(ctx)
         ctx.state.update(photos=[])
-        return show_summary(ctx, ctx.t("report.photos_removed"))
-    show_summary(ctx)
+        return FLOW.goto(ctx, SUMMARY, note=ctx.t("report.photos_removed"))
+    FLOW.goto(ctx, SUMMARY)
 
 
 @router.state(EDIT_PHOTOS, kinds=(Kind.TEXT, Kind.LOCATION, Kind.PHOTO, Kind.CONTACT))
 async def on_edit_photos_other(msg: IncomingMessage, ctx: Context) -> None:
-    ask_edit_photos(ctx)
+    FLOW.ask_again(ctx)
 
 
 async def file_report(ctx: Context) -> None:
@@ -723,21 +726,29 @@ async def file_report(ctx: Context) -> None:
     ctx.reply(ctx.t("report.filed", id=report.public_id), main_menu(ctx))
 
 
-# What each step asks when a draft is resumed there (the duplicates step goes to the summary:
-# its offer was seen).
-STEP_ASKS = {
-    CATEGORY: ask_category,
-    LOCATION: ask_location,
-    LOCATION_CONFIRM: ask_location,
-    ADDRESS: ask_address,
-    DISTRICT: ask_district,
-    DESCRIPTION: ask_description,
-    PHOTOS: ask_photos,
-    DUPLICATES: show_summary,
-    SUMMARY: show_summary,
-    EDIT: show_summary,
-    EDIT_PHOTOS: ask_edit_photos,
-}
+# The filing conversation: each step and what entering it asks.
+FLOW = Conversation(
+    "report",
+    {
+        CATEGORY: ask_category,
+        LOCATION: ask_location,
+        LOCATION_CONFIRM: ask_pin_is_right,
+        ADDRESS: ask_address,
+        DISTRICT: ask_district,
+        DESCRIPTION: ask_description,
+        PHOTOS: ask_photos,
+        DUPLICATES: ask_duplicates,
+        SUMMARY: show_summary,
+        EDIT: ask_what_to_edit,
+        EDIT_PHOTOS: ask_edit_photos,
+        CANCEL_CONFIRM: ask_cancel_confirm,
+        RESUME: ask_resume,
+    },
+)
+# The steps a draft can be resumed at, and where each resumes: the pin's check asks for the
+# place again, the duplicates' offer was seen and editing shows the summary again.
+RESUMABLE = set(FLOW.states) - {CANCEL_CONFIRM, RESUME}
+RESUME_AT = {LOCATION_CONFIRM: LOCATION, DUPLICATES: SUMMARY, EDIT: SUMMARY}
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -758,7 +769,7 @@ def _say_daily_limit(ctx: Context, refusal: Refused) -> None:
 
 async def _discard_photos(ctx: Context) -> None:
     """Delete the draft's photo files once the transaction that drops them has committed."""
-    if not in_report_flow(ctx):
+    if not FLOW.active(ctx):
         return
     _delete_after_commit(ctx, [photo["name"] for photo in ctx.state.data.get("photos", [])])
 
@@ -773,7 +784,3 @@ def _delete_after_commit(ctx: Context, names: list[str]) -> None:
             await store.delete(name)
 
     ctx.after_commit.append(delete)
-
-
-def _arg(msg: IncomingMessage) -> str:
-    return (msg.payload or "").partition(":")[2]

@@ -1,11 +1,19 @@
-"""How reports are shown: labels, locations, times in the city's zone, cards and history."""
+"""How reports are shown: labels, locations, times in the city's zone, cards, photos and
+history; and a report found by the id a button carries."""
 
 from __future__ import annotations
+
+import logging
 
 from bot.core.context import Context
 from bot.domain.report_news import BAN_NOTE_PREFIX as BAN_NOTE_PREFIX  # for admin_bans.py
 from bot.domain.report_news import STATUS_KEYS
+from handlers.menu import main_menu
+from handlers.reports.buttons import MAX_ID
 from storage.models import Report, ReportEvent, ReportStatus
+from storage.repos import reports
+
+log = logging.getLogger(__name__)
 
 
 def status_label(ctx: Context, status: str) -> str:
@@ -76,3 +84,32 @@ def history_text(ctx: Context, events: list[ReportEvent]) -> str:
             line += f"\n   “{event.note}”"
         lines.append(line)
     return "\n".join(lines)
+
+
+async def send_photos(ctx: Context, report: Report, names: list[str]) -> None:
+    """Each photo as an image message, captioned with the report's id."""
+    store = ctx.services.photos
+    if store is None:
+        return
+    for number, name in enumerate(names, start=1):
+        try:
+            content = await store.read(name)
+        except (FileNotFoundError, ValueError):
+            log.warning("photo %d of report %s is missing", number, report.public_id)
+            continue
+        ctx.reply(f"📷 {report.public_id} ({number}/{len(names)})", image=content)
+
+
+async def find_report(ctx: Context, report_id: object, *, lock: bool = False) -> Report | None:
+    """The report a button or a conversation step names by id; None if there is none (an id
+    that is not a 32-bit number names none)."""
+    if not isinstance(report_id, int) or not 0 < report_id <= MAX_ID:
+        return None
+    if lock:
+        return await reports.get_for_update(ctx.session, report_id=report_id)
+    return await reports.get(ctx.session, report_id=report_id)
+
+
+def say_unavailable(ctx: Context) -> None:
+    """A citizen's button names a report they may not see, or one that is gone."""
+    ctx.reply(ctx.t("followup.unavailable"), main_menu(ctx))

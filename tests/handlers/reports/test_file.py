@@ -19,29 +19,18 @@ from storage.models import Report, ReportFollower, ReportPhoto
 from storage.repos import reports
 from tests.conftest import Clock, recording_channel
 from tests.steps import labels, last, onboard
+from tests.steps.reports import (
+    DESCRIPTION,
+    MLADOST,
+    NEAR_MLADOST,
+    file_report,
+    start_report,
+    to_description,
+)
 
-MLADOST = (42.6497, 23.3790)
-NEAR_MLADOST = (42.64985, 23.37915)  # about 21 m away
 LOZENETS = (42.668, 23.315)
 PLOVDIV = (42.1354, 24.7453)
 DEFAULT_POINT = (42.6969, 23.33167)
-DESCRIPTION = "Уличната лампа пред блок 12 не свети от седмица."
-
-
-async def to_description(chat: RecordingChannel, user: str = "u1", where=MLADOST) -> None:
-    await chat.say("/report", user=user)
-    await chat.tap("rc:sofia-28", user=user)
-    await chat.say(f"/loc {where[0]} {where[1]}", user=user)
-
-
-async def file_report(chat: RecordingChannel, user: str = "u1", where=MLADOST) -> str:
-    await to_description(chat, user, where)
-    await chat.say(DESCRIPTION, user=user)
-    replies = await chat.tap("rph:done", user=user)
-    if "already reported" in last(replies).text:
-        replies = await chat.tap("rdup:new", user=user)
-    filed = last(await chat.tap("rs:send", user=user))
-    return filed.text.split("registered as ")[1].split(".")[0]
 
 
 async def test_the_summary_names_the_category_as_its_button_did(chat: RecordingChannel):
@@ -51,23 +40,24 @@ async def test_the_summary_names_the_category_as_its_button_did(chat: RecordingC
     await chat.tap("🕳️ Пътища и тротоари")
     await chat.say(f"/loc {MLADOST[0]} {MLADOST[1]}")
     await chat.say(DESCRIPTION)
-    summary = last(await chat.tap("rph:done"))
+    summary = last(await chat.tap("⏭️ Без снимки"))
     assert "Категория: Пътища и тротоари\n" in summary.text
-    filed = last(await chat.tap("rs:send"))
+    filed = last(await chat.tap("✅ Изпрати"))
     public_id = re.search(r"SOF-\d{4}-\d{6}", filed.text).group()
     (card,) = await chat.say(f"/report {public_id}")
     assert "Категория: Пътища и тротоари\n" in card.text
 
 
 @pytest.fixture
-def jpeg(tmp_path: Path) -> Path:
+def wide_jpeg(tmp_path: Path) -> Path:
+    """A photo larger than the bot keeps (it is scaled down to 2048 pixels)."""
     path = tmp_path / "pothole.jpg"
     Image.new("RGB", (3000, 1500), (120, 120, 120)).save(path, "JPEG")
     return path
 
 
 async def test_happy_path_with_pin_and_photo(
-    chat: RecordingChannel, db: Database, jpeg: Path, data_dir: str
+    chat: RecordingChannel, db: Database, wide_jpeg: Path, data_dir: str
 ):
     await onboard(chat)
     (ask,) = await chat.say("/report")
@@ -81,7 +71,7 @@ async def test_happy_path_with_pin_and_photo(
     assert describe.text.startswith("Describe the problem briefly (10–2000 characters)")
     (photos,) = await chat.say(DESCRIPTION)
     assert "send up to 3" in photos.text and "⏭️ No photos" in labels(photos)
-    (added,) = await chat.say(f"/photo {jpeg}")
+    (added,) = await chat.say(f"/photo {wide_jpeg}")
     assert added.text == "📷 Photo 1 of 3 added."
     (summary,) = await chat.tap("✅ Done")
     assert "Category: Street lighting" in summary.text
@@ -104,8 +94,7 @@ async def test_happy_path_with_pin_and_photo(
 
 async def test_pin_outside_the_city_gets_a_second_chance(chat: RecordingChannel):
     await onboard(chat)
-    await chat.say("/report")
-    await chat.tap("rc:sofia-28")
+    await start_report(chat)
     (again,) = await chat.say(f"/loc {PLOVDIV[0]} {PLOVDIV[1]}")
     assert again.text.startswith("This spot is outside Sofia Municipality.")
     assert again.asks_location
@@ -115,8 +104,7 @@ async def test_pin_outside_the_city_gets_a_second_chance(chat: RecordingChannel)
 
 async def test_default_point_is_queried(chat: RecordingChannel):
     await onboard(chat)
-    await chat.say("/report")
-    await chat.tap("rc:sofia-28")
+    await start_report(chat)
     (query,) = await chat.say(f"/loc {DEFAULT_POINT[0]} {DEFAULT_POINT[1]}")
     assert "Is the problem really here?" in query.text
     got_it, _ = await chat.tap("✅ Yes, it is here")
@@ -126,7 +114,7 @@ async def test_default_point_is_queried(chat: RecordingChannel):
 async def test_typed_address_and_district_buttons(chat: RecordingChannel, db: Database):
     await onboard(chat)
     await chat.say("/report")
-    await chat.tap("rc:sofia-3")
+    await chat.tap("🕳️ Roads and pavements")
     (ask,) = await chat.tap("⌨️ I will type an address")
     assert ask.text.startswith("Type the address or a landmark")
     (short,) = await chat.say("ab")
@@ -134,12 +122,12 @@ async def test_typed_address_and_district_buttons(chat: RecordingChannel, db: Da
     (district,) = await chat.say("ул. Шипка 6")
     assert district.text == "Which district is it in?"
     assert len(district.all_buttons) == 25  # 24 districts and Cancel
-    (describe,) = await chat.tap("rd:01")
+    (describe,) = await chat.tap("Sredets")
     assert describe.text.startswith("Describe the problem")
     await chat.say("Дупка на пътя, опасна за колите.")
-    (summary,) = await chat.tap("rph:done")
+    (summary,) = await chat.tap("⏭️ No photos")
     assert "Place: ул. Шипка 6, Sredets" in summary.text
-    await chat.tap("rs:send")
+    await chat.tap("✅ Send")
     async with db.sessions() as session:
         report = (await session.exec(select(Report))).one()
     assert (report.address, report.district, report.lat, report.lon) == (
@@ -172,17 +160,17 @@ async def test_not_an_image_is_explained_and_nothing_breaks(chat: RecordingChann
     text_file.write_text("this is not a photo")
     (reply,) = await chat.say(f"/photo {text_file}")
     assert reply.text.startswith("That file is not a photo we can open.")
-    (summary,) = await chat.tap("rph:done")
+    (summary,) = await chat.tap("⏭️ No photos")
     assert "Photos: 0" in summary.text
 
 
 async def test_duplicate_nearby_is_offered_and_followed(chat: RecordingChannel, db: Database):
     await onboard(chat, "first")
-    first_id = await file_report(chat, "first")
+    first_id = await file_report(chat, "first", where=MLADOST)
     await onboard(chat, "second")
     await to_description(chat, "second", NEAR_MLADOST)
     await chat.say(DESCRIPTION, user="second")
-    (offer,) = await chat.tap("rph:done", user="second")
+    (offer,) = await chat.tap("⏭️ No photos", user="second")
     assert offer.text.startswith("Someone has already reported the same thing nearby.")
     assert f"{first_id} — New, 21 m away" in offer.text
     assert labels(offer) == [f"👁️ Follow {first_id}", "➕ Mine is different, send it"]
@@ -195,7 +183,7 @@ async def test_duplicate_nearby_is_offered_and_followed(chat: RecordingChannel, 
 
 async def test_other_category_or_far_away_is_not_a_duplicate(chat: RecordingChannel):
     await onboard(chat)
-    await file_report(chat)
+    await file_report(chat, where=MLADOST)
     second = await file_report(chat, where=LOZENETS)
     assert second == "SOF-2026-000002"
 
@@ -204,7 +192,7 @@ async def test_edit_a_field_from_the_summary(chat: RecordingChannel):
     await onboard(chat)
     await to_description(chat)
     await chat.say(DESCRIPTION)
-    await chat.tap("rph:done")
+    await chat.tap("⏭️ No photos")
     (menu,) = await chat.tap("✏️ Edit")
     assert labels(menu) == ["Category", "Place", "Description", "Photos", "↩️ Back"]
     await chat.tap("Description")
@@ -276,7 +264,7 @@ async def to_duplicates(chat, user: str = "u1", where=NEAR_MLADOST) -> Reply:
     await onboard(chat, user)
     await to_description(chat, user, where)
     await chat.say(DESCRIPTION, user=user)
-    return last(await chat.tap("rph:done", user=user))
+    return last(await chat.tap("⏭️ No photos", user=user))
 
 
 async def followers(db: Database) -> list[ReportFollower]:
@@ -329,7 +317,7 @@ async def test_a_typed_payload_on_viber_is_refused(start_viber, viber_api, db: D
     await chat.tap("English")
     await to_description(chat, "u1", NEAR_MLADOST)
     await chat.say(DESCRIPTION)
-    offer = last(await chat.tap("rph:done"))
+    offer = last(await chat.tap("⏭️ No photos"))
     assert offer.text.startswith("Someone has already reported the same thing nearby.")
     # Anyone can type a payload on Viber; it arrives exactly like a button tap.
     (refused,) = await chat.say(f"rdup:{far.id}")
@@ -383,7 +371,7 @@ async def summary_with_photos(chat, jpeg: Path, count: int) -> Reply:
     await chat.say(DESCRIPTION)
     for _ in range(count):
         await chat.say(f"/photo {jpeg}")
-    return last(await chat.tap("rph:done"))
+    return last(await chat.tap("✅ Done"))
 
 
 def stored_photos(data_dir: str) -> list[Path]:

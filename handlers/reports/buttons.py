@@ -1,0 +1,200 @@
+"""The report buttons' payloads, one typed family each, in the wire format of before: buttons
+already in citizens' chats (the news about their reports, report cards, staff lists) still
+parse. bot/domain/report_news.py writes `mynf:<id>` and `myo:<id>` into the news as plain data
+(the domain imports no interface); tests/handlers/reports/test_mine.py taps them.
+
+Filing (file.py): rk:continue | rk:restart a draft left midway; rc:<category>; rl:type |
+rl:yes the place; rd:<district>; rph:done the photos; rdup:<report id> | rdup:new the nearby
+duplicates; rs:send | rs:edit | rs:cancel the summary; rx:yes | rx:no discard the draft?;
+re:<field> what to edit; rep:keep | rep:add | rep:replace | rep:remove the photos when editing;
+fo:watch:<alert id> | fo:file an official alert already covers it (known_outage.py).
+My reports (mine.py, reopen.py): myp:<page>; myo:<report id> a report's card; mynf:<report
+id> "Not fixed"; myuf:<report id> stop following; myx cancel the comment.
+Staff (staff_list.py, triage.py): stp:<list version>:<page>; sto:<report id> the staff view;
+sts:<report id>:<status> change the status; sth:<report id>:<1|0> hide or show; shr:<n> a
+common reason for hiding; shy yes, hide it; stk skip the note; stx cancel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Self
+
+from bot.core.buttons import ButtonData
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names no report
+
+
+def _id(text: str) -> int | None:
+    return int(text) if text.isdigit() and int(text) <= MAX_ID else None
+
+
+# -- filing a report ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResumeChoice(ButtonData, prefix="rk"):
+    choice: str  # CONTINUE | RESTART
+
+    CONTINUE = "continue"
+    RESTART = "restart"
+
+
+@dataclass(frozen=True)
+class CategoryButton(ButtonData, prefix="rc"):
+    code: str
+
+
+@dataclass(frozen=True)
+class PlaceChoice(ButtonData, prefix="rl"):
+    choice: str  # TYPE_ADDRESS | PIN_IS_RIGHT
+
+    TYPE_ADDRESS = "type"
+    PIN_IS_RIGHT = "yes"  # the default point's check: yes, it is here
+
+
+@dataclass(frozen=True)
+class DistrictButton(ButtonData, prefix="rd"):
+    code: str
+
+
+@dataclass(frozen=True)
+class PhotosDone(ButtonData, prefix="rph"):
+    done: str = "done"
+
+
+@dataclass(frozen=True)
+class DuplicateChoice(ButtonData, prefix="rdup"):
+    """Follow one of the reports nearby (its id), or file mine anyway ("new")."""
+
+    choice: str
+
+    NEW = "new"
+
+    @classmethod
+    def follow(cls, report_id: int) -> Self:
+        return cls(str(report_id))
+
+    @property
+    def report_id(self) -> int | None:
+        return _id(self.choice)
+
+
+@dataclass(frozen=True)
+class SummaryAction(ButtonData, prefix="rs"):
+    action: str  # SEND | EDIT | CANCEL (Cancel stands in every step)
+
+    SEND = "send"
+    EDIT = "edit"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class DiscardChoice(ButtonData, prefix="rx"):
+    choice: str  # DISCARD | KEEP
+
+    DISCARD = "yes"
+    KEEP = "no"
+
+
+@dataclass(frozen=True)
+class EditField(ButtonData, prefix="re"):
+    field: str  # "category" | "location" | "description" | "photos" | "back"
+
+
+@dataclass(frozen=True)
+class EditPhotos(ButtonData, prefix="rep"):
+    action: str  # "keep" | "add" | "replace" | "remove"
+
+
+@dataclass(frozen=True)
+class KnownOutageChoice(ButtonData, prefix="fo"):
+    """An official alert covers the pin: a message when it ends ("watch:<alert id>"), or
+    file the report anyway ("file")."""
+
+    choice: str
+
+    FILE = "file"
+
+    @classmethod
+    def watch(cls, alert_id: int) -> Self:
+        return cls(f"watch:{alert_id}")
+
+    @property
+    def alert_id(self) -> int | None:
+        kind, _, alert = self.choice.partition(":")
+        return _id(alert) if kind == "watch" else None
+
+
+# -- my reports ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyPage(ButtonData, prefix="myp"):
+    page: int
+
+
+@dataclass(frozen=True)
+class OpenReport(ButtonData, prefix="myo"):
+    report: int
+
+
+@dataclass(frozen=True)
+class NotFixed(ButtonData, prefix="mynf"):
+    report: int
+
+
+@dataclass(frozen=True)
+class Unfollow(ButtonData, prefix="myuf"):
+    report: int
+
+
+@dataclass(frozen=True)
+class CancelComment(ButtonData, prefix="myx"):
+    pass
+
+
+# -- staff --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListPage(ButtonData, prefix="stp"):
+    version: int  # the list's filters it belongs to (kept in the conversation state)
+    page: int
+
+
+@dataclass(frozen=True)
+class StaffOpen(ButtonData, prefix="sto"):
+    report: int
+
+
+@dataclass(frozen=True)
+class StatusChange(ButtonData, prefix="sts"):
+    report: int
+    to: str  # a ReportStatus value
+
+
+@dataclass(frozen=True)
+class HideToggle(ButtonData, prefix="sth"):
+    report: int
+    hide: bool  # True: hide it; False: show it again
+
+
+@dataclass(frozen=True)
+class HideReasonButton(ButtonData, prefix="shr"):
+    number: int  # in bot.domain.report_news.HIDE_REASONS
+
+
+@dataclass(frozen=True)
+class HideYes(ButtonData, prefix="shy"):
+    pass
+
+
+@dataclass(frozen=True)
+class SkipNote(ButtonData, prefix="stk"):
+    pass
+
+
+@dataclass(frozen=True)
+class CancelAction(ButtonData, prefix="stx"):
+    pass
