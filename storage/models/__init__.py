@@ -15,6 +15,7 @@ from storage.models.alerts import (
     RunTally,
 )
 from storage.models.audit import AuditEntry
+from storage.models.bodies import BodyChat, StaffBody
 from storage.models.core import (
     ChannelIdentity,
     Citizen,
@@ -34,6 +35,7 @@ from storage.models.reports import (
     ReportCounter,
     ReportEvent,
     ReportFollower,
+    ReportNote,
     ReportPhoto,
     ReportStatus,
 )
@@ -56,6 +58,7 @@ __all__ = [
     "AlertTopic",
     "ApiKey",
     "AuditEntry",
+    "BodyChat",
     "ChannelIdentity",
     "Citizen",
     "CitizenBase",
@@ -76,11 +79,13 @@ __all__ = [
     "ReportCounter",
     "ReportEvent",
     "ReportFollower",
+    "ReportNote",
     "ReportPhoto",
     "ReportStatus",
     "Role",
     "RunStatus",
     "RunTally",
+    "StaffBody",
     "Survey",
     "SurveyAnswer",
     "SurveyInvite",
