@@ -29,6 +29,7 @@ from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
 from bot.domain import reports as domain
+from bot.domain.bodies import list_filter
 from bot.domain.errors import Refused
 from bot.domain.report_news import HIDE_REASONS, hide_reason
 from bot.i18n import N_
@@ -186,6 +187,7 @@ async def show_list(ctx: Context, page: int) -> None:
         category=filters["c"],
         district=filters["d"],
         include_hidden=True,
+        bodies=await list_filter(ctx.work),
         offset=page * PAGE_SIZE,
         limit=PAGE_SIZE,
     )
@@ -217,7 +219,9 @@ async def offer_reports(ctx: Context) -> bool:
     a button to file one themselves. False (nothing said) for citizens: /report files one."""
     if not ctx.role.at_least(Role.STAFF):
         return False
-    found = await reports.needing_attention(ctx.session, limit=LIMIT)
+    found = await reports.needing_attention(
+        ctx.session, bodies=await list_filter(ctx.work), limit=LIMIT
+    )
     offer(
         ctx,
         ctx.t("staff.pick_report"),
