@@ -18,6 +18,7 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import CitizenBot
+from bot.domain import routing
 from storage.db import Database
 from storage.models import Report, ReportStatus
 from storage.repos import api_keys, citizens, reports
@@ -83,6 +84,9 @@ class Server:
         kw.setdefault("category", "sofia-1")
         kw.setdefault("now", NOW - timedelta(hours=1))
         kw.setdefault("description", "Препълнени кошчета на ъгъла")
+        route = routing.route(self.app.city, kw["category"], kw.get("district"), kw["now"])
+        kw.setdefault("body_code", route.body.code)
+        kw.setdefault("resolve_due_at", route.resolve_by)
         async with self.app.db.sessions() as session, session.begin():
             citizen, _ = await citizens.get_or_create_by_identity(
                 session, channel="telegram", user_id="777001", language="bg"
@@ -451,9 +455,10 @@ async def test_request_fields_in_json_and_xml(server: Server):
         "service_name": "Чистота",
         "service_code": "sofia-1",
         "description": "Препълнени кошчета на ъгъла",
-        "agency_responsible": "Столична община",
+        "agency_responsible": "Район „Красно село“",
         "requested_datetime": "2026-11-27T11:00:00+02:00",
         "updated_datetime": "2026-11-27T12:30:00+02:00",
+        "expected_datetime": "2026-12-04T17:30:00+02:00",  # 5 working days
         "address": "ул. Граф Игнатиев 5",
         "lat": lat,
         "long": lon,
