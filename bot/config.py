@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.messages import Address
-from bot.i18n import LANGUAGES
+
 VIBER_NAME_LIMIT = 28  # Viber's limit for sender.name
 MAX_BODY_LIMIT = 16 * 1024 * 1024  # the most any *_MAX_BODY_BYTES may allow
 

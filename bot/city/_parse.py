@@ -13,11 +13,11 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 from pydantic import (
     AfterValidator,
-    StrictBool,
-    StrictInt,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    StrictBool,
+    StrictInt,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -96,17 +96,22 @@ def _reason(error: Any) -> str:
     return reason
 
 
-def _location(error: Any) -> tuple[str | int, ...]:
-    """pydantic's location without the names of union branches it adds (`bot`, `email`...)
-    and of function validators."""
-    return tuple(
-        part
-        for part in error["loc"]
-        if not (isinstance(part, str) and (part.startswith("function-") or part in _BRANCHES))
-    )
-
-
-_BRANCHES = {"bot", "email", "open311", "tuple[...]", "literal['all']", "str"}
+def _location(error: Any, raw: Any) -> tuple[str | int, ...]:
+    """pydantic's location of the error in the file's data: the parts it adds that are not in
+    the data (the branch of a union it tried, a function validator) are left out."""
+    found: list[str | int] = []
+    here = raw
+    for part in error["loc"]:
+        if isinstance(here, dict) and part in here:
+            here = here[part]
+        elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+            here = here[part]
+        elif error["type"] in ("missing", "extra_forbidden") and part == error["loc"][-1]:
+            pass  # a key the data lacks, or one it should not have: named all the same
+        else:
+            continue
+        found.append(part)
+    return tuple(found)
 
 
 def validate(adapter: TypeAdapter[T], raw: Any, file: Path) -> T:
@@ -116,7 +121,7 @@ def validate(adapter: TypeAdapter[T], raw: Any, file: Path) -> T:
         return adapter.validate_python(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
-        problem(file, _location(error), _reason(error))
+        problem(file, _location(error, raw), _reason(error))
 
 
 def load(adapter: TypeAdapter[T], file: Path) -> T:

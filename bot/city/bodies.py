@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -98,7 +98,7 @@ class Body:
     kind: BodyKind
     districts: tuple[str, ...] | None
     """The districts it covers; None: the whole city."""
-    delivery: BotDelivery | EmailDelivery | Open311Delivery = BotDelivery()
+    delivery: BotDelivery | EmailDelivery | Open311Delivery = field(default_factory=BotDelivery)
 
     def name(self, language: str | None) -> str:
         return localized(self.names, language)
@@ -144,7 +144,9 @@ def load_bodies(path: Path, *, districts: set[str], categories: set[str]) -> Bod
                     problem(path, ("bodies", i, "districts", j), reason)
                 by_district[code] = body.code
         if body.kind is BodyKind.DISTRICT_ADMINISTRATION and body.districts == ALL:
-            problem(path, ("bodies", i, "districts"), "a district administration names its districts")
+            problem(
+                path, ("bodies", i, "districts"), "a district administration names its districts"
+            )
         if isinstance(body.delivery, Open311Delivery):
             for category in body.delivery.service_codes:
                 if category not in categories:

@@ -133,7 +133,9 @@ def load_categories(path: Path) -> tuple[Category, ...]:
     """categories.json (its `body` codes are checked with bodies.json: `check_bodies`)."""
     found = load(_CATEGORIES, path)
     unique(path, [c.code for c in found], lambda i: (i, "code"), "category code")
-    ids = [str(c.callsofia_id) if c.callsofia_id is not None else f"#{i}" for i, c in enumerate(found)]
+    ids = [
+        str(c.callsofia_id) if c.callsofia_id is not None else f"#{i}" for i, c in enumerate(found)
+    ]
     unique(path, ids, lambda i: (i, "callsofia_id"), "callsofia_id")
     return tuple(
         Category(

@@ -16,8 +16,8 @@ REFUSED = "This command is for municipal staff only."
 ADMINS_ONLY = "This command is for administrators only."
 STAFF_HELP = "Staff commands:\n"
 ADMIN_HELP = "Admin commands:\n"
-REVOKE_USAGE = (
-    "Usage: /revoke C-7F3K2 (back to citizen) or /revoke BODY C-7F3K2 (no longer staff of that body)"
+REVOKE_USAGE = "Usage: /revoke C-7F3K2 (back to citizen) or " + (
+    "/revoke BODY C-7F3K2 (no longer staff of that body)"
 )
 
 
@@ -137,8 +137,7 @@ async def test_usage_errors_get_the_usage_line(people: RecordingChannel, db: Dat
         ),
         f"/grant staff {admin}": "You cannot change your own role.",
         f"/revoke {admin}": "You cannot change your own role.",
-        "/revoke": "Which citizen? Add their reference, e.g. C-7F3K2.\n\n"
-        + REVOKE_USAGE,
+        "/revoke": "Which citizen? Add their reference, e.g. C-7F3K2.\n\n" + REVOKE_USAGE,
         f"/revoke {u1} {admin}": REVOKE_USAGE,
     }
     for command, answer in cases.items():

@@ -64,7 +64,10 @@ def test_a_pack_in_any_directory(pack: Path):
         (lambda f: f[1].update(mode="sometimes"), "[1].mode: Input should be 'auto' or 'review'"),
         (lambda f: f[0].pop("url"), "[0].url: is required"),
         (lambda f: f[2].update(url="ftp://x"), "[2].url: URL scheme should be 'http' or 'https'"),
-        (lambda f: f[0].update(interval_seconds=5), "[0].interval_seconds: Input should be greater"),
+        (
+            lambda f: f[0].update(interval_seconds=5),
+            "[0].interval_seconds: Input should be greater",
+        ),
         (lambda f: f[0].update(topic="weather"), "[0].topic: unknown topic 'weather'"),
         (lambda f: f[1].update(id=f[0]["id"]), "[1].id: feed id 'meteoalarm' is used twice"),
         (lambda f: f[0].update(colour="red"), "[0].colour: unknown field (a typo?)"),

@@ -88,12 +88,16 @@ def test_duplicate_category_code(packs: Path):
         categories[3]["code"] = categories[0]["code"]
 
     edit_json(packs / "sofia" / "categories.json", duplicate)
-    assert load_error(packs).endswith("categories.json: [3].code: category code 'sofia-1' is used twice")
+    assert load_error(packs).endswith(
+        "categories.json: [3].code: category code 'sofia-1' is used twice"
+    )
 
 
 def test_duplicate_call_sofia_id(packs: Path):
     edit_json(packs / "sofia" / "categories.json", lambda c: c[1].update(callsofia_id=1))
-    assert load_error(packs).endswith("categories.json: [1].callsofia_id: callsofia_id '1' is used twice")
+    assert load_error(packs).endswith(
+        "categories.json: [1].callsofia_id: callsofia_id '1' is used twice"
+    )
 
 
 def test_a_category_without_english(packs: Path):
@@ -194,7 +198,7 @@ def test_invalid_topics(packs: Path, change: Callable[[Any], object], problem: s
         ),
         (
             lambda c: c["working_time"].update(start="9 o'clock"),
-            "working_time.start: \"9 o'clock\" is not a time HH:MM",
+            'working_time.start: "9 o\'clock" is not a time HH:MM',
         ),
         (
             lambda c: c["working_time"].update(holidays="XX"),
@@ -264,7 +268,10 @@ def test_invalid_districts(packs: Path, change: Callable[[Any], object], problem
 def test_districts_must_be_a_feature_collection(packs: Path):
     path = packs / "sofia" / "districts.geojson"
     edit_json(path, lambda data: data.update(type="GeometryCollection"))
-    assert load_error(packs) == f"{path}: type: Input should be 'FeatureCollection', not 'GeometryCollection'"
+    assert (
+        load_error(packs)
+        == f"{path}: type: Input should be 'FeatureCollection', not 'GeometryCollection'"
+    )
 
 
 def test_districts_are_sorted_by_number_whatever_the_file_order(packs: Path):

@@ -140,6 +140,7 @@ async def assign_mladost(work: Work, report: Report) -> None:
     (member,) = await bodies.members(work.session, body_code=report.body_code)
     await handling.assign(work, report, await work.session.get(Citizen, member))
 
+
 # Actor × action → "ok", Forbidden or the Refused code. Staff act on their bodies' reports;
 # staff of no body and admins on all; citizens and API clients never.
 ACTIONS = {
@@ -260,7 +261,7 @@ async def test_staff_lists_are_of_their_bodies(world: World):
         ]:
             work = world.work(session, world.actor(who))
             assert await list_filter(work) == expected
-            found, total = await reports.search(session, bodies=expected)
+            _, total = await reports.search(session, bodies=expected)
             assert total == (0 if who == "inspector" else 1)
             attention = await reports.needing_attention(session, bodies=expected)
             assert len(attention) == total
