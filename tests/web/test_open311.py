@@ -257,7 +257,9 @@ async def test_post_files_a_report_staff_see_like_a_chat_report(server: Server):
     assert reply.status == 200, reply.body
     [receipt] = reply.json()
     assert receipt["service_request_id"] == "SOF-2026-000001"
-    assert "SOF-2026-000001" in receipt["service_notice"]
+    assert receipt["service_notice"] == (
+        "Сигналът е приет с номер SOF-2026-000001 и е насочен към: Район „Възраждане“."
+    )
 
     [report] = await server.stored()
     assert (report.public_id, report.source, report.category) == (
@@ -269,6 +271,7 @@ async def test_post_files_a_report_staff_see_like_a_chat_report(server: Server):
     assert (report.lat, report.lon, report.district) == (lat, lon, "03")
     assert report.created_at == NOW and report.status == "new"
     assert report.reporter_id is None and report.contact_phone is None
+    assert report.body_code == "district-03"  # routed as a chat report is
     async with server.app.db.sessions() as session:
         [row] = await api_keys.all_keys(session)
         history = await reports.history(session, report_id=report.id)
@@ -278,6 +281,8 @@ async def test_post_files_a_report_staff_see_like_a_chat_report(server: Server):
     [shown] = (await server.get("requests/SOF-2026-000001.json")).json()
     assert shown["service_code"] == "sofia-27" and shown["status"] == "open"
     assert shown["media_url"] is None  # a client's media_url is not kept
+    assert shown["agency_responsible"] == "Район „Възраждане“"
+    assert shown["expected_datetime"] == "2026-12-02T17:30:00+02:00"  # 3 working days
 
 
 async def test_post_in_xml_with_an_address_only(server: Server):
@@ -297,6 +302,7 @@ async def test_post_in_xml_with_an_address_only(server: Server):
         None,
     )
     assert report.description == ""
+    assert report.body_code == "sofia-municipality"  # no district: the pack's fallback
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
