@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from bot import __version__, apikeys
 from bot.city import CityPackError
-from bot.config import LANGUAGES, ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import LANGUAGES
 from bot.logs import setup_logging
 from bot.preflight import PreflightFailed
 from bot.surveys import cli as surveys_cli

@@ -13,7 +13,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.messages import Address
 
-LANGUAGES = ("bg", "en")
 VIBER_NAME_LIMIT = 28  # Viber's limit for sender.name
 MAX_BODY_LIMIT = 16 * 1024 * 1024  # the most any *_MAX_BODY_BYTES may allow
 

@@ -14,7 +14,7 @@ reader's locale (`format_number`, `format_when`): decimal comma in Bulgarian, Br
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
@@ -28,6 +28,22 @@ from babel.numbers import format_decimal
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
 LANGUAGES = ("bg", "en")
+"""The bot's languages: a catalog each, and every text of a city pack in each."""
+DEFAULT_LANGUAGE = "bg"
+"""The fallback for a reader whose language has no text (and the city's own language)."""
+
+
+def localized(texts: Mapping[str, str], language: str | None) -> str:
+    """The text of `texts` ({"bg": ..., "en": ...}) for a reader of `language`: their language
+    ("en", "en-GB" and "en_GB" all find "en"), else Bulgarian (DEFAULT_LANGUAGE), else the
+    first text given. The one fallback of every text by language (city packs, surveys)."""
+    if language:
+        if text := texts.get(language):
+            return text
+        base = language.replace("_", "-").split("-", 1)[0].lower()
+        if text := texts.get(base):
+            return text
+    return texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()))
 
 
 def N_(key: str) -> str:

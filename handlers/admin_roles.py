@@ -24,6 +24,7 @@ from handlers.admin_targets import (
 )
 from handlers.refusals import refusal_text
 from storage.models import Citizen, Role
+from storage.refs import parse_ref
 from storage.repos import citizens, moderation
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ TOLD = {
 @router.command("grant", role=Role.ADMIN)
 async def on_grant(msg: IncomingMessage, ctx: Context) -> None:
     words = msg.args.split()
+    bodies: list[str] = []
+    if len(words) == 3 and words[0].lower() in GRANTABLE and parse_ref(words[1]) is None:
+        bodies.append(words.pop(1))  # `/grant staff BODY C-7F3K2`
     if not words or len(words) > 2:
         ctx.reply(ctx.t(GRANT_USAGE))
         return
@@ -61,7 +65,7 @@ async def on_grant(msg: IncomingMessage, ctx: Context) -> None:
     if target is None:
         return
     try:
-        await domain.grant(ctx.work, target, role)
+        await domain.grant(ctx.work, target, role, bodies)
     except Refused as refusal:
         ctx.reply(refusal_text(ctx, refusal))
         return
@@ -72,16 +76,20 @@ async def on_grant(msg: IncomingMessage, ctx: Context) -> None:
 @router.command("revoke", role=Role.ADMIN)
 async def on_revoke(msg: IncomingMessage, ctx: Context) -> None:
     words = msg.args.split()
-    if len(words) > 1:
+    bodies, words = words[:-1], words[-1:]  # `/revoke BODY C-7F3K2`: that body only
+    if len(bodies) > 1 or any(parse_ref(word) is not None for word in bodies):
         ctx.reply(ctx.t(REVOKE_USAGE))
         return
     target = await find_target(ctx, words[0] if words else None, REVOKE_USAGE)
     if target is None:
         return
     try:
-        await domain.revoke(ctx.work, target)
+        await domain.revoke(ctx.work, target, bodies)
     except Refused as refusal:
         ctx.reply(refusal_text(ctx, refusal))
+        return
+    if bodies:
+        ctx.reply(ctx.t("admin.revoked_body", ref=ref_of(target), body=bodies[0].lower()))
         return
     await tell(ctx, target, N_("admin.told_revoked"))
     ctx.reply(ctx.t("admin.revoked", ref=ref_of(target)))

@@ -3,21 +3,29 @@ alert topics). `load_city("sofia")` gives the CityPack; see packs/sofia/README.m
 
 from __future__ import annotations
 
-from bot.city._parse import LANGUAGES, CityPackError
-from bot.city.catalog import Category, Topic
+from bot.city._parse import CityPackError
+from bot.city.bodies import Bodies, Body, BodyKind
+from bot.city.catalog import DISTRICT_BODY, Category, Deadlines, Topic
 from bot.city.districts import District
 from bot.city.geo import LatLon, bounding_box, haversine_m
-from bot.city.pack import PACKS_DIR, CityPack, available, load_city
+from bot.city.pack import PACKS_DIR, CityPack, WorkingTime, available, load_city
+from bot.i18n import LANGUAGES
 
 __all__ = [
+    "DISTRICT_BODY",
     "LANGUAGES",
     "PACKS_DIR",
+    "Bodies",
+    "Body",
+    "BodyKind",
     "Category",
     "CityPack",
     "CityPackError",
+    "Deadlines",
     "District",
     "LatLon",
     "Topic",
+    "WorkingTime",
     "available",
     "bounding_box",
     "haversine_m",

@@ -7,27 +7,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated
+
+from pydantic import Field, TypeAdapter
 
 from bot.city._parse import (
-    as_bool,
-    as_code,
-    as_int,
-    as_keywords,
-    as_list,
-    as_object,
-    as_text,
-    as_texts,
-    check_unique,
-    localized,
-    optional,
-    problems_in,
-    read_json,
+    Code,
+    Flag,
+    Keywords,
+    Model,
+    Text,
+    Texts,
+    Whole,
+    load,
+    problem,
+    texts,
+    unique,
 )
-from bot.i18n import without_icon
+from bot.i18n import localized, without_icon
 
 SHORT_MAX = 30
 """Longest button label (`short`, emoji included), in characters."""
+
+
+DISTRICT_BODY = "district"
+"""A category's `body` when the district administration of the report's district handles it."""
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long the responsible body has, in working time (bot/domain/deadlines.py): to
+    acknowledge a report (working hours) and to resolve it (working days)."""
+
+    acknowledge_hours: int = 8
+    resolve_days: int = 20
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,10 @@ class Category:
     descriptions: Mapping[str, str] = field(compare=False)
     group: Mapping[str, str] = field(compare=False)
     keywords: Mapping[str, tuple[str, ...]] = field(compare=False)
-    agency: Mapping[str, str] = field(compare=False)
+    body: str = DISTRICT_BODY
+    """Who handles it: DISTRICT_BODY (the district administration of the report's district)
+    or a body's code (bodies.json); bot/domain/routing.py decides."""
+    deadlines: Deadlines = field(default_factory=lambda: Deadlines(), compare=False)
 
     def name(self, language: str | None) -> str:
         return localized(self.names, language)
@@ -61,9 +77,6 @@ class Category:
 
     def group_name(self, language: str | None) -> str:
         return localized(self.group, language)
-
-    def agency_name(self, language: str | None) -> str:
-        return localized(self.agency, language)
 
 
 @dataclass(frozen=True)
@@ -87,59 +100,76 @@ class Topic:
         return localized(self.descriptions, language)
 
 
-_CATEGORY_KEYS = {"code", "names", "short", "descriptions", "group", "keywords", "agency"}
+class _Deadlines(Model):
+    acknowledge_hours: Annotated[Whole, Field(ge=1, le=24 * 30)]
+    resolve_days: Annotated[Whole, Field(ge=1, le=365)]
+
+
+class _Category(Model):
+    code: Code
+    callsofia_id: Annotated[Whole, Field(ge=0)] | None = None
+    names: Texts
+    short: texts(max_len=SHORT_MAX)  # type: ignore[valid-type]
+    descriptions: Texts
+    group: Texts
+    keywords: Keywords
+    body: Code = DISTRICT_BODY
+    deadlines: _Deadlines
+
+
+class _Topic(Model):
+    code: Code
+    emoji: Annotated[Text, Field(max_length=4)]
+    names: Texts
+    descriptions: Texts
+    urgent_by_default: Flag = False
+
+
+_CATEGORIES = TypeAdapter(Annotated[list[_Category], Field(min_length=1)])
+_TOPICS = TypeAdapter(Annotated[list[_Topic], Field(min_length=1)])
 
 
 def load_categories(path: Path) -> tuple[Category, ...]:
-    raw = read_json(path)
-    with problems_in(path):
-        categories = tuple(
-            _category(item, i) for i, item in enumerate(as_list(raw, "the categories"), 1)
+    """categories.json (its `body` codes are checked with bodies.json: `check_bodies`)."""
+    found = load(_CATEGORIES, path)
+    unique(path, [c.code for c in found], lambda i: (i, "code"), "category code")
+    ids = [
+        str(c.callsofia_id) if c.callsofia_id is not None else f"#{i}" for i, c in enumerate(found)
+    ]
+    unique(path, ids, lambda i: (i, "callsofia_id"), "callsofia_id")
+    return tuple(
+        Category(
+            code=c.code,
+            callsofia_id=c.callsofia_id,
+            names=c.names,
+            short=c.short,
+            descriptions=c.descriptions,
+            group=c.group,
+            keywords=c.keywords,
+            body=c.body,
+            deadlines=Deadlines(c.deadlines.acknowledge_hours, c.deadlines.resolve_days),
         )
-        check_unique([c.code for c in categories], "category code")
-        ids = [str(c.callsofia_id) for c in categories if c.callsofia_id is not None]
-        check_unique(ids, "callsofia_id")
-    return categories
-
-
-def _category(value: Any, number: int) -> Category:
-    keys = _CATEGORY_KEYS | {"callsofia_id"}
-    raw = as_object(value, f"category #{number}", keys=keys, required=_CATEGORY_KEYS)
-    code = as_code(raw["code"], f"category #{number}")
-    where = f"category {code!r}"
-    return Category(
-        code=code,
-        callsofia_id=optional(raw.get("callsofia_id"), as_int, f"{where} callsofia_id"),
-        names=as_texts(raw["names"], f"{where} names"),
-        short=as_texts(raw["short"], f"{where} short", max_len=SHORT_MAX),
-        descriptions=as_texts(raw["descriptions"], f"{where} descriptions"),
-        group=as_texts(raw["group"], f"{where} group"),
-        keywords=as_keywords(raw["keywords"], f"{where} keywords"),
-        agency=as_texts(raw["agency"], f"{where} agency"),
+        for c in found
     )
-
-
-_TOPIC_KEYS = {"code", "emoji", "names", "descriptions", "urgent_by_default"}
 
 
 def load_topics(path: Path) -> tuple[Topic, ...]:
-    raw = read_json(path)
-    with problems_in(path):
-        topics = tuple(_topic(item, i) for i, item in enumerate(as_list(raw, "the topics"), 1))
-        check_unique([t.code for t in topics], "topic code")
-    return topics
+    found = load(_TOPICS, path)
+    unique(path, [t.code for t in found], lambda i: (i, "code"), "topic code")
+    return tuple(
+        Topic(
+            code=t.code,
+            emoji=t.emoji,
+            names=t.names,
+            descriptions=t.descriptions,
+            urgent_by_default=t.urgent_by_default,
+        )
+        for t in found
+    )
 
 
-def _topic(value: Any, number: int) -> Topic:
-    raw = as_object(
-        value, f"topic #{number}", keys=_TOPIC_KEYS, required=_TOPIC_KEYS - {"urgent_by_default"}
-    )
-    code = as_code(raw["code"], f"topic #{number}")
-    where = f"topic {code!r}"
-    return Topic(
-        code=code,
-        emoji=as_text(raw["emoji"], f"{where} emoji", max_len=4),
-        names=as_texts(raw["names"], f"{where} names"),
-        descriptions=as_texts(raw["descriptions"], f"{where} descriptions"),
-        urgent_by_default=as_bool(raw.get("urgent_by_default", False), f"{where} urgent"),
-    )
+def check_bodies(path: Path, categories: tuple[Category, ...], bodies: set[str]) -> None:
+    """Every category's `body` is DISTRICT_BODY or a body of bodies.json."""
+    for i, c in enumerate(categories):
+        if c.body != DISTRICT_BODY and c.body not in bodies:
+            problem(path, (i, "body"), f"unknown body {c.body!r} (not in bodies.json)")

@@ -16,23 +16,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from bot.city._parse import (
-    LANGUAGES,
-    as_code,
-    as_int,
-    as_list,
-    as_object,
-    as_text,
-    check_unique,
-    fail,
-    localized,
-    optional,
-    problems_in,
-    read_json,
-)
+from pydantic import Field, TypeAdapter
+
+from bot.city._parse import Code, Model, Where, Whole, load, problem, unique, validate
 from bot.city.geo import EARTH_RADIUS_M
+from bot.i18n import LANGUAGES, localized
 
 if TYPE_CHECKING:
     from shapely import STRtree
@@ -147,6 +137,33 @@ class DistrictIndex:
         return {d.code: (p.y, p.x) for d, p in zip(self.districts, points, strict=True)}
 
 
+class _Properties(Model, extra="allow"):
+    """A feature's properties: `code`, `number`, `name_<language>` for every language (checked
+    in `_district`), optionally `population_estimate`; other properties are ignored."""
+
+    code: Code
+    number: Annotated[Whole, Field(ge=1)]
+    population_estimate: Annotated[Whole, Field(ge=0)] | None = None
+
+
+class _Feature(Model):
+    type: Literal["Feature"] = "Feature"
+    id: Any = None
+    properties: _Properties
+    geometry: dict[str, Any] | None
+
+
+class _Collection(Model):
+    type: Literal["FeatureCollection"]
+    name: Any = None
+    crs: Any = None
+    features: Annotated[list[_Feature], Field(min_length=1)]
+
+
+_COLLECTION = TypeAdapter(_Collection)
+_PROPERTIES_LIST = TypeAdapter(list[_Properties])
+
+
 def load_districts(path: Path, *, lazy: bool = False) -> DistrictIndex:
     """districts.geojson: a FeatureCollection of (Multi)Polygons in WGS84 whose properties are
     `code`, `number`, `name_<language>` for every language and optionally
@@ -156,23 +173,24 @@ def load_districts(path: Path, *, lazy: bool = False) -> DistrictIndex:
     if lazy:
         found = _properties_only(path)
         if found is not None:
-            with problems_in(path):
-                districts = [_district(props, i) for i, props in enumerate(found)]
+            props = validate(_PROPERTIES_LIST, found, path)
+            districts = [_district(path, p, ("features", i)) for i, p in enumerate(props)]
             districts.sort(key=lambda d: d.number)
             return DistrictIndex(districts, lambda: load_districts(path)._geometries)
-    raw = read_json(path)
-    with problems_in(path):
-        collection = as_object(
-            raw, "the file", keys={"type", "name", "features", "crs"}, required={"features"}
-        )
-        if collection.get("type") != "FeatureCollection":
-            fail("is not a GeoJSON FeatureCollection")
-        features = as_list(collection["features"], "features")
-        pairs = [_feature(f, i) for i, f in enumerate(features)]
-        pairs.sort(key=lambda pair: pair[0].number)
-        check_unique([d.code for d, _ in pairs], "district code")
-        check_unique([str(d.number) for d, _ in pairs], "district number")
-        return DistrictIndex([d for d, _ in pairs], [g for _, g in pairs])
+    collection = load(_COLLECTION, path)
+    pairs = []
+    for i, feature in enumerate(collection.features):
+        district = _district(path, feature.properties, ("features", i))
+        geometry = _geometry(path, feature.geometry, ("features", i, "geometry"))
+        pairs.append((district, geometry))
+    unique(path, [d.code for d, _ in pairs], _at("code"), "district code")
+    unique(path, [str(d.number) for d, _ in pairs], _at("number"), "district number")
+    pairs.sort(key=lambda pair: pair[0].number)
+    return DistrictIndex([d for d, _ in pairs], [g for _, g in pairs])
+
+
+def _at(key: str) -> Callable[[int], Where]:
+    return lambda i: ("features", i, "properties", key)
 
 
 # A feature's flat properties object: {"code": "01", "name_bg": "…", …}, no nested braces.
@@ -192,34 +210,22 @@ def _properties_only(path: Path) -> list[dict[str, Any]] | None:
     return found
 
 
-def _feature(value: Any, index: int) -> tuple[District, BaseGeometry]:
-    feature = as_object(
-        value,
-        f"feature #{index + 1}",
-        keys={"type", "properties", "geometry", "id"},
-        required={"properties", "geometry"},
-    )
-    district = _district(feature["properties"], index)
-    return district, _geometry(feature["geometry"], f"district {district.code!r}")
-
-
-def _district(props: Any, index: int) -> District:
-    if not isinstance(props, dict):
-        fail(f"feature #{index + 1} has no properties object")
-    code = as_code(props.get("code"), f"feature #{index + 1}")
-    where = f"district {code!r}"
-    names = {lang: props.get(f"name_{lang}") for lang in LANGUAGES}
+def _district(path: Path, props: _Properties, at: Where) -> District:
+    names: dict[str, str] = {}
+    extra = props.model_extra or {}
+    for lang in LANGUAGES:
+        name = extra.get(f"name_{lang}")
+        if not isinstance(name, str) or not name.strip():
+            problem(path, (*at, "properties", f"name_{lang}"), "must be a non-empty string")
+        names[lang] = name
     return District(
-        code=code,
-        number=as_int(props.get("number"), f"{where} number", minimum=1),
-        names={lang: as_text(name, f"{where} name_{lang}") for lang, name in names.items()},
-        population=optional(props.get("population_estimate"), as_int, f"{where} population"),
+        code=props.code, number=props.number, names=names, population=props.population_estimate
     )
 
 
-def _geometry(value: Any, where: str) -> BaseGeometry:
-    if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
-        fail(f"{where} geometry must be a Polygon or MultiPolygon")
+def _geometry(path: Path, value: dict[str, Any] | None, at: Where) -> BaseGeometry:
+    if value is None or value.get("type") not in ("Polygon", "MultiPolygon"):
+        problem(path, at, "must be a Polygon or MultiPolygon")
     import shapely
     from shapely.errors import ShapelyError
     from shapely.geometry import shape
@@ -227,10 +233,10 @@ def _geometry(value: Any, where: str) -> BaseGeometry:
     try:
         geometry = shape(value)
     except (ValueError, TypeError, LookupError, ShapelyError) as exc:
-        fail(f"{where} geometry cannot be read: {exc}")
+        problem(path, at, f"cannot be read: {exc}")
     if geometry.is_empty or not geometry.is_valid:
-        fail(f"{where} geometry is invalid: {shapely.is_valid_reason(geometry)}")
+        problem(path, at, f"is invalid: {shapely.is_valid_reason(geometry)}")
     min_lon, min_lat, max_lon, max_lat = geometry.bounds
     if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        fail(f"{where} geometry is not in WGS84 longitude/latitude degrees")
+        problem(path, at, "is not in WGS84 longitude/latitude degrees")
     return geometry

@@ -4,14 +4,13 @@ one CityPackError line: `<path>: <field>: <reason>`."""
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter
 
-from bot.city._parse import CityPackError
+from bot.city._parse import load, problem
 
 FEEDS_FILE = "feeds.json"
 
@@ -66,34 +65,21 @@ def load_feeds(
     """The pack's feeds; none when the file is absent."""
     if not path.is_file():
         return ()
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CityPackError(f"{path}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise CityPackError(
-            f"{path}: bad JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    try:
-        feeds = _FEEDS.validate_python(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(part) for part in err["loc"]) or "the file"
-        raise CityPackError(f"{path}: {where}: {err['msg']}") from None
+    feeds = load(_FEEDS, path)
     seen: set[str] = set()
     for i, feed in enumerate(feeds):
         if feed.id in seen:
-            raise CityPackError(f"{path}: {i}.id: feed id {feed.id!r} is used twice")
+            problem(path, (i, "id"), f"feed id {feed.id!r} is used twice")
         seen.add(feed.id)
         if feed.topic not in topics:
-            raise CityPackError(f"{path}: {i}.topic: unknown topic {feed.topic!r}")
+            problem(path, (i, "topic"), f"unknown topic {feed.topic!r}")
         for code, covered in feed.geocodes.items():
             if ":" not in code:
-                raise CityPackError(f"{path}: {i}.geocodes: {code!r} is not <valueName>:<value>")
+                problem(path, (i, "geocodes"), f"{code!r} is not <valueName>:<value>")
             unknown = [d for d in covered if d not in districts] if covered != "all" else []
             if unknown:
-                raise CityPackError(f"{path}: {i}.geocodes.{code}: unknown district {unknown[0]!r}")
+                problem(path, (i, "geocodes", code), f"unknown district {unknown[0]!r}")
         for category in feed.report_categories:
             if category not in categories:
-                raise CityPackError(f"{path}: {i}.report_categories: unknown category {category!r}")
+                problem(path, (i, "report_categories"), f"unknown category {category!r}")
     return tuple(feeds)

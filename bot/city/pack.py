@@ -6,25 +6,20 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import KW_ONLY, dataclass, field, replace
+from datetime import time
 from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.city._parse import (
-    CityPackError,
-    as_lat_lon,
-    as_object,
-    as_text,
-    as_texts,
-    fail,
-    localized,
-    optional,
-    problems_in,
-    read_json,
-)
-from bot.city.catalog import Category, Topic, load_categories, load_topics
+from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter
+
+from bot.city._parse import CityPackError, Model, Point, Texts, load, problem
+from bot.city.bodies import BODIES_FILE, Bodies, Body, load_bodies
+from bot.city.catalog import Category, Topic, check_bodies, load_categories, load_topics
 from bot.city.districts import District, DistrictIndex, load_districts
 from bot.city.feeds import FEEDS_FILE, FeedConfig, load_feeds
 from bot.city.geo import LatLon
+from bot.i18n import localized
 
 PACKS_DIR = Path(__file__).parent / "packs"
 
@@ -32,8 +27,58 @@ DEFAULT_POINT_TOLERANCE = 1e-5
 """Degrees (about 1 m): how close to `default_point` counts as "the default location"."""
 
 _PACK_CODE = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_REPORT_PREFIX = re.compile(r"[A-Z]{2,8}")
-_CITY_KEYS = {"name", "timezone", "report_prefix", "center", "default_point"}
+
+
+@dataclass(frozen=True)
+class WorkingTime:
+    """When the city's bodies work: Monday to Friday from `start` to `end` (city time), except
+    the public holidays of `holidays` (an ISO country code the `holidays` library knows, e.g.
+    "BG"; None: no holidays). Report deadlines count in it (bot/domain/deadlines.py)."""
+
+    start: time = time(9, 0)
+    end: time = time(17, 30)
+    holidays: str | None = None
+
+
+def _zone(value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r}") from None
+
+
+def _prefix(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2,8}", value):
+        raise ValueError(f"{value!r} is not 2-8 capital letters A-Z")
+    return value
+
+
+def _clock(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            hours, minutes = value.split(":")
+            return time(int(hours), int(minutes))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a time HH:MM") from None
+    return value
+
+
+class _WorkingTime(Model):
+    start: Annotated[time, BeforeValidator(_clock)] = time(9, 0)
+    end: Annotated[time, BeforeValidator(_clock)] = time(17, 30)
+    holidays: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+
+
+class _CityFile(Model):
+    name: Texts
+    timezone: Annotated[str, AfterValidator(_zone)]
+    report_prefix: Annotated[str, AfterValidator(_prefix)]
+    center: Point
+    default_point: Point | None = None
+    working_time: _WorkingTime = _WorkingTime()
+
+
+_CITY = TypeAdapter(_CityFile)
 
 
 @dataclass(frozen=True)
@@ -55,6 +100,9 @@ class CityPack:
     )
     feeds: tuple[FeedConfig, ...] = ()
     """The official sources polled for live alerts (feeds.json; optional)."""
+    bodies: Bodies = field(default_factory=Bodies, compare=False)
+    """Who handles reports (bodies.json); routing is bot/domain/routing.py."""
+    working_time: WorkingTime = field(default_factory=WorkingTime, compare=False)
 
     def name(self, language: str | None) -> str:
         return localized(self.names, language)
@@ -97,6 +145,9 @@ class CityPack:
     def feed(self, feed_id: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.id == feed_id), None)
 
+    def body(self, code: str | None) -> Body | None:
+        return self.bodies.get(code)
+
 
 def available(packs_dir: Path | None = None) -> list[str]:
     root = packs_dir or PACKS_DIR
@@ -132,18 +183,23 @@ def _load(code: str, packs_dir: Path, lazy_shapes: bool = False) -> CityPack:
         names = ", ".join(available(packs_dir)) or "none"
         raise CityPackError(f"no city pack {code!r} in {packs_dir} (available: {names})")
     pack = replace(
-        _city(code, directory),
+        _city(code, directory, full=not lazy_shapes),
         categories=load_categories(directory / "categories.json"),
         topics=load_topics(directory / "topics.json"),
         district_index=load_districts(directory / "districts.geojson", lazy=lazy_shapes),
     )
+    districts = {d.code for d in pack.districts}
+    categories = {c.code for c in pack.categories}
+    bodies = load_bodies(directory / BODIES_FILE, districts=districts, categories=categories)
+    check_bodies(directory / "categories.json", pack.categories, {b.code for b in bodies.bodies})
     pack = replace(
         pack,
+        bodies=bodies,
         feeds=load_feeds(
             directory / FEEDS_FILE,
             topics={t.code for t in pack.topics},
-            districts={d.code for d in pack.districts},
-            categories={c.code for c in pack.categories},
+            districts=districts,
+            categories=categories,
         ),
     )
     if not lazy_shapes:
@@ -151,38 +207,35 @@ def _load(code: str, packs_dir: Path, lazy_shapes: bool = False) -> CityPack:
     return pack
 
 
-def _city(code: str, directory: Path) -> CityPack:
-    """city.json alone (no districts, categories or topics yet)."""
+def _city(code: str, directory: Path, *, full: bool) -> CityPack:
+    """city.json alone (no districts, categories or topics yet). `full`: also that the
+    holidays library knows the working time's country (it is imported for that)."""
     path = directory / "city.json"
-    raw = read_json(path)
-    with problems_in(path):
-        city = as_object(raw, "the file", keys=_CITY_KEYS, required=_CITY_KEYS - {"default_point"})
-        prefix = as_text(city["report_prefix"], "report_prefix")
-        if not _REPORT_PREFIX.fullmatch(prefix):
-            fail(f"report_prefix {prefix!r} is not 2-8 capital letters A-Z")
-        return CityPack(
-            code=code,
-            names=as_texts(city["name"], "name"),
-            timezone=_zone(city["timezone"]),
-            report_prefix=prefix,
-            directory=directory,
-            center=as_lat_lon(city["center"], "center"),
-            default_point=optional(city.get("default_point"), as_lat_lon, "default_point"),
-        )
+    city = load(_CITY, path)
+    hours = city.working_time
+    if hours.end <= hours.start:
+        problem(path, ("working_time", "end"), "must be after start")
+    if full and hours.holidays is not None:
+        from holidays.utils import list_supported_countries
 
-
-def _zone(value: object) -> ZoneInfo:
-    name = as_text(value, "timezone")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        fail(f"unknown timezone {name!r}")
+        if hours.holidays not in list_supported_countries():
+            reason = f"the holidays library knows no country {hours.holidays!r}"
+            problem(path, ("working_time", "holidays"), reason)
+    return CityPack(
+        code=code,
+        names=city.name,
+        timezone=city.timezone,  # type: ignore[arg-type]  # the validator made it a ZoneInfo
+        report_prefix=city.report_prefix,
+        directory=directory,
+        center=city.center.pair,
+        default_point=city.default_point.pair if city.default_point else None,
+        working_time=WorkingTime(hours.start, hours.end, hours.holidays),
+    )
 
 
 def _check_points_inside(pack: CityPack, path: Path) -> None:
     """center and default_point must lie in a district: catches swapped lat/lon."""
-    with problems_in(path):
-        points = {"center": pack.center, "default_point": pack.default_point}
-        for key, point in points.items():
-            if point is not None and not pack.contains(*point):
-                fail(f"{key} {point} is outside every district (lat and lon swapped?)")
+    points = {"center": pack.center, "default_point": pack.default_point}
+    for key, point in points.items():
+        if point is not None and not pack.contains(*point):
+            problem(path, (key,), f"{point} is outside every district (lat and lon swapped?)")

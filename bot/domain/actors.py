@@ -22,10 +22,13 @@ class Actor:
     role: Role
     citizen_id: int | None = None  # None for a system actor
     system: str | None = None  # e.g. "open311:<key name>", "feed:<id>", "scheduler"
+    bodies: frozenset[str] | None = None
+    """The codes of the bodies a staff member works for, when the caller knows them; None: read
+    from the database when a rule needs them (bot/domain/bodies.py `actor_bodies`)."""
 
     @classmethod
-    def person(cls, citizen_id: int, role: Role) -> Actor:
-        return cls(role=role, citizen_id=citizen_id)
+    def person(cls, citizen_id: int, role: Role, bodies: frozenset[str] | None = None) -> Actor:
+        return cls(role=role, citizen_id=citizen_id, bodies=bodies)
 
     @classmethod
     def machine(cls, name: str, role: Role = Role.STAFF) -> Actor:

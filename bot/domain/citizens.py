@@ -24,6 +24,7 @@ from bot.domain.work import Work
 from bot.i18n import N_
 from storage.models import Citizen, Report, Role
 from storage.refs import public_ref
+from storage.repos import bodies as staff_bodies
 from storage.repos import citizens, moderation, personal_data, reports
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,23 @@ async def _check_changeable(work: Work, target: Citizen) -> None:
         raise Refused("admin_by_setting", N_("admin.admin_by_setting"), ref=ref_of(target))
 
 
-async def grant(work: Work, target: Citizen, role: Role) -> Role:
-    """Give the target the staff or admin role; returns the role they had. It takes effect
-    with their next message (the dispatcher reads the role on every message)."""
+def check_bodies(work: Work, codes: Sequence[str]) -> list[str]:
+    """The body codes as the pack spells them; Refused("unknown_body") for one it lacks."""
+    found = []
+    for code in codes:
+        body = work.city.body(code.lower())
+        if body is None:
+            raise Refused("unknown_body", N_("staff.unknown_body"), body=code[:32])
+        found.append(body.code)
+    return found
+
+
+async def grant(work: Work, target: Citizen, role: Role, bodies: Sequence[str] = ()) -> Role:
+    """Give the target the staff or admin role, as a member of `bodies` (bot/domain/bodies.py:
+    staff act on their bodies' reports; staff of no body on all — the city's only body when it
+    has one is given without asking); returns the role they had. Naming bodies for someone
+    who has the role already adds the bodies. It takes effect with their next message (the
+    dispatcher reads the role on every message)."""
     work.actor.require(NEEDED)
     if role not in GRANTABLE:
         raise Refused("not_grantable", N_("admin.unknown_role"), role=role.value)
@@ -77,22 +92,43 @@ async def grant(work: Work, target: Citizen, role: Role) -> Role:
     ref = ref_of(target)
     if target.banned_at is not None:
         raise Refused("banned", N_("admin.grant_banned"), ref=ref)
+    codes = check_bodies(work, bodies)
+    if not codes and len(work.city.bodies.bodies) == 1:
+        codes = [work.city.bodies.bodies[0].code]
     was = Role(target.role)
-    if was is role:
+    assert target.id is not None
+    added = await staff_bodies.add(work.session, citizen_id=target.id, body_codes=codes)
+    if was is role and not added:
         raise Refused("already", N_("admin.already"), ref=ref, role=role)
-    await moderation.set_role(work.session, citizen=target, role=role)
-    await work.audit("grant", "citizen", ref, role=role.value, was=was.value)
-    log.info("citizen #%s made %s by %s", target.id, role.value, work.actor.ref)
+    if was is not role:
+        await moderation.set_role(work.session, citizen=target, role=role)
+    detail = {"bodies": added} if added else {}
+    await work.audit("grant", "citizen", ref, role=role.value, was=was.value, **detail)
+    log.info("citizen #%s made %s (%s) by %s", target.id, role.value, added, work.actor.ref)
     return was
 
 
-async def revoke(work: Work, target: Citizen) -> Role:
-    """Make a staff member or admin a citizen again; returns the role they had."""
+async def revoke(work: Work, target: Citizen, bodies: Sequence[str] = ()) -> Role:
+    """Make a staff member or admin a citizen again (and of no body); returns the role they
+    had. With `bodies`: only take them out of those bodies, never of their last one
+    (Refused "last_body": that would make them staff of every body)."""
     await _check_changeable(work, target)
     ref = ref_of(target)
     was = Role(target.role)
     if was is Role.CITIZEN:
         raise Refused("no_role", N_("admin.no_role"), ref=ref)
+    assert target.id is not None
+    if bodies:
+        codes = check_bodies(work, bodies)
+        have = set(await staff_bodies.of_staff(work.session, citizen_id=target.id))
+        if missing := [c for c in codes if c not in have]:
+            raise Refused("not_member", N_("admin.not_member"), ref=ref, body=missing[0])
+        if have <= set(codes):
+            raise Refused("last_body", N_("admin.last_body"), ref=ref)
+        await staff_bodies.remove(work.session, citizen_id=target.id, body_codes=codes)
+        await work.audit("revoke", "citizen", ref, bodies=codes)
+        return was
+    await staff_bodies.remove(work.session, citizen_id=target.id)
     await moderation.set_role(work.session, citizen=target, role=Role.CITIZEN)
     await work.audit("revoke", "citizen", ref, was=was.value)
     log.info("citizen #%s is a citizen again (by %s)", target.id, work.actor.ref)

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from bot.domain import report_news
+from bot.domain import body_news, report_news, routing
 from bot.domain.actors import Actor, Forbidden
+from bot.domain.bodies import check_body
 from bot.domain.errors import Refused
 from bot.domain.work import Work
 from bot.i18n import N_
@@ -97,7 +98,9 @@ async def file(
     api_key: ApiKey | None = None,
 ) -> Report:
     """File a report: by a citizen (their daily limit) or by a system actor for an API key
-    (the key's quotas). A banned citizen's report is filed hidden."""
+    (the key's quotas). A banned citizen's report is filed hidden. It is routed at once
+    (bot/domain/routing.py): its body and its deadlines are stored on it, and the body's
+    hook is called (bot/domain/body_news.py)."""
     citizen_id = work.actor.citizen_id
     if citizen_id is None and api_key is None:
         raise Forbidden(Role.CITIZEN)
@@ -107,6 +110,7 @@ async def file(
         assert api_key is not None
         await check_key_limits(work, api_key)
     city = work.city
+    route = routing.route(city, new.category, new.district, work.now)
     report = await reports.create(
         work.session,
         city=city.code,
@@ -121,6 +125,9 @@ async def file(
         reporter_id=citizen_id,
         api_key_id=api_key.id if api_key is not None else None,
         contact_phone=new.contact_phone,
+        body_code=route.body.code,
+        ack_due_at=route.acknowledge_by,
+        resolve_due_at=route.resolve_by,
         now=work.now,
     )
     if citizen_id is not None:
@@ -137,7 +144,8 @@ async def file(
             size=photo.size,
             position=position,
         )
-    log.info("report %s filed by %s", report.public_id, work.actor.ref)
+    await body_news.report_reached_body(work, report, why="filed")
+    log.info("report %s filed by %s for %s", report.public_id, work.actor.ref, route.body.code)
     return report
 
 
@@ -228,7 +236,7 @@ async def change_status(
     rejecting): the history entry, the audit entry, and the news to the reporter and
     followers. Returns how many citizens were told. Marking a duplicate takes the original
     (see `mark_duplicate`). Refused("stale") when the table does not allow it now."""
-    work.actor.require(Role.STAFF)
+    await check_body(work, report)
     if to not in next_statuses(report):
         raise Refused("stale", N_("staff.stale"))
     note = check_note(to, note)
@@ -247,6 +255,8 @@ async def change_status(
         duplicate_of_id=original.id if original else None,
         now=work.now,
     )
+    if report.acknowledged_at is None:
+        report.acknowledged_at = work.now  # any triage acknowledges the report
     if original is not None:
         await _follow_original(work, report, original)
     await work.audit("status", "report", report.public_id, was=event.from_status, to=to.value)
@@ -284,7 +294,7 @@ def check_hide_reason(reason: str) -> str:
 async def hide(work: Work, report: Report, reason: str) -> None:
     """Hide the report from the public (open data, Open311, followers, other citizens), not
     from its reporter, who is told the reason (a HIDE_REASONS key or staff's own words)."""
-    work.actor.require(Role.STAFF)
+    await check_body(work, report)
     if report.hidden:
         raise Refused("stale", N_("staff.stale"))
     if reason not in report_news.HIDE_REASONS:
@@ -294,7 +304,7 @@ async def hide(work: Work, report: Report, reason: str) -> None:
 
 async def show(work: Work, report: Report) -> None:
     """Show a hidden report again (not announced: nothing was lost by it)."""
-    work.actor.require(Role.STAFF)
+    await check_body(work, report)
     if not report.hidden:
         raise Refused("stale", N_("staff.stale"))
     await _set_hidden(work, report, hidden=False, reason=None)

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import ValidationError
 
-from bot.surveys.schema import LANGUAGES, Path, SurveyFile, problems
+from bot.i18n import LANGUAGES
+from bot.surveys.schema import Path, SurveyFile, problems
 
 SUFFIXES = (".yaml", ".yml")
 _TAGS = frozenset({"single", "multiple", "rating", "text"})  # pydantic's union branch names

@@ -30,8 +30,9 @@ from pydantic import (
     model_validator,
 )
 
-LANGUAGES = ("bg", "en")
-DEFAULT_LANGUAGE = "bg"
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from bot.i18n import localized as localized  # the one definition; survey modules import it here
+
 MAX_QUESTIONS = 30
 MAX_OPTIONS = 12
 
@@ -81,11 +82,6 @@ LongText = _texts(1000)
 QuestionText = _texts(500)
 OptionText = _texts(100)
 ScaleLabel = _texts(60)
-
-
-def localized(texts: Mapping[str, str], language: str | None) -> str:
-    """The text in `language`, else in Bulgarian."""
-    return texts.get(language or DEFAULT_LANGUAGE) or texts[DEFAULT_LANGUAGE]
 
 
 # -- ids ----------------------------------------------------------------------------------

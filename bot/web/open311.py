@@ -192,9 +192,9 @@ class Open311:
                 report = await domain.file(work, filed, api_key=client)
             except Refused as refusal:
                 raise self._refused(refusal) from None
-            public_id, client_name = report.public_id, client.name
+            public_id, client_name, body = report.public_id, client.name, report.body_code
         log.info("open311: report %s filed with the API key %r", public_id, client_name)
-        return document(fmt, "service_requests", [self._receipt(public_id, new.service_code)])
+        return document(fmt, "service_requests", [self._receipt(public_id, body)])
 
     def _work(self, session: AsyncSession, client: ApiKey) -> Work:
         """The API key files as a citizen would (a system actor with the citizen's rights)."""
@@ -227,9 +227,13 @@ class Open311:
             wait,
         )
 
-    def _receipt(self, public_id: str, code: str) -> dict[str, Any]:
-        category = self.city.category(code)
-        agency = category.agency_name(self.language) if category else self.city.name(self.language)
+    def _agency(self, body_code: str | None) -> str:
+        """The body responsible (routed at filing), by name; the city for an older report."""
+        body = self.city.body(body_code)
+        return body.name(self.language) if body else self.city.name(self.language)
+
+    def _receipt(self, public_id: str, body_code: str | None) -> dict[str, Any]:
+        agency = self._agency(body_code)
         notice = NOTICES.get(self.language, NOTICES["en"]).format(id=public_id, agency=agency)
         return {"service_request_id": public_id, "service_notice": notice}
 
@@ -251,9 +255,13 @@ class Open311:
             "service_name": category.name(lang) if category else report.category,
             "service_code": report.category,
             "description": report.description,
-            "agency_responsible": category.agency_name(lang) if category else None,
+            "agency_responsible": self._agency(report.body_code),
             "requested_datetime": report.created_at.astimezone(tz).isoformat(timespec="seconds"),
             "updated_datetime": report.updated_at.astimezone(tz).isoformat(timespec="seconds"),
+            # The spec's "expected datetime": when the body should have resolved it.
+            "expected_datetime": report.resolve_due_at.astimezone(tz).isoformat(timespec="seconds")
+            if report.resolve_due_at
+            else None,
             "address": report.address,
             "lat": report.lat,
             "long": report.lon,

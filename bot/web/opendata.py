@@ -50,6 +50,8 @@ COLUMNS = (
     "status",
     "district",
     *(f"district_name_{lang}" for lang in LANGUAGES),
+    "body",
+    *(f"body_name_{lang}" for lang in LANGUAGES),
     "lat",
     "lon",
     "address",
@@ -57,6 +59,7 @@ COLUMNS = (
     "created",
     "updated",
     "closed",
+    "resolve_by",
     "photo_url",
 )
 
@@ -172,6 +175,10 @@ class Export:
         row["district"] = report.district
         for lang in LANGUAGES:
             row[f"district_name_{lang}"] = district.name(lang) if district else None
+        body = self.city.body(report.body_code)
+        row["body"] = report.body_code
+        for lang in LANGUAGES:
+            row[f"body_name_{lang}"] = body.name(lang) if body else None
         row |= {
             "lat": report.lat,
             "lon": report.lon,
@@ -181,6 +188,9 @@ class Export:
             "updated": report.updated_at.astimezone(tz).isoformat(timespec="seconds"),
             "closed": report.closed_at.astimezone(tz).isoformat(timespec="seconds")
             if report.closed_at
+            else None,
+            "resolve_by": report.resolve_due_at.astimezone(tz).isoformat(timespec="seconds")
+            if report.resolve_due_at
             else None,
             "photo_url": public_photo_url(self.settings.public_url, photo) if photo else None,
         }

@@ -723,7 +723,14 @@ async def file_report(ctx: Context) -> None:
     except Refused as refusal:
         return _say_daily_limit(ctx, refusal)
     ctx.state.clear()
-    ctx.reply(ctx.t("report.filed", id=report.public_id), main_menu(ctx))
+    body = ctx.services.city.body(report.body_code)
+    filed = ctx.t(
+        "report.filed",
+        id=report.public_id,
+        body=body.name(ctx.language) if body else ctx.services.city.name(ctx.language),
+        date=ctx.when(report.resolve_due_at, "date") if report.resolve_due_at else "—",
+    )
+    ctx.reply(filed, main_menu(ctx))
 
 
 # The filing conversation: each step and what entering it asks.

@@ -16,6 +16,7 @@ from typing import Any
 from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, rows
 from bot.core.router import Router
+from bot.domain.bodies import list_filter
 from bot.i18n import N_
 from handlers.picker import LIMIT, Choice, offer
 from handlers.reports.buttons import ListPage, StaffOpen
@@ -144,6 +145,7 @@ async def show_list(ctx: Context, page: int) -> None:
         category=filters["c"],
         district=filters["d"],
         include_hidden=True,
+        bodies=await list_filter(ctx.work),
         offset=page * PAGE_SIZE,
         limit=PAGE_SIZE,
     )
@@ -175,7 +177,9 @@ async def offer_reports(ctx: Context) -> bool:
     a button to file one themselves. False (nothing said) for citizens: /report files one."""
     if not ctx.role.at_least(Role.STAFF):
         return False
-    found = await reports.needing_attention(ctx.session, limit=LIMIT)
+    found = await reports.needing_attention(
+        ctx.session, bodies=await list_filter(ctx.work), limit=LIMIT
+    )
     offer(
         ctx,
         ctx.t("staff.pick_report"),

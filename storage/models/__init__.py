@@ -3,6 +3,7 @@
 from storage.models.alerts import AlertPlace, AlertSettings, AlertTopic, PlaceKind
 from storage.models.api_keys import ApiKey
 from storage.models.audit import AuditEntry
+from storage.models.bodies import BodyChat, StaffBody
 from storage.models.citizens import ChannelIdentity, Citizen, CitizenBase, Role
 from storage.models.conversations import ConversationState
 from storage.models.feeds import FeedAlert, FeedAlertStatus, FeedState, FeedWatch
@@ -17,6 +18,7 @@ from storage.models.reports import (
     ReportCounter,
     ReportEvent,
     ReportFollower,
+    ReportNote,
     ReportPhoto,
     ReportStatus,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "AlertTopic",
     "ApiKey",
     "AuditEntry",
+    "BodyChat",
     "ChannelIdentity",
     "Citizen",
     "CitizenBase",
@@ -62,11 +65,13 @@ __all__ = [
     "ReportCounter",
     "ReportEvent",
     "ReportFollower",
+    "ReportNote",
     "ReportPhoto",
     "ReportStatus",
     "Role",
     "RunStatus",
     "RunTally",
+    "StaffBody",
     "Survey",
     "SurveyAnswer",
     "SurveyInvite",

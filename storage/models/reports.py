@@ -82,6 +82,16 @@ class Report(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who handles it and by when (bot/domain/routing.py, at filing; a reassignment changes
+    # the body). None only for reports filed before bodies existed.
+    body_code: str | None = Field(default=None, max_length=32, index=True)
+    ack_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolve_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The staff member of the body working on it.
+    assignee_id: int | None = Field(
+        default=None, sa_column=_fk("citizen.id", ondelete="SET NULL", index=False)
+    )
 
     @property
     def is_open(self) -> bool:
@@ -139,3 +149,19 @@ class ReportCounter(SQLModel, table=True):
     city: str = Field(primary_key=True, max_length=32)
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0
+
+
+class ReportNote(SQLModel, table=True):
+    """Staff's internal note on a report (or the reason of a reassignment): never sent to the
+    citizen, never in open data, Open311 or /mydata."""
+
+    __tablename__ = "report_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(sa_column=_fk("report.id", ondelete="CASCADE", nullable=False))
+    author_id: int | None = Field(default=None, sa_column=_fk("citizen.id", ondelete="SET NULL"))
+    author_ref: str = Field(max_length=64)  # a public ref or a system actor's name
+    kind: str = Field(default="note", max_length=16)  # note | reassigned
+    body_code: str | None = Field(default=None, max_length=32)  # reassigned: the new body
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

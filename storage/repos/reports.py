@@ -23,6 +23,7 @@ from storage.models import (
     ReportCounter,
     ReportEvent,
     ReportFollower,
+    ReportNote,
     ReportPhoto,
     ReportStatus,
 )
@@ -73,6 +74,9 @@ async def create(
     reporter_id: int | None = None,
     api_key_id: int | None = None,
     contact_phone: str | None = None,
+    body_code: str | None = None,
+    ack_due_at: datetime | None = None,
+    resolve_due_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Report:
     now = now or utcnow()
@@ -92,6 +96,9 @@ async def create(
         reporter_id=reporter_id,
         api_key_id=api_key_id,
         contact_phone=contact_phone,
+        body_code=body_code,
+        ack_due_at=ack_due_at,
+        resolve_due_at=resolve_due_at,
         created_at=now,
         updated_at=now,
     )
@@ -240,11 +247,13 @@ async def search(
     category: str | None = None,
     district: str | None = None,
     include_hidden: bool = True,
+    bodies: Sequence[str] | None = None,
     offset: int = 0,
     limit: int = 10,
 ) -> tuple[list[Report], int]:
-    """Staff's filtered list, newest first, and the total matching."""
-    conds: list[Any] = []
+    """Staff's filtered list, newest first, and the total matching; `bodies`: only the
+    reports of these bodies (None: every report)."""
+    conds: list[Any] = _of_bodies(bodies)
     if statuses:
         conds.append(col(Report.status).in_(list(statuses)))
     if category:
@@ -256,16 +265,23 @@ async def search(
     return await _newest_first_page(session, conds, offset=offset, limit=limit)
 
 
-async def needing_attention(session: AsyncSession, *, limit: int = 8) -> list[Report]:
+def _of_bodies(bodies: Sequence[str] | None) -> list[Any]:
+    return [] if bodies is None else [col(Report.body_code).in_(list(bodies))]
+
+
+async def needing_attention(
+    session: AsyncSession, *, bodies: Sequence[str] | None = None, limit: int = 8
+) -> list[Report]:
     """Reports waiting for staff, most recently changed first: new ones (nobody has looked at
-    them yet) and reopened ones back at "acknowledged" (the reporter says it is not fixed)."""
+    them yet) and reopened ones back at "acknowledged" (the reporter says it is not fixed);
+    `bodies`: only the reports of these bodies (None: every report)."""
     waiting = or_(
         Report.status == ReportStatus.NEW.value,
         and_(Report.status == ReportStatus.ACKNOWLEDGED.value, col(Report.reopened) > 0),
     )
     stmt = (
         select(Report)
-        .where(waiting)
+        .where(waiting, *_of_bodies(bodies))
         .order_by(col(Report.updated_at).desc(), col(Report.id).desc())
         .limit(limit)
     )
@@ -521,3 +537,38 @@ async def unfollow(session: AsyncSession, *, report_id: int, citizen_id: int) ->
         return False
     await session.delete(row)
     return True
+
+
+async def add_note(
+    session: AsyncSession,
+    *,
+    report_id: int,
+    author_id: int | None,
+    author_ref: str,
+    text: str,
+    kind: str = "note",
+    body_code: str | None = None,
+    now: datetime | None = None,
+) -> ReportNote:
+    """Staff's internal note (or a reassignment's reason): never shown to citizens."""
+    note = ReportNote(
+        report_id=report_id,
+        author_id=author_id,
+        author_ref=author_ref,
+        text=text,
+        kind=kind,
+        body_code=body_code,
+        at=now or utcnow(),
+    )
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def notes(session: AsyncSession, *, report_id: int) -> list[ReportNote]:
+    stmt = (
+        select(ReportNote)
+        .where(ReportNote.report_id == report_id)
+        .order_by(col(ReportNote.at), col(ReportNote.id))
+    )
+    return list((await session.exec(stmt)).all())

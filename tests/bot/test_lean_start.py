@@ -92,3 +92,35 @@ async def test_run_with_a_broken_city_pack_stops_with_one_line(tmp_path: Path):
     message = err.decode().strip()
     assert message.startswith("citizenbot: configuration error: no city pack 'atlantis'")
     assert len(message.splitlines()) == 1
+
+
+async def test_run_with_a_pack_directory_whose_bodies_are_wrong(tmp_path: Path):
+    """CITY may be a path: the city's own pack, checked in full before the bot starts."""
+    import json
+    import shutil
+
+    from bot.city import PACKS_DIR
+
+    pack = tmp_path / "mycity"
+    shutil.copytree(PACKS_DIR / "sofia", pack)
+    bodies = json.loads((pack / "bodies.json").read_text(encoding="utf-8"))
+    bodies["bodies"][3]["districts"] = ["99"]
+    (pack / "bodies.json").write_text(json.dumps(bodies), encoding="utf-8")
+    async with FakeBotAPI() as api:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=_env(tmp_path, api, CITY=str(pack)),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2
+    message = err.decode().strip()
+    assert message == (
+        f"citizenbot: configuration error: {pack / 'bodies.json'}: "
+        "bodies[3].districts[0]: unknown district '99'"
+    )

@@ -17,6 +17,9 @@ REFUSED = "This command is for municipal staff only."
 ADMINS_ONLY = "This command is for administrators only."
 STAFF_HELP = "Staff commands:\n"
 ADMIN_HELP = "Admin commands:\n"
+REVOKE_USAGE = "Usage: /revoke C-7F3K2 (back to citizen) or " + (
+    "/revoke BODY C-7F3K2 (no longer staff of that body)"
+)
 
 
 @pytest.fixture
@@ -107,7 +110,10 @@ async def test_staff_lists_admins_and_staff_by_reference(people: RecordingChanne
 async def test_usage_errors_get_the_usage_line(people: RecordingChannel, db: Database):
     chat = people
     u1, admin = await ref_of(chat, db, "u1"), await ref_of(chat, db, "admin")
-    usage = "Usage: /grant staff C-7F3K2 or /grant admin C-7F3K2"
+    usage = (
+        "Usage: /grant staff BODY C-7F3K2 (staff of a body, e.g. district-01), "
+        "/grant staff C-7F3K2 (staff of every body) or /grant admin C-7F3K2"
+    )
     cases = {
         "/grant": usage,
         f"/grant staff {u1} {admin}": usage,
@@ -121,9 +127,8 @@ async def test_usage_errors_get_the_usage_line(people: RecordingChannel, db: Dat
         ),
         f"/grant staff {admin}": "You cannot change your own role.",
         f"/revoke {admin}": "You cannot change your own role.",
-        "/revoke": "Which citizen? Add their reference, e.g. C-7F3K2.\n\n"
-        "Usage: /revoke C-7F3K2 (back to citizen)",
-        f"/revoke {u1} {admin}": "Usage: /revoke C-7F3K2 (back to citizen)",
+        "/revoke": "Which citizen? Add their reference, e.g. C-7F3K2.\n\n" + REVOKE_USAGE,
+        f"/revoke {u1} {admin}": REVOKE_USAGE,
     }
     for command, answer in cases.items():
         assert texts(await chat.say(command, user="admin")) == [answer], command

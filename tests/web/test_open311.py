@@ -18,6 +18,7 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import CitizenBot
+from bot.domain import routing
 from storage.db import Database
 from storage.models import Report, ReportStatus
 from storage.repos import api_keys, citizens, reports
@@ -83,6 +84,9 @@ class Server:
         kw.setdefault("category", "sofia-1")
         kw.setdefault("now", NOW - timedelta(hours=1))
         kw.setdefault("description", "Препълнени кошчета на ъгъла")
+        route = routing.route(self.app.city, kw["category"], kw.get("district"), kw["now"])
+        kw.setdefault("body_code", route.body.code)
+        kw.setdefault("resolve_due_at", route.resolve_by)
         async with self.app.db.sessions() as session, session.begin():
             citizen, _ = await citizens.get_or_create_by_identity(
                 session, channel="telegram", user_id="777001", language="bg"
@@ -253,7 +257,9 @@ async def test_post_files_a_report_staff_see_like_a_chat_report(server: Server):
     assert reply.status == 200, reply.body
     [receipt] = reply.json()
     assert receipt["service_request_id"] == "SOF-2026-000001"
-    assert "SOF-2026-000001" in receipt["service_notice"]
+    assert receipt["service_notice"] == (
+        "Сигналът е приет с номер SOF-2026-000001 и е насочен към: Район „Възраждане“."
+    )
 
     [report] = await server.stored()
     assert (report.public_id, report.source, report.category) == (
@@ -265,6 +271,7 @@ async def test_post_files_a_report_staff_see_like_a_chat_report(server: Server):
     assert (report.lat, report.lon, report.district) == (lat, lon, "03")
     assert report.created_at == NOW and report.status == "new"
     assert report.reporter_id is None and report.contact_phone is None
+    assert report.body_code == "district-03"  # routed as a chat report is
     async with server.app.db.sessions() as session:
         [row] = await api_keys.all_keys(session)
         history = await reports.history(session, report_id=report.id)
@@ -274,6 +281,8 @@ async def test_post_files_a_report_staff_see_like_a_chat_report(server: Server):
     [shown] = (await server.get("requests/SOF-2026-000001.json")).json()
     assert shown["service_code"] == "sofia-27" and shown["status"] == "open"
     assert shown["media_url"] is None  # a client's media_url is not kept
+    assert shown["agency_responsible"] == "Район „Възраждане“"
+    assert shown["expected_datetime"] == "2026-12-02T17:30:00+02:00"  # 3 working days
 
 
 async def test_post_in_xml_with_an_address_only(server: Server):
@@ -293,6 +302,7 @@ async def test_post_in_xml_with_an_address_only(server: Server):
         None,
     )
     assert report.description == ""
+    assert report.body_code == "sofia-municipality"  # no district: the pack's fallback
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -451,9 +461,10 @@ async def test_request_fields_in_json_and_xml(server: Server):
         "service_name": "Чистота",
         "service_code": "sofia-1",
         "description": "Препълнени кошчета на ъгъла",
-        "agency_responsible": "Столична община",
+        "agency_responsible": "Район „Красно село“",
         "requested_datetime": "2026-11-27T11:00:00+02:00",
         "updated_datetime": "2026-11-27T12:30:00+02:00",
+        "expected_datetime": "2026-12-04T17:30:00+02:00",  # 5 working days
         "address": "ул. Граф Игнатиев 5",
         "lat": lat,
         "long": lon,

@@ -32,6 +32,9 @@ HEADER = [
     "district",
     "district_name_bg",
     "district_name_en",
+    "body",
+    "body_name_bg",
+    "body_name_en",
     "lat",
     "lon",
     "address",
@@ -39,6 +42,7 @@ HEADER = [
     "created",
     "updated",
     "closed",
+    "resolve_by",
     "photo_url",
 ]
 
@@ -110,6 +114,9 @@ async def test_csv_has_a_bom_a_header_and_every_visible_report(server: Server):
         "district": "02",
         "district_name_bg": server.app.city.district("02").name("bg"),
         "district_name_en": server.app.city.district("02").name("en"),
+        "body": "district-02",
+        "body_name_bg": "Район „Красно село“",
+        "body_name_en": "Krasno Selo District Administration",
         "lat": repr(placed.lat),
         "lon": repr(placed.lon),
         "address": "ул. Оборище 3",
@@ -117,6 +124,7 @@ async def test_csv_has_a_bom_a_header_and_every_visible_report(server: Server):
         "created": "2026-11-24T12:00:00+02:00",
         "updated": "2026-11-27T12:00:00+02:00",
         "closed": "2026-11-27T12:00:00+02:00",
+        "resolve_by": "2026-11-27T17:30:00+02:00",
         "photo_url": f"{PUBLIC_URL}/media/photos/{PHOTO}.jpg",
     }
     assert (second["public_id"], second["lat"], second["lon"]) == (addressed.public_id, "", "")

@@ -44,7 +44,6 @@ def test_every_text_in_every_language(sofia: CityPack, language: str):
         assert c.short[language].strip()
         assert c.descriptions[language].strip()
         assert c.group[language].strip()
-        assert c.agency[language].strip()
         assert c.keywords[language]
 
 
@@ -73,7 +72,8 @@ def test_category_by_code(sofia: CityPack):
     assert lighting.name("en") == "Street lighting"
     assert lighting.short_name("en") == "💡 Street lighting"
     assert lighting.group_name("en") == "Streets and infrastructure"
-    assert lighting.agency_name("bg") == "Столична община"
+    assert lighting.body == "district"
+    assert (lighting.deadlines.acknowledge_hours, lighting.deadlines.resolve_days) == (8, 10)
     assert sofia.category("28") is None
     assert sofia.category("nope") is None
 

@@ -60,21 +60,24 @@ def test_a_pack_in_any_directory(pack: Path):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda f: f[0].update(type="rss"), "0.type: Input should be 'cap', 'cap-atom'"),
-        (lambda f: f[1].update(mode="sometimes"), "1.mode: Input should be 'auto' or 'review'"),
-        (lambda f: f[0].pop("url"), "0.url: Field required"),
-        (lambda f: f[2].update(url="ftp://x"), "2.url: URL scheme should be 'http' or 'https'"),
-        (lambda f: f[0].update(interval_seconds=5), "0.interval_seconds: Input should be greater"),
-        (lambda f: f[0].update(topic="weather"), "0.topic: unknown topic 'weather'"),
-        (lambda f: f[1].update(id=f[0]["id"]), "1.id: feed id 'meteoalarm' is used twice"),
-        (lambda f: f[0].update(colour="red"), "0.colour: Extra inputs are not permitted"),
+        (lambda f: f[0].update(type="rss"), "[0].type: Input should be 'cap', 'cap-atom'"),
+        (lambda f: f[1].update(mode="sometimes"), "[1].mode: Input should be 'auto' or 'review'"),
+        (lambda f: f[0].pop("url"), "[0].url: is required"),
+        (lambda f: f[2].update(url="ftp://x"), "[2].url: URL scheme should be 'http' or 'https'"),
+        (
+            lambda f: f[0].update(interval_seconds=5),
+            "[0].interval_seconds: Input should be greater",
+        ),
+        (lambda f: f[0].update(topic="weather"), "[0].topic: unknown topic 'weather'"),
+        (lambda f: f[1].update(id=f[0]["id"]), "[1].id: feed id 'meteoalarm' is used twice"),
+        (lambda f: f[0].update(colour="red"), "[0].colour: unknown field (a typo?)"),
         (
             lambda f: f[0].update(geocodes={"EMMA_ID:BG411": ["99"]}),
-            "0.geocodes.EMMA_ID:BG411: unknown district '99'",
+            "[0].geocodes.EMMA_ID:BG411: unknown district '99'",
         ),
         (
             lambda f: f[2].update(report_categories=["sofia-999"]),
-            "2.report_categories: unknown category 'sofia-999'",
+            "[2].report_categories: unknown category 'sofia-999'",
         ),
     ],
 )
@@ -87,6 +90,6 @@ def test_mistakes_are_one_line_naming_the_field(pack: Path, change, expected: st
 
 def test_not_a_list_and_bad_json(pack: Path):
     write(pack, {"id": "x"})
-    assert error(pack).startswith("the file: Input should be a valid list")
+    assert error(pack).startswith("the file: must be a list")
     (pack / "feeds.json").write_text("[{", encoding="utf-8")
     assert error(pack).startswith("bad JSON at line 1")

@@ -60,14 +60,16 @@ def test_an_unknown_pack(packs: Path, code: str):
         load_city(code, packs_dir=packs)
 
 
-@pytest.mark.parametrize("name", ["categories.json", "topics.json", "districts.geojson"])
+@pytest.mark.parametrize(
+    "name", ["categories.json", "topics.json", "districts.geojson", "bodies.json"]
+)
 def test_a_missing_file(packs: Path, name: str):
     (packs / "sofia" / name).unlink()
     assert load_error(packs) == f"{packs / 'sofia' / name}: file is missing"
 
 
 @pytest.mark.parametrize(
-    "name", ["city.json", "categories.json", "topics.json", "districts.geojson"]
+    "name", ["city.json", "categories.json", "topics.json", "districts.geojson", "bodies.json"]
 )
 def test_bad_json(packs: Path, name: str):
     path = packs / "sofia" / name
@@ -86,18 +88,22 @@ def test_duplicate_category_code(packs: Path):
         categories[3]["code"] = categories[0]["code"]
 
     edit_json(packs / "sofia" / "categories.json", duplicate)
-    assert load_error(packs).endswith("categories.json: duplicate category code 'sofia-1'")
+    assert load_error(packs).endswith(
+        "categories.json: [3].code: category code 'sofia-1' is used twice"
+    )
 
 
 def test_duplicate_call_sofia_id(packs: Path):
     edit_json(packs / "sofia" / "categories.json", lambda c: c[1].update(callsofia_id=1))
-    assert load_error(packs).endswith("categories.json: duplicate callsofia_id '1'")
+    assert load_error(packs).endswith(
+        "categories.json: [1].callsofia_id: callsofia_id '1' is used twice"
+    )
 
 
 def test_a_category_without_english(packs: Path):
     edit_json(packs / "sofia" / "categories.json", lambda c: c[2]["names"].pop("en"))
     message = load_error(packs)
-    assert message.endswith("categories.json: category 'sofia-30' names has no 'en' text")
+    assert message.endswith("categories.json: [2].names: has no 'en' text")
 
 
 @pytest.mark.parametrize(
@@ -105,22 +111,32 @@ def test_a_category_without_english(packs: Path):
     [
         (
             lambda c: c[0]["descriptions"].pop("bg"),
-            "category 'sofia-1' descriptions has no 'bg' text",
+            "[0].descriptions: has no 'bg' text",
         ),
         (
             lambda c: c[0]["short"].update(en="🧹 " + "x" * 40),
-            "category 'sofia-1' short.en '🧹 " + "x" * 40 + "' is longer than 30 characters",
+            "[0].short: the en text '🧹 " + "x" * 40 + "' is longer than 30 characters",
         ),
         (
             lambda c: c[0]["names"].update(bg="  "),
-            "category 'sofia-1' names.bg must be a non-empty",
+            "[0].names: the bg text is empty",
         ),
-        (lambda c: c[0].update(code="Sofia 1"), "category #1: code 'Sofia 1' is not 1-20"),
-        (lambda c: c[0].update(code="x" * 21), "category #1: code 'xxxxxxxxxxxxxxxxxxxxx' is"),
-        (lambda c: c[0].pop("group"), "category #1 has no 'group'"),
-        (lambda c: c[0].update(descripton="typo"), "category #1 has unknown 'descripton'"),
-        (lambda c: c[0]["keywords"].update(en=[]), "category 'sofia-1' keywords.en must be a"),
-        (lambda c: c[0].update(callsofia_id="1"), "category 'sofia-1' callsofia_id must be a"),
+        (lambda c: c[0].update(code="Sofia 1"), "[0].code: code 'Sofia 1' is not 1-20"),
+        (lambda c: c[0].update(code="x" * 21), "[0].code: code 'xxxxxxxxxxxxxxxxxxxxx' is"),
+        (lambda c: c[0].pop("group"), "[0].group: is required"),
+        (lambda c: c[0].update(descripton="typo"), "[0].descripton: unknown field (a typo?)"),
+        (lambda c: c[0]["keywords"].update(en=[]), "[0].keywords: the en keywords must be a"),
+        (lambda c: c[0].update(callsofia_id="1"), "[0].callsofia_id: must be a whole number"),
+        (lambda c: c[0].update(body="water-board"), "[0].body: unknown body 'water-board'"),
+        (lambda c: c[0].pop("deadlines"), "[0].deadlines: is required"),
+        (
+            lambda c: c[0]["deadlines"].update(resolve_days=0),
+            "[0].deadlines.resolve_days: Input should be greater than or equal to 1",
+        ),
+        (
+            lambda c: c[0]["deadlines"].update(acknowledge_hours=1.5),
+            "[0].deadlines.acknowledge_hours: must be a whole number, not 1.5",
+        ),
     ],
 )
 def test_invalid_categories(packs: Path, change: Callable[[Any], object], problem: str):
@@ -132,9 +148,9 @@ def test_invalid_categories(packs: Path, change: Callable[[Any], object], proble
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        ({"categories": []}, "the categories must be a non-empty list"),
-        ([], "the categories must be a non-empty list"),
-        ([7], "category #1 must be an object"),
+        ({"categories": []}, "the file: must be a list"),
+        ([], "the file: List should have at least 1 item after validation, not 0"),
+        ([7], "[0]: must be an object, not 7"),
     ],
 )
 def test_categories_must_be_a_list_of_objects(packs: Path, data: Any, problem: str):
@@ -146,10 +162,10 @@ def test_categories_must_be_a_list_of_objects(packs: Path, data: Any, problem: s
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        (lambda t: t[1].update(code="water"), "duplicate topic code 'water'"),
-        (lambda t: t[0]["names"].pop("bg"), "topic 'water' names has no 'bg' text"),
-        (lambda t: t[0].update(urgent_by_default="yes"), "topic 'water' urgent must be true"),
-        (lambda t: t[0].pop("emoji"), "topic #1 has no 'emoji'"),
+        (lambda t: t[1].update(code="water"), "[1].code: topic code 'water' is used twice"),
+        (lambda t: t[0]["names"].pop("bg"), "[0].names: has no 'bg' text"),
+        (lambda t: t[0].update(urgent_by_default="yes"), "[0].urgent_by_default: must be true or"),
+        (lambda t: t[0].pop("emoji"), "[0].emoji: is required"),
     ],
 )
 def test_invalid_topics(packs: Path, change: Callable[[Any], object], problem: str):
@@ -161,20 +177,32 @@ def test_invalid_topics(packs: Path, change: Callable[[Any], object], problem: s
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        (lambda c: c.pop("timezone"), "the file has no 'timezone'"),
-        (lambda c: c.update(timezone="Europe/Sofya"), "unknown timezone 'Europe/Sofya'"),
-        (lambda c: c.update(report_prefix="sof"), "report_prefix 'sof' is not 2-8 capital"),
-        (lambda c: c["name"].pop("en"), "name has no 'en' text"),
-        (lambda c: c.update(center=[42.7, 23.3]), "center must be an object"),
-        (lambda c: c.update(center={"lat": 42.7}), "center has no 'lon'"),
-        (lambda c: c.update(center={"lat": 95, "lon": 23.3}), "center (95.0, 23.3) is not a"),
+        (lambda c: c.pop("timezone"), "timezone: is required"),
+        (lambda c: c.update(timezone="Europe/Sofya"), "timezone: unknown timezone 'Europe/Sofya'"),
+        (lambda c: c.update(report_prefix="sof"), "report_prefix: 'sof' is not 2-8 capital"),
+        (lambda c: c["name"].pop("en"), "name: has no 'en' text"),
+        (lambda c: c.update(center=[42.7, 23.3]), "center: must be an object"),
+        (lambda c: c.update(center={"lat": 42.7}), "center.lon: is required"),
+        (lambda c: c.update(center={"lat": 95, "lon": 23.3}), "center: (95.0, 23.3) is not a"),
         (
             lambda c: c.update(center={"lat": 23.3236, "lon": 42.6966}),
-            "center (23.3236, 42.6966) is outside every district (lat and lon swapped?)",
+            "center: (23.3236, 42.6966) is outside every district (lat and lon swapped?)",
         ),
         (
             lambda c: c.update(default_point={"lat": 42.1354, "lon": 24.7453}),
-            "default_point (42.1354, 24.7453) is outside every district",
+            "default_point: (42.1354, 24.7453) is outside every district",
+        ),
+        (
+            lambda c: c["working_time"].update(end="08:00"),
+            "working_time.end: must be after start",
+        ),
+        (
+            lambda c: c["working_time"].update(start="9 o'clock"),
+            'working_time.start: "9 o\'clock" is not a time HH:MM',
+        ),
+        (
+            lambda c: c["working_time"].update(holidays="XX"),
+            "working_time.holidays: the holidays library knows no country 'XX'",
         ),
     ],
 )
@@ -201,19 +229,28 @@ def _bowtie(f: list[dict]) -> None:
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        (lambda f: f[5]["properties"].update(code="01"), "duplicate district code '01'"),
-        (lambda f: f[5]["properties"].update(number=1), "duplicate district number '1'"),
-        (lambda f: f[0]["properties"].pop("name_en"), "district '01' name_en must be a non-empty"),
-        (lambda f: f[0]["properties"].pop("code"), "feature #1: code None is not"),
-        (lambda f: f[0].update(geometry=None), "district '01' geometry must be a Polygon"),
+        (
+            lambda f: f[5]["properties"].update(code="01"),
+            "features[5].properties.code: district code '01' is used twice",
+        ),
+        (
+            lambda f: f[5]["properties"].update(number=1),
+            "features[5].properties.number: district number '1' is used twice",
+        ),
+        (
+            lambda f: f[0]["properties"].pop("name_en"),
+            "features[0].properties.name_en: must be a non-empty string",
+        ),
+        (lambda f: f[0]["properties"].pop("code"), "features[0].properties.code: is required"),
+        (lambda f: f[0].update(geometry=None), "features[0].geometry: must be a Polygon"),
         (
             lambda f: f[0]["geometry"].update(type="Point", coordinates=[23.3, 42.7]),
-            "district '01' geometry must be a Polygon or MultiPolygon",
+            "features[0].geometry: must be a Polygon or MultiPolygon",
         ),
-        (_bowtie, "district '01' geometry is invalid: Self-intersection"),
+        (_bowtie, "features[0].geometry: is invalid: Self-intersection"),
         (
             lambda f: f[0]["geometry"].update(coordinates=[[[[0, 0], [1, 1]]]]),
-            "district '01' geometry cannot be read",
+            "features[0].geometry: cannot be read",
         ),
     ],
 )
@@ -231,7 +268,10 @@ def test_invalid_districts(packs: Path, change: Callable[[Any], object], problem
 def test_districts_must_be_a_feature_collection(packs: Path):
     path = packs / "sofia" / "districts.geojson"
     edit_json(path, lambda data: data.update(type="GeometryCollection"))
-    assert load_error(packs) == f"{path}: is not a GeoJSON FeatureCollection"
+    assert (
+        load_error(packs)
+        == f"{path}: type: Input should be 'FeatureCollection', not 'GeometryCollection'"
+    )
 
 
 def test_districts_are_sorted_by_number_whatever_the_file_order(packs: Path):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -79,11 +81,21 @@ async def test_happy_path_with_pin_and_photo(
     assert "Photos: 1" in summary.text and DESCRIPTION in summary.text
     assert labels(summary) == ["✅ Send", "✏️ Edit", "✖️ Cancel"]
     (filed,) = await chat.tap("✅ Send")
-    assert filed.text.startswith("✅ Thank you! Your report is registered as SOF-2026-000001.")
+    # Routed at filing: Mladost's administration, 10 working days from Friday 27 Nov 2026.
+    assert filed.text == (
+        "✅ Thank you! Your report is registered as SOF-2026-000001.\n"
+        "We have passed it to: Mladost District Administration. "
+        "It should be resolved by 11 Dec 2026.\n"
+        "We will write to you here when its status changes."
+    )
     async with db.sessions() as session:
         report = (await session.exec(select(Report))).one()
         photo = (await session.exec(select(ReportPhoto))).one()
     assert (report.category, report.district, report.status) == ("sofia-28", "15", "new")
+    assert report.body_code == "district-15"
+    sofia = ZoneInfo("Europe/Sofia")
+    assert report.resolve_due_at == datetime(2026, 12, 11, 17, 30, tzinfo=sofia)
+    assert report.ack_due_at == datetime(2026, 11, 30, 11, 30, tzinfo=sofia)  # 8 working hours
     assert (report.lat, report.lon, report.address) == (MLADOST[0], MLADOST[1], None)
     assert report.source == chat.name and report.description == DESCRIPTION
     stored = PhotoStore(Path(data_dir)).path(photo.name)

@@ -1,0 +1,38 @@
+"""Bodies at run time: which staff belong to which body, and each body's team chat. The bodies
+themselves are the city pack's (bodies.json), known by their stable code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+class StaffBody(SQLModel, table=True):
+    """A staff member works for a body (one or more rows per staff member)."""
+
+    __tablename__ = "staff_body"
+
+    citizen_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("citizen.id", ondelete="CASCADE"), primary_key=True)
+    )
+    body_code: str = Field(sa_column=Column(String(32), primary_key=True, index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BodyChat(SQLModel, table=True):
+    """A body's team chat, linked at run time (a group on one channel): where the body's new
+    reports are announced."""
+
+    __tablename__ = "body_chat"
+
+    body_code: str = Field(sa_column=Column(String(32), primary_key=True))
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    linked_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("citizen.id", ondelete="SET NULL"))
+    )
+    linked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
