@@ -22,7 +22,7 @@ from bot.domain.reports import NewPhoto, NewReport
 from bot.i18n import N_
 from bot.media.photos import ProcessedPhoto
 from bot.media.preload import PhotoProblem
-from handlers.feeds import known_outage
+from handlers.alerts.known import KNOWN_PREFIX, known_outage, watch_if_chosen
 from handlers.menu import main_menu, menu_entry, show_menu
 from handlers.refusals import refusal_text
 from handlers.report_views import category_label, location_text, status_label
@@ -249,7 +249,18 @@ async def _accept_location(ctx: Context, lat: float, lon: float, district: str) 
     ctx.reply(ctx.t("report.district_detected", district=name.name(ctx.language) if name else ""))
     category = ctx.state.data.get("category")
     if category and await known_outage(ctx, category=category, lat=lat, lon=lon):
-        return  # an official alert already covers it (handlers/feeds.py takes the answer)
+        return  # an official alert already covers it (on_known_choice takes the answer)
+    await next_step(ctx, after=LOCATION)
+
+
+@router.button(KNOWN_PREFIX, state=LOCATION, offered=True)
+async def on_known_choice(msg: IncomingMessage, ctx: Context) -> None:
+    """The answer to known_outage's offer: told when the alert ends instead, or file anyway."""
+    if await watch_if_chosen(ctx, msg):
+        await _discard_photos(ctx)
+        ctx.state.clear()
+        ctx.reply(ctx.t("feeds.watching"), main_menu(ctx))
+        return
     await next_step(ctx, after=LOCATION)
 
 

@@ -12,6 +12,15 @@ BG_TEXT = "Утре от 9 до 16 ч. няма да има вода в ж.к. �
 
 EN_TEXT = "Tomorrow from 9:00 to 16:00 there will be no water in Mladost 1."
 
+# The composer's audience buttons, as staff read them in English.
+WHOLE_CITY = "🏙️ All of Sofia Municipality"
+
+# The alerts' place buttons in each language: places, districts, around a point, 1 km.
+PLACE_LABELS = {
+    "English": ("📍 Places", "🏘️ Districts", "📍 Around a point", "1 km"),
+    "Български": ("📍 Места", "🏘️ Райони", "📍 Около точка", "1 км"),
+}
+
 
 async def subscribe(
     chat: RecordingChannel,
@@ -20,14 +29,22 @@ async def subscribe(
     language: str = "English",
     topic: str = "💧 Water supply",
     district: str | None = None,
+    pin: tuple[float, float] | None = None,
 ) -> None:
+    """A new citizen turns one topic on in /alerts, for a district or a 1 km circle."""
+    places, districts, around, one_km = PLACE_LABELS[language]
     await onboard(chat, user, language)
     await chat.say("/alerts", user=user)
     await chat.tap(topic, user=user)
     if district:
-        await chat.tap("ap", user=user)
-        await chat.tap("ap:districts", user=user)
+        await chat.tap(places, user=user)
+        await chat.tap(districts, user=user)
         await chat.tap(district, user=user)
+    if pin:
+        await chat.tap(places, user=user)
+        await chat.tap(around, user=user)
+        await chat.say(f"/loc {pin[0]} {pin[1]}", user=user)
+        await chat.tap(one_km, user=user)
 
 
 async def compose(
@@ -40,13 +57,13 @@ async def compose(
 ) -> list[Reply]:
     """/broadcast as the admin up to the preview; returns the preview's replies."""
     await chat.say("/broadcast", user="admin")
-    await chat.tap("💧 Water supply", user="admin")
+    await chat.tap("💧 Water supply", user="admin")  # a topic not urgent by default
     for step in audience:
         if step.startswith("say:"):  # typed, not a button
             await chat.say(step.removeprefix("say:"), user="admin")
         else:
             await chat.tap(step, user="admin")
-    await chat.tap("bu:1" if urgent else "bu:0", user="admin")
+    await chat.tap("🚨 Emergency" if urgent else "✅ Normal", user="admin")
     await chat.say(BG_TEXT, user="admin")
     if english:
         await chat.say(english, user="admin")

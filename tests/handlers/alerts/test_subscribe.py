@@ -110,7 +110,7 @@ async def test_topics_are_toggles_and_the_first_brings_the_whole_city(chat: Chat
 
 async def test_the_menu_entry_opens_the_topics(chat: Chat):
     await onboard(chat)
-    (reply,) = await chat.tap("menu:alerts")
+    (reply,) = await chat.tap("🔔 Alerts")
     assert reply.text.startswith("🔔 Alerts")
     assert labels(reply) == TOPIC_BUTTONS
 
@@ -290,7 +290,7 @@ async def test_alerts_toggle_on_telegram_with_callback_buttons(
 
 @pytest.mark.parametrize("text", ["22:00-07:00", "22.00–7.00", " 0:00 - 6:30 "])
 def test_typed_quiet_hours(text: str):
-    from handlers.alerts import parse_quiet
+    from handlers.alerts.hours import parse_quiet
 
     assert parse_quiet(text) is not None
     assert parse_quiet("22:00-22:00") is None

@@ -22,7 +22,7 @@ from storage.models import Notice, NoticeRun, Outbox
 from storage.repos import citizens, moderation
 from tests.conftest import Clock, recording_channel
 from tests.steps import labels, onboard
-from tests.steps.notices import BG_TEXT, EN_TEXT, compose, subscribe
+from tests.steps.notices import BG_TEXT, EN_TEXT, WHOLE_CITY, compose, subscribe
 
 REFUSED = "This command is for municipal staff only."
 TZ = ZoneInfo("Europe/Sofia")
@@ -184,7 +184,7 @@ async def test_typed_coordinates_outside_and_wrong_input_are_explained(city: Cit
     assert labels(radius) == ["500 m", "1 km", "2 km", "5 km", "✖️ Cancel"]
     (urgency,) = await console.tap("500 m", user="admin")
     assert labels(urgency) == ["✅ Normal", "🚨 Emergency", "✖️ Cancel"]
-    await console.tap("bu:0", user="admin")
+    await console.tap("✅ Normal", user="admin")
     (long,) = await console.say("я" * 3001, user="admin")
     assert long.text == "The text has 3001 characters; the limit is 3000. Please shorten it."
     (cancelled,) = await console.tap("✖️ Cancel", user="admin")
@@ -200,7 +200,7 @@ async def test_emergencies_topic_defaults_to_emergency(city: City):
     await onboard(console, "admin")
     await console.say("/broadcast", user="admin")
     await console.tap("🚨 Emergencies", user="admin")
-    (urgency,) = await console.tap("ba:all", user="admin")
+    (urgency,) = await console.tap(WHOLE_CITY, user="admin")
     assert labels(urgency) == ["Normal", "✅ 🚨 Emergency", "✖️ Cancel"]
 
 
@@ -208,7 +208,7 @@ async def test_at_a_date_and_time(city: City, db: Database, clock: Clock):
     console = city.console
     await subscribe(console, "anna")
     await onboard(console, "admin")
-    await compose(console, audience=("ba:all",))
+    await compose(console, audience=(WHOLE_CITY,))
     (ask,) = await console.tap("🗓️ At a date and time", user="admin")
     assert ask.text.startswith("When should it go out? Type the date and time (city time)")
     (bad,) = await console.say("soon", user="admin")
@@ -262,7 +262,7 @@ async def test_repeating_notices(
 ):
     console = city.console
     await onboard(console, "admin")
-    await compose(console, audience=("ba:all",))
+    await compose(console, audience=(WHOLE_CITY,))
     await console.tap("🔁 Repeat", user="admin")
     for choice in choices:
         await console.tap(choice, user="admin")
@@ -281,7 +281,7 @@ async def test_repeating_notices(
 async def test_repeating_input_is_checked(city: City, db: Database):
     console = city.console
     await onboard(console, "admin")
-    await compose(console, audience=("ba:all",))
+    await compose(console, audience=(WHOLE_CITY,))
     await console.tap("🔁 Repeat", user="admin")
     await console.tap("⌨️ Custom schedule", user="admin")
     (invalid,) = await console.say("every day", user="admin")
@@ -304,12 +304,12 @@ async def test_notices_list_details_pause_resume_cancel(city: City, db: Database
     await onboard(console, "admin")
     (empty,) = await console.say("/notices", user="admin")
     assert empty.text == "There are no notices yet. Create one with /broadcast."
-    await compose(console, audience=("ba:all",))
+    await compose(console, audience=(WHOLE_CITY,))
     await console.tap("🔁 Repeat", user="admin")
     await console.tap("Every day", user="admin")
     await console.say("9:00", user="admin")
     await console.tap("No end date", user="admin")
-    await compose(console, audience=("ba:all",))
+    await compose(console, audience=(WHOLE_CITY,))
     await console.tap("🚀 Send now", user="admin")
     await city.tick()
     await city.app.delivery.drain()
@@ -366,7 +366,7 @@ async def test_cancelling_a_sending_notice_withdraws_what_is_held(
     await subscribe(console, "anna")
     await onboard(console, "admin")
     clock.now = sofia(11, 27, 23)  # quiet hours: the message waits for 07:00
-    await compose(console, audience=("ba:all",))
+    await compose(console, audience=(WHOLE_CITY,))
     await console.tap("🚀 Send now", user="admin")
     await city.tick()
     (row,) = await rows_of(db)
@@ -389,7 +389,7 @@ async def test_notice_and_notices_tell_one_state(city: City, db: Database, clock
     await subscribe(console, "anna")
     await onboard(console, "admin")
     clock.now = sofia(11, 27, 23)  # quiet hours: the one message waits for 07:00
-    await compose(console, audience=("ba:all",))
+    await compose(console, audience=(WHOLE_CITY,))
     await console.tap("🚀 Send now", user="admin")
     await city.tick()
     console.pop("admin")
@@ -417,7 +417,7 @@ async def test_notice_without_a_number_offers_the_list(city: City, db: Database)
     await onboard(console, "admin")
     (none,) = await console.say("/notice", user="admin")
     assert none.text == "There are no notices yet. Create one with /broadcast."
-    await compose(console, audience=("ba:all",))
+    await compose(console, audience=(WHOLE_CITY,))
     await console.tap("🚀 Send now", user="admin")
     await city.tick()
     await city.app.delivery.drain()
@@ -439,7 +439,7 @@ async def test_a_banned_citizen_keeps_the_public_alerts(city: City, db: Database
         assert anna is not None
         await moderation.ban(session, citizen=anna, reason=None, now=datetime.now(UTC))
     for urgent in (False, True):
-        await compose(console, audience=("ba:all",), urgent=urgent)
+        await compose(console, audience=(WHOLE_CITY,), urgent=urgent)
         await console.tap("🚀 Send now", user="admin")
         await city.tick()
         await city.app.delivery.drain()
