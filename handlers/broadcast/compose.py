@@ -55,7 +55,7 @@ router = Router("broadcast.compose")
 @router.command("broadcast", role=Role.STAFF)
 async def on_broadcast(msg: IncomingMessage, ctx: Context) -> None:
     discard_photo(ctx)
-    ctx.state.set(TOPIC)
+    ctx.state.clear()  # a new draft
     FLOW.goto(ctx, TOPIC)
 
 
