@@ -20,7 +20,6 @@ def build_router() -> Router:
         audit_log,
         broadcast,
         fallback,
-        feeds,
         privacy,
         reports,
         start,
@@ -34,7 +33,6 @@ def build_router() -> Router:
     root.include(reports.router)
     root.include(alerts.router)
     root.include(broadcast.router)
-    root.include(feeds.router)
     root.include(surveys.router)
     root.include(survey_admin.router)
     root.include(survey_new.router)

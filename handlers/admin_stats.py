@@ -13,7 +13,7 @@ from bot.core.context import Context
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.router import Router
 from bot.stats_chart import WEEKS, WeeklySpec, render, week_bounds, week_labels
-from handlers.feeds import feeds_section
+from handlers.broadcast.feeds_review import feeds_section
 from handlers.labels import channel_label, language_label
 from handlers.reports.views import category_label, district_label, status_label
 from storage.models import ReportStatus, Role

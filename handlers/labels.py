@@ -1,5 +1,6 @@
-"""Names of channels and languages as the reader's language says them ("конзола", "английски"),
-for every place that lists them (/stats, /find, the audience of a notice or a survey)."""
+"""Names of channels, languages, alert topics and circles as the reader's language says them
+("конзола", "английски", "1 км"), for every place that lists them (/stats, /find, the audience
+of a notice or a survey, alert subscriptions)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,16 @@ def language_label(ctx: Context, code: str) -> str:
 def channel_counts(ctx: Context, counts: dict[str, int]) -> str:
     """ "Telegram 3, Viber 2": each channel by its name, in a stable order."""
     return ", ".join(f"{channel_label(ctx, name)} {n}" for name, n in sorted(counts.items()) if n)
+
+
+def topic_label(ctx: Context, code: str) -> str:
+    """An alert topic's short name ("💧 Water supply"); an unknown code as it is."""
+    topic = ctx.services.city.topic(code)
+    return topic.short_name(ctx.language) if topic else code
+
+
+def radius_label(ctx: Context, metres: int) -> str:
+    """A circle's radius: "500 m", "1 km", "1,5 km"."""
+    if metres >= 1000:
+        return ctx.t("alerts.radius_km", km=ctx.number(metres / 1000, 1))
+    return ctx.t("alerts.radius_m", m=metres)

@@ -34,8 +34,7 @@ from bot.surveys.charts import ChartSpec, chart_spec, render
 from bot.surveys.lifecycle import Phase, phase, questions_of
 from bot.surveys.results import QuestionResult, SurveyResults, summarize
 from bot.surveys.schema import FreeText, localized
-from handlers.broadcast import topic_label
-from handlers.labels import channel_counts
+from handlers.labels import channel_counts, topic_label
 from handlers.picker import Choice, offer
 from handlers.reports.views import district_label
 from handlers.survey_views import closes, districts_text, opens, phase_label, short, title

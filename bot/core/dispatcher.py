@@ -285,18 +285,21 @@ class Dispatcher:
         for hook in self._before_hooks:
             if await hook(msg, ctx):
                 return
-        route = self.router.resolve(msg, ctx.state.name, ctx.offered) or self.fallback
-        if not ctx.role.at_least(route.role):
+        resolved = self.router.resolve(msg, ctx.state.name, ctx.offered)
+        # A staff button is refused to a citizen also when it is stale or does not parse: the
+        # role is the first thing checked, so nobody learns which buttons would work.
+        guard = resolved or self.router.owner(msg) or self.fallback
+        if not ctx.role.at_least(guard.role):
             log.warning(
                 "refused %s to citizen #%s (role %s, needs %s)",
-                route.name,
+                guard.name,
                 ctx.citizen.id,
                 ctx.role,
-                route.role,
+                guard.role,
             )
-            ctx.reply(ctx.t(route.refusal))
+            ctx.reply(ctx.t(guard.refusal))
             return
-        await route.handler(msg, ctx)
+        await (resolved or self.fallback).handler(msg, ctx)
 
 
 def _banned(citizen: Citizen, role: Role) -> bool:

@@ -240,5 +240,12 @@ class Router:
                 return route
         return index.get(("event", msg.kind.value))
 
+    def owner(self, msg: IncomingMessage) -> Route | None:
+        """The route a button's family belongs to, whether or not this tap resolves to it (a
+        stale or unparsable payload): its role is checked before the fallback answers."""
+        if msg.kind is Kind.BUTTON and msg.payload:
+            return self._build_index().get(("button", msg.payload.split(":", 1)[0]))
+        return None
+
     def commands(self) -> list[Route]:
         return [r for r in self.routes() if r.category == "command"]

@@ -1,5 +1,6 @@
 """A feed's items become alert records, and alert records become messages: the one place for
-both, used by the poller (scheduler/feeds.py) and by staff's buttons (handlers/feeds.py).
+both, used by the poller (scheduler/feeds.py) and by staff's buttons
+(handlers/broadcast/feeds_review.py).
 
 - A new item is recorded; in `auto` mode it is announced at once (a Notice to everyone whose
   places meet its area, created by bot.domain.notices with the feed as a system actor
@@ -31,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.city import CityPack
 from bot.city.feeds import FeedConfig, FeedMode, FeedType
 from bot.config import Settings
+from bot.core.buttons import ButtonData
 from bot.core.messages import Address, Button, Reply
 from bot.domain import notices as notice_actions
 from bot.domain.actors import Actor
@@ -397,12 +399,24 @@ def area_names(desk: Desk, alert: FeedAlert, language: str) -> str:
 # -- staff ------------------------------------------------------------------------------------
 
 
+REVIEW_SEND, REVIEW_EDIT, REVIEW_SKIP = "send", "edit", "skip"
+
+
+@dataclass(frozen=True)
+class ReviewButton(ButtonData, prefix="fa"):
+    """Staff's decision on an alert of a `review` feed: fa:send:<id>, fa:edit:<id>, fa:skip:<id>."""
+
+    action: str  # REVIEW_SEND | REVIEW_EDIT | REVIEW_SKIP
+    alert: int
+
+
 def review_buttons(desk: Desk, alert: FeedAlert, language: str) -> tuple[tuple[Button, ...], ...]:
+    assert alert.id is not None
     return (
         (
-            Button(desk.translate(language, "feeds.btn_send"), payload=f"fa:send:{alert.id}"),
-            Button(desk.translate(language, "feeds.btn_edit"), payload=f"fa:edit:{alert.id}"),
-            Button(desk.translate(language, "feeds.btn_skip"), payload=f"fa:skip:{alert.id}"),
+            ReviewButton(REVIEW_SEND, alert.id).button(desk.translate(language, "feeds.btn_send")),
+            ReviewButton(REVIEW_EDIT, alert.id).button(desk.translate(language, "feeds.btn_edit")),
+            ReviewButton(REVIEW_SKIP, alert.id).button(desk.translate(language, "feeds.btn_skip")),
         ),
     )
 

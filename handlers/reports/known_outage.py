@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.messages import rows
 from bot.feeds.alerts import area_of
-from handlers.feeds import describe, desk
+from handlers.alerts.official import describe, desk
 from handlers.reports.buttons import KnownOutageChoice
 from storage.repos import feeds
 

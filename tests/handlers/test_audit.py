@@ -13,7 +13,7 @@ from storage.repos import audit as audit_repo
 from tests.bot.surveys.seed import add_survey
 from tests.steps import labels, onboard, texts
 from tests.steps.admin import ban, ref_of
-from tests.steps.notices import compose
+from tests.steps.notices import WHOLE_CITY, compose
 from tests.steps.reports import file_report, staff_hides, staff_sets
 
 AT = "27 Nov 2026, 12:00"  # the test clock, in Sofia
@@ -81,7 +81,7 @@ async def test_broadcasts_surveys_and_roles_are_audited(chat: RecordingChannel, 
     await onboard(chat, "admin")
     await onboard(chat, "u1")
     admin, u1 = await ref_of(chat, db, "admin"), await ref_of(chat, db, "u1")
-    await compose(chat, audience=("ba:all",))
+    await compose(chat, audience=(WHOLE_CITY,))
     await chat.tap("🚀 Send now", user="admin")
     await chat.say("/survey 1 close", user="admin")
     await chat.say(f"/grant admin {u1}", user="admin")

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -28,6 +29,7 @@ from storage.db import Database
 from storage.models import FeedAlert, FeedState, Outbox
 from tests.conftest import Clock, recording_channel
 from tests.fakes.feeds import FakeFeeds
+from tests.steps.notices import subscribe as subscribe_step
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 NOON = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # 12:00 in Sofia
@@ -145,28 +147,9 @@ async def town(bot_factory, fake: FakeFeeds, clock: Clock, tmp_path: Path) -> To
     return await start_town(bot_factory, fake, clock, tmp_path, "auto")
 
 
-async def subscribe(
-    chat: RecordingChannel,
-    user: str,
-    *,
-    topic: str,
-    language: str = "English",
-    district: str | None = None,
-    pin: tuple[float, float] | None = None,
-) -> None:
-    await chat.say("/start", user=user)
-    await chat.tap(language, user=user)
-    await chat.say("/alerts", user=user)
-    await chat.tap(f"at:{topic}:1", user=user)
-    if district:
-        await chat.tap("ap", user=user)
-        await chat.tap("ap:districts", user=user)
-        await chat.tap(district, user=user)
-    if pin:
-        await chat.tap("ap", user=user)
-        await chat.tap("ap:pin", user=user)
-        await chat.say(f"/loc {pin[0]} {pin[1]}", user=user)
-        await chat.tap("ar:1000", user=user)
+async def subscribe(chat: RecordingChannel, user: str, **choices: Any) -> None:
+    """A new citizen's subscription (tests/steps/notices.py), its replies left aside."""
+    await subscribe_step(chat, user, **choices)
     chat.pop(user)
 
 
@@ -262,10 +245,12 @@ async def alerts_in(db: Database) -> list[FeedAlert]:
 
 async def test_an_outage_reaches_the_area_is_updated_and_ends(town: Town, db: Database):
     chat, fake = town.chat, town.fake
-    await subscribe(chat, "anna", topic="water", district="Mladost")
-    await subscribe(chat, "boris", topic="water", language="Български", district="Люлин")
-    await subscribe(chat, "vera", topic="water", pin=(42.655, 23.40))  # 1 km circle
-    await subscribe(chat, "far", topic="water", pin=LYULIN)
+    await subscribe(chat, "anna", topic="💧 Water supply", district="Mladost")
+    await subscribe(
+        chat, "boris", topic="💧 Водоснабдяване", language="Български", district="Люлин"
+    )
+    await subscribe(chat, "vera", topic="💧 Water supply", pin=(42.655, 23.40))  # 1 km circle
+    await subscribe(chat, "far", topic="💧 Water supply", pin=LYULIN)
     quiet_feeds(fake)
     fake.publish(ARCGIS, arcgis(), "application/json")
 
@@ -289,7 +274,7 @@ async def test_an_outage_reaches_the_area_is_updated_and_ends(town: Town, db: Da
     assert town.texts("anna") == [] and town.texts("admin") == []
 
     # Now until 20:00: only those told hear of it.
-    await subscribe(chat, "late", topic="water", district="Mladost")
+    await subscribe(chat, "late", topic="💧 Water supply", district="Mladost")
     fake.publish(ARCGIS, arcgis(end=NOON + timedelta(hours=8)), "application/json")
     town.clock.advance(minutes=5)
     await town.poll()
@@ -378,8 +363,10 @@ async def test_cap_alerts_wait_for_staff_then_cancel_and_expiry_close_them(
     review_town: Town, db: Database
 ):
     town, chat, fake = review_town, review_town.chat, review_town.fake
-    await subscribe(chat, "anna", topic="emergencies", district="Mladost")
-    await subscribe(chat, "boris", topic="emergencies", language="Български", district="Люлин")
+    await subscribe(chat, "anna", topic="🚨 Emergencies", district="Mladost")
+    await subscribe(
+        chat, "boris", topic="🚨 Бедствия и аварии", language="Български", district="Люлин"
+    )
     quiet_feeds(fake)
     publish_atom(fake)
     await town.poll()
@@ -450,7 +437,7 @@ async def test_cap_alerts_wait_for_staff_then_cancel_and_expiry_close_them(
 
 async def test_skip_keeps_an_alert_from_citizens(review_town: Town, db: Database):
     town, chat = review_town, review_town.chat
-    await subscribe(chat, "anna", topic="water", district="Mladost")
+    await subscribe(chat, "anna", topic="💧 Water supply", district="Mladost")
     quiet_feeds(town.fake)
     town.fake.publish(ARCGIS, arcgis(), "application/json")
     await town.poll()
@@ -469,8 +456,8 @@ async def test_skip_keeps_an_alert_from_citizens(review_town: Town, db: Database
 
 async def test_transport_service_alerts_reach_the_whole_city(town: Town):
     chat, fake = town.chat, town.fake
-    await subscribe(chat, "anna", topic="transport", district="Mladost")
-    await subscribe(chat, "boris", topic="transport", language="Български")
+    await subscribe(chat, "anna", topic="🚌 Public transport", district="Mladost")
+    await subscribe(chat, "boris", topic="🚌 Градски транспорт", language="Български")
     quiet_feeds(fake)
     texts = {"bg": "Трамвай 5 е с променен маршрут.", "en": "Tram 5 is diverted."}
     fake.publish(GTFS, gtfs(("tm5-detour", texts)), "application/x-protobuf")
@@ -498,7 +485,7 @@ async def test_two_processes_polling_one_feed_send_once(
     second = await bot_factory(
         [chat2], notice_tick_seconds=0, feed_tick_seconds=0, city=str(tmp_path / "testcity")
     )
-    await subscribe(first.chat, "anna", topic="water", district="Mladost")
+    await subscribe(first.chat, "anna", topic="💧 Water supply", district="Mladost")
     quiet_feeds(fake)
     fake.publish(ARCGIS, arcgis(), "application/json")
     polled = await asyncio.gather(first.app.feeds.tick(), second.feeds.tick())
@@ -562,7 +549,7 @@ async def test_quiet_hours_wait_unless_severe_and_open_data_shows_what_is_in_for
         [chat], web=True, notice_tick_seconds=0, feed_tick_seconds=0, city=str(pack)
     )
     town = Town(app, chat, fake, clock)
-    await subscribe(chat, "anna", topic="roads", district="Mladost")
+    await subscribe(chat, "anna", topic="🚧 Roads and traffic", district="Mladost")
     quiet_feeds(fake)
     fake.publish(
         ROADS,

@@ -1,11 +1,10 @@
-"""Alerts from official feeds (bot/feeds/): staff decide on them, citizens see them.
+"""Alerts from official feeds (bot/feeds/), the staff's side: staff get each new alert of a
+`review` feed with Send / Edit text / Skip (bot.feeds.alerts.ReviewButton: fa:send:<id>,
+fa:edit:<id>, fa:skip:<id>); Edit asks for the new Bulgarian text and shows the alert again
+with the same buttons. /stats shows each feed's state (`feeds_section`).
 
-- Staff get each new alert of a `review` feed with Send / Edit text / Skip
-  (fa:send:<id>, fa:edit:<id>, fa:skip:<id>); Edit asks for the new Bulgarian text and shows
-  the alert again with the same buttons.
-- /now (and the menu's "Now"): what is in force for the citizen's places, in their language.
-- The report step's "we already know" (an alert covers the pin) is the filing's:
-  handlers/reports/known_outage.py, with `describe` from here.
+Citizens' side: /now is handlers/alerts/now.py, the report step's "we already know"
+handlers/alerts/known.py.
 """
 
 from __future__ import annotations
@@ -14,14 +13,13 @@ from bot.core.context import Context
 from bot.core.messages import IncomingMessage
 from bot.core.router import Router
 from bot.feeds import alerts as feed_alerts
-from bot.feeds.alerts import Desk, area_of
-from bot.feeds.parse import circle
+from bot.feeds.alerts import REVIEW_EDIT, REVIEW_SEND, REVIEW_SKIP, ReviewButton
 from bot.i18n import N_
-from handlers.menu import main_menu, menu_entry
-from storage.models import AlertPlace, FeedAlert, FeedAlertStatus, PlaceKind, Role
-from storage.repos import alerts, feeds
+from handlers.alerts.official import desk
+from storage.models import FeedAlert, FeedAlertStatus, Role
+from storage.repos import feeds
 
-router = Router("feeds")
+router = Router("broadcast.feeds_review")
 
 EDIT = "feeds.edit"  # waiting for the new Bulgarian text of an alert
 MIN_TEXT = 10
@@ -30,18 +28,6 @@ STATUS_LABELS = {
     FeedAlertStatus.SKIPPED.value: N_("feeds.status_skipped"),
     FeedAlertStatus.CLOSED.value: N_("feeds.status_closed"),
 }
-
-
-def desk(ctx: Context) -> Desk:
-    services = ctx.services
-    return Desk(
-        services.city, services.translator, services.settings, services.settings.admin_addresses
-    )
-
-
-def _id(msg: IncomingMessage) -> int | None:
-    value = (msg.payload or "").rsplit(":", 1)[-1]
-    return int(value) if value.isdigit() else None
 
 
 # -- staff --------------------------------------------------------------------------------------
@@ -60,22 +46,22 @@ async def _waiting(ctx: Context, alert_id: int | None) -> FeedAlert | None:
     return alert
 
 
-@router.button("fa", role=Role.STAFF)
+@router.button(ReviewButton, role=Role.STAFF)
 async def on_review(msg: IncomingMessage, ctx: Context) -> None:
-    action = (msg.payload or "").split(":")[1:2]
-    alert = await _waiting(ctx, _id(msg))
+    tapped = ReviewButton.of(msg)
+    alert = await _waiting(ctx, tapped.alert)
     if alert is None:
         return
-    if action == ["send"]:
+    if tapped.action == REVIEW_SEND:
         count = await feed_alerts.audience_size(ctx.session, desk(ctx), alert)
         queued = await feed_alerts.announce(ctx.session, desk(ctx), alert, now=ctx.now)
         if queued.notices:
             ctx.work.wake_notices_after_commit()
         ctx.reply(ctx.t("feeds.sent", id=alert.id, count=count))
-    elif action == ["skip"]:
+    elif tapped.action == REVIEW_SKIP:
         await feed_alerts.skip(ctx.session, alert, now=ctx.now)
         ctx.reply(ctx.t("feeds.skipped", id=alert.id))
-    elif action == ["edit"]:
+    elif tapped.action == REVIEW_EDIT:
         ctx.state.set(EDIT)
         ctx.state.update(alert_id=alert.id)
         ctx.reply(ctx.t("feeds.ask_text", id=alert.id))
@@ -146,51 +132,3 @@ async def feeds_section(ctx: Context) -> str | None:
                 ctx.t("feeds.stats_avoided", id=alert.id, topic=topic, avoided=alert.avoided)
             )
     return "\n".join(lines)
-
-
-# -- citizens: /now -----------------------------------------------------------------------------
-
-
-def _meets(ctx: Context, alert: FeedAlert, places: list[AlertPlace]) -> bool:
-    area = area_of(desk(ctx), alert)
-    if area.geometry is None or not places:
-        return True
-    for place in places:
-        if place.kind == PlaceKind.ALL:
-            return True
-        if place.kind == PlaceKind.DISTRICT and place.district in alert.districts:
-            return True
-        if place.kind == PlaceKind.RADIUS and place.lat is not None and place.lon is not None:
-            if area.geometry.intersects(circle(place.lat, place.lon, place.radius_m or 1)):
-                return True
-    return False
-
-
-def describe(ctx: Context, alert: FeedAlert) -> str:
-    d = desk(ctx)
-    lines = [
-        feed_alerts.heading(d, alert, ctx.language),
-        feed_alerts.body(alert, ctx.language),
-        feed_alerts.until_line(d, alert, ctx.language) or "",
-        feed_alerts.source_line(d, alert, ctx.language),
-    ]
-    return "\n".join(line for line in lines if line)
-
-
-@menu_entry("now")
-async def show_now(ctx: Context) -> None:
-    assert ctx.citizen.id is not None
-    places = await alerts.places(ctx.session, citizen_id=ctx.citizen.id)
-    active = [a for a in await feeds.active(ctx.session, now=ctx.now) if _meets(ctx, a, places)]
-    if not active:
-        text = ctx.t("feeds.now_none")
-        if not places:
-            text += "\n\n" + ctx.t("feeds.now_hint")
-        return ctx.reply(text, main_menu(ctx))
-    parts = [ctx.t("feeds.now_title"), *(describe(ctx, a) for a in active)]
-    ctx.reply("\n\n".join(parts), main_menu(ctx))
-
-
-@router.command("now")
-async def on_now(msg: IncomingMessage, ctx: Context) -> None:
-    await show_now(ctx)
