@@ -127,6 +127,12 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def point_statements(self) -> contextlib.AbstractContextManager[None]:
+        """Around a transaction of a few short statements (a message's): on SQLite they run
+        on the event loop's thread instead of one trip each to aiosqlite's thread
+        (storage/sqlite_driver.py). Elsewhere nothing changes."""
+        return sqlite_driver.point_statements()
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
