@@ -181,7 +181,7 @@ class Dispatcher:
         language = language_hint
         try:
             # Point statements: on SQLite they run on this thread, no trip each (sqlite_driver).
-            with self.db.point_statements():
+            async with self.db.point_statements():
                 async with self.db.sessions() as session, session.begin():
                     now = self.services.clock()
                     if msg.external_id and not await updates.claim(

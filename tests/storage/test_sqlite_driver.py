@@ -123,19 +123,18 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Trips:
 async def test_point_statements_run_on_the_loop_and_only_the_commit_travels(
     lite: Database, trips: Trips
 ):
-    with lite.point_statements():
-        async with lite.sessions() as session, session.begin():
-            await session.exec(text("INSERT INTO t (v) VALUES ('a')"))
-            assert (await session.exec(text("SELECT v FROM t"))).scalars().all() == ["a"]
-            await session.exec(text("UPDATE t SET v = 'b'"))
+    async with lite.point_statements(), lite.sessions() as session, session.begin():
+        await session.exec(text("INSERT INTO t (v) VALUES ('a')"))
+        assert (await session.exec(text("SELECT v FROM t"))).scalars().all() == ["a"]
+        await session.exec(text("UPDATE t SET v = 'b'"))
     assert len(trips) == 1  # the COMMIT
     async with lite.engine.connect() as conn:
         assert (await conn.execute(text("SELECT v FROM t"))).scalars().all() == ["b"]
 
 
 async def test_point_statements_keep_errors_and_rollback(lite: Database):
-    with lite.point_statements(), pytest.raises(IntegrityError):
-        async with lite.sessions() as session, session.begin():
+    with pytest.raises(IntegrityError):
+        async with lite.point_statements(), lite.sessions() as session, session.begin():
             await session.exec(text("INSERT INTO t (k, v) VALUES (1, 'a')"))
             await session.exec(text("INSERT INTO t (k, v) VALUES (1, 'b')"))
     async with lite.engine.connect() as conn:
@@ -148,13 +147,12 @@ async def test_a_long_read_goes_to_the_thread(lite: Database, trips: Trips):
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)"
         " SELECT count(*) FROM n"
     )
-    with lite.point_statements():
-        async with lite.sessions() as session, session.begin():
-            assert (await session.exec(text("SELECT count(*) FROM t"))).scalar() == 0
-            assert not trips
-            # "WITH" is not a SELECT to the driver: prefix one so it gets the budget.
-            result = await session.exec(text(f"SELECT * FROM ({long_read})"))
-            assert result.scalar() == 1000000
+    async with lite.point_statements(), lite.sessions() as session, session.begin():
+        assert (await session.exec(text("SELECT count(*) FROM t"))).scalar() == 0
+        assert not trips
+        # "WITH" is not a SELECT to the driver: prefix one so it gets the budget.
+        result = await session.exec(text(f"SELECT * FROM ({long_read})"))
+        assert result.scalar() == 1000000
     assert len(trips) == 2  # the read, run again in the thread, and the COMMIT
 
 
@@ -166,7 +164,7 @@ async def test_begin_waits_in_the_thread_while_another_process_writes(
     other.execute("INSERT INTO t (v) VALUES ('other')")
 
     async def write() -> list[str]:
-        with lite.point_statements():
+        async with lite.point_statements():
             async with lite.sessions() as session, session.begin():
                 await session.exec(text("INSERT INTO t (v) VALUES ('ours')"))
                 return list((await session.exec(text("SELECT v FROM t ORDER BY k"))).scalars())
