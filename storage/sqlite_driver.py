@@ -11,11 +11,33 @@ A transaction's BEGIN (storage/db.py issues BEGIN IMMEDIATE) makes no trip of it
 held back and sent in the trip of the transaction's first statement, and a transaction that
 ran no statement ends without a trip at all. A message's transaction is then three trips, not
 four (begin + claim, the sender's rows, commit).
+
+Point statements on the event loop's thread. Inside `point_statements()` (the dispatcher's
+transaction for one message) statements run on the calling thread, with no trip at all: the
+claim, the sender's rows and the handler's few statements take microseconds, while a trip
+costs a wake-up of aiosqlite's thread and a scheduling round (most of the CPU of a message on a
+busy machine, bench/README.md). Nothing there may block the loop for long, so:
+
+- BEGIN IMMEDIATE is first tried without waiting (busy timeout 0); when another process holds
+  the write lock it is sent through the thread instead, with the usual busy timeout.
+- A SELECT runs with a budget of SQLite VM steps (about a millisecond); one that needs more
+  is interrupted and run again through the thread (a read changes nothing, so running it
+  again is safe). Writes run as they are: in a message's transaction they touch the sender's
+  own rows.
+- COMMIT and ROLLBACK go through the thread: the commit may run a WAL checkpoint, which
+  writes and syncs the database file. A message's transaction is then one trip, not three.
+
+Everything else (the scheduler, delivery, pruning, the web consoles) keeps one trip per
+statement. The connection is opened with check_same_thread=False for this; it is never used by
+two threads at once, since SQLAlchemy awaits each call before the next.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
@@ -28,6 +50,66 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 _Result = tuple[Any, list[Any], int | None, int]
 
 BEGIN = "BEGIN IMMEDIATE"
+# How many times SQLite may call the progress handler (every PROGRESS_STEPS VM instructions)
+# before an inline SELECT is interrupted and sent to the thread: about a millisecond.
+PROGRESS_STEPS = 1000
+INLINE_BUDGET = 50
+
+_inline: ContextVar[bool] = ContextVar("sqlite_point_statements", default=False)
+
+
+@contextlib.contextmanager
+def point_statements() -> Iterator[None]:
+    """Statements inside run on the event loop's thread (see the module's docstring)."""
+    token = _inline.set(True)
+    try:
+        yield
+    finally:
+        _inline.reset(token)
+
+
+class _Budget:
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = INLINE_BUDGET
+
+    def __call__(self) -> int:
+        self.left -= 1
+        return self.left < 0
+
+
+def _is_read(operation: str) -> bool:
+    return operation[:6].upper() == "SELECT"
+
+
+def _begin_now(conn: sqlite3.Connection, busy_timeout_ms: int) -> bool:
+    """BEGIN IMMEDIATE without waiting for the write lock; False when it is taken."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        conn.execute(BEGIN)
+        return True
+    except sqlite3.OperationalError as error:
+        if conn.in_transaction or "locked" not in str(error):
+            raise  # not SQLITE_BUSY ("database is locked")
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+
+
+def _execute_inline(conn: sqlite3.Connection, operation: str, parameters: Any) -> _Result | None:
+    """The statement run here, or None when it must go to the thread (a long read)."""
+    if not _is_read(operation):
+        return _execute(conn, operation, parameters)
+    conn.set_progress_handler(_Budget(), PROGRESS_STEPS)
+    try:
+        return _execute(conn, operation, parameters)
+    except sqlite3.OperationalError as error:
+        if str(error) != "interrupted":
+            raise
+        return None
+    finally:
+        conn.set_progress_handler(None, PROGRESS_STEPS)
 
 
 def _execute(conn: sqlite3.Connection, operation: str, parameters: Any) -> _Result:
@@ -59,14 +141,17 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             self.rowcount = -1
             self._rows.clear()
             return
-        run = _begin_and_execute if adapted.begin_pending else _execute
-        adapted.begin_pending = False
         try:
-            description, rows, lastrowid, rowcount = self.await_(
-                connection._execute(run, connection._conn, operation, parameters)
-            )
+            result = adapted.execute_inline(operation, parameters) if _inline.get() else None
+            if result is None:
+                run = _begin_and_execute if adapted.begin_pending else _execute
+                adapted.begin_pending = False
+                result = self.await_(
+                    connection._execute(run, connection._conn, operation, parameters)
+                )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
+        description, rows, lastrowid, rowcount = result
         self.description = description
         self.lastrowid = lastrowid
         self.rowcount = rowcount
@@ -79,11 +164,24 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("begin_pending",)
+    __slots__ = ("begin_pending", "busy_timeout_ms")
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.begin_pending = False
+        self.busy_timeout_ms: int | None = None
+
+    def execute_inline(self, operation: str, parameters: Any) -> _Result | None:
+        """Run on this thread; None: send it through aiosqlite's thread instead (a BEGIN
+        that would wait, or a long read)."""
+        conn: sqlite3.Connection = self._connection._conn
+        if self.begin_pending:
+            if self.busy_timeout_ms is None:
+                self.busy_timeout_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+            if not _begin_now(conn, self.busy_timeout_ms):
+                return None  # the thread sends BEGIN, waiting for the lock as usual
+            self.begin_pending = False
+        return _execute_inline(conn, operation, parameters)
 
     def send_pending_begin(self) -> None:
         """For the paths that do not go through _OneHopCursor.execute."""
@@ -127,6 +225,7 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        kw.setdefault("check_same_thread", False)  # for point_statements()
         adapted = super().connect(*arg, **kw)
         if type(adapted) is AsyncAdapt_aiosqlite_connection:
             return _OneHopConnection(self, adapted._connection)

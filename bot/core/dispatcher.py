@@ -177,46 +177,50 @@ class Dispatcher:
         language_hint = self.services.translator.normalize(msg.language)
         language = language_hint
         try:
-            async with self.db.sessions() as session, session.begin():
-                now = self.services.clock()
-                if msg.external_id and not await updates.claim(
-                    session, channel=msg.address.channel, external_id=msg.external_id, now=now
-                ):
-                    log.info("skipping redelivered %s update", msg.address.channel)
-                    return [], []
-                citizen, row, created = await self._load(msg, language_hint, now, session)
-                language = citizen.language
-                if now - citizen.last_seen_at >= LAST_SEEN_RESOLUTION:
-                    citizen.last_seen_at = now  # coarse, to spare a write on most messages
-                    session.add(citizen)
-                data = dict(row.data or {})
-                keyboard: dict[str, str] = data.pop(KEYBOARD_KEY, None) or {}
-                msg = _as_button_tap(msg, keyboard)
-                ctx = Context(
-                    message=msg,
-                    citizen=citizen,
-                    role=self._role(msg.address, citizen),
-                    session=session,
-                    state=ConversationView(row.state, data),
-                    services=self.services,
-                    new_citizen=created,
-                    attachment=attachment,
-                    offered=frozenset(keyboard.values()),
-                )
-                self._remember(msg.address, ctx.role, citizen.language)
-                if _banned(citizen, ctx.role) and not self._open_to_banned(msg, ctx):
-                    _answer_banned(ctx)
-                else:
-                    await self._route(msg, ctx)
-                if not ctx.forgotten:  # a forgotten citizen's state is gone with them
-                    keyboard = _last_keyboard(ctx.outgoing, msg.address) or keyboard
-                    saved = (
-                        {**ctx.state.data, KEYBOARD_KEY: keyboard} if keyboard else ctx.state.data
+            # Point statements: on SQLite they run on this thread, no trip each (sqlite_driver).
+            async with self.db.point_statements():
+                async with self.db.sessions() as session, session.begin():
+                    now = self.services.clock()
+                    if msg.external_id and not await updates.claim(
+                        session, channel=msg.address.channel, external_id=msg.external_id, now=now
+                    ):
+                        log.info("skipping redelivered %s update", msg.address.channel)
+                        return [], []
+                    citizen, row, created = await self._load(msg, language_hint, now, session)
+                    language = citizen.language
+                    if now - citizen.last_seen_at >= LAST_SEEN_RESOLUTION:
+                        citizen.last_seen_at = now  # coarse, to spare a write on most messages
+                        session.add(citizen)
+                    data = dict(row.data or {})
+                    keyboard: dict[str, str] = data.pop(KEYBOARD_KEY, None) or {}
+                    msg = _as_button_tap(msg, keyboard)
+                    ctx = Context(
+                        message=msg,
+                        citizen=citizen,
+                        role=self._role(msg.address, citizen),
+                        session=session,
+                        state=ConversationView(row.state, data),
+                        services=self.services,
+                        new_citizen=created,
+                        attachment=attachment,
+                        offered=frozenset(keyboard.values()),
                     )
-                    await conversations.save(
-                        session, row=row, state=ctx.state.name, data=saved, now=now
-                    )
-            return ctx.outgoing, ctx.after_commit
+                    self._remember(msg.address, ctx.role, citizen.language)
+                    if _banned(citizen, ctx.role) and not self._open_to_banned(msg, ctx):
+                        _answer_banned(ctx)
+                    else:
+                        await self._route(msg, ctx)
+                    if not ctx.forgotten:  # a forgotten citizen's state is gone with them
+                        keyboard = _last_keyboard(ctx.outgoing, msg.address) or keyboard
+                        saved = (
+                            {**ctx.state.data, KEYBOARD_KEY: keyboard}
+                            if keyboard
+                            else ctx.state.data
+                        )
+                        await conversations.save(
+                            session, row=row, state=ctx.state.name, data=saved, now=now
+                        )
+                return ctx.outgoing, ctx.after_commit
         except IntegrityError:
             if msg.external_id and await self._processed_elsewhere(msg):
                 log.info("update processed concurrently elsewhere; skipped")

@@ -22,10 +22,9 @@ async def claim(session: AsyncSession, *, channel: str, external_id: str, now: d
     instead of a look-up and an insert: the key becomes durable with the message's
     transaction, or not at all.
     """
-    connection = await session.connection()
-    return (
-        await connection.execute(_CLAIM, {"c": channel, "e": external_id, "t": now})
-    ).rowcount == 1
+    params = {"c": channel, "e": external_id, "t": now}
+    result = await session.exec(_CLAIM, params=params)  # type: ignore[call-overload]
+    return bool(result.rowcount == 1)
 
 
 # Plain SQL that both SQLite and PostgreSQL speak: a dialect's insert() with ON CONFLICT is not

@@ -1,8 +1,13 @@
 """The Telegram channel: a python-telegram-bot `Application` in polling or webhook mode.
 
-Polling (TELEGRAM_WEBHOOK_URL unset): PTB's Updater long-polls getUpdates and the Application
-hands every update, concurrently, to `_on_polled_update`; the dispatcher serialises per chat.
-While the database is down an update is retried with bounded exponential backoff.
+The Application and its bot make every request (start-up, sends, getUpdates). Updates do not
+pass through its queue and handlers: a plain text message is read from its JSON
+(convert.text_message), anything else becomes PTB's `Update` and then an IncomingMessage
+(convert.to_incoming), and goes to the dispatcher.
+
+Polling (TELEGRAM_WEBHOOK_URL unset): polling.LongPoll long-polls getUpdates and hands every
+update, concurrently, to `_on_polled`; the dispatcher serialises per chat. While the database
+is down an update is retried with bounded exponential backoff.
 
 Webhook (TELEGRAM_WEBHOOK_URL set): no Updater. Telegram posts to our own aiohttp route
 `POST /telegram/webhook` (TELEGRAM_WEBHOOK_URL is the public URL that reaches it). The route
@@ -25,15 +30,17 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
+from telegram.ext import Application, ExtBot
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram.convert import (
     ALLOWED_UPDATES,
     CHANNEL,
     MalformedUpdate,
+    text_message,
     to_incoming,
 )
+from bot.channels.telegram.polling import LongPoll
 from bot.channels.telegram.render import ReplyKeyboards, render
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.config import ConfigError, Settings
@@ -76,7 +83,9 @@ ENDPOINTS = {
     "send_document": "sendDocument",
 }
 # do_api_request suggests the typed method for endpoints PTB has; see TelegramChannel._post.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.send", category=PTBUserWarning)
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.(send|getUpdates)", category=PTBUserWarning
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -125,10 +134,17 @@ class TelegramChannel:
             .request(AiohttpRequest())
             .get_updates_request(AiohttpRequest(connection_pool_size=1))
         )
-        if self.webhook_url:
-            builder = builder.updater(None)
-        self.application = builder.build()
-        self.application.add_handler(TypeHandler(Update, self._on_polled_update))
+        # No Updater: polling is our LongPoll (polling.py), which skips PTB's Update objects.
+        self.application = builder.updater(None).build()
+        self.poll: LongPoll | None = None
+        if not self.webhook_url:
+            self.poll = LongPoll(
+                self.application.bot,
+                self._on_polled,
+                timeout_s=POLL_TIMEOUT.total_seconds(),
+                allowed_updates=ALLOWED_UPDATES,
+                sleep=lambda seconds: self.sleep(seconds),
+            )
         self.keyboards = ReplyKeyboards()
         self.retry_delays: tuple[float, ...] = RETRY_DELAYS
         self.sleep: Sleep = self._sleep_unless_stopping
@@ -160,20 +176,15 @@ class TelegramChannel:
                 drop_pending_updates=False,
             )
         await app.start()
-        if app.updater is not None:
-            await app.updater.start_polling(  # deleteWebhook first, then getUpdates
-                timeout=POLL_TIMEOUT,
-                allowed_updates=list(ALLOWED_UPDATES),
-                drop_pending_updates=False,
-                bootstrap_retries=3,
-            )
+        if self.poll is not None:
+            await self.poll.start()  # deleteWebhook first, then getUpdates
         log.info("telegram: %s mode", "webhook" if self.webhook_url else "polling")
 
     async def stop(self) -> None:
         self._stopping.set()
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self.poll is not None:
+            await self.poll.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -279,37 +290,62 @@ class TelegramChannel:
             if answer and update.callback_query is not None:
                 await self._answer(update.callback_query)
 
-    async def _on_polled_update(self, update: object, _: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
+    async def _on_polled(self, data: dict[str, Any]) -> None:
+        """One update from getUpdates: a plain text read from its JSON, the rest through
+        PTB's `Update`."""
+        update_id = data["update_id"]
+        try:
+            msg = text_message(data)
+        except MalformedUpdate as exc:
+            log.warning("telegram update %s dropped: %s", update_id, exc)
             return
+        if msg is None:
+            try:
+                update = Update.de_json(data, self.bot)
+            except Exception:  # any malformed object inside the update
+                log.warning("telegram update %s dropped: malformed", update_id)
+                return
+            await self._on_polled_update(update)
+            return
+        dispatch = self._dispatch
+        if dispatch is not None:
+            await self._retrying(update_id, lambda _attempt: dispatch(msg))
+
+    async def _on_polled_update(self, update: Update) -> None:
+        await self._retrying(
+            update.update_id, lambda attempt: self.process(update, answer=attempt == 1)
+        )
+
+    async def _retrying(self, update_id: int, run: Callable[[int], Awaitable[None]]) -> None:
+        """`run(attempt)` until it is done, again while the database is unavailable."""
         delays = iter(self.retry_delays)
         attempt = 1
         while True:
             try:
-                await self.process(update, answer=attempt == 1)
+                await run(attempt)
                 return
             except StorageUnavailable:
                 delay = next(delays, None)
                 if delay is None or self._stopping.is_set():
                     log.error(
                         "database unavailable: update %s lost after %d attempts",
-                        update.update_id,
+                        update_id,
                         attempt,
                     )
                     return
                 log.warning(
                     "database unavailable: update %s retried in %.1fs (attempt %d)",
-                    update.update_id,
+                    update_id,
                     delay,
                     attempt,
                 )
                 await self.sleep(delay)
                 attempt += 1
             except MalformedUpdate as exc:
-                log.warning("telegram update %s dropped: %s", update.update_id, exc)
+                log.warning("telegram update %s dropped: %s", update_id, exc)
                 return
             except Exception:
-                log.exception("telegram update %s not handled", update.update_id)
+                log.exception("telegram update %s not handled", update_id)
                 return
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
@@ -318,29 +354,44 @@ class TelegramChannel:
         if not hmac.compare_digest(given, self._secret):
             log.warning("telegram webhook: wrong or missing secret token")
             return web.Response(status=403, text="forbidden")
-        update = await self._read_update(request)
-        if update is None:
+        data = await self._read_update(request)
+        if data is None:
             return web.Response(status=400, text="not a Telegram update")
+        update_id = data["update_id"]
+        try:
+            # A plain text message is read from the JSON; the rest through PTB's Update.
+            incoming: IncomingMessage | Update | None = text_message(data)
+            malformed = None
+        except MalformedUpdate as exc:
+            incoming, malformed = None, exc
+        if incoming is None and malformed is None:
+            incoming = self._to_update(data)
+            if incoming is None:
+                return web.Response(status=400, text="not a Telegram update")
         if self._dispatch is None:  # not started yet, or stopping: Telegram will retry
             return _unavailable("not ready")
         try:
-            await self.process(update)
+            if malformed is not None:
+                raise malformed
+            if isinstance(incoming, IncomingMessage):
+                await self._dispatch(incoming)
+            elif incoming is not None:
+                await self.process(incoming)
         except StorageUnavailable:
-            log.warning(
-                "telegram webhook: database unavailable; update %s refused", update.update_id
-            )
+            log.warning("telegram webhook: database unavailable; update %s refused", update_id)
             return _unavailable("storage unavailable")
         except MalformedUpdate as exc:
             # It came with our secret, so Telegram sent it: a non-2xx answer would only make
             # Telegram deliver it again and again. Dropped, with a warning (no user data).
-            log.warning("telegram webhook: malformed update %s dropped: %s", update.update_id, exc)
+            log.warning("telegram webhook: malformed update %s dropped: %s", update_id, exc)
             return web.Response(text="ignored: malformed update")
         except Exception:
-            log.exception("telegram webhook: update %s not handled", update.update_id)
+            log.exception("telegram webhook: update %s not handled", update_id)
             return web.Response(status=500, text="internal error")
         return web.Response(text="ok")
 
-    async def _read_update(self, request: web.Request) -> Update | None:
+    async def _read_update(self, request: web.Request) -> dict[str, Any] | None:
+        """The update's JSON object, or None when the body is not one."""
         body = await read_body(
             request,
             limit=self.settings.telegram_webhook_max_body_bytes,
@@ -352,6 +403,9 @@ class TelegramChannel:
             return None
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             return None
+        return data
+
+    def _to_update(self, data: dict[str, Any]) -> Update | None:
         try:
             return Update.de_json(data, self.bot)
         except Exception:  # any malformed object inside the update

@@ -42,10 +42,11 @@ def test_api_base_url_must_end_with_bot():
         file_base_url("https://api.telegram.org/")
 
 
-def test_polling_mode_has_no_routes_and_an_updater():
+def test_polling_mode_has_no_routes_and_a_long_poll():
     polling = channel()
     assert polling.routes() == []
-    assert polling.application.updater is not None
+    assert polling.poll is not None
+    assert polling.application.updater is None  # polling.LongPoll instead
     assert polling.application.bot.base_url == f"https://api.telegram.org/bot{TOKEN}"
     assert polling.application.bot.base_file_url == f"https://api.telegram.org/file/bot{TOKEN}"
 
@@ -58,6 +59,7 @@ def test_webhook_mode_has_the_webhook_route_and_no_updater():
     (route,) = webhook.routes()
     assert (route.method, route.path) == ("POST", WEBHOOK_PATH)  # type: ignore[attr-defined]
     assert webhook.application.updater is None
+    assert webhook.poll is None
 
 
 def test_webhook_mode_needs_a_secret():

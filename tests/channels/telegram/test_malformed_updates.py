@@ -208,12 +208,13 @@ async def test_a_query_without_an_id_is_not_answered(bot: Bot):
     assert bot.api.calls_to("answerCallbackQuery") == []
 
 
+@pytest.mark.parametrize("text", [5, "\ud83d"])  # read through PTB; read from the JSON
 async def test_polling_drops_a_malformed_update_with_a_warning(
-    bot: Bot, caplog: pytest.LogCaptureFixture
+    bot: Bot, caplog: pytest.LogCaptureFixture, text: object
 ):
     data = load_update("text")
-    data["message"]["text"] = 5
-    await bot.channel._on_polled_update(Update.de_json(data, bot.channel.bot), None)  # type: ignore[arg-type]
+    data["message"]["text"] = text
+    await bot.channel._on_polled(data)
     assert bot.received == []
     assert [r.levelno for r in caplog.records if r.name.startswith("bot.")] == [logging.WARNING]
 

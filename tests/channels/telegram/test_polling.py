@@ -1,0 +1,81 @@
+"""The channel's long poll (polling.py) against the fake Bot API: updates in, offsets
+confirmed, failures retried."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.channels.telegram import TelegramChannel
+from bot.core.messages import IncomingMessage, Kind
+from bot.i18n import Translator
+from tests.conftest import make_settings
+from tests.fakes.telegram_api import FakeBotAPI
+
+
+class Polling:
+    def __init__(self, channel: TelegramChannel, api: FakeBotAPI) -> None:
+        self.channel, self.api = channel, api
+        self.received: list[IncomingMessage] = []
+        self.arrived = asyncio.Event()
+
+    async def dispatch(self, msg: IncomingMessage) -> None:
+        self.received.append(msg)
+        self.arrived.set()
+
+    async def next(self) -> IncomingMessage:
+        await asyncio.wait_for(self.arrived.wait(), 10)
+        self.arrived.clear()
+        return self.received[-1]
+
+
+@pytest.fixture
+async def polling() -> AsyncIterator[Polling]:
+    async with FakeBotAPI() as api:
+        settings = make_settings(
+            "sqlite+aiosqlite:///:memory:",
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+        )
+        channel = TelegramChannel(settings, Translator())
+
+        async def no_wait(_seconds: float) -> None:
+            return None
+
+        channel.sleep = no_wait  # the backoff between failed polls
+        bot = Polling(channel, api)
+        await channel.start(bot.dispatch)
+        await api.wait_for_polling()
+        yield bot
+        await channel.stop()
+        assert api.violations == []
+
+
+async def test_texts_and_other_updates_arrive_and_are_confirmed(polling: Polling):
+    api = polling.api
+    text_id = api.push_update(api.make_message_update(7001, "Дупка"))
+    assert (await polling.next()).text == "Дупка"
+    query_id = api.push_update(api.make_callback_update(7001, "lang:en"))
+    tap = await polling.next()
+    assert (tap.kind, tap.payload) == (Kind.BUTTON, "lang:en")
+    await api.wait_for_confirmed(max(text_id, query_id))
+
+
+async def test_a_failed_poll_is_retried(polling: Polling):
+    api = polling.api
+    api.fail_next("getUpdates", 502, times=2)
+    api.push_update(api.make_message_update(7002, "/help"))
+    msg = await polling.next()
+    assert (msg.kind, msg.command) == (Kind.COMMAND, "help")
+    assert polling.channel.poll is not None and polling.channel.poll.running
+
+
+async def test_stopping_confirms_what_was_fetched(polling: Polling):
+    api = polling.api
+    update_id = api.push_update(api.make_message_update(7003, "a"))
+    await polling.next()
+    await polling.channel.stop()
+    await api.wait_for_confirmed(update_id)
+    await polling.channel.start(polling.dispatch)  # the fixture stops it again
