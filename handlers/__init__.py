@@ -24,6 +24,7 @@ def build_router() -> Router:
         privacy,
         report_detail,
         reports,
+        reports_confirm,
         staff,
         start,
         survey_admin,
@@ -35,6 +36,7 @@ def build_router() -> Router:
     root.include(start.router)
     root.include(reports.router)
     root.include(report_detail.router)
+    root.include(reports_confirm.router)
     root.include(staff.router)
     root.include(alerts.router)
     root.include(broadcast.router)
