@@ -64,9 +64,7 @@ async def record(
         actor_id=citizen_id,
         actor_role="citizen",
         kind="confirmed" if fixed else "not_fixed",
-        from_status=report.status,
-        to_status=report.status,
-        note=note,
+        note=note,  # no status: the answer changes none (figures count status events)
     )
     report.citizen_confirmed = fixed
     report.confirmed_at = now
