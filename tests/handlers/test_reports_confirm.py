@@ -16,6 +16,7 @@ from bot.core.messages import IncomingMessage, Kind
 from storage.db import Database
 from storage.models import Report, ReportEvent, ReportPhoto
 from tests.steps import labels, onboard
+from tests.steps.reports import FILED as FILED_AT
 from tests.steps.reports import MLADOST, file_report, follow_report, staff_sets
 
 YES, NO = "✅ Yes, it is fixed", "❌ No, it is not fixed"
@@ -80,6 +81,11 @@ async def test_fixed_closes_the_report_for_good(resolved, db: Database):
     assert await answers(db) == [("confirmed", None)]
     (card,) = await chat.say(f"/report {public_id}", user="u1")
     assert "🔁 Not fixed" not in labels(card)
+    assert card.text.endswith(
+        "— Resolved\n   “The lamp was replaced.”\n"
+        + FILED_AT
+        + " — ✅ confirmed fixed by a citizen"
+    )
     assert chat.pop("f1") == []  # a confirmation is not news
 
 
