@@ -201,6 +201,13 @@ async def test_an_earlier_resolutions_question_is_stale(loop: Loop):
     assert await loop.fixed("follower", resolution=loop.resolution + 1000) == "stale"
     assert await loop.fixed("follower") == "ok"  # the new question gets its own answer
     assert [kind for kind, _, _ in await loop.events()] == ["not_fixed", "confirmed"]
+    async with loop.people.db.sessions() as session:  # a body's figures count them
+        counted = await confirmations.counts(session, report_ids=[loop.report_id])
+        assert counted == {"confirmed": 1, "not_fixed": 1}
+        assert await confirmations.counts(session, report_ids=[]) == counted | {
+            "confirmed": 0,
+            "not_fixed": 0,
+        }
 
 
 async def test_not_fixed_has_the_reopen_window_fixed_has_none(loop: Loop):
