@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     feed_tick_seconds: int = Field(default=30, ge=0, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
 
+    # Reports forwarded to bodies by email (bot/forwarding/email.py).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_from: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Open311 endpoints of bodies (bot/forwarding/open311.py): how long one request may take.
+    forward_http_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+
     @field_validator("admins", mode="before")
     @classmethod
     def _parse_admins(cls, value: object) -> tuple[Address, ...]:
@@ -115,6 +126,10 @@ class Settings(BaseSettings):
         "viber_bot_name",
         "viber_bot_avatar",
         "viber_webhook_url",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "smtp_from",
         mode="before",
     )
     @classmethod

@@ -43,10 +43,20 @@ HIDE_REASONS = (
 # The note admin_bans puts on the reports a ban hides: for staff, not a reason to show.
 BAN_NOTE_PREFIX = "/ban "
 
+# "Is it fixed?" after a resolution (bot/domain/confirmation.py answers it): the chat's
+# ConfirmButton (handlers/reports_confirm.py) parses cf:<report id>:<resolution id>:<1|0>.
+CONFIRM_PREFIX = "cf"
+FIXED_LABEL = N_("confirm.btn_fixed")
+NOT_FIXED_LABEL = N_("confirm.btn_not_fixed")
+
 NEW_REPORT_LABEL = N_("followup.btn_new_report")
 NEW_REPORT_PAYLOAD = "menu:report"  # the main menu's "report a problem"
 
 Button = dict[str, str]
+
+
+def confirm_payload(report_id: int, resolution_id: int, fixed: bool) -> str:
+    return f"{CONFIRM_PREFIX}:{report_id}:{resolution_id}:{1 if fixed else 0}"
 
 
 def hide_reason(t: Callable[[str], str], note: str | None) -> str | None:
@@ -71,6 +81,8 @@ async def tell(work: Work, report: Report, event: ReportEvent, reopen_days: int)
     original = None
     if event.to_status == ReportStatus.DUPLICATE.value and report.duplicate_of_id is not None:
         original = await reports.get(work.session, report_id=report.duplicate_of_id)
+    if event.id is None:
+        await work.session.flush()  # the resolution's id names its question
     told: set[int] = set()
     queued: list[int] = []
     for recipient in await reports.recipients(work.session, report=report):
@@ -135,7 +147,10 @@ class _News:
             return "\n".join(lines)
         if event.kind == "reopened":
             status = t(STATUS_KEYS[ReportStatus(report.status)])
-            return t("followup.notify_reopened", id=report.public_id, category=category_name) + (
+            key = N_("followup.notify_reopened")
+            if event.actor_id is not None and event.actor_id != report.reporter_id:
+                key = N_("confirm.notify_reopened_by_follower")
+            return t(key, id=report.public_id, category=category_name) + (
                 "\n" + t("followup.notify_now", status=status)
             )
         to_status = event.to_status or report.status
@@ -154,13 +169,10 @@ class _News:
                 lines.append(t("followup.notify_note", note=event.note))
         if original is not None:
             lines.append(t("followup.notify_duplicate", original=original.public_id))
-        if self.offers_reopen:
+        if self.asks_if_fixed:
             lines.append(
                 self.work.translator.translate_n(
-                    self.language,
-                    "followup.notify_reopen_hint",
-                    self.reopen_days,
-                    days=self.reopen_days,
+                    self.language, "confirm.question", self.reopen_days, days=self.reopen_days
                 )
             )
         elif self.offers_new_report:
@@ -168,10 +180,13 @@ class _News:
         return "\n".join(lines)
 
     def buttons(self) -> list[Button]:
-        """One row: "Not fixed" or "New report" when they fit, and "Details"."""
+        """One row: "Is it fixed?" ✅ / ❌ or "New report" when they fit, and "Details"."""
         out = []
-        if self.offers_reopen:
-            out.append(_button(self.t("followup.btn_not_fixed"), f"mynf:{self.report.id}"))
+        if self.asks_if_fixed:
+            report_id, resolution_id = self.report.id, self.event.id
+            assert report_id is not None and resolution_id is not None
+            for label, fixed in ((FIXED_LABEL, True), (NOT_FIXED_LABEL, False)):
+                out.append(_button(self.t(label), confirm_payload(report_id, resolution_id, fixed)))
         elif self.offers_new_report:
             out.append(_button(self.t(NEW_REPORT_LABEL), NEW_REPORT_PAYLOAD))
         out.append(_button(self.t("followup.btn_details"), f"myo:{self.report.id}"))
@@ -187,11 +202,11 @@ class _News:
         )
 
     @property
-    def offers_reopen(self) -> bool:
+    def asks_if_fixed(self) -> bool:
+        """A resolution asks its reporter and followers "Is it fixed?"."""
         event = self.event
         return (
-            self.is_reporter
-            and event.kind == "status"
+            event.kind == "status"
             and event.to_status is not None
             and ReportStatus(event.to_status) in REOPENABLE
         )

@@ -338,6 +338,8 @@ def reopen_refusal(work: Work, report: Report) -> Refused | None:
         return Refused("not_yours", N_("followup.reopen_not_yours"))
     if report.status == ReportStatus.REJECTED:
         return Refused("rejected", N_("followup.reopen_rejected"))
+    if report.citizen_confirmed:  # a citizen confirmed it fixed: closed for good
+        return Refused("confirmed", N_("confirm.reopen_confirmed"))
     if ReportStatus(report.status) not in REOPENABLE:
         return Refused("not_closed", N_("followup.reopen_not_closed"))
     if report.closed_at is None or work.now - report.closed_at > REOPEN_WINDOW:

@@ -6,6 +6,7 @@
 - open_report.py   opening one report (`/report SOF-…`, 📄 buttons): staff view or card
 - mine.py          /myreports, a report's card as a citizen sees it, unfollowing
 - reopen.py        "Not fixed": reopening a resolved report
+- confirm.py       the ✅ / ❌ answer to "Is it fixed?" after a resolution
 - staff_list.py    /reports: the staff list with its filters; staff's /report picker
 - triage.py        staff status changes with notes, duplicates, hiding
 - desk.py          the staff desk's conversation state (the list's filters, the question open)
@@ -16,8 +17,8 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from handlers.reports import file, mine, open_report, reopen, staff_list, triage
+from handlers.reports import confirm, file, mine, open_report, reopen, staff_list, triage
 
 router = Router("reports")
-for module in (file, open_report, mine, reopen, staff_list, triage):
+for module in (file, open_report, mine, reopen, confirm, staff_list, triage):
     router.include(module.router)

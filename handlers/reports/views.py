@@ -76,6 +76,8 @@ def history_text(ctx: Context, events: list[ReportEvent]) -> str:
         when = ctx.when(event.at)
         if event.kind == "reopened":
             line = ctx.t("report.history_reopened", when=when)
+        elif event.kind == "confirmed":  # bot/domain/confirmation.py
+            line = ctx.t("confirm.history_confirmed", when=when)
         elif event.to_status and event.kind in ("created", "status"):
             line = f"{when} — {status_label(ctx, event.to_status)}"
         else:

@@ -92,6 +92,10 @@ class Report(SQLModel, table=True):
     assignee_id: int | None = Field(
         default=None, sa_column=_fk("citizen.id", ondelete="SET NULL", index=False)
     )
+    # The last answer to "Is it fixed?" after a resolution (bot/domain/confirmation.py):
+    # True fixed (the report is closed for good), False not fixed (reopened), None no answer.
+    citizen_confirmed: bool | None = None
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def is_open(self) -> bool:
@@ -121,7 +125,8 @@ class ReportEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     actor_id: int | None = Field(default=None, sa_column=_fk("citizen.id", ondelete="SET NULL"))
     actor_role: str = Field(max_length=16)  # citizen | staff | admin | api
-    kind: str = Field(max_length=16)  # created | status | reopened | hidden | shown
+    # created | status | reopened | hidden | shown | confirmed | not_fixed
+    kind: str = Field(max_length=16)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str | None = Field(default=None, max_length=16)
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

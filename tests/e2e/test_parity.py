@@ -111,6 +111,34 @@ SCENARIOS: dict[str, Scenario] = {
         ],
         "new status: In progress",
     ),
+    "resolved_report_not_fixed_with_a_photo": Scenario(
+        [
+            *onboard("u1"),
+            *onboard("admin"),
+            *file_report(),
+            ("admin", "say", f"/report {REPORT_ID}"),
+            ("admin", "tap", "✅ Resolved"),
+            ("admin", "tap", "stk"),
+            ("u1", "pop", ""),
+            ("u1", "tap", "❌ No, it is not fixed"),
+            ("u1", "say", "The lamp is dark again."),
+            ("u1", "say", "/photo {jpeg}"),
+        ],
+        f"Report {REPORT_ID} is open again",
+    ),
+    "resolved_report_confirmed_fixed": Scenario(
+        [
+            *onboard("u1"),
+            *onboard("admin"),
+            *file_report(),
+            ("admin", "say", f"/report {REPORT_ID}"),
+            ("admin", "tap", "✅ Resolved"),
+            ("admin", "tap", "stk"),
+            ("u1", "pop", ""),
+            ("u1", "tap", "✅ Yes, it is fixed"),
+        ],
+        f"Report {REPORT_ID} is now closed",
+    ),
     "alerts_subscription": Scenario(
         [
             *onboard("u1"),

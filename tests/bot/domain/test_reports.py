@@ -299,8 +299,9 @@ async def test_filing_counts_a_citizens_day_and_an_api_keys_quota(world: World):
 
 async def test_the_news_carry_the_way_on_as_buttons(world: World):
     """The domain writes plain data in the outbox's payload format; the scheduler's reader
-    makes the same buttons of it as the chat showed before: "Not fixed" to the reporter of a
-    resolved report, "File a new report" to the reporter of a rejected one, "Details" to all."""
+    makes the same buttons of it as the chat showed before: "Is it fixed?" ✅ / ❌ to the
+    reporter and followers of a resolved report (bot/domain/confirmation.py answers it), "File
+    a new report" to the reporter of a rejected one, "Details" to all."""
 
     async def buttons() -> dict[int, list[tuple[str, str | None]]]:
         async with world.db.sessions() as session:
@@ -317,10 +318,14 @@ async def test_the_news_carry_the_way_on_as_buttons(world: World):
 
     details = ("📄 Details", f"myo:{world.report_id}")
     await world.run("clerk", resolve)
-    assert await buttons() == {
-        world.reporter: [("🔁 Not fixed", f"mynf:{world.report_id}"), details],
-        world.follower: [details],
-    }
+    asked = await buttons()
+    assert asked[world.reporter] == asked[world.follower]
+    assert [label for label, _ in asked[world.reporter]] == [
+        "✅ Yes, it is fixed",
+        "❌ No, it is not fixed",
+        "📄 Details",
+    ]
+    assert asked[world.reporter][0][1].startswith(f"cf:{world.report_id}:")
     await world.run("reporter", reopen)
     assert await buttons() == {world.follower: [details]}
     await world.run("clerk", reject)

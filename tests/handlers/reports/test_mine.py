@@ -178,14 +178,20 @@ async def test_not_fixed_within_14_days_reopens(people: RecordingChannel, db: Da
     assert news.text == (
         f"🔔 Report {public_id} (Street lighting) — new status: Resolved.\n"
         "💬 From the municipality: The lamp was replaced.\n"
-        "If it is not fixed, tap “🔁 Not fixed” within 14 days."
+        "❓ Is it fixed now? Please tell us with the buttons below. If it is not, you can say "
+        "so within 14 days."
     )
-    assert labels(news) == ["🔁 Not fixed", "📄 Details"]
+    assert labels(news) == ["✅ Yes, it is fixed", "❌ No, it is not fixed", "📄 Details"]
     (follower_news,) = chat.pop("f1")
-    assert "Ако не е оправено" not in follower_news.text
-    assert labels(follower_news) == ["📄 Подробности"]
+    assert labels(follower_news) == [
+        "✅ Да, отстранен е",
+        "❌ Не, не е отстранен",
+        "📄 Подробности",
+    ]
 
+    # "Not fixed" from the report's card (the news ask "Is it fixed?": test_reports_confirm).
     clock.advance(days=13)
+    await chat.say(f"/report {public_id}", user="u1")
     (ask,) = await chat.tap("🔁 Not fixed", user="u1")
     assert ask.text == (
         f"What is still wrong with report {public_id}? Write a short comment (3–1000 characters)."
@@ -225,8 +231,9 @@ async def test_not_fixed_after_14_days_is_refused(people: RecordingChannel, cloc
     public_id = await file_report(chat)
     await staff_sets(chat, public_id, "✅ Resolved", "The lamp was replaced.")
     chat.pop("u1")
+    await chat.say(f"/report {public_id}", user="u1")
     clock.advance(days=15)
-    (refused,) = await chat.tap("🔁 Not fixed", user="u1")
+    (refused,) = await chat.tap("🔁 Not fixed", user="u1")  # the card shown before
     assert refused.text == (
         f"The 14 days to reopen report {public_id} have passed. "
         "If the problem is still there, please file a new report."

@@ -1,0 +1,162 @@
+"""Emailing a report to a body through a real SMTP server (aiosmtpd on a free local port, in
+its own thread): the subject, the body in both languages, the photo attached, the login,
+the password kept out of the logs, and which failures are worth retrying."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from pydantic import SecretStr
+
+from bot.forwarding import PermanentError, RetryableError
+from bot.forwarding.email import SmtpConfig, send
+from bot.i18n import Translator
+from bot.media.store import PhotoStore
+from tests.bot.forwarding.reports import a_report
+from tests.conftest import make_settings
+
+PASSWORD = "s3cret-Pa55word"
+TRANSLATOR = Translator()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Mailbox:
+    """The SMTP server's handler: keeps what it accepted; refuses recipients as told."""
+
+    def __init__(self) -> None:
+        self.received: list[Envelope] = []
+        self.refuse: dict[str, str] = {}  # address → the SMTP answer to RCPT TO
+        self.logins: list[tuple[str, str]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(envelope)
+        return "250 Message accepted"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        if isinstance(auth_data, LoginPassword):
+            login = (auth_data.login.decode(), auth_data.password.decode())
+            self.logins.append(login)
+            return AuthResult(success=login == ("bot", PASSWORD), handled=False)
+        return AuthResult(success=False, handled=False)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=box.authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+def smtp(port: int, **overrides: object) -> SmtpConfig:
+    settings = make_settings(
+        "sqlite+aiosqlite:///unused.db",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="signali@sofia.example.org",
+        smtp_starttls=False,
+        smtp_timeout_seconds=5,
+        **overrides,
+    )
+    return SmtpConfig.from_settings(settings)
+
+
+async def test_the_report_arrives_with_its_photo(mailbox, tmp_path: Path, jpeg: Path, caplog):
+    box, port = mailbox
+    store = PhotoStore(tmp_path)
+    photo = await asyncio.to_thread(jpeg.read_bytes)
+    name = await store.save(photo)
+    report = a_report((name,))
+    caplog.set_level(logging.DEBUG)
+    config = smtp(port, smtp_username="bot", smtp_password=PASSWORD)
+    result = await send(
+        report, to="mladost@sofia.example.org", smtp=config, translator=TRANSLATOR, photos=store
+    )
+
+    assert box.logins == [("bot", PASSWORD)]
+    (envelope,) = box.received
+    assert envelope.mail_from == "signali@sofia.example.org"
+    assert envelope.rcpt_tos == ["mladost@sofia.example.org"]
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert message["Subject"] == "[SOF-2026-000007] Улично осветление / Street lighting"
+    assert message["Message-ID"].strip() == result.message_id
+    text = message.get_body(("plain",)).get_content()
+    assert text.startswith(
+        "Здравейте, препращаме Ви сигнал SOF-2026-000007, подаден от гражданин на "
+        "27.11.2026 12:00.\n\nКатегория: Улично осветление\n"
+        "Адрес: бул. Александър Малинов 12\nРайон: Младост\n"
+        "Карта: https://www.openstreetmap.org/?mlat=42.649700&mlon=23.379000"
+        "#map=18/42.649700/23.379000\n"
+        "Сигналът в мрежата: https://bot.example.org/open311/v2/requests/SOF-2026-000007.json\n"
+        "1 прикачена снимка.\n\nОписание:\nУличната лампа пред блок 12 не свети от седмица.\n"
+    )
+    assert "Hello, we are forwarding report SOF-2026-000007" in text
+    assert "Category: Street lighting\n" in text and "District: Mladost\n" in text
+    assert "1 photo attached." in text
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "SOF-2026-000007-1.jpg"
+    assert attachment.get_content_type() == "image/jpeg"
+    assert attachment.get_content() == photo
+    assert PASSWORD not in caplog.text
+    assert PASSWORD not in repr(config)
+
+
+async def test_a_wrong_password_is_permanent_and_not_told(mailbox):
+    _, port = mailbox
+    config = smtp(port, smtp_username="bot", smtp_password="wrong-one")
+    with pytest.raises(PermanentError) as failed:
+        await send(a_report(), to="a@sofia.example.org", smtp=config, translator=TRANSLATOR)
+    assert "535" in str(failed.value) and "wrong-one" not in str(failed.value)
+    assert isinstance(config.password, SecretStr)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [("550 5.1.1 No such mailbox", PermanentError), ("451 4.3.0 Try later", RetryableError)],
+)
+async def test_a_refused_recipient(mailbox, answer: str, error: type[Exception]):
+    box, port = mailbox
+    box.refuse["gone@sofia.example.org"] = answer
+    with pytest.raises(error):
+        await send(a_report(), to="gone@sofia.example.org", smtp=smtp(port), translator=TRANSLATOR)
+    assert box.received == []
+
+
+async def test_no_server_is_worth_retrying():
+    with pytest.raises(RetryableError):
+        await send(
+            a_report(), to="a@sofia.example.org", smtp=smtp(free_port()), translator=TRANSLATOR
+        )
+
+
+def test_email_needs_a_host_and_a_sender():
+    with pytest.raises(PermanentError, match="SMTP_HOST"):
+        SmtpConfig.from_settings(make_settings("sqlite+aiosqlite:///unused.db"))
