@@ -12,12 +12,7 @@ def build_router() -> Router:
     """The routing tree of every conversation (built once: routers are module-level)."""
     from handlers import (
         admin,
-        admin_bans,
-        admin_find,
-        admin_roles,
-        admin_stats,
         alerts,
-        audit_log,
         broadcast,
         fallback,
         feeds,
@@ -26,8 +21,6 @@ def build_router() -> Router:
         reports,
         staff,
         start,
-        survey_admin,
-        survey_new,
         surveys,
     )
 
@@ -40,15 +33,8 @@ def build_router() -> Router:
     root.include(broadcast.router)
     root.include(feeds.router)
     root.include(surveys.router)
-    root.include(survey_admin.router)
-    root.include(survey_new.router)
     root.include(admin.router)
-    root.include(admin_roles.router)
-    root.include(admin_bans.router)
-    root.include(admin_find.router)
-    root.include(audit_log.router)
     root.include(privacy.router)
-    root.include(admin_stats.router)
     root.include(fallback.router)
     return root
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+
 import pytest
 
 from bot.core.messages import IncomingMessage, Kind
+from bot.core.router import Route
 from handlers import build_router
 from storage.models import Role
 
@@ -38,9 +42,19 @@ async def test_each_privileged_route_refuses_a_citizen(route, bot_factory):
     if route.category == "command":
         msg = IncomingMessage(address, Kind.COMMAND, command=route.key, text=f"/{route.key} 1")
     else:
-        msg = IncomingMessage(address, Kind.BUTTON, payload=f"{route.key}:1:new")
+        msg = IncomingMessage(address, Kind.BUTTON, payload=sample_payload(route))
     replies = await chat.push(msg)
     assert [r.text for r in replies] == [REFUSALS[route.role]]
+
+
+def sample_payload(route: Route) -> str:
+    """A payload the route takes: a typed one (ButtonData) must parse to reach the role check."""
+    if route.data is None:
+        return f"{route.key}:1:new"
+    hints = typing.get_type_hints(route.data)
+    samples = {int: 1, str: "new", bool: True}
+    values = {f.name: samples[hints[f.name]] for f in dataclasses.fields(route.data)}
+    return route.data(**values).pack()
 
 
 ADMIN_ONLY = [r for r in PRIVILEGED if r.role is Role.ADMIN and r.category in ("command", "button")]
@@ -54,7 +68,7 @@ async def test_staff_typing_an_admin_command_are_told_it_is_for_admins(bot_facto
     """A staff member is not told "staff only" (they are staff): the refusal names the role
     the command needs."""
     from tests.conftest import recording_channel
-    from tests.handlers.test_admin_roles import ref_of
+    from tests.steps.admin import ref_of
 
     chat = recording_channel()
     await bot_factory([chat])
@@ -67,7 +81,7 @@ async def test_staff_typing_an_admin_command_are_told_it_is_for_admins(bot_facto
         if route.category == "command":
             msg = IncomingMessage(address, Kind.COMMAND, command=route.key, text=f"/{route.key}")
         else:
-            msg = IncomingMessage(address, Kind.BUTTON, payload=f"{route.key}:1")
+            msg = IncomingMessage(address, Kind.BUTTON, payload=sample_payload(route))
         replies = await chat.push(msg)
         assert [r.text for r in replies][-1:] == ["This command is for administrators only."], (
             route.name

@@ -45,13 +45,13 @@ from bot.surveys.schema import (
 )
 from handlers.menu import main_menu, menu_entry, show_menu
 from handlers.start import deep_link
-from handlers.survey_views import closes, districts_text, opens, short, title
+from handlers.surveys.views import closes, districts_text, opens, short, title
 from storage.models import AlertPlace, PlaceKind, Survey, SurveyResponse
 from storage.repos import alerts
 from storage.repos import surveys as repo
 
 log = logging.getLogger(__name__)
-router = Router("surveys")
+router = Router("surveys.answer")
 
 ANSWERING = "survey.answer"  # data: s (survey id), q (question id), picked (a multiple choice)
 DISTRICT = "survey.district"  # data: s

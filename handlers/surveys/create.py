@@ -29,12 +29,12 @@ from bot.domain import surveys as domain
 from bot.domain.errors import Refused
 from bot.i18n import N_, without_icon
 from bot.surveys.schema import MAX_OPTIONS, MAX_QUESTIONS, Questionnaire, localized
-from handlers.survey_admin import show_card
-from handlers.survey_views import local_moment
+from handlers.surveys.manage import show_card
+from handlers.surveys.views import local_moment
 from storage.models import Role
 
 log = logging.getLogger(__name__)
-router = Router("survey_new")
+router = Router("surveys.create")
 
 TITLE = "sn.title"
 QUESTION = "sn.question"

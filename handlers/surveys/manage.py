@@ -38,14 +38,14 @@ from handlers.broadcast import topic_label
 from handlers.labels import channel_counts
 from handlers.picker import Choice, offer
 from handlers.report_views import district_label
-from handlers.survey_views import closes, districts_text, opens, phase_label, short, title
+from handlers.surveys.views import closes, districts_text, opens, phase_label, short, title
 from scheduler.payloads import direct_payload
 from storage.models import Role, Survey
 from storage.repos import surveys as repo
 from storage.repos.surveys import InviteAudience
 
 log = logging.getLogger(__name__)
-router = Router("survey_admin")
+router = Router("surveys.manage")
 
 TEXT_PAGE = 10
 CSV_CHUNK = 3500
