@@ -33,12 +33,12 @@ OTHER_TEXT = "Уличната лампа пред блок 12 не свети �
 
 async def to_description(chat: RecordingChannel, user: str, where: tuple[float, float]) -> None:
     await chat.say("/report", user=user)
-    await chat.tap("rc:sofia-28", user=user)
+    await chat.tap("💡 Street lighting", user=user)
     await chat.say(f"/loc {where[0]} {where[1]}", user=user)
 
 
 async def send(chat: RecordingChannel, user: str) -> str:
-    replies = await chat.tap("rs:send", user=user)
+    replies = await chat.tap("✅ Send", user=user)
     return replies[-1].text.split("registered as ")[1].split(".")[0]
 
 
@@ -72,19 +72,19 @@ async def busy_citizens(
         await chat.tap("💧 Water supply", user=user)
     await to_description(chat, OTHER, MLADOST)
     await chat.say(OTHER_TEXT, user=OTHER)
-    await chat.tap("rph:done", user=OTHER)
+    await chat.tap("⏭️ No photos", user=OTHER)
     theirs = await send(chat, OTHER)
     # ME starts a report at the same place and follows OTHER's instead.
     await to_description(chat, ME, MLADOST)
     await chat.say(MY_TEXT, user=ME)
-    (offer,) = await chat.tap("rph:done", user=ME)
+    (offer,) = await chat.tap("⏭️ No photos", user=ME)
     assert "already reported" in offer.text
-    await chat.tap(offer.all_buttons[0].payload or "", user=ME)
+    await chat.tap(offer.all_buttons[0].label, user=ME)
     await to_description(chat, ME, LOZENETS)
     await chat.say(MY_TEXT, user=ME)
     await chat.say(f"/photo {jpeg}", user=ME)
     await chat.say(f"/contact {PHONE}", user=ME)
-    await chat.tap("rph:done", user=ME)
+    await chat.tap("✅ Done", user=ME)
     mine = await send(chat, ME)
     await answer_survey(chat, OTHER, "Fewer cars")
     if my_survey:
@@ -197,7 +197,7 @@ async def test_forget_keeps_survey_answers_unlinked(chat: RecordingChannel, db: 
     me = await citizen_of(db, chat, ME)
     assert me is not None and me.id is not None
     await chat.say("/forget", user=ME)
-    (done,) = await chat.tap("pf:yes", user=ME)
+    (done,) = await chat.tap("🗑 Yes, delete", user=ME)
     assert "survey responses: 1." in done.text
     assert await rows_about(db, me.id, chat.address(ME).user_id) == []
     async with db.sessions() as session:
@@ -210,7 +210,7 @@ async def test_forget_keeps_survey_answers_unlinked(chat: RecordingChannel, db: 
 async def test_after_forget_a_new_message_starts_afresh(chat: RecordingChannel, db: Database):
     await onboard(chat, ME)
     await chat.say("/forget", user=ME)
-    await chat.tap("pf:yes", user=ME)
+    await chat.tap("🗑 Yes, delete", user=ME)
     assert await citizen_of(db, chat, ME) is None
     (hello,) = await chat.say("hello", user=ME)
     assert labels(hello) == ["Български", "English"]
@@ -243,7 +243,7 @@ async def test_forget_in_the_middle_of_a_report_deletes_the_draft_photo(
     store = PhotoStore(data_dir)
     assert len(list(store.dir.glob("*.jpg"))) == 1
     await chat.say("/forget", user=ME)
-    await chat.tap("pf:yes", user=ME)
+    await chat.tap("🗑 Yes, delete", user=ME)
     assert list(store.dir.glob("*.jpg")) == []
     async with db.sessions() as session:
         assert (await session.exec(select(Report))).all() == []
