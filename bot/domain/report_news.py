@@ -40,7 +40,7 @@ HIDE_REASONS = (
     N_("staff.hide_reason_spam"),
     N_("staff.hide_reason_safety"),
 )
-# The note admin_bans puts on the reports a ban hides: for staff, not a reason to show.
+# The note handlers/admin/bans.py puts on the reports a ban hides: for staff, not a reason to show.
 BAN_NOTE_PREFIX = "/ban "
 
 NEW_REPORT_LABEL = N_("followup.btn_new_report")

@@ -1,5 +1,5 @@
 """Staff run surveys: /survey (the list), /survey ID (a survey's card), /survey ID publish |
-close | invite | export, /results ID. (/newsurvey is handlers.survey_new.)
+close | invite | export, /results ID. (/newsurvey is handlers.surveys.create.)
 
 Results: the counts and percentages per question, responses by district, a bar chart per
 choice or scale question (PNG, labelled in the staff member's language), free-text answers
