@@ -6,7 +6,7 @@ offered to continue where they stopped; a completed response can be changed, one
 a time, until the survey closes. A district-targeted survey asks for the citizen's district
 once (unless their alert places name one of its districts) and keeps it on the response.
 
-Buttons: the typed payloads below (ListButton … NotifyButton), one class per family.
+Buttons: handlers/surveys/buttons.py (ListButton … NotifyButton), one class per family.
 The conversation is two steps (FLOW): the question being asked, or the district.
 
 Stale buttons: a payload that does not parse, a district or a multiple-choice tick outside its
@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from bot.core.buttons import ButtonData
 from bot.core.context import Context
 from bot.core.conversation import Conversation
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
@@ -49,6 +47,22 @@ from bot.surveys.schema import (
 )
 from handlers.menu import main_menu, menu_entry, show_menu
 from handlers.start import deep_link
+from handlers.surveys.buttons import (
+    CONTINUE,
+    START_OVER,
+    AnswerButton,
+    ChangeButton,
+    DistrictButton,
+    DoneButton,
+    LaterButton,
+    ListButton,
+    NotifyButton,
+    OpenButton,
+    QuestionButton,
+    ResumeButton,
+    SkipButton,
+    ToggleButton,
+)
 from handlers.surveys.views import closes, districts_text, opens, short, title
 from storage.models import AlertPlace, PlaceKind, Survey, SurveyResponse
 from storage.repos import alerts
@@ -61,88 +75,6 @@ ANSWERING = "survey.answer"  # data: s (survey id), q (question id), picked (a m
 DISTRICT = "survey.district"  # data: s
 # Scale buttons show keycaps, not bare digits (which the console reads as "the n-th button").
 KEYCAPS = ("0️⃣", "1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
-
-
-# -- buttons ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ListButton(ButtonData, prefix="svl"):
-    pass
-
-
-@dataclass(frozen=True)
-class OpenButton(ButtonData, prefix="svo"):
-    survey: int
-
-
-@dataclass(frozen=True)
-class AnswerButton(ButtonData, prefix="sv"):
-    """A single choice's option or a scale's number."""
-
-    survey: int
-    question: str
-    value: str
-
-
-@dataclass(frozen=True)
-class ToggleButton(ButtonData, prefix="svm"):
-    """Tick (on) or untick a multiple choice's option."""
-
-    survey: int
-    question: str
-    option: str
-    on: bool
-
-
-@dataclass(frozen=True)
-class DoneButton(ButtonData, prefix="svd"):
-    """Done with a multiple choice."""
-
-    survey: int
-    question: str
-
-
-@dataclass(frozen=True)
-class SkipButton(ButtonData, prefix="svs"):
-    survey: int
-    question: str
-
-
-@dataclass(frozen=True)
-class ResumeButton(ButtonData, prefix="svr"):
-    survey: int
-    how: str  # CONTINUE or START_OVER
-
-
-@dataclass(frozen=True)
-class ChangeButton(ButtonData, prefix="svc"):
-    """Change an answer of a completed response."""
-
-    survey: int
-    question: str
-
-
-@dataclass(frozen=True)
-class DistrictButton(ButtonData, prefix="svz"):
-    survey: int
-    district: str
-
-
-@dataclass(frozen=True)
-class LaterButton(ButtonData, prefix="svx"):
-    pass
-
-
-@dataclass(frozen=True)
-class NotifyButton(ButtonData, prefix="svn"):
-    """Tell me about new surveys (on), or stop."""
-
-    on: bool
-
-
-CONTINUE, START_OVER = "c", "r"
-QuestionButton = AnswerButton | ToggleButton | DoneButton | SkipButton | ChangeButton
 
 
 # -- helpers ------------------------------------------------------------------------------

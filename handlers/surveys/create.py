@@ -10,19 +10,17 @@ language; YAML files (citizenbot surveys load) can do more.
 The draft lives in the conversation state; the steps are FLOW. Every route needs Role.STAFF.
 Buttons: NewSurveyButton (its choice: t:<type> the question's type; more another question;
 dates go on; now open now; c:<days> close after that many days; publish | draft save);
-handlers.surveys.manage's CancelButton cancels.
+CancelButton cancels (handlers.surveys.manage); both in buttons.py.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
-from bot.core.buttons import ButtonData
 from bot.core.context import Context
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage, Kind, rows
@@ -32,6 +30,7 @@ from bot.domain import surveys as domain
 from bot.domain.errors import Refused
 from bot.i18n import N_, without_icon
 from bot.surveys.schema import MAX_OPTIONS, MAX_QUESTIONS, Questionnaire, localized
+from handlers.surveys.buttons import NewSurveyButton
 from handlers.surveys.manage import cancel_button, show_card
 from handlers.surveys.views import local_moment
 from storage.models import Role
@@ -59,11 +58,6 @@ TYPES = {
 }
 CLOSE_AFTER_DAYS = (7, 14, 30)
 TITLE_MAX, QUESTION_MAX, OPTION_MAX = 200, 500, 100
-
-
-@dataclass(frozen=True)
-class NewSurveyButton(ButtonData, prefix="sqn"):
-    choice: str  # "t:<type>", "more", "dates", "now", "c:<days>", "publish" or "draft"
 
 
 def _draft(ctx: Context) -> dict[str, Any]:

@@ -12,16 +12,14 @@ a button that opens the survey): to everyone who opted in to surveys, or to the 
 of an alert topic; within the survey's districts and languages; never twice to a citizen,
 never to one who has answered. Quiet hours hold them like other non-urgent messages.
 
-Every route needs Role.STAFF. Buttons: the typed payloads below (CardButton … CancelButton).
+Every route needs Role.STAFF. Buttons: handlers/surveys/buttons.py (CardButton … CancelButton).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
 
-from bot.core.buttons import ButtonData
 from bot.core.context import Context
 from bot.core.messages import Address, Button, IncomingMessage, Reply, Rows, rows
 from bot.core.router import Router
@@ -37,7 +35,18 @@ from handlers.broadcast import topic_label
 from handlers.labels import channel_counts
 from handlers.picker import Choice, offer
 from handlers.report_views import district_label
-from handlers.surveys.answer import OpenButton
+from handlers.surveys.buttons import (
+    AudienceButton,
+    CancelButton,
+    CardButton,
+    CsvButton,
+    InviteButton,
+    OpenButton,
+    PublicButton,
+    ResultsButton,
+    SendInvitesButton,
+    TextsButton,
+)
 from handlers.surveys.views import closes, districts_text, opens, phase_label, short, title
 from scheduler.payloads import direct_payload
 from storage.models import Role, Survey
@@ -51,64 +60,6 @@ TEXT_PAGE = 10
 CSV_CHUNK = 3500
 CSV_MAX_CHUNKS = 15
 OPT_IN = "*"
-
-
-@dataclass(frozen=True)
-class CardButton(ButtonData, prefix="sqo"):
-    survey: int
-
-
-@dataclass(frozen=True)
-class ResultsButton(ButtonData, prefix="sqr"):
-    survey: int
-
-
-@dataclass(frozen=True)
-class TextsButton(ButtonData, prefix="sqt"):
-    """A page of a free-text question's answers."""
-
-    survey: int
-    question: str
-    page: int
-
-
-@dataclass(frozen=True)
-class CsvButton(ButtonData, prefix="sqe"):
-    survey: int
-
-
-@dataclass(frozen=True)
-class InviteButton(ButtonData, prefix="sqi"):
-    """Invite: choose the audience."""
-
-    survey: int
-
-
-@dataclass(frozen=True)
-class AudienceButton(ButtonData, prefix="sqa"):
-    """The invitations' preview for an audience: OPT_IN, or an alert topic's subscribers."""
-
-    survey: int
-    audience: str
-
-
-@dataclass(frozen=True)
-class SendInvitesButton(ButtonData, prefix="sqy"):
-    survey: int
-    audience: str
-
-
-@dataclass(frozen=True)
-class PublicButton(ButtonData, prefix="sqp"):
-    """Public results on or off."""
-
-    survey: int
-    public: bool
-
-
-@dataclass(frozen=True)
-class CancelButton(ButtonData, prefix="sqx"):
-    pass
 
 
 async def _survey(ctx: Context, ref: str | int) -> Survey | None:
