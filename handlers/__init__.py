@@ -12,19 +12,12 @@ def build_router() -> Router:
     """The routing tree of every conversation (built once: routers are module-level)."""
     from handlers import (
         admin,
-        admin_bans,
-        admin_find,
-        admin_roles,
-        admin_stats,
         alerts,
-        audit_log,
         broadcast,
         fallback,
         privacy,
         reports,
         start,
-        survey_admin,
-        survey_new,
         surveys,
     )
 
@@ -34,15 +27,8 @@ def build_router() -> Router:
     root.include(alerts.router)
     root.include(broadcast.router)
     root.include(surveys.router)
-    root.include(survey_admin.router)
-    root.include(survey_new.router)
     root.include(admin.router)
-    root.include(admin_roles.router)
-    root.include(admin_bans.router)
-    root.include(admin_find.router)
-    root.include(audit_log.router)
     root.include(privacy.router)
-    root.include(admin_stats.router)
     root.include(fallback.router)
     return root
 

@@ -1,18 +1,38 @@
-"""Names of channels, languages, alert topics and circles as the reader's language says them
-("конзола", "английски", "1 км"), for every place that lists them (/stats, /find, the audience
-of a notice or a survey, alert subscriptions)."""
+"""Names of channels, languages, roles, alert topics and circles as the reader's language says
+them ("конзола", "английски", "служител", "1 км"), for every place that lists them (/stats,
+/find, /staff, the audience of a notice or a survey, alert subscriptions), and the language
+choice's buttons."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.core.context import Context
 from bot.i18n import N_
+from storage.models import Role
 
 CHANNEL_KEYS = {
     "telegram": N_("channel.telegram"),
     "viber": N_("channel.viber"),
     "console": N_("channel.console"),
 }
-LANGUAGE_NAME_KEYS = {"bg": N_("language_name.bg"), "en": N_("language_name.en")}
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageKeys:
+    own: str  # its name in itself, on the language choice's button ("Български")
+    name: str  # its name in the reader's language ("английски")
+
+
+LANGUAGES = {
+    "bg": LanguageKeys(own=N_("language.bg"), name=N_("language_name.bg")),
+    "en": LanguageKeys(own=N_("language.en"), name=N_("language_name.en")),
+}
+ROLE_LABELS = {
+    Role.CITIZEN: N_("admin.role_citizen"),
+    Role.STAFF: N_("admin.role_staff"),
+    Role.ADMIN: N_("admin.role_admin"),
+}
 
 
 def channel_label(ctx: Context, code: str) -> str:
@@ -21,8 +41,12 @@ def channel_label(ctx: Context, code: str) -> str:
 
 
 def language_label(ctx: Context, code: str) -> str:
-    key = LANGUAGE_NAME_KEYS.get(code)
-    return ctx.t(key) if key else code
+    keys = LANGUAGES.get(code)
+    return ctx.t(keys.name) if keys else code
+
+
+def role_label(ctx: Context, role: Role | str) -> str:
+    return ctx.t(ROLE_LABELS[Role(role)])
 
 
 def channel_counts(ctx: Context, counts: dict[str, int]) -> str:

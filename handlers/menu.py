@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
+from bot.core.buttons import ButtonData
 from bot.core.context import Context
-from bot.core.messages import Button, Rows, rows
+from bot.core.messages import Rows, rows
 from bot.i18n import N_
+from handlers.labels import LANGUAGES
 
 MenuAction = Callable[[Context], Awaitable[None]]
 
@@ -22,28 +25,37 @@ def menu_entry(name: str) -> Callable[[MenuAction], MenuAction]:
     return register
 
 
-LANGUAGE_LABELS = {"bg": N_("language.bg"), "en": N_("language.en")}
+@dataclass(frozen=True)
+class MenuButton(ButtonData, prefix="menu"):
+    entry: str  # a MENU_ACTIONS name, "help" or "language"
+
+
+@dataclass(frozen=True)
+class LanguageButton(ButtonData, prefix="lang"):
+    code: str
+
+
+# The main menu's entries, in their order, and their labels.
+MENU = {
+    "report": N_("menu.report"),
+    "myreports": N_("menu.myreports"),
+    "alerts": N_("menu.alerts"),
+    "now": N_("menu.now"),
+    "surveys": N_("menu.surveys"),
+    "help": N_("menu.help"),
+    "language": N_("menu.language"),
+}
 
 
 def main_menu(ctx: Context) -> Rows:
-    t = ctx.t
-    return rows(
-        Button(t("menu.report"), payload="menu:report"),
-        Button(t("menu.myreports"), payload="menu:myreports"),
-        Button(t("menu.alerts"), payload="menu:alerts"),
-        Button(t("menu.now"), payload="menu:now"),
-        Button(t("menu.surveys"), payload="menu:surveys"),
-        Button(t("menu.help"), payload="menu:help"),
-        Button(t("menu.language"), payload="menu:language"),
-        per_row=2,
-    )
+    return rows(*(MenuButton(entry).button(ctx.t(key)) for entry, key in MENU.items()), per_row=2)
 
 
 def language_choice(ctx: Context) -> Rows:
     return rows(
         *(
-            Button(ctx.t(key), payload=f"lang:{code}")
-            for code, key in LANGUAGE_LABELS.items()
+            LanguageButton(code).button(ctx.t(keys.own))
+            for code, keys in LANGUAGES.items()
             if code in ctx.services.translator.languages
         ),
         per_row=2,

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
+from bot.core.buttons import ButtonData
 from bot.core.context import Context
-from bot.core.messages import Button, Document, IncomingMessage, rows
+from bot.core.messages import Document, IncomingMessage, rows
 from bot.core.router import Router
 from bot.domain import citizens as domain
 from bot.domain.errors import Refused
@@ -25,6 +27,14 @@ router = Router("privacy")
 
 EXPORT_FORMAT = 1
 MIME_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class ForgetButton(ButtonData, prefix="pf"):
+    answer: str  # "yes" (forget me) or "no" (keep): the words old messages' buttons carry
+
+
+FORGET, KEEP = ForgetButton("yes"), ForgetButton("no")
 
 
 @router.command("mydata", open_to_banned=True)
@@ -63,15 +73,15 @@ async def on_forget(msg: IncomingMessage, ctx: Context) -> None:
     ctx.reply(
         ctx.t("privacy.forget_confirm"),
         rows(
-            Button(ctx.t("privacy.btn_forget"), payload="pf:yes"),
-            Button(ctx.t("privacy.btn_keep"), payload="pf:no"),
+            FORGET.button(ctx.t("privacy.btn_forget")),
+            KEEP.button(ctx.t("privacy.btn_keep")),
         ),
     )
 
 
-@router.button("pf")
+@router.button(ForgetButton)
 async def on_forget_answer(msg: IncomingMessage, ctx: Context) -> None:
-    if (msg.payload or "").partition(":")[2] != "yes":
+    if ForgetButton.of(msg) != FORGET:
         ctx.reply(ctx.t("privacy.forget_kept"), main_menu(ctx))
         return
     try:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core.context import Context
 from bot.domain.errors import Refused
-from handlers.admin_targets import role_label
+from handlers.labels import role_label
 from storage.models import Role
 
 

@@ -10,7 +10,14 @@ from bot.core.context import Context
 from bot.core.messages import IncomingMessage, Kind, MediaRef
 from bot.core.router import Router
 from bot.i18n import N_
-from handlers.menu import MENU_ACTIONS, language_choice, main_menu, show_menu
+from handlers.menu import (
+    MENU_ACTIONS,
+    LanguageButton,
+    MenuButton,
+    language_choice,
+    main_menu,
+    show_menu,
+)
 
 router = Router("start")
 
@@ -19,7 +26,6 @@ router = Router("start")
 PRIVACY_VERSION = 2
 ONBOARDING = "onboarding"
 LANGUAGE_COMMANDS = ("language", "lang")
-MENU_BUTTONS = "menu"  # the payload prefix of the main menu's buttons (menu:<entry>)
 
 # Deep links (/start <payload>): a capability registers a payload prefix; the action gets the
 # rest and says whether it handled the link. Onboarded citizens go straight there, new ones
@@ -80,7 +86,7 @@ async def ask_consent_first(msg: IncomingMessage, ctx: Context) -> bool:
     choosing a language, or asking for the choice, is what onboarding waits for."""
     if ctx.citizen.consent_version is not None or msg.kind in _NO_NOTICE:
         return False
-    if msg.kind is Kind.BUTTON and (msg.payload or "").partition(":")[0] == "lang":
+    if msg.kind is Kind.BUTTON and LanguageButton.parse(msg.payload):
         return False
     if msg.kind is Kind.COMMAND and (msg.command or "").lower() in LANGUAGE_COMMANDS:
         return False
@@ -100,7 +106,7 @@ def _may_wait(msg: IncomingMessage) -> bool:
     a main-menu entry: any other one was offered in a conversation that is gone (a forgotten
     citizen's old keyboard) or never was (a forged payload)."""
     if msg.kind is Kind.BUTTON:
-        return (msg.payload or "").partition(":")[0] == MENU_BUTTONS
+        return MenuButton.parse(msg.payload) is not None
     return True
 
 
@@ -136,9 +142,9 @@ async def onboarding_needs_language(msg: IncomingMessage, ctx: Context) -> None:
     ctx.reply(ctx.t("start.choose_language"), language_choice(ctx))
 
 
-@router.button("lang")
+@router.button(LanguageButton)
 async def on_language_chosen(msg: IncomingMessage, ctx: Context) -> None:
-    code = (msg.payload or "").partition(":")[2]
+    code = LanguageButton.of(msg).code
     if code not in ctx.services.translator.languages:
         ctx.reply(ctx.t("start.choose_language"), language_choice(ctx))
         return
@@ -234,9 +240,9 @@ async def on_cancel(msg: IncomingMessage, ctx: Context) -> None:
         show_menu(ctx, N_("cancel.nothing"))
 
 
-@router.button(MENU_BUTTONS)
+@router.button(MenuButton)
 async def on_menu_button(msg: IncomingMessage, ctx: Context) -> None:
-    entry = (msg.payload or "").partition(":")[2]
+    entry = MenuButton.of(msg).entry
     if entry == "help":
         await on_help(msg, ctx)
     elif entry == "language":

@@ -87,7 +87,7 @@ async def test_staff_typing_an_admin_command_are_told_it_is_for_admins(bot_facto
     """A staff member is not told "staff only" (they are staff): the refusal names the role
     the command needs."""
     from tests.conftest import recording_channel
-    from tests.handlers.test_admin_roles import ref_of
+    from tests.steps.admin import ref_of
 
     chat = recording_channel()
     await bot_factory([chat])

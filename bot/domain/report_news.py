@@ -40,7 +40,7 @@ HIDE_REASONS = (
     N_("staff.hide_reason_spam"),
     N_("staff.hide_reason_safety"),
 )
-# The note admin_bans puts on the reports a ban hides: for staff, not a reason to show.
+# The note handlers/admin/bans.py puts on the reports a ban hides: for staff, not a reason to show.
 BAN_NOTE_PREFIX = "/ban "
 
 # "Is it fixed?" after a resolution (bot/domain/confirmation.py answers it): the chat's

@@ -192,7 +192,7 @@ async def test_forget_keeps_survey_answers_unlinked(chat: RecordingChannel, db: 
     me = await citizen_of(db, chat, ME)
     assert me is not None and me.id is not None
     await chat.say("/forget", user=ME)
-    (done,) = await chat.tap("pf:yes", user=ME)
+    (done,) = await chat.tap("🗑 Yes, delete", user=ME)
     assert "survey responses: 1." in done.text
     assert await rows_about(db, me.id, chat.address(ME).user_id) == []
     async with db.sessions() as session:
@@ -205,7 +205,7 @@ async def test_forget_keeps_survey_answers_unlinked(chat: RecordingChannel, db: 
 async def test_after_forget_a_new_message_starts_afresh(chat: RecordingChannel, db: Database):
     await onboard(chat, ME)
     await chat.say("/forget", user=ME)
-    await chat.tap("pf:yes", user=ME)
+    await chat.tap("🗑 Yes, delete", user=ME)
     assert await citizen_of(db, chat, ME) is None
     (hello,) = await chat.say("hello", user=ME)
     assert labels(hello) == ["Български", "English"]
@@ -238,7 +238,7 @@ async def test_forget_in_the_middle_of_a_report_deletes_the_draft_photo(
     store = PhotoStore(data_dir)
     assert len(list(store.dir.glob("*.jpg"))) == 1
     await chat.say("/forget", user=ME)
-    await chat.tap("pf:yes", user=ME)
+    await chat.tap("🗑 Yes, delete", user=ME)
     assert list(store.dir.glob("*.jpg")) == []
     async with db.sessions() as session:
         assert (await session.exec(select(Report))).all() == []

@@ -64,7 +64,7 @@ async def test_language_can_be_changed_later(chat: RecordingChannel):
     await chat.tap("Български")
     (choice,) = await chat.say("/language")
     assert [b.payload for b in choice.all_buttons] == ["lang:bg", "lang:en"]
-    (done,) = await chat.tap("lang:en")
+    (done,) = await chat.tap("English")
     assert done.text == "Done, we will write to you in English."
     assert "❓ Help" in labels(done)
 

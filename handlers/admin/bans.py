@@ -23,26 +23,28 @@ data (key "ban"), beside whatever conversation they are in, so a draft is not lo
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from bot.core.buttons import ButtonData
 from bot.core.context import Context
-from bot.core.messages import Button, IncomingMessage, rows
+from bot.core.messages import IncomingMessage, rows
 from bot.core.router import Router
 from bot.domain import citizens as domain
 from bot.domain.errors import Refused
 from bot.i18n import N_
-from handlers.admin_targets import (
+from handlers.admin.targets import (
     find_target,
     ref_of,
     tell,
 )
-from handlers.menu import main_menu
+from handlers.menu import show_menu
 from handlers.refusals import refusal_text
 from storage.models import Citizen, Role
 from storage.refs import public_ref
 from storage.repos import citizen_card, citizens
 
 log = logging.getLogger(__name__)
-router = Router("admin_bans")
+router = Router("admin.bans")
 
 BAN_USAGE = N_("admin.ban_usage")
 UNBAN_USAGE = N_("admin.unban_usage")
@@ -50,6 +52,23 @@ PENDING = "ban"  # the conversation-data key of a ban waiting for its confirmati
 
 
 ban_note = domain.ban_note
+
+
+@dataclass(frozen=True)
+class BanButton(ButtonData, prefix="abn"):
+    """The ban button of /find's card: asks for the confirmation."""
+
+    citizen: int
+
+
+@dataclass(frozen=True)
+class BanYesButton(ButtonData, prefix="aby"):
+    citizen: int
+
+
+@dataclass(frozen=True)
+class BanNoButton(ButtonData, prefix="abx"):
+    pass
 
 
 @router.command("ban", role=Role.ADMIN)
@@ -79,21 +98,19 @@ async def ask_ban(ctx: Context, target: Citizen, reason: str = "") -> None:
     ctx.reply(
         "\n".join(lines),
         rows(
-            Button(ctx.t("admin.btn_ban_yes"), payload=f"aby:{target.id}"),
-            Button(ctx.t("admin.btn_ban_no"), payload="abx"),
+            BanYesButton(target.id).button(ctx.t("admin.btn_ban_yes")),
+            BanNoButton().button(ctx.t("admin.btn_ban_no")),
             per_row=2,
         ),
     )
 
 
-@router.button("abn", role=Role.ADMIN)
+@router.button(BanButton, role=Role.ADMIN)
 async def on_ban_button(msg: IncomingMessage, ctx: Context) -> None:
     """The ban button of /find's card: the same confirmation as /ban (without a reason)."""
-    wanted = (msg.payload or "").partition(":")[2]
-    valid = wanted.isdigit() and len(wanted) <= 12
-    target = await citizens.get(ctx.session, citizen_id=int(wanted)) if valid else None
-    if target is None:
-        ctx.reply(ctx.t("fallback.button"), main_menu(ctx))
+    target = await citizens.get(ctx.session, citizen_id=BanButton.of(msg).citizen)
+    if target is None:  # forgotten since /find showed the card
+        show_menu(ctx, N_("fallback.button"))
         return
     try:
         await domain.check_ban(ctx.work, target)
@@ -103,16 +120,21 @@ async def on_ban_button(msg: IncomingMessage, ctx: Context) -> None:
     await ask_ban(ctx, target)
 
 
-@router.button("aby", role=Role.ADMIN)
+# The confirmation waits in the conversation data, beside whatever conversation the admin is
+# in, so it is not bound to a state: a Yes or No with nothing (or someone else) pending is an
+# old keyboard's, answered as the router answers any stale button.
+
+
+@router.button(BanYesButton, role=Role.ADMIN)
 async def on_ban_yes(msg: IncomingMessage, ctx: Context) -> None:
     pending = ctx.state.data.pop(PENDING, None)
-    wanted = (msg.payload or "").partition(":")[2]
-    if not isinstance(pending, dict) or str(pending.get("citizen")) != wanted:
-        ctx.reply(ctx.t("fallback.button"), main_menu(ctx))
+    wanted = BanYesButton.of(msg).citizen
+    if not isinstance(pending, dict) or pending.get("citizen") != wanted:
+        show_menu(ctx, N_("fallback.button"))
         return
-    target = await citizens.get(ctx.session, citizen_id=int(wanted))
+    target = await citizens.get(ctx.session, citizen_id=wanted)
     if target is None:
-        ctx.reply(ctx.t("admin.ref_unknown", ref=public_ref(int(wanted))))
+        ctx.reply(ctx.t("admin.ref_unknown", ref=public_ref(wanted)))
         return
     try:  # their role may have changed meanwhile
         hidden = await domain.ban(ctx.work, target, str(pending.get("reason") or ""))
@@ -122,11 +144,11 @@ async def on_ban_yes(msg: IncomingMessage, ctx: Context) -> None:
     ctx.reply(ctx.t("admin.banned", ref=ref_of(target), count=hidden))
 
 
-@router.button("abx", role=Role.ADMIN)
+@router.button(BanNoButton, role=Role.ADMIN)
 async def on_ban_no(msg: IncomingMessage, ctx: Context) -> None:
     pending = ctx.state.data.pop(PENDING, None)
     if not isinstance(pending, dict):
-        ctx.reply(ctx.t("fallback.button"), main_menu(ctx))
+        show_menu(ctx, N_("fallback.button"))
         return
     ctx.reply(ctx.t("admin.ban_cancelled", ref=public_ref(int(pending.get("citizen", 0)))))
 

@@ -7,10 +7,10 @@ keep as a draft. Texts may carry an English version after " | " ("Паркове
 Bulgarian one is required. Questions made here are all required, for every district and
 language; YAML files (citizenbot surveys load) can do more.
 
-The draft lives in the conversation state. Every route needs Role.STAFF. Buttons (payload
-prefix sqn): sqn:t:<type> the question's type; sqn:more another question; sqn:dates go on;
-sqn:now open now; sqn:c:<days> close after that many days; sqn:publish | sqn:draft save;
-sqx cancels (handlers.survey_admin).
+The draft lives in the conversation state; the steps are FLOW. Every route needs Role.STAFF.
+Buttons: NewSurveyButton (its choice: t:<type> the question's type; more another question;
+dates go on; now open now; c:<days> close after that many days; publish | draft save);
+CancelButton cancels (handlers.surveys.manage); both in buttons.py.
 """
 
 from __future__ import annotations
@@ -22,20 +22,23 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.core.context import Context
-from bot.core.messages import Button, IncomingMessage, Kind, rows
+from bot.core.conversation import Conversation
+from bot.core.messages import IncomingMessage, Kind, rows
 from bot.core.router import Router
 from bot.dates import WHEN_ERRORS, parse_when
 from bot.domain import surveys as domain
 from bot.domain.errors import Refused
 from bot.i18n import N_, without_icon
 from bot.surveys.schema import MAX_OPTIONS, MAX_QUESTIONS, Questionnaire, localized
-from handlers.survey_admin import show_card
-from handlers.survey_views import local_moment
+from handlers.surveys.buttons import NewSurveyButton
+from handlers.surveys.manage import cancel_button, show_card
+from handlers.surveys.views import local_moment
 from storage.models import Role
 
 log = logging.getLogger(__name__)
-router = Router("survey_new")
+router = Router("surveys.create")
 
+PREFIX = "sn"  # the conversation's states: "sn.<step>" (FLOW, at the end)
 TITLE = "sn.title"
 QUESTION = "sn.question"
 TYPE = "sn.type"
@@ -45,7 +48,6 @@ OPENS = "sn.opens"
 CLOSES = "sn.closes"
 CONFIRM = "sn.confirm"
 TYPED = (TITLE, QUESTION, OPTIONS, OPENS, CLOSES)
-STATES = (TITLE, QUESTION, TYPE, OPTIONS, MORE, OPENS, CLOSES, CONFIRM)
 
 TYPES = {
     "single": N_("surveys.type_single"),
@@ -62,16 +64,7 @@ def _draft(ctx: Context) -> dict[str, Any]:
     return ctx.state.data
 
 
-def _goto(ctx: Context, state: str) -> None:
-    ctx.state.name = state
-
-
-def _in_flow(ctx: Context) -> bool:
-    return ctx.state.name in STATES
-
-
-def _cancel(ctx: Context) -> Button:
-    return Button(ctx.t("surveys.btn_cancel"), payload="sqx")
+_cancel = cancel_button
 
 
 def bilingual(text: str, limit: int) -> dict[str, str] | str:
@@ -87,6 +80,10 @@ def bilingual(text: str, limit: int) -> dict[str, str] | str:
 @router.command("newsurvey", role=Role.STAFF)
 async def on_new(msg: IncomingMessage, ctx: Context) -> None:
     ctx.state.set(TITLE, questions=[])
+    FLOW.goto(ctx, TITLE)
+
+
+def ask_title(ctx: Context) -> None:
     ctx.reply(ctx.t("surveys.new_ask_title", max=TITLE_MAX), rows(_cancel(ctx)))
 
 
@@ -97,11 +94,10 @@ async def on_title(msg: IncomingMessage, ctx: Context) -> None:
         ctx.reply(ctx.t(texts, max=TITLE_MAX), rows(_cancel(ctx)))
         return
     ctx.state.update(title=texts)
-    ask_question(ctx)
+    FLOW.goto(ctx, QUESTION)
 
 
 def ask_question(ctx: Context, note: str | None = None) -> None:
-    _goto(ctx, QUESTION)
     n = len(_draft(ctx)["questions"]) + 1
     text = ctx.t("surveys.new_ask_question", n=n, max=QUESTION_MAX)
     ctx.reply(f"{note}\n\n{text}" if note else text, rows(_cancel(ctx)))
@@ -111,40 +107,47 @@ def ask_question(ctx: Context, note: str | None = None) -> None:
 async def on_question(msg: IncomingMessage, ctx: Context) -> None:
     texts = bilingual(msg.text, QUESTION_MAX)
     if isinstance(texts, str):
-        return ask_question(ctx, ctx.t(texts, max=QUESTION_MAX))
+        return FLOW.goto(ctx, QUESTION, note=ctx.t(texts, max=QUESTION_MAX))
     ctx.state.update(current=texts)
-    _goto(ctx, TYPE)
-    buttons = [Button(ctx.t(key), payload=f"sqn:t:{code}") for code, key in TYPES.items()]
+    FLOW.goto(ctx, TYPE)
+
+
+def ask_type(ctx: Context) -> None:
+    buttons = [NewSurveyButton(f"t:{code}").button(ctx.t(key)) for code, key in TYPES.items()]
     ctx.reply(ctx.t("surveys.new_ask_type"), rows(*buttons, (_cancel(ctx),), per_row=2))
 
 
-@router.button("sqn", role=Role.STAFF)
+# Not bound to the flow's states: the router resolves a state before it checks the role, so a
+# citizen would be told "no longer active" instead of "staff only"; and an earlier step's button
+# tells staff it is out of date (below), keeping the draft where it is.
+@router.button(NewSurveyButton, role=Role.STAFF)
 async def on_button(msg: IncomingMessage, ctx: Context) -> None:
-    action, _, arg = (msg.payload or "").partition(":")[2].partition(":")
+    action, _, arg = NewSurveyButton.of(msg).choice.partition(":")
     state = ctx.state.name
     if action == "t" and state == TYPE and arg in TYPES:
         return _take_type(ctx, arg)
     if action == "more" and state == MORE:
-        return ask_question(ctx)
+        return FLOW.goto(ctx, QUESTION)
     if action == "dates" and state == MORE:
-        return ask_opens(ctx)
+        return FLOW.goto(ctx, OPENS)
     if action == "now" and state == OPENS:
         ctx.state.update(opens=ctx.now.isoformat(), opens_now=True)
-        return ask_closes(ctx)
+        return FLOW.goto(ctx, CLOSES)
     if action == "c" and state == CLOSES and arg.isdigit() and int(arg) in CLOSE_AFTER_DAYS:
         opens_at = datetime.fromisoformat(_draft(ctx)["opens"])
         ctx.state.update(closes=(opens_at + timedelta(days=int(arg))).isoformat())
-        return show_summary(ctx)
+        return FLOW.goto(ctx, CONFIRM)
     if action in ("publish", "draft") and state == CONFIRM:
         return await save(ctx, publish=action == "publish")
+    # Another step's button of this draft (an earlier message's): staff are told it is out of
+    # date and the draft stays where it is (the fallback's menu would not say so).
     ctx.reply(ctx.t("surveys.staff_stale"))
 
 
 def _take_type(ctx: Context, code: str) -> None:
     if code in ("single", "multiple"):
         ctx.state.update(kind=code)
-        _goto(ctx, OPTIONS)
-        ctx.reply(ctx.t("surveys.new_ask_options", max=MAX_OPTIONS), rows(_cancel(ctx)))
+        FLOW.goto(ctx, OPTIONS)
         return
     question: dict[str, Any] = {"text": _draft(ctx)["current"]}
     if code == "text":
@@ -172,18 +175,25 @@ async def on_options(msg: IncomingMessage, ctx: Context) -> None:
     )
 
 
+def ask_options(ctx: Context) -> None:
+    ctx.reply(ctx.t("surveys.new_ask_options", max=MAX_OPTIONS), rows(_cancel(ctx)))
+
+
 def _add_question(ctx: Context, question: dict[str, Any]) -> None:
     draft = _draft(ctx)
     questions = [*draft["questions"], {"id": f"q{len(draft['questions']) + 1}", **question}]
     ctx.state.update(questions=questions, current=None, kind=None)
     if len(questions) >= MAX_QUESTIONS:
-        return ask_opens(ctx, ctx.t("surveys.new_enough", max=MAX_QUESTIONS))
-    _goto(ctx, MORE)
+        return FLOW.goto(ctx, OPENS, note=ctx.t("surveys.new_enough", max=MAX_QUESTIONS))
+    FLOW.goto(ctx, MORE)
+
+
+def ask_more(ctx: Context) -> None:
     ctx.reply(
-        ctx.t("surveys.new_added", n=len(questions)),
+        ctx.t("surveys.new_added", n=len(_draft(ctx)["questions"])),
         rows(
-            Button(ctx.t("surveys.btn_more"), payload="sqn:more"),
-            Button(ctx.t("surveys.btn_dates"), payload="sqn:dates"),
+            NewSurveyButton("more").button(ctx.t("surveys.btn_more")),
+            NewSurveyButton("dates").button(ctx.t("surveys.btn_dates")),
             _cancel(ctx),
             per_row=2,
         ),
@@ -191,19 +201,17 @@ def _add_question(ctx: Context, question: dict[str, Any]) -> None:
 
 
 def ask_opens(ctx: Context, note: str | None = None) -> None:
-    _goto(ctx, OPENS)
     text = ctx.t("surveys.new_ask_opens")
     ctx.reply(
         f"{note}\n\n{text}" if note else text,
-        rows(Button(ctx.t("surveys.btn_now"), payload="sqn:now"), _cancel(ctx), per_row=2),
+        rows(NewSurveyButton("now").button(ctx.t("surveys.btn_now")), _cancel(ctx), per_row=2),
     )
 
 
 def ask_closes(ctx: Context, note: str | None = None) -> None:
-    _goto(ctx, CLOSES)
     text = ctx.t("surveys.new_ask_closes")
     buttons = [
-        Button(ctx.tn("surveys.btn_close_after", days, days=days), payload=f"sqn:c:{days}")
+        NewSurveyButton(f"c:{days}").button(ctx.tn("surveys.btn_close_after", days, days=days))
         for days in CLOSE_AFTER_DAYS
     ]
     ctx.reply(f"{note}\n\n{text}" if note else text, rows(*buttons, _cancel(ctx), per_row=3))
@@ -218,22 +226,22 @@ def _when(ctx: Context, text: str) -> datetime | str:
 async def on_opens(msg: IncomingMessage, ctx: Context) -> None:
     found = _when(ctx, msg.text)
     if isinstance(found, str):
-        return ask_opens(ctx, found)
+        return FLOW.ask_again(ctx, note=found)
     ctx.state.update(opens=found.isoformat(), opens_now=False)
-    ask_closes(ctx)
+    FLOW.goto(ctx, CLOSES)
 
 
 @router.state(CLOSES, role=Role.STAFF)
 async def on_closes(msg: IncomingMessage, ctx: Context) -> None:
     found = _when(ctx, msg.text)
     if isinstance(found, str):
-        return ask_closes(ctx, found)
+        return FLOW.ask_again(ctx, note=found)
     try:
         domain.check_period(datetime.fromisoformat(_draft(ctx)["opens"]), found)
     except Refused as refusal:
-        return ask_closes(ctx, ctx.t(refusal.key, **refusal.values))
+        return FLOW.ask_again(ctx, note=ctx.t(refusal.key, **refusal.values))
     ctx.state.update(closes=found.isoformat())
-    show_summary(ctx)
+    FLOW.goto(ctx, CONFIRM)
 
 
 @router.state(
@@ -262,7 +270,6 @@ def _type_name(ctx: Context, question: Any) -> str:
 
 
 def show_summary(ctx: Context) -> None:
-    _goto(ctx, CONFIRM)
     draft = _draft(ctx)
     survey = _questionnaire(ctx)
     lines = [ctx.t("surveys.new_summary", title=localized(survey.title, ctx.language))]
@@ -284,8 +291,8 @@ def show_summary(ctx: Context) -> None:
     ctx.reply(
         "\n\n".join(lines),
         rows(
-            Button(ctx.t("surveys.btn_publish"), payload="sqn:publish"),
-            Button(ctx.t("surveys.btn_save_draft"), payload="sqn:draft"),
+            NewSurveyButton("publish").button(ctx.t("surveys.btn_publish")),
+            NewSurveyButton("draft").button(ctx.t("surveys.btn_save_draft")),
             _cancel(ctx),
             per_row=2,
         ),
@@ -311,7 +318,23 @@ async def save(ctx: Context, *, publish: bool) -> None:
             publish=publish,
         )
     except Refused as refusal:
-        return ask_closes(ctx, ctx.t(refusal.key, **refusal.values))
+        return FLOW.goto(ctx, CLOSES, note=ctx.t(refusal.key, **refusal.values))
     ctx.state.clear()
     key = N_("surveys.new_published") if publish else N_("surveys.new_saved")
     await show_card(ctx, created, ctx.t(key, id=created.id))
+
+
+# The whole conversation, step by step: what each step asks.
+FLOW = Conversation(
+    PREFIX,
+    {
+        TITLE: ask_title,
+        QUESTION: ask_question,
+        TYPE: ask_type,
+        OPTIONS: ask_options,
+        MORE: ask_more,
+        OPENS: ask_opens,
+        CLOSES: ask_closes,
+        CONFIRM: show_summary,
+    },
+)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.messages import Address, Reply
 from bot.domain import citizens as domain
-from bot.i18n import N_
 from storage.models import Citizen, Role
 from storage.refs import parse_ref, public_ref
 from storage.repos import citizens
@@ -53,10 +52,6 @@ async def effective_role(ctx: Context, citizen: Citizen) -> Role:
     return await domain.effective_role(ctx.work, citizen)
 
 
-def role_label(ctx: Context, role: Role | str) -> str:
-    return ctx.t(ROLE_LABELS[Role(role)])
-
-
 async def tell(ctx: Context, citizen: Citizen, key: str, /, **values: object) -> None:
     """Send the citizen a message in their own language on each of their channels (after the
     commit); not to those who blocked the bot."""
@@ -65,10 +60,3 @@ async def tell(ctx: Context, citizen: Citizen, key: str, /, **values: object) ->
     text = ctx.services.translator.translate(citizen.language, key, **values)
     for address in await addresses_of(ctx, citizen):
         ctx.send_to(address, Reply(text=text))
-
-
-ROLE_LABELS = {
-    Role.CITIZEN: N_("admin.role_citizen"),
-    Role.STAFF: N_("admin.role_staff"),
-    Role.ADMIN: N_("admin.role_admin"),
-}

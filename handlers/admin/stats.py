@@ -21,7 +21,7 @@ from storage.repos import stats
 
 log = logging.getLogger(__name__)
 
-router = Router("admin_stats")
+router = Router("admin.stats")
 
 TOP = 10  # longest breakdown shown; the rest is summed up as "others"
 DELIVERY_STATUSES = ("sent", "failed", "blocked")

@@ -5,22 +5,22 @@ subscriptions and survey responses. Never a name, phone number or platform user 
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.messages import Button, IncomingMessage, rows
+from bot.core.messages import IncomingMessage, rows
 from bot.core.router import Router
 from bot.domain import citizens as citizens_domain
 from bot.domain.errors import Refused
 from bot.i18n import N_
-from handlers.admin_targets import (
+from handlers.admin.bans import BanButton
+from handlers.admin.targets import (
     admin_by_setting,
     find_target,
     ref_of,
-    role_label,
 )
-from handlers.labels import channel_label, language_label
+from handlers.labels import channel_label, language_label, role_label
 from storage.models import Citizen, Role
 from storage.repos import citizen_card
 
-router = Router("admin_find")
+router = Router("admin.find")
 
 FIND_USAGE = N_("admin.find_usage")
 
@@ -37,7 +37,7 @@ async def on_find(msg: IncomingMessage, ctx: Context) -> None:
     buttons = []
     if target.banned_at is None and await bannable(ctx, target):
         label = ctx.t("admin.btn_ban", ref=ref_of(target))
-        buttons.append(Button(label, payload=f"abn:{target.id}"))
+        buttons.append(BanButton(target.id).button(label))
     ctx.reply(await card(ctx, target), rows(*buttons))
 
 

@@ -15,20 +15,20 @@ from bot.core.router import Router
 from bot.domain import citizens as domain
 from bot.domain.errors import Refused
 from bot.i18n import N_
-from handlers.admin_targets import (
+from handlers.admin.targets import (
     admin_by_setting,
     find_target,
     ref_of,
-    role_label,
     tell,
 )
+from handlers.labels import role_label
 from handlers.refusals import refusal_text
 from storage.models import Citizen, Role
 from storage.refs import parse_ref
 from storage.repos import citizens, moderation
 
 log = logging.getLogger(__name__)
-router = Router("admin_roles")
+router = Router("admin.roles")
 
 GRANTABLE = {
     "staff": Role.STAFF,

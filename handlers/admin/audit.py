@@ -12,19 +12,21 @@ Details hold codes and counts (and an admin's ban reason), never anything a citi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from bot.core.buttons import ButtonData
 from bot.core.context import Context
-from bot.core.messages import Button, IncomingMessage, rows
+from bot.core.messages import IncomingMessage, rows
 from bot.core.router import Router
 from bot.i18n import N_
-from handlers.admin_targets import role_label
+from handlers.labels import role_label
 from handlers.reports.views import status_label
 from storage.models import AuditEntry, ReportStatus, Role
 from storage.refs import parse_ref, public_ref
 from storage.repos import audit as repo
 
-router = Router("audit_log")
+router = Router("admin.audit")
 
 LIMIT = 20  # entries a page
 ALL = "*"  # the paging buttons' "whole log"
@@ -75,14 +77,20 @@ async def on_audit(msg: IncomingMessage, ctx: Context) -> None:
     await show_page(ctx, citizen_id, 0)
 
 
-@router.button("aup", role=Role.ADMIN)
+@dataclass(frozen=True)
+class PageButton(ButtonData, prefix="aup"):
+    who: str  # ALL, or the citizen's public ref
+    page: int
+
+
+@router.button(PageButton, role=Role.ADMIN)
 async def on_page(msg: IncomingMessage, ctx: Context) -> None:
-    who, _, page = (msg.payload or "").partition(":")[2].partition(":")
-    citizen_id = None if who == ALL else parse_ref(who)
-    if (who != ALL and citizen_id is None) or not page.isdigit() or len(page) > 6:
+    tapped = PageButton.of(msg)
+    citizen_id = None if tapped.who == ALL else parse_ref(tapped.who)
+    if (tapped.who != ALL and citizen_id is None) or tapped.page < 0:
         ctx.reply(ctx.t("fallback.button"))
         return
-    await show_page(ctx, citizen_id, int(page))
+    await show_page(ctx, citizen_id, tapped.page)
 
 
 async def show_page(ctx: Context, citizen_id: int | None, page: int) -> None:
@@ -116,9 +124,9 @@ async def show_page(ctx: Context, citizen_id: int | None, page: int) -> None:
     who = ALL if citizen_id is None else public_ref(citizen_id)
     nav = []
     if page > 0:
-        nav.append(Button(ctx.t("audit.btn_previous"), payload=f"aup:{who}:{page - 1}"))
+        nav.append(PageButton(who, page - 1).button(ctx.t("audit.btn_previous")))
     if more:
-        nav.append(Button(ctx.t("audit.btn_next"), payload=f"aup:{who}:{page + 1}"))
+        nav.append(PageButton(who, page + 1).button(ctx.t("audit.btn_next")))
     ctx.reply("\n".join(lines), rows(*nav, per_row=2))
 
 

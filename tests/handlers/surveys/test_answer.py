@@ -323,7 +323,7 @@ async def test_tell_me_about_new_surveys(chat: RecordingChannel, db: Database):
 async def test_the_menu_opens_the_surveys(chat: RecordingChannel, db: Database):
     await add_survey(db)
     await onboard(chat)
-    (listing,) = await chat.tap("menu:surveys")
+    (listing,) = await chat.tap("📊 Surveys")
     assert "The parks" in listing.text
 
 

@@ -8,7 +8,7 @@ from bot.core.messages import IncomingMessage
 from bot.core.router import Router
 from storage.models import Role
 
-router = Router("admin")
+router = Router("admin.help")
 
 
 @router.command("staffhelp", role=Role.STAFF)

@@ -6,24 +6,26 @@ offered to continue where they stopped; a completed response can be changed, one
 a time, until the survey closes. A district-targeted survey asks for the citizen's district
 once (unless their alert places name one of its districts) and keeps it on the response.
 
-Buttons (payload prefixes; <s> survey id, <q> question id, <o> option id or scale number):
-svl the list; svo:<s> open; sv:<s>:<q>:<o> answer; svm:<s>:<q>:<o>:<1|0> tick or untick a
-multiple-choice option; svd:<s>:<q> done with a multiple choice; svs:<s>:<q> skip;
-svr:<s>:<c|r> continue or start over; svc:<s>:<q> change an answer; svz:<s>:<district> the
-citizen's district; svx leave for now; svn:<1|0> tell me about new surveys (or stop).
+Buttons: handlers/surveys/buttons.py (ListButton … NotifyButton), one class per family.
+The conversation is two steps (FLOW): the question being asked, or the district.
 
-Stale buttons: every tap is checked against the survey (still open?), the question (still
-there, shown to this citizen?) and the conversation (the question being asked now?). A repeat
-of an answer already saved is acknowledged; anything else gets the current question again.
+Stale buttons: a payload that does not parse, a district or a multiple-choice tick outside its
+step, is answered by the router (the fallback). An answer button is checked against the
+survey (still open?), the question (still there, shown to this citizen?) and the question
+being asked now: the router knows the step, not which question of which survey is asked, so
+this stays here (`_tap`): a repeat of an answer already saved is acknowledged; anything else
+gets the current question again (back to where the citizen is in the survey, which the
+fallback's menu would lose).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.core.context import Context
+from bot.core.conversation import Conversation
 from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
 from bot.i18n import N_
@@ -45,17 +47,32 @@ from bot.surveys.schema import (
 )
 from handlers.menu import main_menu, menu_entry, show_menu
 from handlers.start import deep_link
-from handlers.survey_views import closes, districts_text, opens, short, title
+from handlers.surveys.buttons import (
+    CONTINUE,
+    START_OVER,
+    AnswerButton,
+    ChangeButton,
+    DistrictButton,
+    DoneButton,
+    LaterButton,
+    ListButton,
+    NotifyButton,
+    OpenButton,
+    QuestionButton,
+    ResumeButton,
+    SkipButton,
+    ToggleButton,
+)
+from handlers.surveys.views import closes, districts_text, opens, short, title
 from storage.models import AlertPlace, PlaceKind, Survey, SurveyResponse
 from storage.repos import alerts
 from storage.repos import surveys as repo
 
 log = logging.getLogger(__name__)
-router = Router("surveys")
+router = Router("surveys.answer")
 
 ANSWERING = "survey.answer"  # data: s (survey id), q (question id), picked (a multiple choice)
 DISTRICT = "survey.district"  # data: s
-STATES = (ANSWERING, DISTRICT)
 # Scale buttons show keycaps, not bare digits (which the console reads as "the n-th button").
 KEYCAPS = ("0️⃣", "1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 
@@ -68,16 +85,12 @@ def _citizen_id(ctx: Context) -> int:
     return ctx.citizen.id
 
 
-def _args(msg: IncomingMessage) -> list[str]:
-    return (msg.payload or "").split(":")[1:]
-
-
 def _survey_id(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 9 else None
 
 
 def _leave(ctx: Context) -> None:
-    if ctx.state.name in STATES:
+    if FLOW.active(ctx):
         ctx.state.clear()
 
 
@@ -119,11 +132,11 @@ async def show_list(ctx: Context, note: str | None = None) -> None:
         assert survey.id is not None
         state = await _state_line(ctx, survey, responses.get(survey.id))
         lines.append(f"• {title(ctx, survey)}\n  {state}")
-        buttons.append(Button(f"📝 {short(title(ctx, survey))}", payload=f"svo:{survey.id}"))
+        buttons.append(OpenButton(survey.id).button(f"📝 {short(title(ctx, survey))}"))
     on = await repo.opted_in(ctx.session, citizen_id=_citizen_id(ctx))
     toggle = N_("surveys.btn_notify_off") if on else N_("surveys.btn_notify_on")
     lines.append(ctx.t(N_("surveys.notify_on_note") if on else N_("surveys.notify_off_note")))
-    buttons.append(Button(ctx.t(toggle), payload=f"svn:{0 if on else 1}"))
+    buttons.append(NotifyButton(not on).button(ctx.t(toggle)))
     ctx.reply("\n\n".join(lines), rows(*buttons))
 
 
@@ -145,17 +158,14 @@ async def on_surveys(msg: IncomingMessage, ctx: Context) -> None:
     await show_list(ctx)
 
 
-@router.button("svl")
+@router.button(ListButton)
 async def on_list(msg: IncomingMessage, ctx: Context) -> None:
     await show_list(ctx)
 
 
-@router.button("svn")
+@router.button(NotifyButton)
 async def on_notify(msg: IncomingMessage, ctx: Context) -> None:
-    args = _args(msg)
-    if args not in (["0"], ["1"]):
-        return await show_list(ctx)
-    on = args[0] == "1"
+    on = NotifyButton.of(msg).on
     await repo.set_opt_in(ctx.session, citizen_id=_citizen_id(ctx), on=on, now=ctx.now)
     await show_list(
         ctx, ctx.t(N_("surveys.notify_on_done") if on else N_("surveys.notify_off_done"))
@@ -191,27 +201,31 @@ def ask_district(ctx: Context, survey: Survey) -> None:
     assert survey.id is not None
     ctx.state.set(DISTRICT, s=survey.id)
     buttons = [
-        Button(d.name(ctx.language), payload=f"svz:{survey.id}:{d.code}")
+        DistrictButton(survey.id, d.code).button(d.name(ctx.language))
         for d in ctx.services.city.districts
     ]
     ctx.reply(
         ctx.t("surveys.ask_district", title=title(ctx, survey)),
-        rows(*buttons, (Button(ctx.t("surveys.btn_later"), payload="svx"),), per_row=3),
+        rows(*buttons, (_later_button(ctx),), per_row=3),
     )
 
 
-@router.button("svz")
+def _later_button(ctx: Context) -> Button:
+    return LaterButton().button(ctx.t("surveys.btn_later"))
+
+
+@router.button(DistrictButton, state=DISTRICT)
 async def on_district(msg: IncomingMessage, ctx: Context) -> None:
-    args = _args(msg)
-    survey = await _open_survey_or_explain(ctx, args[0] if args else "")
+    tapped = DistrictButton.of(msg)
+    survey = await _open_survey_or_explain(ctx, tapped.survey)
     if survey is None:
         return
     assert survey.id is not None
-    code = args[1] if len(args) > 1 else ""
+    code = tapped.district
     if not survey.districts:
         return await open_survey(ctx, survey.id)  # not a district survey (a forged tap)
     if ctx.services.city.district(code) is None:
-        return ask_district(ctx, survey)
+        return FLOW.goto(ctx, DISTRICT, survey=survey)
     if await repo.response(ctx.session, survey_id=survey.id, citizen_id=_citizen_id(ctx)):
         return await open_survey(ctx, survey.id)  # answered already (a double tap)
     if code not in survey.districts:
@@ -231,7 +245,7 @@ async def on_district_expected(msg: IncomingMessage, ctx: Context) -> None:
     if survey is None:
         _leave(ctx)
         return show_menu(ctx, N_("fallback.button"))
-    ask_district(ctx, survey)
+    FLOW.goto(ctx, DISTRICT, survey=survey)
 
 
 # -- opening a survey ---------------------------------------------------------------------
@@ -247,19 +261,15 @@ async def on_deep_link(ctx: Context, rest: str) -> bool:
     return True
 
 
-@router.button("svo")
+@router.button(OpenButton)
 async def on_open(msg: IncomingMessage, ctx: Context) -> None:
-    args = _args(msg)
-    survey_id = _survey_id(args[0]) if args else None
-    if survey_id is None:
-        return await show_list(ctx)
-    await open_survey(ctx, survey_id)
+    await open_survey(ctx, OpenButton.of(msg).survey)
 
 
-async def _open_survey_or_explain(ctx: Context, ref: str) -> Survey | None:
+async def _open_survey_or_explain(ctx: Context, survey_id: int) -> Survey | None:
     """The survey if it is open to this citizen; otherwise says why and returns None."""
-    survey_id = _survey_id(ref)
-    survey = await repo.get(ctx.session, survey_id=survey_id) if survey_id else None
+    valid = 0 < survey_id < 10**9
+    survey = await repo.get(ctx.session, survey_id=survey_id) if valid else None
     stage = phase(survey, ctx.now) if survey else None
     if survey is None or stage is Phase.DRAFT:
         _leave(ctx)
@@ -282,7 +292,7 @@ async def _open_survey_or_explain(ctx: Context, ref: str) -> Survey | None:
 
 
 async def open_survey(ctx: Context, survey_id: int) -> None:
-    survey = await _open_survey_or_explain(ctx, str(survey_id))
+    survey = await _open_survey_or_explain(ctx, survey_id)
     if survey is None:
         return
     assert survey.id is not None
@@ -291,7 +301,7 @@ async def open_survey(ctx: Context, survey_id: int) -> None:
         known = await _place_districts(ctx)
         district = _district_for(survey, known)
         if survey.districts and district is None:
-            return ask_district(ctx, survey)
+            return FLOW.goto(ctx, DISTRICT, survey=survey)
         response = await repo.start_response(
             ctx.session,
             survey_id=survey.id,
@@ -317,8 +327,8 @@ async def open_survey(ctx: Context, survey_id: int) -> None:
     ctx.reply(
         ctx.t("surveys.resume_offer", title=title(ctx, survey), done=done, total=len(shown)),
         rows(
-            Button(ctx.t("surveys.btn_continue"), payload=f"svr:{survey.id}:c"),
-            Button(ctx.t("surveys.btn_start_over"), payload=f"svr:{survey.id}:r"),
+            ResumeButton(survey.id, CONTINUE).button(ctx.t("surveys.btn_continue")),
+            ResumeButton(survey.id, START_OVER).button(ctx.t("surveys.btn_start_over")),
             per_row=2,
         ),
     )
@@ -333,24 +343,24 @@ async def _begin(ctx: Context, survey: Survey, response: SurveyResponse) -> None
     await advance(ctx, survey, response, {}, note="\n".join(intro))
 
 
-@router.button("svr")
+@router.button(ResumeButton)
 async def on_resume(msg: IncomingMessage, ctx: Context) -> None:
-    args = _args(msg)
-    survey = await _open_survey_or_explain(ctx, args[0] if args else "")
+    tapped = ResumeButton.of(msg)
+    survey = await _open_survey_or_explain(ctx, tapped.survey)
     if survey is None:
         return
     assert survey.id is not None
     response = await repo.response(ctx.session, survey_id=survey.id, citizen_id=_citizen_id(ctx))
     if response is None or response.completed_at is not None:
         return await open_survey(ctx, survey.id)
-    if len(args) > 1 and args[1] == "r":
+    if tapped.how == START_OVER:
         assert response.id is not None
         await repo.delete_answers(ctx.session, response_id=response.id)
         return await _begin(ctx, survey, response)
     await advance(ctx, survey, response, await load_answers(ctx, response))
 
 
-@router.button("svx")
+@router.button(LaterButton)
 async def on_later(msg: IncomingMessage, ctx: Context) -> None:
     _leave(ctx)
     show_menu(ctx, N_("surveys.later"))
@@ -411,11 +421,11 @@ def _hints(ctx: Context, question: Question) -> list[str]:
 
 
 def _buttons(ctx: Context, survey_id: int, question: Question, picked: list[str]) -> Rows:
-    prefix = f"{survey_id}:{question.id}"
+    q = question.id
     layout: list[Button | tuple[Button, ...]] = []
     if isinstance(question, SingleChoice):
         layout += [
-            Button(localized(o.text, ctx.language), payload=f"sv:{prefix}:{o.id}")
+            AnswerButton(survey_id, q, o.id).button(localized(o.text, ctx.language))
             for o in question.options
         ]
     elif isinstance(question, MultipleChoice):
@@ -423,21 +433,24 @@ def _buttons(ctx: Context, survey_id: int, question: Question, picked: list[str]
             on = o.id in picked
             label = localized(o.text, ctx.language)
             layout.append(
-                Button(
-                    f"✅ {label}" if on else label, payload=f"svm:{prefix}:{o.id}:{0 if on else 1}"
-                )
+                ToggleButton(survey_id, q, o.id, not on).button(f"✅ {label}" if on else label)
             )
-        layout.append(Button(ctx.t("surveys.btn_done"), payload=f"svd:{prefix}"))
+        layout.append(DoneButton(survey_id, q).button(ctx.t("surveys.btn_done")))
     elif isinstance(question, Rating):
-        numbers = [Button(KEYCAPS[int(v)], payload=f"sv:{prefix}:{v}") for v in question.values]
+        numbers = [AnswerButton(survey_id, q, v).button(KEYCAPS[int(v)]) for v in question.values]
         half = 6 if len(numbers) > 6 else len(numbers)
         layout += [tuple(numbers[:half]), *([tuple(numbers[half:])] if numbers[half:] else [])]
     extra = []
     if question.optional:
-        extra.append(Button(ctx.t("surveys.btn_skip"), payload=f"svs:{prefix}"))
-    extra.append(Button(ctx.t("surveys.btn_later"), payload="svx"))
+        extra.append(SkipButton(survey_id, q).button(ctx.t("surveys.btn_skip")))
+    extra.append(_later_button(ctx))
     layout.append(tuple(extra))
     return rows(*layout)
+
+
+# The answering conversation: the question being asked (its buttons, or a typed answer), or
+# first the citizen's district for a district survey.
+FLOW = Conversation("survey", {ANSWERING: ask, DISTRICT: ask_district})
 
 
 async def advance(
@@ -516,32 +529,33 @@ class _Tap:
         )
 
 
-async def _tap(ctx: Context, msg: IncomingMessage) -> _Tap | None:
-    args = _args(msg)
-    survey = await _open_survey_or_explain(ctx, args[0] if args else "")
+async def _tap(
+    ctx: Context, tapped: QuestionButton, fits: Callable[[Question], bool] = lambda q: True
+) -> _Tap | None:
+    """The tapped button's survey, question and response; None after answering a button
+    that no longer fits (a question gone or hidden, an option the question has not)."""
+    survey = await _open_survey_or_explain(ctx, tapped.survey)
     if survey is None:
         return None
     assert survey.id is not None
-    question = questions_of(survey).question(args[1]) if len(args) > 1 else None
     response = await repo.response(ctx.session, survey_id=survey.id, citizen_id=_citizen_id(ctx))
-    if question is None or response is None:
-        await _stale(ctx, survey, response)
+    if response is None:
+        await open_survey(ctx, survey.id)
         return None
     answers = await load_answers(ctx, response)
-    if question.id not in {q.id for q in visible(questions_of(survey), answers)}:
-        await _stale(ctx, survey, response)
+    question = questions_of(survey).question(tapped.question)
+    shown = {q.id for q in visible(questions_of(survey), answers)}
+    if question is None or question.id not in shown or not fits(question):
+        await _back(ctx, survey, response, answers)
         return None
     return _Tap(survey, question, response, answers)
 
 
-async def _stale(
-    ctx: Context, survey: Survey, response: SurveyResponse | None, *, note: str | None = None
+async def _back(
+    ctx: Context, survey: Survey, response: SurveyResponse, answers: Mapping[str, Answer]
 ) -> None:
-    """An old or forged button: back to where the citizen is in this survey."""
-    note = note or ctx.t("surveys.stale")
-    if response is None:
-        return await open_survey(ctx, survey.id or 0)
-    answers = await load_answers(ctx, response)
+    """An old or forged answer button: back to where the citizen is in this survey."""
+    note = ctx.t("surveys.stale")
     asked = ctx.state.data.get("q") if _asking(ctx, survey.id or 0) else None
     question = questions_of(survey).question(asked) if asked else None
     if question is not None:
@@ -559,21 +573,6 @@ async def _stale(
     await advance(ctx, survey, response, answers, note=note)
 
 
-@router.button("sv")
-async def on_answer(msg: IncomingMessage, ctx: Context) -> None:
-    tap = await _tap(ctx, msg)
-    if tap is None:
-        return
-    args = _args(msg)
-    value = args[2] if len(args) > 2 else ""
-    question = tap.question
-    if not isinstance(question, SingleChoice | Rating) or value not in question.values:
-        return await _stale(ctx, tap.survey, tap.response)
-    if not _asking(ctx, tap.survey.id or 0, question.id):
-        return await _not_current(ctx, tap, (value,))
-    await _save(ctx, tap.survey, tap.response, question, values=(value,))
-
-
 async def _not_current(ctx: Context, tap: _Tap, values: tuple[str, ...] | None) -> None:
     """A tap on a question not being asked now: a repeat of the saved answer (a double
     tap) is acknowledged; anything else brings back the question being asked."""
@@ -581,33 +580,49 @@ async def _not_current(ctx: Context, tap: _Tap, values: tuple[str, ...] | None) 
     if saved is not None and values is not None and saved.values == values:
         ctx.reply(ctx.t("surveys.already_saved"))
         return
-    await _stale(ctx, tap.survey, tap.response)
+    await _back(ctx, tap.survey, tap.response, tap.answers)
 
 
-@router.button("svm")
-async def on_toggle(msg: IncomingMessage, ctx: Context) -> None:
-    tap = await _tap(ctx, msg)
+# A single answer or a skip may come in any step (a double tap after the last question is
+# acknowledged); ticking and "done" belong to the multiple choice being asked.
+
+
+@router.button(AnswerButton)
+async def on_answer(msg: IncomingMessage, ctx: Context) -> None:
+    value = AnswerButton.of(msg).value
+    tap = await _tap(
+        ctx,
+        AnswerButton.of(msg),
+        lambda q: isinstance(q, SingleChoice | Rating) and value in q.values,
+    )
     if tap is None:
         return
-    args = _args(msg)
+    if not _asking(ctx, tap.survey.id or 0, tap.question.id):
+        return await _not_current(ctx, tap, (value,))
+    await _save(ctx, tap.survey, tap.response, tap.question, values=(value,))
+
+
+@router.button(ToggleButton, state=ANSWERING)
+async def on_toggle(msg: IncomingMessage, ctx: Context) -> None:
+    tapped = ToggleButton.of(msg)
+    tap = await _tap(
+        ctx, tapped, lambda q: isinstance(q, MultipleChoice) and tapped.option in q.values
+    )
+    if tap is None:
+        return
     question = tap.question
-    option, flag = (args[2], args[3]) if len(args) > 3 else ("", "")
-    if (
-        not isinstance(question, MultipleChoice)
-        or option not in question.values
-        or flag not in ("0", "1")
-    ):
-        return await _stale(ctx, tap.survey, tap.response)
+    assert isinstance(question, MultipleChoice)
     if not _asking(ctx, tap.survey.id or 0, question.id):
         return await _not_current(ctx, tap, None)
     picked = [v for v in ctx.state.data.get("picked", []) if v in question.values]
     note = None
-    if flag == "1" and option not in picked:
+    option = tapped.option
+    if tapped.on and option not in picked:
         if question.max_choices and len(picked) >= question.max_choices:
             note = ctx.t("surveys.too_many", max=question.max_choices)
         else:
             picked.append(option)
-    elif flag == "0" and option in picked:
+    elif not tapped.on and option in picked:
         picked.remove(option)
     picked = [v for v in question.values if v in picked]  # in the question's order
     ask(
@@ -621,14 +636,13 @@ async def on_toggle(msg: IncomingMessage, ctx: Context) -> None:
     )
 
 
-@router.button("svd")
+@router.button(DoneButton, state=ANSWERING)
 async def on_done(msg: IncomingMessage, ctx: Context) -> None:
-    tap = await _tap(ctx, msg)
+    tap = await _tap(ctx, DoneButton.of(msg), lambda q: isinstance(q, MultipleChoice))
     if tap is None:
         return
     question = tap.question
-    if not isinstance(question, MultipleChoice):
-        return await _stale(ctx, tap.survey, tap.response)
+    assert isinstance(question, MultipleChoice)
     if not _asking(ctx, tap.survey.id or 0, question.id):
         return await _not_current(ctx, tap, None)
     picked = [v for v in question.values if v in ctx.state.data.get("picked", [])]
@@ -646,25 +660,23 @@ async def on_done(msg: IncomingMessage, ctx: Context) -> None:
     await _save(ctx, tap.survey, tap.response, question, values=tuple(picked))
 
 
-@router.button("svs")
+@router.button(SkipButton)
 async def on_skip(msg: IncomingMessage, ctx: Context) -> None:
-    tap = await _tap(ctx, msg)
+    tap = await _tap(ctx, SkipButton.of(msg), lambda q: q.optional)
     if tap is None:
         return
-    if not tap.question.optional:
-        return await _stale(ctx, tap.survey, tap.response)
     if not _asking(ctx, tap.survey.id or 0, tap.question.id):
         return await _not_current(ctx, tap, ())
     await _save(ctx, tap.survey, tap.response, tap.question)
 
 
-@router.button("svc")
+@router.button(ChangeButton)
 async def on_change(msg: IncomingMessage, ctx: Context) -> None:
-    tap = await _tap(ctx, msg)
+    tap = await _tap(ctx, ChangeButton.of(msg))
     if tap is None:
         return
-    if tap.response.completed_at is None:
-        return await _stale(ctx, tap.survey, tap.response)
+    if tap.response.completed_at is None:  # not completed: there is no summary to change
+        return await _back(ctx, tap.survey, tap.response, tap.answers)
     ask(ctx, tap.survey, tap.question, tap.answers, editing=True)
 
 
@@ -673,7 +685,7 @@ async def on_change(msg: IncomingMessage, ctx: Context) -> None:
 
 async def _asked(ctx: Context) -> tuple[Survey, Question, SurveyResponse] | None:
     """The survey, question and response of the question being asked now, if still valid."""
-    survey = await _open_survey_or_explain(ctx, str(ctx.state.data.get("s", "")))
+    survey = await _open_survey_or_explain(ctx, int(ctx.state.data.get("s", 0)))
     if survey is None:
         return None
     assert survey.id is not None
@@ -751,9 +763,9 @@ def show_summary(
         answer = answer_text(question, answers.get(question.id), ctx.language)
         shown = answer if answer else ctx.t("surveys.skipped")
         lines.append(f"{n}. {question.label(ctx.language)}\n   → {shown}")
-        buttons.append(Button(f"✏️ {n}", payload=f"svc:{survey.id}:{question.id}"))
+        buttons.append(ChangeButton(survey.id, question.id).button(f"✏️ {n}"))
     lines.append(ctx.t("surveys.can_change", closes=closes(ctx, survey)))
     ctx.reply(
         "\n\n".join(lines),
-        rows(*buttons, (Button(ctx.t("surveys.btn_list"), payload="svl"),), per_row=5),
+        rows(*buttons, (ListButton().button(ctx.t("surveys.btn_list")),), per_row=5),
     )

@@ -1,5 +1,5 @@
 """Staff run surveys: /survey (the list), /survey ID (a survey's card), /survey ID publish |
-close | invite | export, /results ID. (/newsurvey is handlers.survey_new.)
+close | invite | export, /results ID. (/newsurvey is handlers.surveys.create.)
 
 Results: the counts and percentages per question, responses by district, a bar chart per
 choice or scale question (PNG, labelled in the staff member's language), free-text answers
@@ -12,10 +12,7 @@ a button that opens the survey): to everyone who opted in to surveys, or to the 
 of an alert topic; within the survey's districts and languages; never twice to a citizen,
 never to one who has answered. Quiet hours hold them like other non-urgent messages.
 
-Every route needs Role.STAFF. Buttons (payload prefixes): sqo:<s> the card; sqr:<s> results;
-sqt:<s>:<q>:<page> free-text answers; sqe:<s> CSV; sqi:<s> invite (choose the audience);
-sqa:<s>:<audience> preview; sqy:<s>:<audience> send (audience: "*" opted in, or a topic);
-sqp:<s>:<1|0> public results on or off; sqx cancel.
+Every route needs Role.STAFF. Buttons: handlers/surveys/buttons.py (CardButton … CancelButton).
 """
 
 from __future__ import annotations
@@ -37,14 +34,26 @@ from bot.surveys.schema import FreeText, localized
 from handlers.labels import channel_counts, topic_label
 from handlers.picker import Choice, offer
 from handlers.reports.views import district_label
-from handlers.survey_views import closes, districts_text, opens, phase_label, short, title
+from handlers.surveys.buttons import (
+    AudienceButton,
+    CancelButton,
+    CardButton,
+    CsvButton,
+    InviteButton,
+    OpenButton,
+    PublicButton,
+    ResultsButton,
+    SendInvitesButton,
+    TextsButton,
+)
+from handlers.surveys.views import closes, districts_text, opens, phase_label, short, title
 from scheduler.payloads import direct_payload
 from storage.models import Role, Survey
 from storage.repos import surveys as repo
 from storage.repos.surveys import InviteAudience
 
 log = logging.getLogger(__name__)
-router = Router("survey_admin")
+router = Router("surveys.manage")
 
 TEXT_PAGE = 10
 CSV_CHUNK = 3500
@@ -52,11 +61,8 @@ CSV_MAX_CHUNKS = 15
 OPT_IN = "*"
 
 
-def _arg_list(msg: IncomingMessage) -> list[str]:
-    return (msg.payload or "").split(":")[1:]
-
-
-async def _survey(ctx: Context, ref: str) -> Survey | None:
+async def _survey(ctx: Context, ref: str | int) -> Survey | None:
+    ref = str(ref)
     survey = await repo.find(ctx.session, ref=ref) if ref else None
     if survey is None:
         ctx.reply(ctx.t("surveys.staff_not_found", ref=ref[:40]))
@@ -103,13 +109,13 @@ async def show_surveys(ctx: Context) -> None:
             f"#{survey.id} {title(ctx, survey)} · {phase_label(ctx, phase(survey, ctx.now))} · "
             + ctx.t("surveys.staff_dates", opens=opens(ctx, survey), closes=closes(ctx, survey))
         )
-    buttons = [Button(f"#{s.id} {short(title(ctx, s), 30)}", payload=f"sqo:{s.id}") for s in found]
+    buttons = [CardButton(s.id or 0).button(f"#{s.id} {short(title(ctx, s), 30)}") for s in found]
     ctx.reply("\n".join(lines), rows(*buttons, per_row=2))
 
 
-@router.button("sqo", role=Role.STAFF)
+@router.button(CardButton, role=Role.STAFF)
 async def on_card(msg: IncomingMessage, ctx: Context) -> None:
-    survey = await _survey(ctx, (_arg_list(msg) or [""])[0])
+    survey = await _survey(ctx, CardButton.of(msg).survey)
     if survey is not None:
         await show_card(ctx, survey)
 
@@ -158,26 +164,26 @@ def _targeting(ctx: Context, survey: Survey) -> str:
 
 
 def card_buttons(ctx: Context, survey: Survey, stage: Phase) -> Rows:
+    assert survey.id is not None
     sid = survey.id
     buttons = [
-        Button(ctx.t("surveys.btn_results"), payload=f"sqr:{sid}"),
-        Button(ctx.t("surveys.btn_csv"), payload=f"sqe:{sid}"),
+        ResultsButton(sid).button(ctx.t("surveys.btn_results")),
+        CsvButton(sid).button(ctx.t("surveys.btn_csv")),
     ]
     if stage is Phase.OPEN:
-        buttons.append(Button(ctx.t("surveys.btn_invite"), payload=f"sqi:{sid}"))
+        buttons.append(InviteButton(sid).button(ctx.t("surveys.btn_invite")))
     public_key = N_("surveys.btn_make_private") if survey.public else N_("surveys.btn_make_public")
-    buttons.append(Button(ctx.t(public_key), payload=f"sqp:{sid}:{0 if survey.public else 1}"))
+    buttons.append(PublicButton(sid, not survey.public).button(ctx.t(public_key)))
     return rows(*buttons, per_row=2)
 
 
-@router.button("sqp", role=Role.STAFF)
+@router.button(PublicButton, role=Role.STAFF)
 async def on_public(msg: IncomingMessage, ctx: Context) -> None:
-    args = _arg_list(msg)
-    survey = await _survey(ctx, args[0] if args else "")
+    tapped = PublicButton.of(msg)
+    survey = await _survey(ctx, tapped.survey)
     if survey is None:
         return
-    if len(args) > 1 and args[1] in ("0", "1"):
-        await domain.set_public(ctx.work, survey, args[1] == "1")
+    await domain.set_public(ctx.work, survey, tapped.public)
     key = N_("surveys.staff_now_public") if survey.public else N_("surveys.staff_now_private")
     await show_card(ctx, survey, ctx.t(key))
 
@@ -231,7 +237,7 @@ async def offer_results(ctx: Context) -> None:
         [
             Choice(
                 f"#{s.id} {short(title(ctx, s), 30)}",
-                f"sqr:{s.id}",
+                ResultsButton(s.id or 0).pack(),
                 line=f"#{s.id} {title(ctx, s)} · {phase_label(ctx, phase(s, ctx.now))}",
             )
             for s in found
@@ -240,9 +246,9 @@ async def offer_results(ctx: Context) -> None:
     )
 
 
-@router.button("sqr", role=Role.STAFF)
+@router.button(ResultsButton, role=Role.STAFF)
 async def on_results_button(msg: IncomingMessage, ctx: Context) -> None:
-    survey = await _survey(ctx, (_arg_list(msg) or [""])[0])
+    survey = await _survey(ctx, ResultsButton.of(msg).survey)
     if survey is not None:
         await show_results(ctx, survey)
 
@@ -258,13 +264,12 @@ async def show_results(ctx: Context, survey: Survey) -> None:
     ]
     texts = [r for r in results.questions if isinstance(r.question, FreeText) and r.answered]
     buttons = [
-        Button(
-            ctx.t("surveys.btn_texts", n=_number(results, r)),
-            payload=f"sqt:{survey.id}:{r.question.id}:0",
+        TextsButton(survey.id, r.question.id, 0).button(
+            ctx.t("surveys.btn_texts", n=_number(results, r))
         )
         for r in texts
     ]
-    buttons.append(Button(ctx.t("surveys.btn_csv"), payload=f"sqe:{survey.id}"))
+    buttons.append(CsvButton(survey.id).button(ctx.t("surveys.btn_csv")))
     closing = Reply(ctx.t("surveys.results_more"), buttons=rows(*buttons, per_row=2))
     # Drawing takes tens of milliseconds a chart: done after the commit, in a thread.
     ctx.after_commit.append(functools.partial(_send_charts, ctx, specs, closing))
@@ -327,19 +332,19 @@ def _question_text(ctx: Context, n: int, result: QuestionResult) -> str:
     return "\n".join(lines)
 
 
-@router.button("sqt", role=Role.STAFF)
+@router.button(TextsButton, role=Role.STAFF)
 async def on_texts(msg: IncomingMessage, ctx: Context) -> None:
-    args = _arg_list(msg)
-    survey = await _survey(ctx, args[0] if args else "")
+    tapped = TextsButton.of(msg)
+    survey = await _survey(ctx, tapped.survey)
     if survey is None:
         return
     assert survey.id is not None
-    question = questions_of(survey).question(args[1]) if len(args) > 1 else None
-    page_text = args[2] if len(args) > 2 else "0"
-    if not isinstance(question, FreeText) or not page_text.isdigit() or len(page_text) > 5:
+    question = questions_of(survey).question(tapped.question)
+    page = tapped.page
+    # A question changed or gone since the results were shown: staff are told so.
+    if not isinstance(question, FreeText) or not 0 <= page < 10**5:
         ctx.reply(ctx.t("surveys.staff_stale"))
         return
-    page = int(page_text)
     found, total = await repo.texts(
         ctx.session,
         survey_id=survey.id,
@@ -363,18 +368,18 @@ async def on_texts(msg: IncomingMessage, ctx: Context) -> None:
     lines += [f"💬 {text}" for text in found]
     nav = []
     if page > 0:
-        nav.append(Button("◀️", payload=f"sqt:{survey.id}:{question.id}:{page - 1}"))
+        nav.append(TextsButton(survey.id, question.id, page - 1).button("◀️"))
     if first + len(found) - 1 < total:
-        nav.append(Button("▶️", payload=f"sqt:{survey.id}:{question.id}:{page + 1}"))
+        nav.append(TextsButton(survey.id, question.id, page + 1).button("▶️"))
     ctx.reply("\n\n".join(lines), rows(tuple(nav)) if nav else ())
 
 
 # -- CSV ----------------------------------------------------------------------------------
 
 
-@router.button("sqe", role=Role.STAFF)
+@router.button(CsvButton, role=Role.STAFF)
 async def on_csv(msg: IncomingMessage, ctx: Context) -> None:
-    survey = await _survey(ctx, (_arg_list(msg) or [""])[0])
+    survey = await _survey(ctx, CsvButton.of(msg).survey)
     if survey is not None:
         await send_csv(ctx, survey)
 
@@ -406,9 +411,9 @@ def _csv_chunks(text: str) -> list[str]:
 # -- invitations --------------------------------------------------------------------------
 
 
-@router.button("sqi", role=Role.STAFF)
+@router.button(InviteButton, role=Role.STAFF)
 async def on_invite(msg: IncomingMessage, ctx: Context) -> None:
-    survey = await _survey(ctx, (_arg_list(msg) or [""])[0])
+    survey = await _survey(ctx, InviteButton.of(msg).survey)
     if survey is not None:
         await ask_audience(ctx, survey)
 
@@ -419,24 +424,28 @@ async def ask_audience(ctx: Context, survey: Survey) -> None:
     except Refused as refusal:
         ctx.reply(refusal_text(ctx, survey, refusal))
         return
+    assert survey.id is not None
     sid = survey.id
-    buttons = [Button(ctx.t("surveys.btn_audience_optin"), payload=f"sqa:{sid}:{OPT_IN}")]
+    buttons = [AudienceButton(sid, OPT_IN).button(ctx.t("surveys.btn_audience_optin"))]
     buttons += [
-        Button(topic.short_name(ctx.language), payload=f"sqa:{sid}:{topic.code}")
+        AudienceButton(sid, topic.code).button(topic.short_name(ctx.language))
         for topic in ctx.services.city.topics
     ]
-    buttons.append(Button(ctx.t("surveys.btn_cancel"), payload="sqx"))
+    buttons.append(cancel_button(ctx))
     ctx.reply(ctx.t("surveys.invite_audience", title=title(ctx, survey)), rows(*buttons, per_row=2))
 
 
+def cancel_button(ctx: Context) -> Button:
+    return CancelButton().button(ctx.t("surveys.btn_cancel"))
+
+
 async def _invite_target(
-    ctx: Context, msg: IncomingMessage
+    ctx: Context, tapped: AudienceButton | SendInvitesButton
 ) -> tuple[Survey, InviteAudience, str] | None:
-    args = _arg_list(msg)
-    survey = await _survey(ctx, args[0] if args else "")
+    survey = await _survey(ctx, tapped.survey)
     if survey is None:
         return None
-    key = args[1] if len(args) > 1 else ""
+    key = tapped.audience
     try:
         audience = domain.audience(ctx.work, survey, None if key == OPT_IN else key)
         domain.check_invitable(ctx.work, survey)
@@ -446,9 +455,9 @@ async def _invite_target(
     return survey, audience, key
 
 
-@router.button("sqa", role=Role.STAFF)
+@router.button(AudienceButton, role=Role.STAFF)
 async def on_audience(msg: IncomingMessage, ctx: Context) -> None:
-    target = await _invite_target(ctx, msg)
+    target = await _invite_target(ctx, AudienceButton.of(msg))
     if target is None:
         return
     survey, audience, key = target
@@ -464,10 +473,10 @@ async def on_audience(msg: IncomingMessage, ctx: Context) -> None:
         lines.append(f"[{language}]\n" + invitation_text(ctx, survey, language))
     lines.append(ctx.t("surveys.invite_who", who=who) + "\n" + _targeting(ctx, survey))
     lines.append(audience_size(ctx, counts))
-    buttons = [Button(ctx.t("surveys.btn_cancel"), payload="sqx")]
+    buttons = [cancel_button(ctx)]
     if sum(counts.values()):
         buttons.insert(
-            0, Button(ctx.t("surveys.btn_send_invites"), payload=f"sqy:{survey.id}:{key}")
+            0, SendInvitesButton(survey.id, key).button(ctx.t("surveys.btn_send_invites"))
         )
     ctx.reply("\n\n".join(lines), rows(*buttons, per_row=2))
 
@@ -500,13 +509,13 @@ def invitation(ctx: Context, survey: Survey, language: str) -> Reply:
     label = ctx.services.translator.translate(language, "surveys.btn_take")
     return Reply(
         invitation_text(ctx, survey, language),
-        buttons=((Button(label, payload=f"svo:{survey.id}"),),),
+        buttons=((OpenButton(survey.id or 0).button(label),),),
     )
 
 
-@router.button("sqy", role=Role.STAFF)
+@router.button(SendInvitesButton, role=Role.STAFF)
 async def on_send_invites(msg: IncomingMessage, ctx: Context) -> None:
-    target = await _invite_target(ctx, msg)
+    target = await _invite_target(ctx, SendInvitesButton.of(msg))
     if target is None:
         return
     survey, audience, _key = target
@@ -525,8 +534,10 @@ async def on_send_invites(msg: IncomingMessage, ctx: Context) -> None:
     )
 
 
-@router.button("sqx", role=Role.STAFF)
+@router.button(CancelButton, role=Role.STAFF)
 async def on_cancel(msg: IncomingMessage, ctx: Context) -> None:
-    if (ctx.state.name or "").startswith("sn."):  # the /newsurvey draft
+    """Cancels an invitation, or the /newsurvey draft (handlers.surveys.create, which imports
+    this module: its state family is named here, not imported)."""
+    if (ctx.state.name or "").startswith("sn."):
         ctx.state.clear()
     ctx.reply(ctx.t("surveys.staff_cancelled"))
