@@ -29,6 +29,7 @@ def build_router() -> Router:
         survey_admin,
         survey_new,
         surveys,
+        web_link,
     )
 
     root = Router("root")
@@ -49,6 +50,7 @@ def build_router() -> Router:
     root.include(audit_log.router)
     root.include(privacy.router)
     root.include(admin_stats.router)
+    root.include(web_link.router)
     root.include(fallback.router)
     return root
 

@@ -15,6 +15,7 @@ from storage.models.alerts import (
     RunTally,
 )
 from storage.models.audit import AuditEntry
+from storage.models.console import ConsoleLink, ConsoleSession
 from storage.models.core import (
     ChannelIdentity,
     Citizen,
@@ -59,6 +60,8 @@ __all__ = [
     "ChannelIdentity",
     "Citizen",
     "CitizenBase",
+    "ConsoleLink",
+    "ConsoleSession",
     "ConversationState",
     "DirectTally",
     "FeedAlert",

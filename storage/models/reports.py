@@ -53,6 +53,9 @@ class Report(SQLModel, table=True):
         Index("ix_report_lat_lon", "lat", "lon"),
         # An API key's reports in a window: its rate limits count them (and FK lookups).
         Index("ix_report_api_key_created", "api_key_id", "created_at"),
+        # The staff console's queue: a status's newest page, and "recently changed" first.
+        Index("ix_report_status_created", "status", "created_at"),
+        Index("ix_report_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

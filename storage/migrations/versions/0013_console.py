@@ -1,0 +1,62 @@
+"""console: sign-in links and sessions of the staff web console; the queue's indexes
+
+Revision ID: 0013
+Revises: 0011
+Create Date: 2026-12-03 17:00:00.000000
+
+Safe under old code during a rolling restart: new tables and indexes old processes do not use.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import storage.types
+
+revision: str = "0013"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "console_link",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("citizen_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", storage.types.UTCDateTime(), nullable=False),
+        sa.Column("used_at", storage.types.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["citizen_id"], ["citizen.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    op.create_index("ix_console_link_citizen_id", "console_link", ["citizen_id"])
+    op.create_table(
+        "console_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("citizen_id", sa.Integer(), nullable=False),
+        sa.Column("csrf", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
+        sa.Column("seen_at", storage.types.UTCDateTime(), nullable=False),
+        sa.Column("ended_at", storage.types.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["citizen_id"], ["citizen.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key_hash"),
+    )
+    op.create_index("ix_console_session_citizen_id", "console_session", ["citizen_id"])
+    op.create_index("ix_report_status_created", "report", ["status", "created_at"])
+    op.create_index("ix_report_updated_at", "report", ["updated_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_report_updated_at", table_name="report")
+    op.drop_index("ix_report_status_created", table_name="report")
+    op.drop_index("ix_console_session_citizen_id", table_name="console_session")
+    op.drop_table("console_session")
+    op.drop_index("ix_console_link_citizen_id", table_name="console_link")
+    op.drop_table("console_link")

@@ -1,0 +1,150 @@
+"""The staff console's queue of reports: one filter (`QueueQuery`) read as a page, a total,
+counts per status, map markers and an export, all filtered, sorted and counted in SQL
+(bench/console_queue.py measures them on 100,000 reports). Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Report
+
+Sort = Literal["newest", "oldest", "updated"]
+Hidden = Literal["any", "visible", "hidden"]
+SORTS: tuple[Sort, ...] = ("newest", "oldest", "updated")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueQuery:
+    statuses: tuple[str, ...] = ()
+    category: str | None = None
+    district: str | None = None
+    text: str | None = None  # over public id, description and address, any case
+    hidden: Hidden = "any"
+    sort: Sort = "newest"
+    # More SQL conditions on Report, from filters a capability adds (bot/web/console/filters.py).
+    extra: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    id: int
+    public_id: str
+    status: str
+    category: str
+    lat: float
+    lon: float
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def conditions(query: QueueQuery, *, with_status: bool = True) -> list[Any]:
+    conds: list[Any] = list(query.extra)
+    if with_status and query.statuses:
+        conds.append(col(Report.status).in_(list(query.statuses)))
+    if query.category:
+        conds.append(col(Report.category) == query.category)
+    if query.district:
+        conds.append(col(Report.district) == query.district)
+    if query.hidden == "visible":
+        conds.append(col(Report.hidden).is_(False))
+    elif query.hidden == "hidden":
+        conds.append(col(Report.hidden).is_(True))
+    if query.text:
+        pattern = _like(query.text)
+        conds.append(
+            col(Report.public_id).ilike(pattern, escape="\\")
+            | col(Report.description).ilike(pattern, escape="\\")
+            | col(Report.address).ilike(pattern, escape="\\")
+        )
+    return conds
+
+
+def _order(query: QueueQuery) -> list[Any]:
+    if query.sort == "oldest":
+        return [col(Report.created_at).asc(), col(Report.id).asc()]
+    if query.sort == "updated":
+        return [col(Report.updated_at).desc(), col(Report.id).desc()]
+    return [col(Report.created_at).desc(), col(Report.id).desc()]
+
+
+async def page(
+    session: AsyncSession, *, query: QueueQuery, offset: int, limit: int
+) -> list[Report]:
+    stmt = select(Report).where(*conditions(query)).order_by(*_order(query))
+    return list((await session.exec(stmt.offset(offset).limit(limit))).all())
+
+
+async def total(session: AsyncSession, *, query: QueueQuery) -> int:
+    stmt = select(func.count()).select_from(Report).where(*conditions(query))
+    return (await session.exec(stmt)).one()
+
+
+async def status_counts(session: AsyncSession, *, query: QueueQuery) -> dict[str, int]:
+    """How many reports of each status match the filter's other conditions."""
+    stmt = (
+        select(col(Report.status), func.count())
+        .where(*conditions(query, with_status=False))
+        .group_by(col(Report.status))
+    )
+    return {status: n for status, n in (await session.exec(stmt)).all()}
+
+
+async def markers(session: AsyncSession, *, query: QueueQuery, limit: int) -> list[Marker]:
+    """The located reports of the filter, in its order, at most `limit`."""
+    stmt = (
+        select(
+            col(Report.id),
+            col(Report.public_id),
+            col(Report.status),
+            col(Report.category),
+            col(Report.lat),
+            col(Report.lon),
+        )
+        .where(*conditions(query), col(Report.lat).is_not(None), col(Report.lon).is_not(None))
+        .order_by(*_order(query))
+        .limit(limit)
+    )
+    return [Marker(*row) for row in (await session.exec(stmt)).all()]
+
+
+async def located_total(session: AsyncSession, *, query: QueueQuery) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Report)
+        .where(*conditions(query), col(Report.lat).is_not(None))
+    )
+    return (await session.exec(stmt)).one()
+
+
+async def nearby(
+    session: AsyncSession,
+    *,
+    report: Report,
+    box: tuple[float, float, float, float],
+    statuses: Sequence[str],
+    limit: int,
+) -> list[Report]:
+    """Other reports of those statuses inside (min_lat, min_lon, max_lat, max_lon), newest
+    first; the caller measures exact distances."""
+    min_lat, min_lon, max_lat, max_lon = box
+    stmt = (
+        select(Report)
+        .where(
+            col(Report.id) != report.id,
+            col(Report.status).in_(list(statuses)),
+            col(Report.lat).between(min_lat, max_lat),
+            col(Report.lon).between(min_lon, max_lon),
+        )
+        .order_by(col(Report.created_at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
