@@ -11,8 +11,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from bot.domain.citizens import effective_role
 from bot.domain.work import Work
-from storage.models import Role
+from storage.models import Citizen, Role
 from storage.repos import console
 
 LINK_TTL = timedelta(minutes=10)
@@ -38,3 +39,12 @@ async def issue_link(work: Work) -> str:
     )
     await work.audit("console_link", "citizen", work.actor.ref)
     return f"{work.settings.public_url}{LOGIN_PATH}{token}"
+
+
+async def console_role(work: Work, citizen: Citizen | None) -> Role | None:
+    """The member's role when they may use the console now (staff or admin, the ADMINS
+    setting's included, not banned), else None. Asked on every console request."""
+    if citizen is None or citizen.banned_at is not None:
+        return None
+    role = await effective_role(work, citizen)
+    return role if role.at_least(Role.STAFF) else None

@@ -37,7 +37,7 @@ async def use_link(session: AsyncSession, *, token_hash: str, now: datetime) -> 
         .values(used_at=now)
         .returning(col(ConsoleLink.citizen_id))
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.exec(stmt)).scalar_one_or_none()  # type: ignore[call-overload]
 
 
 async def add_session(
@@ -64,7 +64,7 @@ async def live_session(
 
 
 async def touch_session(session: AsyncSession, *, session_id: int, now: datetime) -> None:
-    await session.execute(
+    await session.exec(  # type: ignore[call-overload]
         update(ConsoleSession).where(col(ConsoleSession.id) == session_id).values(seen_at=now)
     )
 
@@ -82,5 +82,5 @@ async def end_sessions(
         stmt = stmt.where(col(ConsoleSession.id) == session_id)
     if citizen_id is not None:
         stmt = stmt.where(col(ConsoleSession.citizen_id) == citizen_id)
-    result = await session.execute(stmt)
+    result = await session.exec(stmt)  # type: ignore[call-overload]
     return result.rowcount or 0  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,7 +46,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(query: QueueQuery, *, with_status: bool = True) -> list[Any]:
+def conditions(query: QueueQuery, dialect: str, *, with_status: bool = True) -> list[Any]:
     conds: list[Any] = list(query.extra)
     if with_status and query.statuses:
         conds.append(col(Report.status).in_(list(query.statuses)))
@@ -59,13 +59,25 @@ def conditions(query: QueueQuery, *, with_status: bool = True) -> list[Any]:
     elif query.hidden == "hidden":
         conds.append(col(Report.hidden).is_(True))
     if query.text:
-        pattern = _like(query.text)
-        conds.append(
-            col(Report.public_id).ilike(pattern, escape="\\")
-            | col(Report.description).ilike(pattern, escape="\\")
-            | col(Report.address).ilike(pattern, escape="\\")
-        )
+        conds.append(_text_condition(query.text, dialect))
     return conds
+
+
+def _text_condition(text: str, dialect: str) -> Any:
+    """The text anywhere in the public id, description or address, in any case. SQLite's
+    LIKE folds ASCII letters only, so there the Cyrillic spellings people use are tried:
+    as typed, lower case, capitalised, upper case."""
+    variants = [text]
+    if dialect == "sqlite" and not text.isascii():
+        for variant in (text.lower(), text.capitalize(), text.upper()):
+            if variant not in variants:
+                variants.append(variant)
+    columns = (col(Report.public_id), col(Report.description), col(Report.address))
+    return or_(*(column.ilike(_like(v), escape="\\") for v in variants for column in columns))
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 def _order(query: QueueQuery) -> list[Any]:
@@ -79,12 +91,12 @@ def _order(query: QueueQuery) -> list[Any]:
 async def page(
     session: AsyncSession, *, query: QueueQuery, offset: int, limit: int
 ) -> list[Report]:
-    stmt = select(Report).where(*conditions(query)).order_by(*_order(query))
+    stmt = select(Report).where(*conditions(query, _dialect(session))).order_by(*_order(query))
     return list((await session.exec(stmt.offset(offset).limit(limit))).all())
 
 
 async def total(session: AsyncSession, *, query: QueueQuery) -> int:
-    stmt = select(func.count()).select_from(Report).where(*conditions(query))
+    stmt = select(func.count()).select_from(Report).where(*conditions(query, _dialect(session)))
     return (await session.exec(stmt)).one()
 
 
@@ -92,7 +104,7 @@ async def status_counts(session: AsyncSession, *, query: QueueQuery) -> dict[str
     """How many reports of each status match the filter's other conditions."""
     stmt = (
         select(col(Report.status), func.count())
-        .where(*conditions(query, with_status=False))
+        .where(*conditions(query, _dialect(session), with_status=False))
         .group_by(col(Report.status))
     )
     return {status: n for status, n in (await session.exec(stmt)).all()}
@@ -109,7 +121,11 @@ async def markers(session: AsyncSession, *, query: QueueQuery, limit: int) -> li
             col(Report.lat),
             col(Report.lon),
         )
-        .where(*conditions(query), col(Report.lat).is_not(None), col(Report.lon).is_not(None))
+        .where(
+            *conditions(query, _dialect(session)),
+            col(Report.lat).is_not(None),
+            col(Report.lon).is_not(None),
+        )
         .order_by(*_order(query))
         .limit(limit)
     )
@@ -120,7 +136,7 @@ async def located_total(session: AsyncSession, *, query: QueueQuery) -> int:
     stmt = (
         select(func.count())
         .select_from(Report)
-        .where(*conditions(query), col(Report.lat).is_not(None))
+        .where(*conditions(query, _dialect(session)), col(Report.lat).is_not(None))
     )
     return (await session.exec(stmt)).one()
 

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.core.context import Services
+from bot.domain.actors import Actor
 from bot.domain.work import Work
 from bot.i18n import N_, format_number, format_when
 from bot.web.bodies import read_form
@@ -32,8 +33,16 @@ from storage.db import Database
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 FORM_LIMIT = 64 * 1024
-STAFF_KEY = "console.staff"
-FORM_KEY = "console.form"
+
+
+def _request_key(name: str, kind: type) -> Any:
+    # web.RequestKey came with aiohttp 3.14, which warns about plain string keys.
+    request_key = getattr(web, "RequestKey", None)
+    return request_key(name, kind) if request_key is not None else name
+
+
+STAFF_KEY = _request_key("console.staff", Staff)
+FORM_KEY = _request_key("console.form", MultiDictProxy)
 # What a visitor who is not signed in may open.
 PUBLIC_PREFIXES = ("/console/login/", "/console/static/", "/console/signed-out")
 
@@ -52,6 +61,18 @@ class Console:
     @property
     def secure_cookie(self) -> bool:
         return (self.settings.http_public_url or "").startswith("https://")
+
+    def system_work(self, session: AsyncSession) -> Work:
+        """A unit of work of the console itself (reading who is signed in)."""
+        services = self.services
+        return Work(
+            session=session,
+            actor=Actor.machine("console"),
+            settings=services.settings,
+            translator=services.translator,
+            city=services.city,
+            clock=services.clock,
+        )
 
     def t(self, language: str, key: str, /, **values: object) -> str:
         return self.services.translator.translate(language, key, **values)
@@ -113,7 +134,7 @@ def render(
 ) -> web.Response:
     console = console_of(request)
     staff: Staff | None = request.get(STAFF_KEY)
-    language = staff.language if staff else console.settings.default_language
+    language = staff.language if staff else _browser_language(request, console)
     tz = console.services.city.timezone
 
     def t(key: str, /, **values: object) -> str:
@@ -138,6 +159,15 @@ def render(
     return response
 
 
+def _browser_language(request: web.Request, console: Console) -> str:
+    """Before signing in: the browser's first language we have, else the default."""
+    for part in request.headers.get("Accept-Language", "").split(",")[:5]:
+        language = console.services.translator.normalize(part.split(";")[0].strip())
+        if language:
+            return language
+    return console.settings.default_language
+
+
 def _signed_out(request: web.Request) -> web.StreamResponse:
     target = "/console/signed-out"
     if is_htmx(request):
@@ -153,9 +183,7 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
         return await handler(request)
     console = console_of(request)
     async with console.db.sessions() as session:
-        staff = await current(
-            session, key=request.cookies.get(COOKIE), now=console.services.clock()
-        )
+        staff = await current(console.system_work(session), key=request.cookies.get(COOKIE))
         await session.commit()
     if staff is None:
         return _signed_out(request)

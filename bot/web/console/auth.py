@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.domain.console_access import token_hash
+from bot.domain.console_access import console_role, token_hash
 from bot.i18n import N_
 from bot.web.bodies import read_form
 from bot.web.console.app import FORM_LIMIT, console_of, render, staff_of, work
-from bot.web.console.sessions import clear_cookie, may_use_console, open_session, set_cookie
+from bot.web.console.sessions import clear_cookie, open_session, set_cookie
 from storage.models import Citizen
 from storage.refs import public_ref
 from storage.repos import audit
@@ -37,7 +37,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         citizen_id = await repo.use_link(session, token_hash=token_hash(token), now=now)
         key = None
         if citizen_id is not None:
-            if may_use_console(await session.get(Citizen, citizen_id)):
+            citizen = await session.get(Citizen, citizen_id)
+            if await console_role(console.system_work(session), citizen) is not None:
                 key = await open_session(session, citizen_id=citizen_id, now=now)
                 ref = public_ref(citizen_id)
                 await audit.record(

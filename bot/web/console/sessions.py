@@ -14,6 +14,8 @@ from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.actors import Actor
+from bot.domain.console_access import console_role
+from bot.domain.work import Work
 from storage.models import Citizen, ConsoleSession, Role
 from storage.refs import public_ref
 from storage.repos import console as repo
@@ -47,14 +49,6 @@ class Staff:
         return Actor.person(self.citizen_id, self.role)
 
 
-def may_use_console(citizen: Citizen | None) -> bool:
-    return (
-        citizen is not None
-        and Role(citizen.role).at_least(Role.STAFF)
-        and citizen.banned_at is None
-    )
-
-
 async def open_session(session: AsyncSession, *, citizen_id: int, now: datetime) -> str:
     """A new session for the member; returns the cookie's value."""
     key = secrets.token_urlsafe(32)
@@ -68,26 +62,27 @@ async def open_session(session: AsyncSession, *, citizen_id: int, now: datetime)
     return key
 
 
-async def current(session: AsyncSession, *, key: str | None, now: datetime) -> Staff | None:
+async def current(work: Work, *, key: str | None) -> Staff | None:
     """The member signed in with that cookie, or None. A session whose member may no longer
-    use the console is ended here (and every other session of theirs)."""
+    use the console (bot/domain/console_access.py) is ended here, with their others."""
     if not key or len(key) > 100:
         return None
+    session, now = work.session, work.now
     row: ConsoleSession | None = await repo.live_session(
         session, key_hash=digest(key), seen_since=now - IDLE
     )
     if row is None or row.id is None:
         return None
     citizen = await session.get(Citizen, row.citizen_id)
-    if not may_use_console(citizen):
+    role = await console_role(work, citizen)
+    if role is None or citizen is None or citizen.id is None:
         await repo.end_sessions(session, now=now, citizen_id=row.citizen_id)
         return None
-    assert citizen is not None and citizen.id is not None
     if now - row.seen_at >= TOUCH_EVERY:
         await repo.touch_session(session, session_id=row.id, now=now)
     return Staff(
         citizen_id=citizen.id,
-        role=Role(citizen.role),
+        role=role,
         language=citizen.language,
         session_id=row.id,
         csrf=row.csrf,
