@@ -22,8 +22,14 @@ LINK = re.compile(r"https?://\S+/console/login/\S+")
 LADY = "Лампата пред блок 12 не свети от седмица."
 
 
-async def console_bot(bot_factory: Callable[..., object], chat: RecordingChannel) -> CitizenBot:
-    app = await bot_factory([chat], web=True)  # type: ignore[operator]
+# Map tiles from a closed port: the tests need no network, and the map works without tiles.
+NO_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+
+
+async def console_bot(
+    bot_factory: Callable[..., object], chat: RecordingChannel, **overrides: object
+) -> CitizenBot:
+    app = await bot_factory([chat], web=True, **overrides)  # type: ignore[operator]
     await onboard(chat, "admin")
     return app  # type: ignore[return-value]
 

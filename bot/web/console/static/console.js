@@ -68,7 +68,7 @@
 
   function init(root) {
     selectAll(root);
-    root.querySelectorAll("#map").forEach(drawMap);
+    root.querySelectorAll("[data-map]").forEach(drawMap);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
