@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.web.console import filters, labels
 from bot.web.console.app import console_of, reading, render, staff_of
+from bot.web.console.queue import choices
 from storage.repos import queue
 
 MAP_LIMIT = 5000  # markers on the map, the filter's first in its order
@@ -42,6 +43,7 @@ async def map_page(request: web.Request) -> web.StreamResponse:
         tile_url=settings.console_tile_url,
         tile_attribution=settings.console_tile_attribution,
         center=city.center,
+        **choices(console, language),
     )
 
 
