@@ -64,16 +64,27 @@ def conditions(query: QueueQuery, dialect: str, *, with_status: bool = True) -> 
 
 
 def _text_condition(text: str, dialect: str) -> Any:
-    """The text anywhere in the public id, description or address, in any case. SQLite's
-    LIKE folds ASCII letters only, so there the Cyrillic spellings people use are tried:
-    as typed, lower case, capitalised, upper case."""
+    """The text anywhere in the public id, description or address, in any case.
+
+    PostgreSQL: ILIKE on each. SQLite: LIKE already ignores the case of ASCII letters (and
+    only theirs), so one LIKE over the three joined per spelling people use of the rest: as
+    typed, lower case, capitalised, upper case."""
+    if dialect != "sqlite":
+        columns = (col(Report.public_id), col(Report.description), col(Report.address))
+        return or_(*(column.ilike(_like(text), escape="\\") for column in columns))
     variants = [text]
-    if dialect == "sqlite" and not text.isascii():
+    if not text.isascii():
         for variant in (text.lower(), text.capitalize(), text.upper()):
             if variant not in variants:
                 variants.append(variant)
-    columns = (col(Report.public_id), col(Report.description), col(Report.address))
-    return or_(*(column.ilike(_like(v), escape="\\") for v in variants for column in columns))
+    joined = (
+        col(Report.public_id)
+        + " "
+        + col(Report.description)
+        + " "
+        + func.coalesce(col(Report.address), "")
+    )
+    return or_(*(joined.like(_like(v), escape="\\") for v in variants))
 
 
 def _dialect(session: AsyncSession) -> str:
