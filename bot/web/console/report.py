@@ -6,19 +6,22 @@ in their words."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.city.geo import bounding_box, haversine_m
 from bot.domain import reports as domain
 from bot.domain.actors import Forbidden
 from bot.domain.errors import Refused
 from bot.domain.report_news import HIDE_REASONS, hide_reason
+from bot.domain.work import Work
 from bot.i18n import N_
 from bot.web.console import labels
-from bot.web.console.app import console_of, form_of, reading, render, staff_of, work
+from bot.web.console.app import Console, console_of, form_of, reading, render, staff_of, work
 from bot.web.console.refusals import refusal_text
 from bot.web.media import PHOTO_ROUTE
 from storage.models import OPEN_STATUSES, Citizen, Report, ReportStatus
@@ -89,6 +92,7 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
                 if metres <= NEARBY_M:
                     near.append(Nearby(labels.row(console, language, other, now), round(metres)))
             near = sorted(near, key=lambda n: n.metres)[:NEARBY_LIMIT]
+        panels = [(p.template, await p.context(session, report, language)) for p in PANELS]
     t = lambda key, **values: console.t(language, key, **values)  # noqa: E731
     can_duplicate = ReportStatus.DUPLICATE in domain.next_statuses(report)
     return render(
@@ -129,6 +133,7 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
         own_reason=OWN_REASON,
         note_max=domain.NOTE_MAX,
         message=message,
+        panels=panels,
         settings_tile_url=console.settings.console_tile_url,
         settings_tile_attribution=console.settings.console_tile_attribution,
     )
@@ -142,7 +147,7 @@ async def _act(request: web.Request, action: str) -> web.Response:
     try:
         async with work(request) as unit:
             report = await _report(unit.session, public_id, lock=True)
-            text = await _do(unit, report, action, form, console, language)
+            text = await ACTIONS[action](Act(unit, report, form, console, language))
     except Refused as refusal:
         message = Message(refusal_text(console, language, refusal), ok=False)
     except Forbidden:
@@ -152,32 +157,75 @@ async def _act(request: web.Request, action: str) -> web.Response:
     return await report_page(request, message)
 
 
-async def _do(
-    unit: Any, report: Report, action: str, form: Any, console: Any, language: str
-) -> str:
-    if action == "status":
-        try:
-            to = ReportStatus(form.get("status") or "")
-        except ValueError:
-            raise Refused("stale", "staff.stale") from None
-        told = await domain.change_status(unit, report, to, note=form.get("note"))
-        label = labels.status_label(console, language, to.value)
-        return console.tn(language, N_("console.status_changed"), told, status=label, n=told)
-    if action == "duplicate":
-        original_id = (form.get("original") or "").strip()[:32]
-        original = await reports.get_by_public_id(unit.session, public_id=original_id)
-        told = await domain.mark_duplicate(unit, report, original, note=form.get("note"))
-        return console.tn(
-            language, N_("console.duplicate_marked"), told, original=original_id, n=told
-        )
-    if action == "hide":
-        reason = form.get("reason") or ""
-        if reason == OWN_REASON or reason not in HIDE_REASONS:
-            reason = form.get("own_reason") or ""
-        await domain.hide(unit, report, reason)
-        return console.t(language, N_("console.hidden_done"))
-    await domain.show(unit, report)
-    return console.t(language, N_("console.shown_done"))
+@dataclass(frozen=True, slots=True)
+class Act:
+    """What an action's form asks, for the action: the unit of work (acting as the member),
+    the report (row-locked), the form, and the member's language."""
+
+    work: Work
+    report: Report
+    form: Any
+    console: Console
+    language: str
+
+    def t(self, key: str, /, **values: object) -> str:
+        return self.console.t(self.language, key, **values)
+
+    def tn(self, key: str, n: int, /, **values: object) -> str:
+        return self.console.tn(self.language, key, n, **values)
+
+
+async def change_status(act: Act) -> str:
+    try:
+        to = ReportStatus(act.form.get("status") or "")
+    except ValueError:
+        raise Refused("stale", "staff.stale") from None
+    told = await domain.change_status(act.work, act.report, to, note=act.form.get("note"))
+    label = labels.status_label(act.console, act.language, to.value)
+    return act.tn(N_("console.status_changed"), told, status=label, n=told)
+
+
+async def mark_duplicate(act: Act) -> str:
+    original_id = (act.form.get("original") or "").strip()[:32]
+    original = await reports.get_by_public_id(act.work.session, public_id=original_id)
+    told = await domain.mark_duplicate(act.work, act.report, original, note=act.form.get("note"))
+    return act.tn(N_("console.duplicate_marked"), told, original=original_id, n=told)
+
+
+async def hide(act: Act) -> str:
+    reason = act.form.get("reason") or ""
+    if reason == OWN_REASON or reason not in HIDE_REASONS:
+        reason = act.form.get("own_reason") or ""
+    await domain.hide(act.work, act.report, reason)
+    return act.t(N_("console.hidden_done"))
+
+
+async def show(act: Act) -> str:
+    await domain.show(act.work, act.report)
+    return act.t(N_("console.shown_done"))
+
+
+# The report page's actions, each a form POSTed to /console/reports/<id>/<name>: it calls one
+# domain action and says the result (a Refused is said for it). A capability adds its own
+# (acknowledge, assign, move to another body) here and its form as a Panel below.
+ACTIONS: dict[str, Callable[[Act], Awaitable[str]]] = {
+    "status": change_status,
+    "duplicate": mark_duplicate,
+    "hide": hide,
+    "show": show,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """A section of the report page a capability adds: its template (rendered with the
+    page's context plus what `context` gives) under the built-in actions."""
+
+    template: str
+    context: Callable[[AsyncSession, Report, str], Awaitable[dict[str, Any]]]
+
+
+PANELS: list[Panel] = []
 
 
 def _action(name: str) -> Any:
@@ -193,5 +241,5 @@ async def get_page(request: web.Request) -> web.Response:
 
 def routes(app: web.Application) -> None:
     app.router.add_get("/reports/{public_id}", get_page)
-    for name in ("status", "duplicate", "hide", "show"):
+    for name in ACTIONS:
         app.router.add_post(f"/reports/{{public_id}}/{name}", _action(name))
