@@ -187,7 +187,11 @@ async def run(reports: int, repeat: int, postgres: str | None) -> None:
                         assert response.status == 200, (path, response.status)
                         await response.read()
                 took = timings[path]
-                print(f"  {name:<32} {statistics.median(took) * 1000:7.1f} {max(took) * 1000:7.1f}")
+                median_cpu = statistics.median(cpu[path]) * 1000
+                print(
+                    f"  {name:<32} {statistics.median(took) * 1000:7.1f}"
+                    f" {max(took) * 1000:7.1f} {median_cpu:7.1f}"
+                )
         await server.stop()
         await db.dispose()
 
