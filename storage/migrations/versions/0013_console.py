@@ -49,13 +49,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_hash"),
     )
     op.create_index("ix_console_session_citizen_id", "console_session", ["citizen_id"])
-    op.create_index("ix_report_status_created", "report", ["status", "created_at"])
-    op.create_index("ix_report_updated_at", "report", ["updated_at"])
+    op.create_index("ix_report_created_id", "report", ["created_at", "id"])
+    op.create_index("ix_report_status_created", "report", ["status", "created_at", "id"])
+    op.create_index("ix_report_updated_id", "report", ["updated_at", "id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_report_updated_at", table_name="report")
+    op.drop_index("ix_report_updated_id", table_name="report")
     op.drop_index("ix_report_status_created", table_name="report")
+    op.drop_index("ix_report_created_id", table_name="report")
     op.drop_index("ix_console_session_citizen_id", table_name="console_session")
     op.drop_table("console_session")
     op.drop_index("ix_console_link_citizen_id", table_name="console_link")
