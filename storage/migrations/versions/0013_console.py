@@ -52,9 +52,32 @@ def upgrade() -> None:
     op.create_index("ix_report_created_id", "report", ["created_at", "id"])
     op.create_index("ix_report_status_created", "report", ["status", "created_at", "id"])
     op.create_index("ix_report_updated_id", "report", ["updated_at", "id"])
+    if op.get_bind().dialect.name == "postgresql":
+        _trigram_index()
+
+
+# The console's free-text search (storage/repos/queue.py JOINED_TEXT) on PostgreSQL: a GIN
+# trigram index answers ILIKE '%…%'. pg_trgm is a trusted extension (PostgreSQL 13+: the
+# database's owner may create it); where it cannot be created the search still works, by a
+# scan. Reflection skips expression indexes, so the models need not name it.
+TRIGRAM_INDEX = (
+    "CREATE INDEX ix_report_text_trgm ON report USING gin "
+    "((public_id || ' ' || description || ' ' || coalesce(address, '')) gin_trgm_ops)"
+)
+
+
+def _trigram_index() -> None:
+    bind = op.get_bind()
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except sa.exc.DBAPIError:
+        return
+    bind.exec_driver_sql(TRIGRAM_INDEX)
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_report_text_trgm")
     op.drop_index("ix_report_updated_id", table_name="report")
     op.drop_index("ix_report_status_created", table_name="report")
     op.drop_index("ix_report_created_id", table_name="report")
