@@ -184,3 +184,15 @@ async def test_the_filter_lives_in_the_url_and_the_export_follows_it(
         assert sorted(m[2] for m in data["markers"]) == sorted(r.public_id for r in made[1:])
         async with http.get(local(app, "/console/reports/SOF-1900-000001")) as missing:
             assert missing.status == 404
+
+
+async def test_behind_https_the_cookie_is_secure(bot_factory: Callable[..., object]):
+    chat = recording_channel()
+    app = await console_bot(bot_factory, chat, http_public_url="https://city.example.org")
+    link = await link_from_chat(chat)
+    assert link.startswith("https://city.example.org/console/login/")
+    async with client() as http:
+        response = await sign_in(http, app, link)
+    cookie = response.cookies["citizenbot_console"]
+    assert response.status == 303 and cookie["secure"] and cookie["httponly"]
+    assert "Strict-Transport-Security" in response.headers
