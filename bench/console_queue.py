@@ -192,8 +192,51 @@ async def run(reports: int, repeat: int, postgres: str | None) -> None:
                     f"  {name:<32} {statistics.median(took) * 1000:7.1f}"
                     f" {max(took) * 1000:7.1f} {median_cpu:7.1f}"
                 )
+            if db.dialect == "postgresql":
+                await explain(db, city)
         await server.stop()
         await db.dispose()
+
+
+async def explain(db: Any, city: Any) -> None:
+    """PostgreSQL's own time (EXPLAIN ANALYZE "Execution Time") of each queue page's two
+    statements: the counts per status and the page."""
+    from urllib.parse import parse_qsl
+
+    from multidict import MultiDict
+    from sqlalchemy import func, select, text
+    from sqlalchemy.dialects import postgresql
+    from sqlmodel import col
+
+    from bot.web.console import filters
+    from storage.models import Report
+    from storage.repos import queue
+
+    print("  PostgreSQL execution time (counts + page), ms:")
+    for name, path in PAGES:
+        if not (path == "/console/" or path.startswith("/console/?")):
+            continue
+        qf = filters.parse(MultiDict(parse_qsl(path.partition("?")[2])), city)
+        conds = queue.conditions(qf.query, "postgresql")
+        conds_all = queue.conditions(qf.query, "postgresql", with_status=False)
+        statements = [
+            select(col(Report.status), func.count()).where(*conds_all).group_by(Report.status),
+            select(Report)
+            .where(*conds)
+            .order_by(*queue._order(qf.query))
+            .offset(qf.page * 50)
+            .limit(50),
+        ]
+        total = 0.0
+        async with db.sessions() as session:
+            for stmt in statements:
+                sql = stmt.compile(
+                    dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+                )
+                explained = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"
+                rows = (await session.execute(text(explained))).all()
+                total += rows[0][0][0]["Execution Time"]
+        print(f"    {name:<30} {total:7.1f}")
 
 
 def main() -> None:
