@@ -41,8 +41,11 @@ class Marker:
     lon: float
 
 
+ESCAPE = "!"  # LIKE's escape character (a backslash means different things to each database)
+
+
 def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
     return f"%{escaped}%"
 
 
@@ -78,13 +81,13 @@ def _text_condition(text: str, dialect: str) -> Any:
     joined per spelling people use of the rest: as typed, lower case, capitalised, upper."""
     joined = literal_column(JOINED_TEXT)
     if dialect != "sqlite":
-        return joined.ilike(_like(text), escape="\\")
+        return joined.ilike(_like(text), escape=ESCAPE)
     variants = [text]
     if not text.isascii():
         for variant in (text.lower(), text.capitalize(), text.upper()):
             if variant not in variants:
                 variants.append(variant)
-    return or_(*(joined.like(_like(v), escape="\\") for v in variants))
+    return or_(*(joined.like(_like(v), escape=ESCAPE) for v in variants))
 
 
 def _dialect(session: AsyncSession) -> str:

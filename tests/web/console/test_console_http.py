@@ -174,6 +174,9 @@ async def test_the_filter_lives_in_the_url_and_the_export_follows_it(
         assert made[0].public_id not in html
         assert html.index(made[1].public_id) < html.index(made[2].public_id)
         assert "2 reports found" in html
+        for literal in ("%25", "_", "!"):  # LIKE's wildcards and escape are plain text
+            async with http.get(f"{app.web.url}/console/?q={literal}") as page:
+                assert "0 reports found" in await page.text()
         async with http.get(f"{app.web.url}/console/export.csv?status=resolved") as exported:
             assert exported.headers["Content-Type"].startswith("text/csv")
             rows = list(csv.reader(io.StringIO((await exported.text()).lstrip("\ufeff"))))
