@@ -20,6 +20,7 @@ from bot.media.files import SharedFiles
 from bot.media.preload import preload_photo
 from bot.media.store import PhotoStore
 from bot.metrics import Metrics
+from bot.web.console import console_app
 from bot.web.media import media_routes
 from bot.web.metrics import metrics_routes
 from bot.web.open311 import open311_routes
@@ -118,7 +119,7 @@ class CitizenBot:
             metrics=self.metrics, db=self.db, token=settings.metrics_token, clock=clock
         )
         self.web = WebServer(
-            build_web_app(self.db, routes),
+            build_web_app(self.db, routes, {"/console": console_app(self.db, self.services)}),
             settings.http_host,
             settings.http_port,
             idle_timeout=settings.http_idle_timeout_seconds,

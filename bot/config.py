@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     telegram_webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=MAX_BODY_LIMIT)
     viber_webhook_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MAX_BODY_LIMIT)
     open311_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MAX_BODY_LIMIT)
+    # The staff web console's map tiles ({z}/{x}/{y}, optional {s}) and their attribution.
+    console_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    console_tile_attribution: str = "© OpenStreetMap contributors"
 
     admins: Annotated[tuple[Address, ...], NoDecode] = ()
     city: str = "sofia"
@@ -138,7 +141,9 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("telegram_webhook_url", "viber_api_base_url", "viber_bot_avatar")
+    @field_validator(
+        "telegram_webhook_url", "viber_api_base_url", "viber_bot_avatar", "console_tile_url"
+    )
     @classmethod
     def _https_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("https://", "http://")):

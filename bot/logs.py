@@ -12,6 +12,8 @@ from typing import TextIO
 
 # A Telegram bot token anywhere in a line (URLs of the Bot API carry it in the path).
 _TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
+# The one-time token of a staff console sign-in link (/web): it opens a session until used.
+_CONSOLE_LINK = re.compile(r"(/console/login/)[A-Za-z0-9_-]+")
 REDACTED = "[REDACTED]"
 
 
@@ -23,6 +25,7 @@ class RedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
+        text = _CONSOLE_LINK.sub(r"\1" + REDACTED, text)
         return _TELEGRAM_TOKEN.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:

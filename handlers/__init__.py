@@ -19,6 +19,7 @@ def build_router() -> Router:
         reports,
         start,
         surveys,
+        web_link,
     )
 
     root = Router("root")
@@ -29,6 +30,7 @@ def build_router() -> Router:
     root.include(surveys.router)
     root.include(admin.router)
     root.include(privacy.router)
+    root.include(web_link.router)
     root.include(fallback.router)
     return root
 

@@ -87,6 +87,14 @@ def test_redaction_filter_catches_tokens_in_any_logger_message(log_output: io.St
     assert token not in out and "[REDACTED]" in out
 
 
+def test_a_console_sign_in_link_never_reaches_the_log(log_output: io.StringIO):
+    setup_logging("INFO", [], stream=log_output)
+    link = "https://city.example.org/console/login/Zq3_x-9aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"
+    logging.getLogger("somewhere").info("sent %s", link)
+    out = log_output.getvalue()
+    assert "Zq3_x" not in out and "/console/login/[REDACTED]" in out
+
+
 def test_settings_never_print_secrets():
     s = Settings(_env_file=None, telegram_bot_token="123456:SECRETSECRETSECRETSECRET")
     assert "SECRETSECRET" not in repr(s) and "SECRETSECRET" not in str(s)

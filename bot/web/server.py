@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -43,11 +44,25 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok", "version": __version__})
 
 
-def build_web_app(db: Database, routes: list[web.RouteDef]) -> web.Application:
+async def _server_name(_request: web.Request, response: web.StreamResponse) -> None:
+    # aiohttp's default names its version and Python's; the version helps only an attacker.
+    response.headers["Server"] = "citizenbot"
+
+
+def build_web_app(
+    db: Database,
+    routes: list[web.RouteDef],
+    subapps: Mapping[str, web.Application] | None = None,
+) -> web.Application:
+    """The server's routes, and sub-applications with their own middlewares by path prefix
+    (the staff console at /console)."""
     app = web.Application(client_max_size=DEFAULT_MAX_BODY)
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
     app.add_routes(routes)
+    for prefix, subapp in (subapps or {}).items():
+        app.add_subapp(prefix, subapp)
+    app.on_response_prepare.append(_server_name)
     return app
 
 

@@ -5,6 +5,7 @@ from storage.models.api_keys import ApiKey
 from storage.models.audit import AuditEntry
 from storage.models.bodies import BodyChat, StaffBody
 from storage.models.citizens import ChannelIdentity, Citizen, CitizenBase, Role
+from storage.models.console import ConsoleLink, ConsoleSession
 from storage.models.conversations import ConversationState
 from storage.models.feeds import FeedAlert, FeedAlertStatus, FeedState, FeedWatch
 from storage.models.notices import Notice, NoticeRun, NoticeStatus, RunStatus, RunTally
@@ -46,6 +47,8 @@ __all__ = [
     "ChannelIdentity",
     "Citizen",
     "CitizenBase",
+    "ConsoleLink",
+    "ConsoleSession",
     "ConversationState",
     "DirectTally",
     "FeedAlert",

@@ -53,6 +53,11 @@ class Report(SQLModel, table=True):
         Index("ix_report_lat_lon", "lat", "lon"),
         # An API key's reports in a window: its rate limits count them (and FK lookups).
         Index("ix_report_api_key_created", "api_key_id", "created_at"),
+        # The staff console's queue, newest (or oldest, or recently changed) first, the id
+        # breaking ties: a page is read off an index, for all reports or one status.
+        Index("ix_report_created_id", "created_at", "id"),
+        Index("ix_report_status_created", "status", "created_at", "id"),
+        Index("ix_report_updated_id", "updated_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

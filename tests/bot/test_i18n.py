@@ -22,6 +22,9 @@ KEYWORDS = {
     "Refused": (2,),  # bot/domain/errors.py: Refused(code, key, **values)
 }
 PLACEHOLDER = re.compile(r"{(\w+)}")
+# The staff console's Jinja2 templates ask for their texts with t("key") and tn("key", n).
+TEMPLATES = ROOT / "bot" / "web" / "console" / "templates"
+TEMPLATE_KEY = re.compile(r"\btn?\(\s*[\"']([\w.]+)[\"']")
 
 
 def used_keys() -> set[str]:
@@ -32,6 +35,8 @@ def used_keys() -> set[str]:
         ):
             if isinstance(message, str) and "." in message and " " not in message:
                 keys.add(message)
+    for template in TEMPLATES.rglob("*.html"):
+        keys.update(TEMPLATE_KEY.findall(template.read_text(encoding="utf-8")))
     return keys
 
 

@@ -1,0 +1,180 @@
+"""The staff console's queue of reports: one filter (`QueueQuery`) read as a page, a total,
+counts per status, map markers and an export, all filtered, sorted and counted in SQL
+(bench/console_queue.py measures them on 100,000 reports). Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import func, literal_column, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Report
+
+Sort = Literal["newest", "oldest", "updated"]
+Hidden = Literal["any", "visible", "hidden"]
+SORTS: tuple[Sort, ...] = ("newest", "oldest", "updated")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueQuery:
+    statuses: tuple[str, ...] = ()
+    category: str | None = None
+    district: str | None = None
+    text: str | None = None  # over public id, description and address, any case
+    hidden: Hidden = "any"
+    sort: Sort = "newest"
+    # More SQL conditions on Report, from filters a capability adds (bot/web/console/filters.py).
+    extra: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    id: int
+    public_id: str
+    status: str
+    category: str
+    lat: float
+    lon: float
+
+
+ESCAPE = "!"  # LIKE's escape character (a backslash means different things to each database)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def conditions(query: QueueQuery, dialect: str, *, with_status: bool = True) -> list[Any]:
+    conds: list[Any] = list(query.extra)
+    if with_status and query.statuses:
+        conds.append(col(Report.status).in_(list(query.statuses)))
+    if query.category:
+        conds.append(col(Report.category) == query.category)
+    if query.district:
+        conds.append(col(Report.district) == query.district)
+    if query.hidden == "visible":
+        conds.append(col(Report.hidden).is_(False))
+    elif query.hidden == "hidden":
+        conds.append(col(Report.hidden).is_(True))
+    if query.text:
+        conds.append(_text_condition(query.text, dialect))
+    return conds
+
+
+# The three searched columns as one text: on PostgreSQL, the expression of the trigram index
+# ix_report_text_trgm (migration 0013), written the same so the planner uses it.
+JOINED_TEXT = (
+    "(report.public_id || ' ' || report.description || ' ' || coalesce(report.address, ''))"
+)
+
+
+def _text_condition(text: str, dialect: str) -> Any:
+    """The text anywhere in the public id, description or address, in any case.
+
+    PostgreSQL: ILIKE over the three joined, which its trigram index answers. SQLite: LIKE
+    already ignores the case of ASCII letters (and only theirs), so one LIKE over the three
+    joined per spelling people use of the rest: as typed, lower case, capitalised, upper."""
+    joined = literal_column(JOINED_TEXT)
+    if dialect != "sqlite":
+        return joined.ilike(_like(text), escape=ESCAPE)
+    variants = [text]
+    if not text.isascii():
+        for variant in (text.lower(), text.capitalize(), text.upper()):
+            if variant not in variants:
+                variants.append(variant)
+    return or_(*(joined.like(_like(v), escape=ESCAPE) for v in variants))
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _order(query: QueueQuery) -> list[Any]:
+    if query.sort == "oldest":
+        return [col(Report.created_at).asc(), col(Report.id).asc()]
+    if query.sort == "updated":
+        return [col(Report.updated_at).desc(), col(Report.id).desc()]
+    return [col(Report.created_at).desc(), col(Report.id).desc()]
+
+
+async def page(
+    session: AsyncSession, *, query: QueueQuery, offset: int, limit: int
+) -> list[Report]:
+    stmt = select(Report).where(*conditions(query, _dialect(session))).order_by(*_order(query))
+    return list((await session.exec(stmt.offset(offset).limit(limit))).all())
+
+
+async def total(session: AsyncSession, *, query: QueueQuery) -> int:
+    stmt = select(func.count()).select_from(Report).where(*conditions(query, _dialect(session)))
+    return (await session.exec(stmt)).one()
+
+
+async def status_counts(session: AsyncSession, *, query: QueueQuery) -> dict[str, int]:
+    """How many reports of each status match the filter's other conditions."""
+    stmt = (
+        select(col(Report.status), func.count())
+        .where(*conditions(query, _dialect(session), with_status=False))
+        .group_by(col(Report.status))
+    )
+    return {status: n for status, n in (await session.exec(stmt)).all()}
+
+
+async def markers(session: AsyncSession, *, query: QueueQuery, limit: int) -> list[Marker]:
+    """The located reports of the filter, in its order, at most `limit`."""
+    stmt = (
+        select(
+            col(Report.id),
+            col(Report.public_id),
+            col(Report.status),
+            col(Report.category),
+            col(Report.lat),
+            col(Report.lon),
+        )
+        .where(
+            *conditions(query, _dialect(session)),
+            col(Report.lat).is_not(None),
+            col(Report.lon).is_not(None),
+        )
+        .order_by(*_order(query))
+        .limit(limit)
+    )
+    return [Marker(*row) for row in (await session.exec(stmt)).all()]
+
+
+async def located_total(session: AsyncSession, *, query: QueueQuery) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Report)
+        .where(*conditions(query, _dialect(session)), col(Report.lat).is_not(None))
+    )
+    return (await session.exec(stmt)).one()
+
+
+async def nearby(
+    session: AsyncSession,
+    *,
+    report: Report,
+    box: tuple[float, float, float, float],
+    statuses: Sequence[str],
+    limit: int,
+) -> list[Report]:
+    """Other reports of those statuses inside (min_lat, min_lon, max_lat, max_lon), newest
+    first; the caller measures exact distances."""
+    min_lat, min_lon, max_lat, max_lon = box
+    stmt = (
+        select(Report)
+        .where(
+            col(Report.id) != report.id,
+            col(Report.status).in_(list(statuses)),
+            col(Report.lat).between(min_lat, max_lat),
+            col(Report.lon).between(min_lon, max_lon),
+        )
+        .order_by(col(Report.created_at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())

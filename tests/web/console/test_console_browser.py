@@ -1,0 +1,197 @@
+"""The console in a real browser (headless Chromium): signing in with the link from the chat,
+triaging a report end to end while the reporter's chat receives the news in their language,
+a bulk change of 50 reports, the map without tiles, and axe-core on every page (no serious
+or critical violation). With CONSOLE_SCREENSHOTS=1 the tests also write docs/console/*.png."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+from sqlmodel import select
+
+from storage.db import Database
+from storage.models import Report
+from storage.refs import public_ref
+from storage.repos import citizens
+from tests.conftest import Clock, recording_channel
+from tests.handlers.test_report_followup import (
+    MLADOST,
+    NEAR_MLADOST,
+    file_report,
+    jpeg,  # noqa: F401  (a fixture)
+    onboard,
+)
+from tests.web.console.conftest import SCREENSHOTS, Browser, axe_check, screenshot
+from tests.web.console.support import NO_TILES, console_bot, link_from_chat, local, seed_reports
+
+pytestmark = pytest.mark.usefixtures("browser_thread")
+
+
+@pytest.fixture
+async def db_url(sqlite_templates: Any) -> str:  # the browser tests run on SQLite
+    return await sqlite_templates.fresh()
+
+
+async def sign_in(page: Any, url: str, *, check: bool = False) -> None:
+    await page.goto(url)
+    if check:
+        await axe_check(page)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Reports", level=1)).to_be_visible()
+
+
+async def test_triage_a_report_end_to_end(
+    browser: Browser,
+    bot_factory: Callable[..., object],
+    db: Database,
+    clock: Clock,
+    jpeg: Path,  # noqa: F811
+):
+    import time
+
+    t0 = time.perf_counter()
+    chat = recording_channel()
+    app = await console_bot(bot_factory, chat, console_tile_url=NO_TILES)
+    await onboard(chat, "u1", "Български")
+    first = await file_report(chat, "u1", where=MLADOST, photo=jpeg)
+    (other,) = await seed_reports(
+        db, chat, clock.now, 1, reporter="u2", language="en", near=NEAR_MLADOST
+    )
+    second = other.public_id
+    chat.pop("u1")
+    link = local(app, await link_from_chat(chat))
+    page = browser.page
+    print("chat", time.perf_counter() - t0)
+
+    async def triage() -> None:
+        await sign_in(page, link, check=True)
+        await axe_check(page)
+        await screenshot(page, "queue-en")
+        await page.get_by_label("Search (number, description, address)").fill(first)
+        await page.get_by_role("button", name="Show", exact=True).click()
+        await expect(page.get_by_text("1 report found")).to_be_visible()
+        assert first in page.url  # the filter is in the address
+        await page.get_by_role("link", name=first).click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(first)
+        await expect(page.get_by_role("img", name=f"Photo 1 of report {first}")).to_be_visible()
+        await expect(page.get_by_role("link", name=second)).to_be_visible()  # nearby
+        await axe_check(page)
+        await screenshot(page, "report-en")
+        await page.get_by_label("New status").select_option(label="In progress")
+        await page.get_by_label("Note for citizens", exact=True).fill("Екипът е на място.")
+        await page.get_by_role("button", name="Change status").click()
+        await expect(page.locator("#message")).to_have_text(
+            "Status is now “In progress”. 1 citizen was told."
+        )
+        await page.get_by_role("radio", name="Advertising or spam").check()
+        await page.get_by_role("button", name="Hide from the public").click()
+        await expect(page.locator("#message")).to_contain_text("The report is hidden")
+
+    await browser.run(triage())
+    progress, hidden = chat.pop("u1")
+    assert first in progress.text and "В работа" in progress.text
+    assert "Екипът е на място." in progress.text
+    assert first in hidden.text and "Реклама" in hidden.text
+
+    async def duplicate() -> None:
+        await page.goto(f"{app.web.url}/console/reports/{second}")
+        await page.get_by_role("button", name=f"Duplicate of {first}").click()
+        await expect(page.locator("#message")).to_have_text(
+            f"Marked as a duplicate of {first}. 1 citizen was told."
+        )
+
+    await browser.run(duplicate())
+    (news,) = chat.pop("u2")
+    assert second in news.text and "duplicate" in news.text.lower()
+
+
+async def test_bulk_change_of_fifty_reports(
+    browser: Browser, bot_factory: Callable[..., object], db: Database, clock: Clock
+):
+    chat = recording_channel()
+    app = await console_bot(bot_factory, chat, console_tile_url=NO_TILES)
+    made = await seed_reports(db, chat, clock.now, 51)
+    async with db.sessions() as session, session.begin():
+        closed = await session.get(Report, made[-1].id)
+        assert closed is not None
+        closed.status = "resolved"  # the newest: on the first page, and refused
+    link = local(app, await link_from_chat(chat))
+    page = browser.page
+
+    async def bulk() -> None:
+        await sign_in(page, link)
+        await page.get_by_label("Select all on this page").check()
+        await page.get_by_label("New status").select_option(label="Acknowledged")
+        await page.get_by_label("Note for citizens (optional)").fill("Приехме го.")
+        await page.get_by_role("button", name="Change selected").click()
+        await expect(page.locator("#bulk-result")).to_contain_text(
+            "49 reports changed.", timeout=30_000
+        )
+        await expect(page.locator("#bulk-result")).to_contain_text("1 report was not changed:")
+        await expect(page.locator("#bulk-result")).to_contain_text(made[-1].public_id)
+        await axe_check(page)
+
+    await browser.run(bulk())
+    async with db.sessions() as session:
+        statuses = [r.status for r in (await session.exec(select(Report))).all()]
+    assert statuses.count("acknowledged") == 49 and statuses.count("resolved") == 1
+    news = chat.pop("u1")
+    assert len(news) == 49 and all("Приехме го." in n.text for n in news)
+
+
+async def test_the_map_shows_the_filter_without_tiles(
+    browser: Browser, bot_factory: Callable[..., object], db: Database, clock: Clock
+):
+    chat = recording_channel()
+    app = await console_bot(bot_factory, chat, console_tile_url=NO_TILES)
+    made = await seed_reports(db, chat, clock.now, 12)
+    link = local(app, await link_from_chat(chat))
+    page = browser.page
+
+    async def look() -> None:
+        await sign_in(page, link)
+        await page.get_by_role("link", name="Map", exact=True).click()
+        await expect(page.locator("[data-map]")).to_have_attribute("data-loaded", "12")
+        await expect(page.locator(".marker-list li")).to_have_count(12)
+        await expect(page.get_by_role("link", name=made[0].public_id)).to_be_visible()
+        await axe_check(page)
+        await screenshot(page, "map-en")
+
+    await browser.run(look())
+
+
+@pytest.mark.skipif(not SCREENSHOTS, reason="screenshots only with CONSOLE_SCREENSHOTS=1")
+async def test_screenshots_in_bulgarian(
+    browser: Browser, bot_factory: Callable[..., object], db: Database, clock: Clock
+):
+    chat = recording_channel()
+    app = await console_bot(bot_factory, chat, console_tile_url=NO_TILES)
+    made = await seed_reports(db, chat, clock.now, 30)
+    await onboard(chat, "s1", "Български")
+    async with db.sessions() as session:
+        member = await citizens.find_by_identity(session, channel="console", user_id="s1")
+    assert member is not None and member.id is not None
+    await chat.say(f"/grant staff {public_ref(member.id)}", user="admin")
+    chat.pop("s1")
+    link = local(app, await link_from_chat(chat, "s1"))
+    page = browser.page
+
+    async def shoot() -> None:
+        await page.goto(link)
+        await page.get_by_role("button").click()  # the browser asks in English
+        await expect(page.get_by_role("heading", name="Сигнали", level=1)).to_be_visible()
+        await axe_check(page)
+        await screenshot(page, "queue-bg")
+        await page.goto(f"{app.web.url}/console/map")
+        await expect(page.locator("[data-map]")).to_have_attribute("data-loaded", "30")
+        await axe_check(page)
+        await screenshot(page, "map-bg")
+        await page.goto(f"{app.web.url}/console/reports/{made[0].public_id}")
+        await axe_check(page)
+        await screenshot(page, "report-bg")
+
+    await browser.run(shoot())
