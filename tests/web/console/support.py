@@ -16,7 +16,7 @@ from bot.channels.console import RecordingChannel
 from storage.db import Database
 from storage.models import Report
 from storage.repos import citizens, reports
-from tests.handlers.test_report_followup import onboard
+from tests.steps import onboard
 
 LINK = re.compile(r"https?://\S+/console/login/\S+")
 LADY = "Лампата пред блок 12 не свети от седмица."

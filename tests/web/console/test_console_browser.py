@@ -18,13 +18,8 @@ from storage.models import Report
 from storage.refs import public_ref
 from storage.repos import citizens
 from tests.conftest import Clock, recording_channel
-from tests.handlers.test_report_followup import (
-    MLADOST,
-    NEAR_MLADOST,
-    file_report,
-    jpeg,  # noqa: F401  (a fixture)
-    onboard,
-)
+from tests.steps import onboard
+from tests.steps.reports import MLADOST, NEAR_MLADOST, file_report
 from tests.web.console.conftest import SCREENSHOTS, Browser, axe_check, screenshot
 from tests.web.console.support import NO_TILES, console_bot, link_from_chat, local, seed_reports
 
@@ -49,7 +44,7 @@ async def test_triage_a_report_end_to_end(
     bot_factory: Callable[..., object],
     db: Database,
     clock: Clock,
-    jpeg: Path,  # noqa: F811
+    jpeg: Path,
 ):
     import time
 

@@ -15,7 +15,7 @@ from storage.models import AuditEntry, ConsoleLink
 from storage.refs import public_ref
 from storage.repos import citizens
 from tests.conftest import Clock, recording_channel
-from tests.handlers.test_report_followup import onboard
+from tests.steps import onboard
 from tests.web.console.support import (
     client,
     console_bot,
