@@ -24,7 +24,7 @@ class LanguageKeys:
     name: str  # its name in the reader's language ("английски")
 
 
-LANGUAGES = {
+LANGUAGE_LABELS = {
     "bg": LanguageKeys(own=N_("language.bg"), name=N_("language_name.bg")),
     "en": LanguageKeys(own=N_("language.en"), name=N_("language_name.en")),
 }
@@ -41,7 +41,7 @@ def channel_label(ctx: Context, code: str) -> str:
 
 
 def language_label(ctx: Context, code: str) -> str:
-    keys = LANGUAGES.get(code)
+    keys = LANGUAGE_LABELS.get(code)
     return ctx.t(keys.name) if keys else code
 
 

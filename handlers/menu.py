@@ -9,7 +9,7 @@ from bot.core.buttons import ButtonData
 from bot.core.context import Context
 from bot.core.messages import Rows, rows
 from bot.i18n import N_
-from handlers.labels import LANGUAGES
+from handlers.labels import LANGUAGE_LABELS
 
 MenuAction = Callable[[Context], Awaitable[None]]
 
@@ -55,7 +55,7 @@ def language_choice(ctx: Context) -> Rows:
     return rows(
         *(
             LanguageButton(code).button(ctx.t(keys.own))
-            for code, keys in LANGUAGES.items()
+            for code, keys in LANGUAGE_LABELS.items()
             if code in ctx.services.translator.languages
         ),
         per_row=2,

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.city.pack import CityPack
+from bot.i18n import LANGUAGES
 from bot.web.media import public_photo_url
 from storage.models import Report
-
-LANGUAGES = ("bg", "en")
 
 
 @dataclass(frozen=True, slots=True)
