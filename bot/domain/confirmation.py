@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from bot.domain import report_news
 from bot.domain.actors import Forbidden
 from bot.domain.errors import Refused
-from bot.domain.reports import REOPEN_WINDOW, NewPhoto, check_comment
+from bot.domain.reports import REOPEN_WINDOW, NewPhoto, attach_photos, check_comment
 from bot.domain.work import Work
 from bot.i18n import N_
 from storage.models import Report, ReportStatus, Role
@@ -105,17 +105,7 @@ async def not_fixed(
         work.session, report=report, citizen_id=citizen_id, fixed=False, note=comment, now=work.now
     )
     assert report.id is not None
-    have = len(await reports.photos(work.session, report_id=report.id))
-    for offset, photo in enumerate(photos):
-        await reports.add_photo(
-            work.session,
-            report_id=report.id,
-            name=photo.name,
-            width=photo.width,
-            height=photo.height,
-            size=photo.size,
-            position=have + offset,
-        )
+    await attach_photos(work, report.id, photos)
     event = await reports.reopen(
         work.session, report=report, citizen_id=citizen_id, comment=comment, now=work.now
     )

@@ -134,16 +134,7 @@ async def file(
         citizen = await work.session.get(Citizen, citizen_id)
         if citizen is not None and citizen.banned_at is not None:
             report.hidden = True  # defensive: the dispatcher ignores banned citizens
-    for position, photo in enumerate(photos):
-        await reports.add_photo(
-            work.session,
-            report_id=report.id,
-            name=photo.name,
-            width=photo.width,
-            height=photo.height,
-            size=photo.size,
-            position=position,
-        )
+    await attach_photos(work, report.id, photos)
     await body_news.report_reached_body(work, report, why="filed")
     log.info("report %s filed by %s for %s", report.public_id, work.actor.ref, route.body.code)
     return report
@@ -392,3 +383,18 @@ def _person(actor: Actor) -> int:
     if actor.citizen_id is None:
         raise Forbidden(Role.CITIZEN)
     return actor.citizen_id
+
+
+async def attach_photos(work: Work, report_id: int, photos: Sequence[NewPhoto]) -> None:
+    """Add stored photos to a report, after the ones it has."""
+    have = len(await reports.photos(work.session, report_id=report_id))
+    for offset, photo in enumerate(photos):
+        await reports.add_photo(
+            work.session,
+            report_id=report_id,
+            name=photo.name,
+            width=photo.width,
+            height=photo.height,
+            size=photo.size,
+            position=have + offset,
+        )

@@ -213,28 +213,19 @@ def _notice_buttons(ctx: Context, notice: Notice, active: bool) -> Rows:
     return rows(*buttons, per_row=2)
 
 
-@router.button(PauseButton, role=Role.STAFF)
-async def on_pause(msg: IncomingMessage, ctx: Context) -> None:
-    notice = await _tapped_notice(ctx, PauseButton.of(msg).notice)
+@router.button(PauseButton, ResumeButton, role=Role.STAFF)
+async def on_pause_or_resume(msg: IncomingMessage, ctx: Context) -> None:
+    pause = PauseButton.parse(msg.payload)
+    tapped = pause or ResumeButton.of(msg)
+    notice = await _tapped_notice(ctx, tapped.notice)
     if notice is None:
         return
     try:
-        await domain.pause(ctx.work, notice)
+        await (domain.pause if pause else domain.resume)(ctx.work, notice)
     except Refused as refusal:
         return await show_notice(ctx, notice, refusal_text(ctx, refusal))
-    await show_notice(ctx, await _reload(ctx, notice), ctx.t("broadcast.paused"))
-
-
-@router.button(ResumeButton, role=Role.STAFF)
-async def on_resume(msg: IncomingMessage, ctx: Context) -> None:
-    notice = await _tapped_notice(ctx, ResumeButton.of(msg).notice)
-    if notice is None:
-        return
-    try:
-        await domain.resume(ctx.work, notice)
-    except Refused as refusal:
-        return await show_notice(ctx, notice, refusal_text(ctx, refusal))
-    await show_notice(ctx, await _reload(ctx, notice), ctx.t("broadcast.resumed"))
+    done = ctx.t("broadcast.paused") if pause else ctx.t("broadcast.resumed")
+    await show_notice(ctx, await _reload(ctx, notice), done)
 
 
 @router.button(CancelNoticeButton, role=Role.STAFF)
