@@ -44,14 +44,20 @@ def next_digest(now: datetime, tz: ZoneInfo, hour: int) -> datetime:
 
 
 def hold(
-    settings: AlertSettings | None, *, urgent: bool, now: datetime, tz: ZoneInfo
+    settings: AlertSettings | None,
+    *,
+    urgent: bool,
+    now: datetime,
+    tz: ZoneInfo,
+    digest: bool = True,
 ) -> tuple[Held | None, datetime]:
     """(held, next_attempt_at) for a notice to a citizen with these settings (None: the
-    defaults, quiet hours 22:00-07:00 included)."""
+    defaults, quiet hours 22:00-07:00 included). `digest=False` for what a daily digest
+    does not carry (survey invitations): only quiet hours hold it."""
     if urgent:
         return None, now
     settings = settings or AlertSettings(citizen_id=0)
-    if settings.digest_hour is not None:
+    if digest and settings.digest_hour is not None:
         return Held.DIGEST, next_digest(now, tz, settings.digest_hour)
     if settings.quiet_enabled:
         until = quiet_until(now, tz, settings.quiet_from, settings.quiet_to)

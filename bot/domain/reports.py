@@ -134,7 +134,7 @@ async def file(
         citizen = await work.session.get(Citizen, citizen_id)
         if citizen is not None and citizen.banned_at is not None:
             report.hidden = True  # defensive: the dispatcher ignores banned citizens
-    await attach_photos(work, report.id, photos)
+    await attach_photos(work, report.id, photos, after=0)
     await body_news.report_reached_body(work, report, why="filed")
     log.info("report %s filed by %s for %s", report.public_id, work.actor.ref, route.body.code)
     return report
@@ -385,9 +385,14 @@ def _person(actor: Actor) -> int:
     return actor.citizen_id
 
 
-async def attach_photos(work: Work, report_id: int, photos: Sequence[NewPhoto]) -> None:
-    """Add stored photos to a report, after the ones it has."""
-    have = len(await reports.photos(work.session, report_id=report_id))
+async def attach_photos(
+    work: Work, report_id: int, photos: Sequence[NewPhoto], *, after: int | None = None
+) -> None:
+    """Add stored photos to a report after the ones it has (`after`: how many, when the
+    caller knows — a report being filed has none)."""
+    have = (
+        after if after is not None else len(await reports.photos(work.session, report_id=report_id))
+    )
     for offset, photo in enumerate(photos):
         await reports.add_photo(
             work.session,

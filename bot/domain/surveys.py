@@ -17,12 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.errors import Refused
-from bot.domain.quiet_hours import quiet_until
+from bot.domain.quiet_hours import hold
 from bot.domain.work import Work
 from bot.i18n import N_
 from bot.surveys.export import csv_chunks, csv_text
 from bot.surveys.lifecycle import Phase, phase, questions_of
-from storage.models import AlertSettings, Held, OutboxKind, Role, Survey, SurveyStatus
+from storage.models import OutboxKind, Role, Survey, SurveyStatus
 from storage.repos import outbox
 from storage.repos import surveys as repo
 from storage.repos.surveys import InviteAudience, Invitee
@@ -189,7 +189,7 @@ def _outbox_rows(
     tz = work.city.timezone
     out = []
     for invitee in batch:
-        held, at = _quiet(invitee.settings, work.now, tz)
+        held, at = hold(invitee.settings, urgent=False, now=work.now, tz=tz, digest=False)
         language = invitee.language if invitee.language in payloads else work.translator.default
         for channel, user_id in invitee.addresses:
             out.append(
@@ -200,19 +200,8 @@ def _outbox_rows(
                     "language": language,
                     "payload": payloads[language],
                     "kind": OutboxKind.INVITE.value,
-                    "held": held,
+                    "held": held.value if held else None,
                     "next_attempt_at": at,
                 }
             )
     return out
-
-
-def _quiet(settings: AlertSettings | None, now: datetime, tz: Any) -> tuple[str | None, datetime]:
-    """Held until the citizen's quiet hours end (22:00-07:00 unless they chose otherwise);
-    a daily digest does not hold an invitation (digests carry notices only)."""
-    settings = settings or AlertSettings(citizen_id=0)
-    if settings.quiet_enabled:
-        until = quiet_until(now, tz, settings.quiet_from, settings.quiet_to)
-        if until is not None:
-            return Held.QUIET.value, until
-    return None, now

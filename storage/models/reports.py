@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.models.columns import fk
 from storage.types import UTCDateTime, utcnow
 
 
@@ -41,10 +42,6 @@ TRANSITIONS: dict[ReportStatus, tuple[ReportStatus, ...]] = {
 REOPENABLE = frozenset({_S.RESOLVED})
 
 
-def _fk(target: str, *, ondelete: str, nullable: bool = True, index: bool = True) -> Column:
-    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
-
-
 class Report(SQLModel, table=True):
     __tablename__ = "report"
     __table_args__ = (
@@ -73,15 +70,15 @@ class Report(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=300)
     district: str | None = Field(default=None, max_length=32, index=True)
     source: str = Field(max_length=16)  # telegram | viber | console | open311
-    reporter_id: int | None = Field(default=None, sa_column=_fk("citizen.id", ondelete="SET NULL"))
+    reporter_id: int | None = Field(default=None, sa_column=fk("citizen.id", ondelete="SET NULL"))
     api_key_id: int | None = Field(
-        default=None, sa_column=_fk("api_key.id", ondelete="SET NULL", index=False)
+        default=None, sa_column=fk("api_key.id", ondelete="SET NULL", index=False)
     )
     # Only when the citizen shared a contact for this report on purpose.
     contact_phone: str | None = Field(default=None, max_length=32)
     hidden: bool = False
     duplicate_of_id: int | None = Field(
-        default=None, sa_column=_fk("report.id", ondelete="SET NULL")
+        default=None, sa_column=fk("report.id", ondelete="SET NULL")
     )
     reopened: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -95,7 +92,7 @@ class Report(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The staff member of the body working on it.
     assignee_id: int | None = Field(
-        default=None, sa_column=_fk("citizen.id", ondelete="SET NULL", index=False)
+        default=None, sa_column=fk("citizen.id", ondelete="SET NULL", index=False)
     )
     # The last answer to "Is it fixed?" after a resolution (bot/domain/confirmation.py):
     # True fixed (the report is closed for good), False not fixed (reopened), None no answer.
@@ -111,7 +108,7 @@ class ReportPhoto(SQLModel, table=True):
     __tablename__ = "report_photo"
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(sa_column=_fk("report.id", ondelete="CASCADE", nullable=False))
+    report_id: int = Field(sa_column=fk("report.id", ondelete="CASCADE", nullable=False))
     position: int = 0
     name: str = Field(max_length=64, unique=True)  # unguessable file name in the photo store
     width: int
@@ -126,9 +123,9 @@ class ReportEvent(SQLModel, table=True):
     __tablename__ = "report_event"
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(sa_column=_fk("report.id", ondelete="CASCADE", nullable=False))
+    report_id: int = Field(sa_column=fk("report.id", ondelete="CASCADE", nullable=False))
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    actor_id: int | None = Field(default=None, sa_column=_fk("citizen.id", ondelete="SET NULL"))
+    actor_id: int | None = Field(default=None, sa_column=fk("citizen.id", ondelete="SET NULL"))
     actor_role: str = Field(max_length=16)  # citizen | staff | admin | api
     # created | status | reopened | hidden | shown | confirmed | not_fixed
     kind: str = Field(max_length=16)
@@ -168,8 +165,8 @@ class ReportNote(SQLModel, table=True):
     __tablename__ = "report_note"
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(sa_column=_fk("report.id", ondelete="CASCADE", nullable=False))
-    author_id: int | None = Field(default=None, sa_column=_fk("citizen.id", ondelete="SET NULL"))
+    report_id: int = Field(sa_column=fk("report.id", ondelete="CASCADE", nullable=False))
+    author_id: int | None = Field(default=None, sa_column=fk("citizen.id", ondelete="SET NULL"))
     author_ref: str = Field(max_length=64)  # a public ref or a system actor's name
     kind: str = Field(default="note", max_length=16)  # note | reassigned
     body_code: str | None = Field(default=None, max_length=32)  # reassigned: the new body
