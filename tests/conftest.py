@@ -27,6 +27,25 @@ from tests.viber_chat import start_viber_bot, viber_settings
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A conversation runs once per channel, and each database backend serves one channel:
+    Telegram × SQLite and console × PostgreSQL (console × SQLite without PostgreSQL)."""
+    console_backend = "sqlite" if postgres_url() is None else "postgresql"
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        channel, backend = params.get("chat"), params.get("db_url")
+        if channel is None or backend is None:
+            keep.append(item)
+        elif (channel, backend) in (("telegram", "sqlite"), ("console", console_backend)):
+            keep.append(item)
+        else:
+            drop.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
     return SqliteTemplates(tmp_path_factory.mktemp("db"))
@@ -57,7 +76,7 @@ async def db_url(
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
     url = await postgres_templates.fresh()
     yield url
-    await postgres_templates.drop(url)
+    await postgres_templates.release(url)
 
 
 @pytest.fixture
@@ -168,16 +187,15 @@ async def chat(
     """The bot and a chat with it: `await chat.say("/start")` returns the replies.
 
     Every conversation test runs through the console channel and through the real Telegram
-    path (webhook, python-telegram-bot, the fake Bot API). The Telegram variant runs on
-    SQLite only: the database layer is covered on both backends by the console variant.
+    path (webhook, python-telegram-bot, the fake Bot API), and on both databases: the
+    Telegram variant on SQLite, the console variant on PostgreSQL when TEST_DATABASE_URL is
+    set (else on SQLite too). The other pairs are not collected (`pytest_collection_modifyitems`).
     """
     if request.param == "console":
         channel = recording_channel()
         await bot_factory([channel])  # type: ignore[operator]
         yield channel
         return
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the Telegram path runs on SQLite")
     async with FakeBotAPI() as api:
         telegram, app = await open_telegram_chat(api, bot_factory, db)
         yield telegram

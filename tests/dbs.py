@@ -89,38 +89,103 @@ class SqliteTemplates:
 
 
 class PostgresTemplates:
+    """Databases copied from one migrated template, kept for reuse within a test process.
+
+    Creating a database takes ~0.15 s and dropping one ~0.3–0.8 s (PostgreSQL checkpoints on
+    DROP DATABASE), far more than most tests. So a released database is emptied instead
+    (every table's rows deleted, sequences restarted: ~10 ms) and handed to the next test,
+    unless its schema no longer matches the template's (a migration test) or it cannot be
+    emptied at once: then it is dropped and a new copy made.
+    """
+
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.template = f"cb_tpl_{uuid.uuid4().hex[:10]}"
         self._ready = False
         self._lock = asyncio.Lock()
+        self._free: list[str] = []
+        self._schema: str | None = None
+        self._empty_sql = ""
         self.created: list[str] = []
 
     async def _admin(self) -> asyncpg.Connection:
         return await asyncpg.connect(_dsn(self.base_url))
 
+    def _url(self, name: str) -> str:
+        return make_url(self.base_url).set(database=name).render_as_string(hide_password=False)
+
     async def fresh(self) -> str:
         async with self._lock:
             if not self._ready:
-                conn = await self._admin()
-                try:
-                    await conn.execute(f'CREATE DATABASE "{self.template}"')
-                finally:
-                    await conn.close()
-                await upgrade(
-                    make_url(self.base_url)
-                    .set(database=self.template)
-                    .render_as_string(hide_password=False)
-                )
-                self._ready = True
+                await self._make_template()
+            if self._free:
+                return self._url(self._free.pop())
         name = f"cb_t_{uuid.uuid4().hex[:12]}"
         conn = await self._admin()
         try:
             await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            # Tests never outlive the server, so commits need not wait for the disk.
+            await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         finally:
             await conn.close()
         self.created.append(name)
-        return make_url(self.base_url).set(database=name).render_as_string(hide_password=False)
+        return self._url(name)
+
+    async def _make_template(self) -> None:
+        conn = await self._admin()
+        try:
+            await conn.execute(f'CREATE DATABASE "{self.template}"')
+        finally:
+            await conn.close()
+        await upgrade(self._url(self.template))
+        conn = await asyncpg.connect(_dsn(self.base_url, self.template))
+        try:
+            self._schema = await conn.fetchval(_SCHEMA_FINGERPRINT)
+            tables = await conn.fetch(
+                "SELECT quote_ident(tablename) AS t FROM pg_tables"
+                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        finally:
+            await conn.close()
+        self._empty_sql = "".join(f"DELETE FROM {row['t']};" for row in tables)
+        self._ready = True
+
+    async def release(self, url: str) -> None:
+        """The test is done with `url`: empty it for the next test, or drop it."""
+        name = make_url(url).database
+        assert name is not None
+        if await self._emptied(name):
+            self._free.append(name)
+        else:
+            await self.drop(url)
+
+    async def _emptied(self, name: str) -> bool:
+        try:
+            conn = await asyncpg.connect(_dsn(self.base_url, name), timeout=5)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        try:
+            # Whatever the test left connected (and its advisory locks) goes first.
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if await conn.fetchval(_SCHEMA_FINGERPRINT) != self._schema:
+                return False
+            async with conn.transaction():
+                await conn.execute(
+                    "SET LOCAL lock_timeout = '2s';"
+                    # Rows go in any order: foreign keys are not checked for this.
+                    "SET LOCAL session_replication_role = replica;"
+                    + self._empty_sql
+                    + "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass,"
+                    " start_value, false) FROM pg_sequences WHERE schemaname = 'public';"
+                )
+            return True
+        except asyncpg.PostgresError:
+            return False
+        finally:
+            await conn.close()
 
     async def drop(self, url: str) -> None:
         name = make_url(url).database
@@ -131,9 +196,29 @@ class PostgresTemplates:
             await conn.close()
 
     async def drop_template(self) -> None:
-        if self._ready:
-            conn = await self._admin()
-            try:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
-            finally:
-                await conn.close()
+        """At the session's end: the reused databases and the template."""
+        if not self._ready:
+            return
+        conn = await self._admin()
+        try:
+            for name in [*self._free, self.template]:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+# Tables, columns, indexes, constraints, triggers and the migration: equal to the template's
+# means a test left the schema as it found it.
+_SCHEMA_FINGERPRINT = """
+SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
+    SELECT 'c:' || table_name || '.' || column_name || ':' || data_type || ':' || is_nullable
+        || ':' || coalesce(column_default, '') AS x
+    FROM information_schema.columns WHERE table_schema = 'public'
+    UNION ALL SELECT 'i:' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+    UNION ALL SELECT 'k:' || conrelid::regclass || ':' || pg_get_constraintdef(oid)
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+    UNION ALL SELECT 't:' || tgrelid::regclass || ':' || tgname FROM pg_trigger
+    WHERE NOT tgisinternal
+    UNION ALL SELECT 'v:' || version_num FROM alembic_version
+) AS schema
+"""

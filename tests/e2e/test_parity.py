@@ -268,7 +268,7 @@ async def fresh_db_urls(
     yield fresh
     for url in created:
         assert postgres_templates is not None
-        await postgres_templates.drop(url)
+        await postgres_templates.release(url)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

@@ -94,7 +94,7 @@ async def db_url(sqlite_templates: Any, postgres_templates: Any) -> AsyncIterato
         return
     url: str = await postgres_templates.fresh()
     yield url
-    await postgres_templates.drop(url)
+    await postgres_templates.release(url)
 
 
 @pytest.fixture
