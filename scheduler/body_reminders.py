@@ -1,7 +1,11 @@
 """Bodies' daily jobs in city time: the digest of new reports (BODY_DIGEST_TIME) and the
 overdue reminder (OVERDUE_REMINDER_TIME; the domain skips days off). The rules are
 bot/domain/body_reminders.py's; this runs them in one transaction each, as the system actor
-"scheduler", and hands the queued rows to the delivery engine after the commit."""
+"scheduler", and hands the queued rows to the delivery engine after the commit.
+
+Safe with several processes: each job claims its day first, in the same transaction, with the
+dedupe key ("scheduler", "<job>:<city date>") of storage/repos/updates.py (the key incoming
+updates use; pruned after a week): one process sends a day's digests and reminders, once."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from bot.i18n import Translator
 from scheduler.ticks import add_daily
 from storage.db import Database
 from storage.models import Role
+from storage.repos import updates
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +70,19 @@ class BodyReminders:
 
     async def digests(self) -> int:
         """Queue and deliver the day's digests; how many messages."""
-        return await self._run(body_reminders.send_digests)
+        return await self._run("body_digests", body_reminders.send_digests)
 
     async def overdue(self) -> int:
         """Queue and deliver the overdue reminders (none on a day off); how many messages."""
-        return await self._run(body_reminders.remind_overdue)
+        return await self._run("overdue_reminders", body_reminders.remind_overdue)
 
-    async def _run(self, action: Callable[..., Awaitable[list[int]]]) -> int:
+    async def _run(self, job: str, action: Callable[..., Awaitable[list[int]]]) -> int:
         async with self.db.sessions() as session, session.begin():
             now = self.clock()
+            day = now.astimezone(self.city.timezone).date().isoformat()
+            if not await updates.claim(session, channel=ACTOR, external_id=f"{job}:{day}", now=now):
+                log.info("%s of %s: done already", job, day)
+                return 0
             work = Work(
                 session=session,
                 actor=Actor.machine(ACTOR, Role.STAFF),

@@ -152,6 +152,7 @@ async def test_digest_and_overdue_reminder_across_a_weekend(
     # The digest (Friday morning): the report of the day before, with its Open button.
     clock.advance(hours=20)  # Friday 08:00
     assert await app.body_reminders.digests() == 1  # type: ignore[attr-defined]
+    assert await app.body_reminders.digests() == 0  # type: ignore[attr-defined]  # once a day
     digest = only(chat.pop("daily"))
     assert digest.text.startswith("📋 Today's summary: 1 new report")
     assert labels(digest) == [f"Open {public_id}"]
