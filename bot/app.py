@@ -29,6 +29,7 @@ from bot.web.opendata_alerts import alerts_routes
 from bot.web.server import WebServer, build_web_app
 from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
+from scheduler.body_reminders import BodyReminders
 from scheduler.delivery import DeliveryEngine
 from scheduler.feeds import FeedPoller
 from scheduler.notices import NoticeScheduler
@@ -142,6 +143,14 @@ class CitizenBot:
             on_queued=self.delivery.deliver,
             wake_notices=self.notices.wake,
         )
+        self.body_reminders = BodyReminders(
+            db=self.db,
+            city=self.city,
+            settings=settings,
+            translator=self.translator,
+            clock=clock,
+            deliver=self.delivery.deliver,
+        )
         self.scheduler = build_scheduler(
             self.db,
             self.city.timezone,
@@ -149,6 +158,7 @@ class CitizenBot:
             retention=self.retention,
             pruning=self.pruning,
             feeds=self.feeds,
+            body_reminders=self.body_reminders,
         )
         self._started: list[Channel] = []
 

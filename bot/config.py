@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     notice_batch_size: int = Field(default=500, ge=1, le=10_000)
     notice_expiry_hours: int = Field(default=12, ge=1, le=24 * 7)
     feed_tick_seconds: int = Field(default=30, ge=0, le=3600)
+    # Bodies' staff (bot/domain/body_reminders.py), in city time: the daily digest of new
+    # reports for staff who chose it, and the overdue reminder on working days.
+    body_digest_time: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    overdue_reminder_time: str = Field(default="09:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    overdue_reminder_limit: int = Field(default=10, ge=1, le=50)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
 
     # Reports forwarded to bodies by email (bot/forwarding/email.py).

@@ -13,6 +13,7 @@ def build_router() -> Router:
     from handlers import (
         admin,
         alerts,
+        bodies,
         broadcast,
         fallback,
         privacy,
@@ -29,6 +30,7 @@ def build_router() -> Router:
     root.include(broadcast.router)
     root.include(surveys.router)
     root.include(admin.router)
+    root.include(bodies.router)
     root.include(privacy.router)
     root.include(web_link.router)
     root.include(fallback.router)

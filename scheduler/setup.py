@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler import jobs
+from scheduler.body_reminders import BodyReminders
 from scheduler.feeds import FeedPoller
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
@@ -22,6 +23,7 @@ def build_scheduler(
     retention: Retention | None = None,
     pruning: OutboxPruning | None = None,
     feeds: FeedPoller | None = None,
+    body_reminders: BodyReminders | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
     if notices is not None:
@@ -32,6 +34,8 @@ def build_scheduler(
         retention.install(scheduler)  # daily, forgets long-inactive citizens
     if pruning is not None:
         pruning.install(scheduler)  # daily, deletes the outbox rows of old finished runs
+    if body_reminders is not None:
+        body_reminders.install(scheduler)  # daily: staff digests, overdue reminders
     scheduler.add_job(
         jobs.prune_processed_updates,
         "interval",

@@ -74,6 +74,27 @@ class TelegramChat:
         shown = [(b.label, b.payload) for b, _ in self._keyboards.get(uid, [])]
         raise AssertionError(f"no button {label_or_payload!r} on the last keyboard: {shown}")
 
+    async def say_in_group(self, group: int, text: str, *, user: str = "u1") -> list[Reply]:
+        """`user` writes `text` in the group chat `group` (a negative id); what the bot posted
+        in the group. What it sent the user privately stays for `pop(user)`."""
+        update = self.api.make_message_update(self.user_id(user), text, first_name=self.first_name)
+        update["message"]["chat"] = {"id": group, "type": "supergroup", "title": "Team"}
+        return await self._exchange(group, update)
+
+    async def tap_in_group(self, group: int, label: str, *, user: str = "u1") -> list[Reply]:
+        """`user` taps the button labelled `label` on the bot's last message with buttons in
+        the group; what the bot posted in the group."""
+        for button, message_id in self._keyboards.get(group, []):
+            if button.label == label and message_id is not None:
+                uid = self.user_id(user)
+                assert button.payload is not None
+                update = self.api.make_callback_update(uid, button.payload)
+                stored = self.api._messages[(str(group), message_id)]
+                update["callback_query"]["message"] = json.loads(json.dumps(stored))
+                return await self._exchange(group, update)
+        shown = [b.label for b, _ in self._keyboards.get(group, [])]
+        raise AssertionError(f"no button {label!r} on the group's last keyboard: {shown}")
+
     async def _reply_keyboard_labels(self, uid: int) -> dict[str, str]:
         async with self.db.sessions() as session:
             row = await conversations.load(session, channel=self.name, user_id=str(uid))

@@ -1,7 +1,8 @@
 """bodies.json: the bodies that handle reports (district administrations, the inspectorate,
 utilities...), the districts each covers and how each receives its reports.
 
-A body's team chat is not here: staff link it at run time (a table, not the pack). Which body
+A body's team chat may be named here (`team_chat`); an admin's `/linkbody` in a group (the
+body_chat table) takes precedence over it. Which body
 gets which report is bot/domain/routing.py, from the category's `body` (categories.json).
 """
 
@@ -71,12 +72,20 @@ class Open311Delivery(Model):
 Delivery = Annotated[BotDelivery | EmailDelivery | Open311Delivery, Field(discriminator="type")]
 
 
+class TeamChat(Model):
+    """A Telegram group where the body's new reports are announced (its numeric chat id)."""
+
+    channel: Literal["telegram"] = "telegram"
+    chat_id: Annotated[str, Field(pattern=r"^-[0-9]{1,19}$")]
+
+
 class _Body(Model):
     code: Code
     names: Texts
     kind: BodyKind
     districts: Literal["all"] | Annotated[tuple[str, ...], Field(min_length=1)]
     delivery: Delivery = BotDelivery()
+    team_chat: TeamChat | None = None
 
 
 class _BodiesFile(Model):
@@ -99,6 +108,8 @@ class Body:
     districts: tuple[str, ...] | None
     """The districts it covers; None: the whole city."""
     delivery: BotDelivery | EmailDelivery | Open311Delivery = field(default_factory=BotDelivery)
+    team_chat: tuple[str, str] | None = None
+    """(channel, chat id) of the pack's team chat; a chat linked at run time wins."""
 
     def name(self, language: str | None) -> str:
         return localized(self.names, language)
@@ -163,6 +174,7 @@ def load_bodies(path: Path, *, districts: set[str], categories: set[str]) -> Bod
             kind=b.kind,
             districts=None if b.districts == ALL else tuple(b.districts),
             delivery=b.delivery,
+            team_chat=(b.team_chat.channel, b.team_chat.chat_id) if b.team_chat else None,
         )
         for b in items
     )

@@ -103,6 +103,12 @@ class Context:
         return self.message.address
 
     @property
+    def reply_address(self) -> Address:
+        """Where replies go: the group a message came from, else the sender's chat."""
+        chat = self.message.chat
+        return self.address if chat is None else Address(self.address.channel, chat)
+
+    @property
     def language(self) -> str:
         return self.citizen.language
 
@@ -132,10 +138,11 @@ class Context:
         image: bytes | None = None,
         document: Document | None = None,
     ) -> None:
-        """Queue a reply to the sender; it leaves after the transaction commits."""
+        """Queue a reply to the sender (in the group a message came from); it leaves after
+        the transaction commits."""
         rows = tuple(tuple(row) for row in buttons)
         reply = Reply(text=text, buttons=rows, image=image, document=document)
-        self.outgoing.append((self.address, reply))
+        self.outgoing.append((self.reply_address, reply))
 
     def send_to(self, address: Address, reply: Reply) -> None:
         """Queue a message to someone else (e.g. a reporter), sent after the commit."""

@@ -207,7 +207,8 @@ class Dispatcher:
                     )
                     self._remember(msg.address, ctx.role, citizen.language)
                     if _banned(citizen, ctx.role) and not self._open_to_banned(msg, ctx):
-                        _answer_banned(ctx)
+                        if msg.chat is None:  # in a group, a banned citizen is not answered
+                            _answer_banned(ctx)
                     else:
                         await self._route(msg, ctx)
                     if not ctx.forgotten:  # a forgotten citizen's state is gone with them
@@ -286,10 +287,17 @@ class Dispatcher:
         return route is not None and route.open_to_banned
 
     async def _route(self, msg: IncomingMessage, ctx: Context) -> None:
-        for hook in self._before_hooks:
-            if await hook(msg, ctx):
+        if msg.chat is not None:
+            # A group chat: only the routes open to groups, and none of the private chat's
+            # onboarding (the sender's role is still theirs, checked below).
+            resolved = self.router.resolve(msg, None, ())
+            if resolved is None or not resolved.in_groups:
                 return
-        resolved = self.router.resolve(msg, ctx.state.name, ctx.offered)
+        else:
+            for hook in self._before_hooks:
+                if await hook(msg, ctx):
+                    return
+            resolved = self.router.resolve(msg, ctx.state.name, ctx.offered)
         # A staff button is refused to a citizen also when it is stale or does not parse: the
         # role is the first thing checked, so nobody learns which buttons would work.
         guard = resolved or self.router.owner(msg) or self.fallback

@@ -59,6 +59,9 @@ class IncomingMessage:
     phone: str | None = None
     language: str | None = None
     external_id: str | None = None
+    # The group chat a command or a button tap came from (its id on the channel); None: the
+    # sender's private chat. `address` is still the sender's: their role, state and lock.
+    chat: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,9 @@ class Route:
     data: type[ButtonData] | None = None
     # The conversation states a button belongs to (exact, or "prefix*"); empty: any state.
     states: tuple[str, ...] = ()
+    # Also served in a group chat (IncomingMessage.chat): a team chat's commands and buttons.
+    # Every other route ignores group messages.
+    in_groups: bool = False
 
     def in_state(self, state: str | None) -> bool:
         if not self.states:
@@ -90,10 +93,16 @@ class Router:
     # -- registration -------------------------------------------------------------------
 
     def command(
-        self, *names: str, role: Role = Role.CITIZEN, open_to_banned: bool = False
+        self,
+        *names: str,
+        role: Role = Role.CITIZEN,
+        open_to_banned: bool = False,
+        in_groups: bool = False,
     ) -> Callable[[Handler], Handler]:
         keys = [n.lower().lstrip("/") for n in names]
-        return self._register("command", keys, role, open_to_banned=open_to_banned)
+        return self._register(
+            "command", keys, role, open_to_banned=open_to_banned, in_groups=in_groups
+        )
 
     def button(
         self,
@@ -101,10 +110,12 @@ class Router:
         role: Role = Role.CITIZEN,
         offered: bool = False,
         state: str | tuple[str, ...] = (),
+        in_groups: bool = False,
     ) -> Callable[[Handler], Handler]:
         """A route for buttons of these payload prefixes or typed payload classes.
         `offered=True`: the payload must be one the bot offered in the current step;
-        `state`: the conversation states (or "prefix*" families) the button belongs to."""
+        `state`: the conversation states (or "prefix*" families) the button belongs to;
+        `in_groups`: also tapped in a group chat (the tapper's role counts)."""
         states = (state,) if isinstance(state, str) else tuple(state)
 
         def decorator(handler: Handler) -> Handler:
@@ -120,6 +131,7 @@ class Router:
                         offered=offered,
                         data=data,
                         states=states,
+                        in_groups=in_groups,
                     )
                 )
             return handler
@@ -160,6 +172,7 @@ class Router:
         role: Role,
         *,
         open_to_banned: bool = False,
+        in_groups: bool = False,
     ) -> Callable[[Handler], Handler]:
         if not keys:
             raise ValueError("a route needs at least one key")
@@ -173,6 +186,7 @@ class Router:
                         category=category,
                         key=key,
                         open_to_banned=open_to_banned,
+                        in_groups=in_groups,
                     )
                 )
             return handler

@@ -1,20 +1,53 @@
-"""What a body hears of its reports: the hook the domain calls when a report reaches a body
-(filed and routed to it, or reassigned to it). Telling the body (its team chat, email, its
-Open311 endpoint) is the notification part's; until then this records nothing and sends
-nothing. The call happens inside the action's transaction: an implementation queues outbox
-rows (and `work.deliver_after_commit`), never sends before the commit."""
+"""What a body hears of its reports, and where: the hook the domain calls when a report reaches a
+body (filed and routed to it, or reassigned to it), the body's team chat and each staff
+member's own choice.
+
+- `report_reached_body` runs inside the filing's or the reassignment's transaction: it queues
+  outbox rows (the delivery engine sends them right after the commit,
+  `work.deliver_after_commit`), never sends anything itself. One message goes to the body's
+  team chat (linked by an admin inside a group, `link_chat`, or named by the pack's
+  bodies.json), one to each of the body's staff who chose every report (the default), on each
+  of their channels; staff who chose the daily digest hear of it in the digest
+  (bot/domain/body_reminders.py), staff who chose none do not. The one who made the change
+  (a reassignment) is not told of it. A hidden report (a banned citizen's) is not announced.
+- The message: public id, category, place, a snippet of the description, the deadlines, with
+  buttons Acknowledge / Assign to me / Open. The domain imports no interface, so the buttons
+  are plain data (scheduler/payloads.py) naming the chat's body routes: `bak:<report id>`,
+  `bam:<report id>`, `bop:<report id>` (handlers/bodies/buttons.py parses them, and the taps
+  are checked against the tapper's role and body by bot/domain/handling.py).
+- `link_chat` / `unlink_chat`: admins only, inside a group; `set_notify`: staff choose.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
+from bot.city.bodies import Body
+from bot.domain.errors import Refused
 from bot.domain.work import Work
-from storage.models import Report
+from bot.i18n import N_, format_when
+from storage.models import Report, Role
+from storage.repos import bodies as bodies_repo
+from storage.repos import outbox
 
 log = logging.getLogger(__name__)
 
 Why = Literal["filed", "reassigned"]
+
+# The chat's body buttons (handlers/bodies/buttons.py keeps this wire format).
+ACK_PREFIX = "bak"
+ASSIGN_ME_PREFIX = "bam"
+OPEN_PREFIX = "bop"
+ACK_LABEL = N_("bodies.btn_acknowledge")
+ASSIGN_ME_LABEL = N_("bodies.btn_assign_me")
+OPEN_LABEL = N_("bodies.btn_open")
+
+EVERY, DIGEST, NONE = "every", "digest", "none"
+NOTIFY_MODES = (EVERY, DIGEST, NONE)
+SNIPPET = 160  # characters of the description in a notification
+
+Button = dict[str, str]
 
 
 async def report_reached_body(
@@ -22,3 +55,163 @@ async def report_reached_body(
 ) -> None:
     """`report` is now `report.body_code`'s: a new report, or one reassigned (with `reason`)."""
     log.debug("report %s reached body %s (%s)", report.public_id, report.body_code, why)
+    body = work.city.body(report.body_code)
+    if body is None or report.hidden:
+        return
+    queued: list[int] = []
+    chat = await team_chat(work, body)
+    if chat is not None:
+        language = work.settings.default_language
+        row = await outbox.enqueue_direct(
+            work.session,
+            citizen_id=None,
+            channel=chat[0],
+            user_id=chat[1],
+            language=language,
+            payload=news_payload(work, language, body, report, why, reason),
+            urgent=True,
+            now=work.now,
+        )
+        assert row.id is not None
+        queued.append(row.id)
+    members = await bodies_repo.member_recipients(work.session, body_codes=[body.code], mode=EVERY)
+    for recipient, _ in members:
+        if recipient.citizen_id == work.actor.citizen_id:
+            continue
+        row = await outbox.enqueue_direct(
+            work.session,
+            citizen_id=recipient.citizen_id,
+            channel=recipient.channel,
+            user_id=recipient.user_id,
+            language=recipient.language,
+            payload=news_payload(work, recipient.language, body, report, why, reason),
+            urgent=True,
+            now=work.now,
+        )
+        assert row.id is not None
+        queued.append(row.id)
+    work.deliver_after_commit(queued)
+
+
+async def team_chat(work: Work, body: Body) -> tuple[str, str] | None:
+    """(channel, chat id) of the body's team chat: the one linked in a group, else the
+    pack's; None without one."""
+    link = await bodies_repo.chat_of(work.session, body_code=body.code)
+    if link is not None:
+        return link.channel, link.chat_id
+    return body.team_chat
+
+
+def news_payload(
+    work: Work, language: str, body: Body, report: Report, why: Why, reason: str | None
+) -> dict[str, Any]:
+    def t(key: str, /, **values: object) -> str:
+        return work.translator.translate(language, key, **values)
+
+    if why == "reassigned":
+        lines = [t("bodies.news_reassigned", id=report.public_id, body=body.name(language))]
+        if reason:
+            lines.append(t("bodies.news_reason", reason=reason))
+    else:
+        lines = [t("bodies.news_new", id=report.public_id, body=body.name(language))]
+    lines += report_lines(work, language, report)
+    assert report.id is not None
+    buttons = [
+        _button(t(ACK_LABEL), f"{ACK_PREFIX}:{report.id}"),
+        _button(t(ASSIGN_ME_LABEL), f"{ASSIGN_ME_PREFIX}:{report.id}"),
+        _button(t(OPEN_LABEL), f"{OPEN_PREFIX}:{report.id}"),
+    ]
+    return {"text": "\n".join(lines), "buttons": [buttons]}
+
+
+def report_lines(work: Work, language: str, report: Report) -> list[str]:
+    """Category, place, snippet and deadlines, as a body's staff read them."""
+
+    def t(key: str, /, **values: object) -> str:
+        return work.translator.translate(language, key, **values)
+
+    category = work.city.category(report.category)
+    lines = [t("bodies.news_category", category=category.label(language) if category else "?")]
+    place = [report.address] if report.address else []
+    district = work.city.district(report.district) if report.district else None
+    if district is not None:
+        place.append(district.name(language))
+    if place:
+        lines.append(t("bodies.news_place", place=", ".join(place)))
+    snippet = " ".join(report.description.split())
+    if len(snippet) > SNIPPET:
+        snippet = snippet[: SNIPPET - 1].rstrip() + "…"
+    if snippet:
+        lines.append(f"„{snippet}“" if language == "bg" else f"“{snippet}”")
+    tz = work.city.timezone
+    if report.ack_due_at is not None and report.acknowledged_at is None:
+        lines.append(t("bodies.news_ack_by", when=format_when(report.ack_due_at, language, tz)))
+    if report.resolve_due_at is not None:
+        when = format_when(report.resolve_due_at, language, tz, "date")
+        lines.append(t("bodies.news_resolve_by", when=when))
+    return lines
+
+
+def _button(label: str, payload: str) -> Button:
+    return {"label": label, "payload": payload}
+
+
+# -- the team chat and each member's choice ----------------------------------------------------
+
+
+async def link_chat(work: Work, body_code: str, *, channel: str, chat_id: str | None) -> Body:
+    """The group (channel, chat_id) becomes the body's team chat (replacing an earlier one).
+    Admins only; refused outside a group ("not_a_group") and for a body the pack does not
+    have ("unknown_body")."""
+    work.actor.require(Role.ADMIN)
+    if chat_id is None:
+        raise Refused("not_a_group", N_("bodies.link_in_group"))
+    body = work.city.body(body_code.strip().lower())
+    if body is None:
+        raise Refused("unknown_body", N_("bodies.unknown_body"), body=body_code.strip()[:32])
+    await bodies_repo.link_chat(
+        work.session,
+        body_code=body.code,
+        channel=channel,
+        chat_id=chat_id,
+        linked_by=work.actor.citizen_id,
+    )
+    await work.audit("link_chat", "body", body.code, channel=channel)
+    log.info("body %s: team chat linked on %s by %s", body.code, channel, work.actor.ref)
+    return body
+
+
+async def unlink_chat(
+    work: Work, body_code: str | None, *, channel: str, chat_id: str | None
+) -> list[str]:
+    """The group is no longer the team chat of `body_code` (of every body it serves when
+    None). Admins only, inside the group; Refused("not_linked") when it serves none of them."""
+    work.actor.require(Role.ADMIN)
+    if chat_id is None:
+        raise Refused("not_a_group", N_("bodies.link_in_group"))
+    linked = await bodies_repo.bodies_of_chat(work.session, channel=channel, chat_id=chat_id)
+    if body_code:
+        wanted = body_code.strip().lower()
+        linked = [code for code in linked if code == wanted]
+    if not linked:
+        raise Refused("not_linked", N_("bodies.not_linked"))
+    for code in linked:
+        await bodies_repo.unlink_chat(work.session, body_code=code)
+        await work.audit("unlink_chat", "body", code, channel=channel)
+    return linked
+
+
+async def notify_mode(work: Work) -> str:
+    work.actor.require(Role.STAFF)
+    assert work.actor.citizen_id is not None
+    return await bodies_repo.notify_mode(work.session, citizen_id=work.actor.citizen_id)
+
+
+async def set_notify(work: Work, mode: str) -> None:
+    """A staff member's own choice of how they hear of their bodies' new reports."""
+    work.actor.require(Role.STAFF)
+    if mode not in NOTIFY_MODES or work.actor.citizen_id is None:
+        raise Refused("stale", N_("staff.stale"))
+    await bodies_repo.set_notify_mode(
+        work.session, citizen_id=work.actor.citizen_id, mode=mode, now=work.now
+    )

@@ -45,6 +45,8 @@ async def assign(work: Work, report: Report, assignee: Citizen) -> None:
     is not staff of the report's body."""
     await check_body(work, report)
     assert assignee.id is not None
+    if not report.is_open:
+        raise Refused("stale", N_("staff.stale"))
     if not Role(assignee.role).at_least(Role.STAFF) or (
         report.body_code is not None
         and not await bodies_repo.is_member(

@@ -3,7 +3,7 @@
 from storage.models.alerts import AlertPlace, AlertSettings, AlertTopic, PlaceKind
 from storage.models.api_keys import ApiKey
 from storage.models.audit import AuditEntry
-from storage.models.bodies import BodyChat, StaffBody
+from storage.models.bodies import BodyChat, StaffBody, StaffNotify
 from storage.models.citizens import ChannelIdentity, Citizen, CitizenBase, Role
 from storage.models.console import ConsoleLink, ConsoleSession
 from storage.models.conversations import ConversationState
@@ -75,6 +75,7 @@ __all__ = [
     "RunStatus",
     "RunTally",
     "StaffBody",
+    "StaffNotify",
     "Survey",
     "SurveyAnswer",
     "SurveyInvite",

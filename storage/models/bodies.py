@@ -36,3 +36,17 @@ class BodyChat(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("citizen.id", ondelete="SET NULL"))
     )
     linked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StaffNotify(SQLModel, table=True):
+    """How a staff member hears of their bodies' new reports in their private chat: every
+    report ("every", the default when there is no row), a daily digest ("digest"), or not at
+    all ("none")."""
+
+    __tablename__ = "staff_notify"
+
+    citizen_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("citizen.id", ondelete="CASCADE"), primary_key=True)
+    )
+    mode: str = Field(max_length=8)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import BodyChat, StaffBody
+from storage.models import (
+    OPEN_STATUSES,
+    BodyChat,
+    ChannelIdentity,
+    Citizen,
+    Report,
+    ReportNote,
+    StaffBody,
+    StaffNotify,
+)
+from storage.repos.reports import Recipient
+
+NOTIFY_DEFAULT = "every"
+"""A staff member without a StaffNotify row hears of every report."""
 
 
 async def of_staff(session: AsyncSession, *, citizen_id: int) -> list[str]:
@@ -64,3 +78,109 @@ async def link_chat(
         link.channel, link.chat_id, link.linked_by = channel, chat_id, linked_by
     await session.flush()
     return link
+
+
+async def unlink_chat(session: AsyncSession, *, body_code: str) -> bool:
+    """The body has no team chat any more; False when it had none."""
+    stmt = delete(BodyChat).where(col(BodyChat.body_code) == body_code)
+    result = await session.exec(stmt)  # type: ignore[call-overload]
+    return bool(result.rowcount)
+
+
+async def bodies_of_chat(session: AsyncSession, *, channel: str, chat_id: str) -> list[str]:
+    """The codes of the bodies whose team chat is (channel, chat_id), sorted."""
+    stmt = select(BodyChat.body_code).where(
+        BodyChat.channel == channel, BodyChat.chat_id == chat_id
+    )
+    return sorted((await session.exec(stmt)).all())
+
+
+async def notify_mode(session: AsyncSession, *, citizen_id: int) -> str:
+    row = await session.get(StaffNotify, citizen_id)
+    return NOTIFY_DEFAULT if row is None else row.mode
+
+
+async def set_notify_mode(
+    session: AsyncSession, *, citizen_id: int, mode: str, now: datetime
+) -> None:
+    row = await session.get(StaffNotify, citizen_id)
+    if row is None:
+        session.add(StaffNotify(citizen_id=citizen_id, mode=mode, updated_at=now))
+    else:
+        row.mode, row.updated_at = mode, now
+    await session.flush()
+
+
+async def member_recipients(
+    session: AsyncSession, *, body_codes: Iterable[str], mode: str
+) -> list[tuple[Recipient, str]]:
+    """The staff of `body_codes` whose choice is `mode` (no row: NOTIFY_DEFAULT), on each of
+    their channels, with the body code; staff who left the role are not included."""
+    chosen = func.coalesce(StaffNotify.mode, NOTIFY_DEFAULT)
+    stmt = (
+        select(
+            Citizen.id,
+            Citizen.language,
+            ChannelIdentity.channel,
+            ChannelIdentity.user_id,
+            StaffBody.body_code,
+        )
+        .join(Citizen, col(Citizen.id) == col(StaffBody.citizen_id))
+        .join(ChannelIdentity, col(ChannelIdentity.citizen_id) == col(Citizen.id))
+        .outerjoin(StaffNotify, col(StaffNotify.citizen_id) == col(Citizen.id))
+        .where(
+            col(StaffBody.body_code).in_(list(body_codes)),
+            col(Citizen.role).in_(["staff", "admin"]),
+            chosen == mode,
+        )
+        .order_by(col(Citizen.id), col(ChannelIdentity.channel), col(StaffBody.body_code))
+    )
+    return [
+        (Recipient(cid, language, channel, user_id), body)
+        for cid, language, channel, user_id, body in (await session.exec(stmt)).all()
+    ]
+
+
+async def reached_since(
+    session: AsyncSession, *, body_codes: Iterable[str], since: datetime, limit: int
+) -> tuple[int, list[Report]]:
+    """The open, visible reports of `body_codes` that reached them since `since` (filed, or
+    reassigned to them): how many, and the first `limit` (oldest first)."""
+    codes = list(body_codes)
+    reassigned = select(ReportNote.report_id).where(
+        ReportNote.kind == "reassigned",
+        col(ReportNote.body_code).in_(codes),
+        col(ReportNote.at) >= since,
+    )
+    where = and_(
+        col(Report.body_code).in_(codes),
+        col(Report.status).in_([s.value for s in OPEN_STATUSES]),
+        or_(col(Report.created_at) >= since, col(Report.id).in_(reassigned)),
+    )
+    return await _count_and_first(session, where, col(Report.id), limit)
+
+
+async def overdue(
+    session: AsyncSession, *, body_code: str, now: datetime, limit: int
+) -> tuple[int, list[Report]]:
+    """The body's open reports past a deadline (not acknowledged by `ack_due_at`, or not
+    resolved by `resolve_due_at`; the rule is bot/domain/body_reminders.py's): how many, and
+    the first `limit`, the longest overdue first."""
+    where = and_(
+        Report.body_code == body_code,
+        col(Report.status).in_([s.value for s in OPEN_STATUSES]),
+        or_(
+            col(Report.resolve_due_at) < now,
+            and_(col(Report.acknowledged_at).is_(None), col(Report.ack_due_at) < now),
+        ),
+    )
+    order = func.coalesce(Report.resolve_due_at, Report.ack_due_at)
+    return await _count_and_first(session, where, order, limit)
+
+
+async def _count_and_first(
+    session: AsyncSession, where: object, order: object, limit: int
+) -> tuple[int, list[Report]]:
+    count = (await session.exec(select(func.count()).select_from(Report).where(where))).one()
+    rows = (await session.exec(select(Report).where(where).order_by(order).limit(limit))).all()
+    return int(count), list(rows)

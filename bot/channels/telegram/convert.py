@@ -1,10 +1,13 @@
 """Telegram `Update` → channel-neutral `IncomingMessage`.
 
-Only private chats are served: updates from groups, supergroups and channels are skipped
-(`None`). Content the bot does not handle (stickers, voice, video, edits, someone else's
-contact...) becomes an UNSUPPORTED message, which the bot answers without leaving the
-conversation step the citizen is in. Service messages (pins, auto-delete
-timers...) and live-location edits are skipped: they are not something the citizen said.
+Private chats are served in full. From groups and supergroups (a body's team chat) only
+commands and button taps come through, with `IncomingMessage.chat` set to the group's id and
+the address still the sender's (their own role counts, not the group's); anything else from a
+group, and everything from channels, is skipped (`None`). Content the bot does not handle
+(stickers, voice, video, edits, someone else's contact...) becomes an UNSUPPORTED message,
+which the bot answers without leaving the conversation step the citizen is in. Service
+messages (pins, auto-delete timers...) and live-location edits are skipped: they are not
+something the citizen said.
 
 python-telegram-bot builds its objects without checking the types of their fields, so the
 fields used here are checked: an update whose sender, chat, text, location, photo... is
@@ -21,6 +24,7 @@ generated updates); anything else goes through PTB's objects as before.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from telegram import (
@@ -127,6 +131,9 @@ def text_message(data: dict[str, Any]) -> IncomingMessage | None:
     return _as_text(msg)
 
 
+GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+
+
 def _make(update: Update, user: User, kind: Kind, **fields: Any) -> IncomingMessage:
     return IncomingMessage(
         address=Address(CHANNEL, str(_id(user.id, "user.id"))),
@@ -145,10 +152,30 @@ def _private_sender(message: Message) -> User | None:
     return user
 
 
+def _group_sender(message: Message) -> tuple[User, str] | None:
+    """The sender and the group's id of a message in a group; None for any other chat."""
+    chat = _of(message.chat, Chat, "message.chat")
+    user = _maybe(message.from_user, User, "message.from")
+    if chat.type not in GROUPS or user is None or user.is_bot:
+        return None
+    return user, str(_id(chat.id, "message.chat.id"))
+
+
+def _from_group(update: Update, message: Message) -> IncomingMessage | None:
+    """A command in a group (a team chat's /linkbody); anything else said there is not for
+    the bot."""
+    found = _group_sender(message)
+    if found is None or message.text is None:
+        return None
+    user, chat = found
+    msg = _from_text(update, user, message)
+    return replace(msg, chat=chat) if msg.kind is Kind.COMMAND else None
+
+
 def _from_message(update: Update, message: Message) -> IncomingMessage | None:
     user = _private_sender(message)
     if user is None:
-        return None
+        return _from_group(update, message)
     if message.text is not None:
         return _from_text(update, user, message)
     if message.location is not None:
@@ -245,7 +272,12 @@ def _from_callback(update: Update, query: CallbackQuery) -> IncomingMessage | No
     message = query.message
     chat = None if message is None else _of(message.chat, Chat, "callback_query.message.chat")
     data = _maybe(query.data, str, "callback_query.data")
-    if data is None or (chat is not None and chat.type != ChatType.PRIVATE):
+    if data is None:
+        return None
+    if chat is not None and chat.type in GROUPS:  # a tap in a team chat: the tapper's own
+        group = str(_id(chat.id, "callback_query.message.chat.id"))
+        return _make(update, user, Kind.BUTTON, payload=data, chat=group)
+    if chat is not None and chat.type != ChatType.PRIVATE:
         return None
     return _make(update, user, Kind.BUTTON, payload=data)
 

@@ -61,6 +61,7 @@ def test_a_pack_in_a_directory_with_other_deliveries(pack: Path):
             "api_key_env": "SOFIYSKA_VODA_OPEN311_KEY",
             "service_codes": {"sofia-2": "WATER-LEAK"},
         }
+        data["bodies"][2]["team_chat"] = {"channel": "telegram", "chat_id": "-1001234567890"}
 
     edit(pack, "bodies.json", deliveries)
     city = load_city(str(pack))
@@ -68,6 +69,8 @@ def test_a_pack_in_a_directory_with_other_deliveries(pack: Path):
     assert city.body("district-01").delivery == EmailDelivery(
         type="email", address="signals@example.org"
     )
+    assert city.body("district-02").team_chat == ("telegram", "-1001234567890")
+    assert city.body("district-01").team_chat is None
     voda = city.body("sofiyska-voda").delivery
     assert isinstance(voda, Open311Delivery) and voda.service_codes == {"sofia-2": "WATER-LEAK"}
 
@@ -132,6 +135,10 @@ def test_a_pack_in_a_directory_with_other_deliveries(pack: Path):
             "bodies[1].delivery.service_codes.sofia-999: unknown category 'sofia-999'",
         ),
         (lambda d: d["bodies"][1].update(email="x@y.z"), "bodies[1].email: unknown field"),
+        (
+            lambda d: d["bodies"][1].update(team_chat={"chat_id": "@team"}),
+            "bodies[1].team_chat.chat_id: String should match pattern",
+        ),
     ],
 )
 def test_mistakes_are_one_line_naming_the_field(pack: Path, change, expected: str):

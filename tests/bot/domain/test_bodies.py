@@ -217,7 +217,9 @@ async def test_an_internal_note_never_reaches_the_citizen(world: World):
         history = await reports.history(session, report_id=world.report_id)
         queued = (await session.exec(select(Outbox))).all()
     assert [(n.kind, n.text) for n in found] == [("note", "Contractor called, comes Monday")]
-    assert [e.kind for e in history] == ["created"] and queued == []
+    assert [e.kind for e in history] == ["created"]
+    # Only the body's staff heard of the report (bot/domain/body_news.py); nobody of the note.
+    assert [q.citizen_id for q in queued] == [world.ids["mladost"]]
     assert await world.attempt("mladost", lambda w, r: handling.add_note(w, r, " a ")) == (
         "note_needed"
     )

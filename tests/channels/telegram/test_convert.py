@@ -62,9 +62,17 @@ EXPECTED: dict[str, IncomingMessage | None] = {
     "sticker": maria(813402117, Kind.UNSUPPORTED),
     "voice": ivan(813402118, Kind.UNSUPPORTED),
     "edited_message": ivan(813402119, Kind.UNSUPPORTED),
+    # A command in a group: the sender's, with the group's id (only team-chat routes take it).
+    "group_message": ivan(
+        813402116,
+        Kind.COMMAND,
+        text="/help@citizen_test_bot",
+        command="help",
+        args="",
+        chat="-1001876543210",
+    ),
     # Nothing the citizen said: skipped.
     "my_chat_member_restarted": None,
-    "group_message": None,
     "edited_live_location": None,
     "auto_delete_timer": None,
     "channel_post": None,

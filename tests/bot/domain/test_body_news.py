@@ -1,0 +1,50 @@
+"""What a body hears of a report reassigned to it, on both databases: its team chat (the pack's
+or a linked one) and its staff, not the one who reassigned it; a hidden report is not
+announced; linking is for admins, inside a group, of a body the pack has."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.domain import body_news, handling
+from bot.domain.actors import Forbidden
+from scheduler.payloads import reply_from_payload
+from storage.models import Outbox
+from storage.repos import bodies
+from tests.bot.domain.test_bodies import World, world  # noqa: F401  (the fixture)
+
+
+async def rows(world: World) -> list[Outbox]:  # noqa: F811
+    async with world.db.sessions() as session:
+        return list((await session.exec(select(Outbox).order_by(Outbox.id))).all())
+
+
+async def test_a_reassigned_report_reaches_the_new_body(world: World):  # noqa: F811
+    async with world.db.sessions() as session, session.begin():
+        await bodies.add(session, citizen_id=world.ids["mladost"], body_codes=["inspectorate"])
+    link = lambda work, report: body_news.link_chat(  # noqa: E731
+        work, "Inspectorate", channel="telegram", chat_id="-100777"
+    )
+    assert await world.attempt("mladost", link) is Forbidden
+    assert await world.attempt(
+        "admin", lambda w, r: body_news.link_chat(w, "x", channel="telegram", chat_id=None)
+    ) == ("not_a_group")
+    assert await world.attempt(
+        "admin", lambda w, r: body_news.link_chat(w, "x", channel="telegram", chat_id="-1")
+    ) == ("unknown_body")
+    assert await world.attempt("admin", link) == "ok"
+    before = len(await rows(world))
+    reason = "A lamp in a park: the inspectorate's"
+    move = lambda work, report: handling.reassign(work, report, "inspectorate", reason)  # noqa: E731
+    assert await world.attempt("mladost", move) == "ok"
+    new = (await rows(world))[before:]
+    # The team chat and the inspector; not "mladost", who reassigned it (staff of both).
+    assert [(r.channel, r.user_id) for r in new] == [
+        ("telegram", "-100777"),
+        ("console", "inspector"),
+    ]
+    group = reply_from_payload(new[0].payload)
+    assert "пренасочен към Столичен инспекторат" in group.text and reason in group.text
+    told = reply_from_payload(new[1].payload)
+    assert told.text.startswith("↪️ Report SOF-") and "Sofia Inspectorate" in told.text
+    assert [b.label for b in told.all_buttons] == ["Acknowledge", "Assign to me", "Open"]
