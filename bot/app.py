@@ -31,6 +31,7 @@ from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
 from scheduler.delivery import DeliveryEngine
 from scheduler.feeds import FeedPoller
+from scheduler.forwarding import Forwarder
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
@@ -142,6 +143,15 @@ class CitizenBot:
             on_queued=self.delivery.deliver,
             wake_notices=self.notices.wake,
         )
+        self.forwarder = Forwarder(
+            db=self.db,
+            city=self.city,
+            settings=settings,
+            translator=self.translator,
+            photos=self.photos,
+            clock=clock,
+            deliver=self.delivery.deliver,
+        )
         self.scheduler = build_scheduler(
             self.db,
             self.city.timezone,
@@ -149,6 +159,7 @@ class CitizenBot:
             retention=self.retention,
             pruning=self.pruning,
             feeds=self.feeds,
+            forwarder=self.forwarder,
         )
         self._started: list[Channel] = []
 
@@ -194,6 +205,7 @@ class CitizenBot:
     async def stop(self) -> None:
         await self.feeds.close()  # a poll in progress finishes first
         await self.notices.close()  # a notices tick in progress finishes first
+        await self.forwarder.close()  # a send in progress finishes first
         await self.dispatcher.replies.close()  # queued replies go out while channels can send
         try:
             await self.delivery.stop()  # while the channels can still send

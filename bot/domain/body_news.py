@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+from bot.domain import forwarding_queue
 from bot.domain.work import Work
 from storage.models import Report
 
@@ -22,3 +23,4 @@ async def report_reached_body(
 ) -> None:
     """`report` is now `report.body_code`'s: a new report, or one reassigned (with `reason`)."""
     log.debug("report %s reached body %s (%s)", report.public_id, report.body_code, why)
+    await forwarding_queue.queue(work, report, why=why)

@@ -15,5 +15,5 @@ router = Router("admin.help")
 async def on_staff_help(msg: IncomingMessage, ctx: Context) -> None:
     text = ctx.t("staff.help")
     if ctx.role.at_least(Role.ADMIN):
-        text += "\n\n" + ctx.t("admin.help")
+        text += "\n\n" + ctx.t("admin.help") + "\n" + ctx.t("forward.help")
     ctx.reply(text)
