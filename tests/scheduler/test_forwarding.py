@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,19 +18,23 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from sqlmodel import select
 
-from bot.city.bodies import Open311Delivery
+from bot.city.bodies import EmailDelivery, Open311Delivery
+from bot.domain import handling
+from bot.domain.actors import Actor
 from bot.metrics import Metrics
 from scheduler.forwarding import Forwarder
 from storage.db import Database
-from storage.models import AuditEntry, Outbox, Report, ReportForward, ReportStatus
+from storage.models import AuditEntry, Outbox, Report, ReportForward, ReportStatus, Role
 from storage.repos import stats
 from tests.bot.forwarding.reports import (
+    CITY,
     FILED,
     MLADOST,
     SETTINGS,
     TRANSLATOR,
     city_with,
     file_reports,
+    filing_work,
 )
 from tests.conftest import Clock
 
@@ -177,3 +181,26 @@ async def test_a_refusal_waits_for_an_admin_and_is_counted(db: Database, endpoin
         assert f'citizenbot_forwards{{body="{MLADOST.code}",state="failed"}} 1.0' in text
     finally:
         await sender.close()
+
+
+async def test_reassigned_to_the_body_and_back_it_is_queued_once(sqlite_templates):
+    db = Database(await sqlite_templates.fresh())
+    city = city_with(EmailDelivery(type="email", address="mladost@sofia.example.org"))
+    try:
+        _, (report,) = await file_reports(db, replace(city, bodies=CITY.bodies))
+        assert await rows(db) == []  # filed while the body worked in the bot
+        for body in (MLADOST.code, "inspectorate", MLADOST.code):
+            async with db.sessions() as session, session.begin():
+                found = await session.get(Report, report.id)
+                assert found is not None
+                work = replace(
+                    filing_work(session, city, 0, FILED), actor=Actor.machine("test", Role.ADMIN)
+                )
+                if found.body_code == body:
+                    await handling.reassign(work, found, "inspectorate", "Not ours.")
+                await handling.reassign(work, found, body, "Theirs after all.")
+        assert [(r.body_code, r.how, r.state) for r in await rows(db)] == [
+            (MLADOST.code, "email", "pending")
+        ]
+    finally:
+        await db.dispose()
