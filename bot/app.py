@@ -32,6 +32,7 @@ from handlers import build_router, fallback_route
 from scheduler.body_reminders import BodyReminders
 from scheduler.delivery import DeliveryEngine
 from scheduler.feeds import FeedPoller
+from scheduler.forwarding import Forwarder
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
@@ -151,6 +152,15 @@ class CitizenBot:
             clock=clock,
             deliver=self.delivery.deliver,
         )
+        self.forwarder = Forwarder(
+            db=self.db,
+            city=self.city,
+            settings=settings,
+            translator=self.translator,
+            photos=self.photos,
+            clock=clock,
+            deliver=self.delivery.deliver,
+        )
         self.scheduler = build_scheduler(
             self.db,
             self.city.timezone,
@@ -159,6 +169,7 @@ class CitizenBot:
             pruning=self.pruning,
             feeds=self.feeds,
             body_reminders=self.body_reminders,
+            forwarder=self.forwarder,
         )
         self._started: list[Channel] = []
 
@@ -204,6 +215,7 @@ class CitizenBot:
     async def stop(self) -> None:
         await self.feeds.close()  # a poll in progress finishes first
         await self.notices.close()  # a notices tick in progress finishes first
+        await self.forwarder.close()  # a send in progress finishes first
         await self.dispatcher.replies.close()  # queued replies go out while channels can send
         try:
             await self.delivery.stop()  # while the channels can still send

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     # Open311 endpoints of bodies (bot/forwarding/open311.py): how long one request may take.
     forward_http_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    # How often due forwards are sent (0: never, in this process), how often the status of an
+    # Open311 forward is read back, how many attempts before a forward is left to admins.
+    forward_tick_seconds: int = Field(default=15, ge=0, le=3600)
+    forward_status_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    forward_max_attempts: int = Field(default=8, ge=1, le=100)
 
     @field_validator("admins", mode="before")
     @classmethod

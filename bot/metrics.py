@@ -201,5 +201,14 @@ def _figures(f: Figures) -> Iterator[Metric]:
     for (channel, status), n in sorted(f.outbox.items()):
         outbox.add_metric([channel, status], n)
     yield outbox
+    forwards = GaugeMetricFamily(
+        f"{PREFIX}_forwards",
+        "Reports forwarded to bodies by email or Open311, per body and state "
+        "(pending, sent, failed).",
+        labels=["body", "state"],
+    )
+    for (body, state), n in sorted(f.forwards.items()):
+        forwards.add_metric([body, state], n)
+    yield forwards
     yield _single("survey_responses", "Survey responses.", f.survey_responses)
     yield _single("survey_responses_completed", "Completed survey responses.", f.survey_completed)

@@ -9,6 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from scheduler import jobs
 from scheduler.body_reminders import BodyReminders
 from scheduler.feeds import FeedPoller
+from scheduler.forwarding import Forwarder
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
@@ -24,12 +25,15 @@ def build_scheduler(
     pruning: OutboxPruning | None = None,
     feeds: FeedPoller | None = None,
     body_reminders: BodyReminders | None = None,
+    forwarder: Forwarder | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
     if notices is not None:
         notices.install(scheduler)  # the notices tick (scheduler/notices.py)
     if feeds is not None:
         feeds.install(scheduler)  # polls the city pack's feeds (scheduler/feeds.py)
+    if forwarder is not None:
+        forwarder.install(scheduler)  # sends forwards to bodies, reads Open311 statuses back
     if retention is not None:
         retention.install(scheduler)  # daily, forgets long-inactive citizens
     if pruning is not None:

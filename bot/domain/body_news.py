@@ -24,6 +24,7 @@ import logging
 from typing import Any, Literal
 
 from bot.city.bodies import Body
+from bot.domain import forwarding_queue
 from bot.domain.errors import Refused
 from bot.domain.work import Work
 from bot.i18n import N_, format_when
@@ -55,6 +56,7 @@ async def report_reached_body(
 ) -> None:
     """`report` is now `report.body_code`'s: a new report, or one reassigned (with `reason`)."""
     log.debug("report %s reached body %s (%s)", report.public_id, report.body_code, why)
+    await forwarding_queue.queue(work, report, why=why)  # a body outside the bot: email, Open311
     body = work.city.body(report.body_code)
     if body is None or report.hidden:
         return

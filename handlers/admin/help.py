@@ -15,5 +15,12 @@ router = Router("admin.help")
 async def on_staff_help(msg: IncomingMessage, ctx: Context) -> None:
     text = ctx.t("staff.help") + "\n" + ctx.t("bodies.staff_help")
     if ctx.role.at_least(Role.ADMIN):
-        text += "\n\n" + ctx.t("admin.help") + "\n" + ctx.t("bodies.admin_help")
+        text += (
+            "\n\n"
+            + ctx.t("admin.help")
+            + "\n"
+            + ctx.t("bodies.admin_help")
+            + "\n"
+            + ctx.t("forward.help")
+        )
     ctx.reply(text)

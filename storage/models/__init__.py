@@ -8,6 +8,7 @@ from storage.models.citizens import ChannelIdentity, Citizen, CitizenBase, Role
 from storage.models.console import ConsoleLink, ConsoleSession
 from storage.models.conversations import ConversationState
 from storage.models.feeds import FeedAlert, FeedAlertStatus, FeedState, FeedWatch
+from storage.models.forwards import ForwardHow, ForwardState, ReportForward
 from storage.models.notices import Notice, NoticeRun, NoticeStatus, RunStatus, RunTally
 from storage.models.outbox import DirectTally, Held, Outbox, OutboxKind, OutboxStatus
 from storage.models.reports import (
@@ -55,6 +56,8 @@ __all__ = [
     "FeedAlertStatus",
     "FeedState",
     "FeedWatch",
+    "ForwardHow",
+    "ForwardState",
     "Held",
     "Notice",
     "NoticeRun",
@@ -68,6 +71,7 @@ __all__ = [
     "ReportCounter",
     "ReportEvent",
     "ReportFollower",
+    "ReportForward",
     "ReportNote",
     "ReportPhoto",
     "ReportStatus",

@@ -30,6 +30,7 @@ from storage.models import (
     RunTally,
     SurveyResponse,
 )
+from storage.repos import forwards as forwards_repo
 
 ACTIVE_DAYS = (7, 30)
 
@@ -60,6 +61,7 @@ class Figures:
     feeds: dict[str, tuple[datetime | None, datetime | None, int, int]] = field(
         default_factory=dict
     )
+    forwards: dict[tuple[str, str], int] = field(default_factory=dict)  # (body, state) → rows
 
     @property
     def reports(self) -> int:
@@ -227,4 +229,5 @@ async def figures(session: AsyncSession, *, now: datetime) -> Figures:
             s.feed_id: (s.last_success_at, s.last_error_at, s.failures, s.items)
             for s in (await session.exec(select(FeedState))).all()
         },
+        forwards=await forwards_repo.counts(session),
     )

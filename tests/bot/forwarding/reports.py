@@ -1,16 +1,32 @@
-"""A report as a body receives it (bot/forwarding/report.py), for the senders' tests."""
+"""A report as a body receives it (bot/forwarding/report.py), for the senders' tests; a city
+whose body works outside the bot, and reports filed there (the forwarding tests)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
-from bot.city import load_city
+from bot.city import CityPack, load_city
+from bot.city.bodies import EmailDelivery, Open311Delivery
+from bot.domain import reports as reports_domain
+from bot.domain import routing
+from bot.domain.actors import Actor
+from bot.domain.reports import NewPhoto, NewReport
+from bot.domain.work import Work
 from bot.forwarding import ForwardedReport, forwarded_report
-from storage.models import Report
+from bot.i18n import Translator
+from storage.db import Database
+from storage.models import Report, Role
+from storage.repos import citizens
+from tests.conftest import make_settings
 
 CITY = load_city("sofia")
 PUBLIC_URL = "https://bot.example.org"
 FILED = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+SETTINGS = make_settings("sqlite+aiosqlite:///unused.db")
+TRANSLATOR = Translator()
 
 
 def a_report(photos: tuple[str, ...] = ()) -> ForwardedReport:
@@ -31,3 +47,54 @@ def a_report(photos: tuple[str, ...] = ()) -> ForwardedReport:
         updated_at=FILED,
     )
     return forwarded_report(report, CITY, PUBLIC_URL, photos)
+
+
+# -- a city whose Mladost administration works outside the bot, and reports filed there ---
+
+MLADOST = routing.body_for(CITY, CITY.category("sofia-28"), "15")
+
+
+def city_with(delivery: EmailDelivery | Open311Delivery) -> CityPack:
+    """Sofia, with the body of street lighting in Mladost receiving reports by `delivery`."""
+    bodies = tuple(
+        replace(b, delivery=delivery) if b.code == MLADOST.code else b for b in CITY.bodies.bodies
+    )
+    return replace(CITY, bodies=replace(CITY.bodies, bodies=bodies))
+
+
+def filing_work(session: Any, city: CityPack, citizen_id: int, now: datetime) -> Work:
+    return Work(
+        session=session,
+        actor=Actor.person(citizen_id, Role.CITIZEN),
+        settings=SETTINGS,
+        translator=TRANSLATOR,
+        city=city,
+        clock=lambda: now,
+    )
+
+
+async def file_reports(
+    db: Database, city: CityPack, n: int = 1, *, photos: Sequence[str] = (), now: datetime = FILED
+) -> tuple[int, list[Report]]:
+    """A citizen (console:u1) files `n` street-lighting reports in Mladost through the domain,
+    each with `photos` (names in the photo store); (the citizen's id, the reports)."""
+    filed = []
+    async with db.sessions() as session, session.begin():
+        citizen, _ = await citizens.get_or_create_by_identity(
+            session, channel="console", user_id="u1", language="en", now=now
+        )
+        assert citizen.id is not None
+        work = filing_work(session, city, citizen.id, now)
+        for i in range(n):
+            new = NewReport(
+                category="sofia-28",
+                description=f"The street light at block {12 + i} is out.",
+                source="console",
+                lat=42.6497,
+                lon=23.379,
+                address="bul. Aleksandar Malinov 12",
+                district="15",
+            )
+            attached = [NewPhoto(name=p, width=800, height=600, size=1000) for p in photos]
+            filed.append(await reports_domain.file(work, new, attached))
+    return citizen.id, filed

@@ -1,6 +1,7 @@
 """Emailing a report to a body through a real SMTP server (aiosmtpd on a free local port, in
 its own thread): the subject, the body in both languages, the photo attached, the login,
-the password kept out of the logs, and which failures are worth retrying."""
+the password kept out of the logs, and which failures are worth retrying; and the whole way
+from filing through the forwarding tick (scheduler/forwarding.py), retried after a refusal."""
 
 from __future__ import annotations
 
@@ -10,19 +11,25 @@ import email.policy
 import logging
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from pydantic import SecretStr
+from sqlmodel import select
 
+from bot.city.bodies import EmailDelivery
 from bot.forwarding import PermanentError, RetryableError
 from bot.forwarding.email import SmtpConfig, send
 from bot.i18n import Translator
 from bot.media.store import PhotoStore
-from tests.bot.forwarding.reports import a_report
-from tests.conftest import make_settings
+from scheduler.forwarding import Forwarder
+from storage.db import Database
+from storage.models import ReportForward
+from tests.bot.forwarding.reports import FILED, a_report, city_with, file_reports
+from tests.conftest import Clock, make_settings
 
 PASSWORD = "s3cret-Pa55word"
 TRANSLATOR = Translator()
@@ -160,3 +167,68 @@ async def test_no_server_is_worth_retrying():
 def test_email_needs_a_host_and_a_sender():
     with pytest.raises(PermanentError, match="SMTP_HOST"):
         SmtpConfig.from_settings(make_settings("sqlite+aiosqlite:///unused.db"))
+
+
+# -- the whole way: filed in the bot, queued, sent by the forwarding tick ----------------------
+
+MLADOST_MAIL = "mladost@sofia.example.org"
+
+
+async def test_a_filed_report_is_emailed_after_a_refusal_and_a_retry(
+    mailbox, sqlite_templates, tmp_path: Path, jpeg: Path
+):
+    """Filing queues the forward; the tick sends it; the server's 451 is retried after the
+    backoff (not before), then the email arrives once, with its photo."""
+    box, port = mailbox
+    db = Database(await sqlite_templates.fresh())
+    store = PhotoStore(tmp_path)
+    photo = await store.save(await asyncio.to_thread(jpeg.read_bytes))
+    city = city_with(EmailDelivery(type="email", address=MLADOST_MAIL))
+    clock = Clock(FILED)
+    settings = make_settings(
+        "sqlite+aiosqlite:///unused.db",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="signali@sofia.example.org",
+        smtp_starttls=False,
+        smtp_timeout_seconds=5,
+    )
+    forwarder = Forwarder(
+        db=db, city=city, settings=settings, translator=TRANSLATOR, photos=store, clock=clock
+    )
+    try:
+        _, (report,) = await file_reports(db, city, photos=(photo,))
+        box.refuse[MLADOST_MAIL] = "451 4.3.0 Try later"
+        assert await forwarder.tick() == 0
+        (row,) = await forwards_of(db)
+        assert (row.state, row.attempts, row.how) == ("pending", 1, "email")
+        assert row.last_error is not None and "451" in row.last_error
+        assert row.next_attempt_at == FILED + timedelta(minutes=1)
+        assert report.description not in row.last_error  # no citizen's words kept
+
+        del box.refuse[MLADOST_MAIL]
+        assert await forwarder.tick() == 0  # not due yet
+        clock.now += timedelta(minutes=1)
+        assert await forwarder.tick() == 1
+        assert await forwarder.tick() == 0  # sent once
+        (envelope,) = box.received
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert message["Subject"].startswith(f"[{report.public_id}] ")
+        assert [a.get_filename() for a in message.iter_attachments()] == [
+            f"{report.public_id}-1.jpg"
+        ]
+        (row,) = await forwards_of(db)
+        assert (row.state, row.attempts, row.last_error, row.sent_at) == (
+            "sent",
+            2,
+            None,
+            clock.now,
+        )
+    finally:
+        await forwarder.close()
+        await db.dispose()
+
+
+async def forwards_of(db: Database) -> list[ReportForward]:
+    async with db.sessions() as session:
+        return list((await session.exec(select(ReportForward))).all())
