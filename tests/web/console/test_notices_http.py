@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -17,6 +19,13 @@ from tests.conftest import Clock, recording_channel
 from tests.steps import onboard
 from tests.steps.notices import TZ
 from tests.web.console.support import client, console_bot, csrf_of, link_from_chat, sign_in
+
+
+@pytest.fixture
+async def db_url(sqlite_templates: Any) -> str:
+    # SQLite only: the notices' queries run on both databases in tests/handlers/broadcast and
+    # tests/bot/domain/test_notices.py; this test is about the console's forms and rights.
+    return await sqlite_templates.fresh()
 
 
 def scheduled_form(clock: Clock, token: str, **changes: str) -> dict[str, str]:
