@@ -28,8 +28,7 @@ from bot.i18n import N_
 from bot.media.photos import MAX_INPUT_BYTES, InvalidImage, process_photo_async
 from bot.media.store import is_photo_name
 from bot.web.console.app import FORM_LIMITS, console_of, form_of, is_htmx, render, work
-from bot.web.console.notices import forbidden, words_of
-from bot.web.console.refusals import refusal_text
+from bot.web.console.notices import forbidden, say_refusal, words_of
 from bot.web.media import PHOTO_ROUTE
 from handlers.broadcast.views import WEEKDAYS, audience_size, summary
 from handlers.labels import language_label, radius_label
@@ -162,7 +161,7 @@ def read_draft(request: web.Request, form: MultiDictProxy[Any]) -> domain.Draft:
 def _say(request: web.Request, problem: Unusable | Refused) -> str:
     words = words_of(request)
     if isinstance(problem, Refused):
-        return refusal_text(console_of(request), words.language, problem)
+        return say_refusal(console_of(request), words, problem)
     return words.t(problem.key, **problem.values)
 
 

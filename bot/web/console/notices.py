@@ -71,6 +71,19 @@ class Words:
         return cast(Context, self)
 
 
+# The domain's refusals whose chat sentence speaks of the chat ("send the text as a message",
+# "here is the notice as it is now:"), in the console's words.
+CONSOLE_REFUSALS = {
+    "broadcast.stale": N_("console_notices.stale"),
+    "broadcast.text_expected": N_("console_notices.text_expected"),
+}
+
+
+def say_refusal(console: Console, words: Words, refusal: Refused) -> str:
+    own = CONSOLE_REFUSALS.get(refusal.key or "")
+    return words.t(own) if own else refusal_text(console, words.language, refusal)
+
+
 def words_of(request: web.Request) -> Words:
     return Words(console_of(request), staff_of(request).language)
 
@@ -247,11 +260,7 @@ def _action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
                 notice = await _notice(unit.session, request.match_info["notice_id"])
                 text = await ACTIONS[name](unit, notice, words)
         except Refused as refusal:
-            if refusal.key == "broadcast.stale":  # the chat's words show the notice after it
-                text = words.t(N_("console_notices.stale"))
-            else:
-                text = refusal_text(console, words.language, refusal)
-            message = Message(text, ok=False)
+            message = Message(say_refusal(console, words, refusal), ok=False)
         except Forbidden:
             return forbidden(request)
         else:

@@ -65,6 +65,10 @@ async def test_notices_need_the_token_and_the_rights(
             assert outside.status == 422
             assert "That point is outside the city." in await outside.text()
         async with http.post(
+            f"{base}/new", data=scheduled_form(clock, token, text_bg=" ")
+        ) as empty:
+            assert "Write the text in Bulgarian." in await empty.text()
+        async with http.post(
             f"{base}/new", data=scheduled_form(clock, token), allow_redirects=False
         ) as made:
             assert made.status == 303 and made.headers["Location"] == "/console/notices?created=1"
