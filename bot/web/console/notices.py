@@ -1,6 +1,7 @@
 """Notices: the list (to come, going out, and sent or created in the last days) with each
-one's state, schedule, audience and live progress (sent, failed and total of its latest run; a small
-fragment htmx polls while it is going out), and the actions pause, resume and cancel.
+one's state, schedule, audience and live progress (sent, failed and total of its latest run;
+htmx polls its row, a small fragment, while it goes out), and the actions pause, resume and
+cancel.
 
 Every action is the domain's (bot/domain/notices.py), acting as the signed-in member, so the
 role, the rules and the audit are the chat's; a refusal is said in the chat's words. The
@@ -208,15 +209,15 @@ async def list_page(request: web.Request, message: Message | None = None) -> web
     return render(request, "notices.html", lines=lines, message=message)
 
 
-async def progress_fragment(request: web.Request) -> web.Response:
+async def row_fragment(request: web.Request) -> web.Response:
+    """One notice's row, polled while it goes out: its progress, and then its final state,
+    audience and actions."""
     console = console_of(request)
     words = words_of(request)
     async with reading(request) as session:
         notice = await _notice(session, request.match_info["notice_id"])
-        assert notice.id is not None
-        runs = await notices.runs_of(session, notice_id=notice.id)
-        progress, _ = await progress_of(session, words, notice, runs, console.services.clock())
-    return render(request, "_notice_progress.html", progress=progress)
+        line = await line_of(session, words, notice, console.services.clock())
+    return render(request, "_notice_row.html", line=line)
 
 
 async def _notice(session: AsyncSession, notice_id: str) -> Notice:
@@ -281,6 +282,6 @@ async def get_list(request: web.Request) -> web.Response:
 
 def routes(app: web.Application) -> None:
     app.router.add_get("/notices", get_list)
-    app.router.add_get("/notices/{notice_id:\\d+}/progress", progress_fragment)
+    app.router.add_get("/notices/{notice_id:\\d+}/row", row_fragment)
     for name in ACTIONS:
         app.router.add_post(f"/notices/{{notice_id:\\d+}}/{name}", _action(name))

@@ -81,6 +81,9 @@ async def test_compose_send_watch_schedule_and_cancel(
         progress = page.locator("#progress-1")
         await expect(progress).to_have_attribute("data-state", "done")
         await expect(progress).to_contain_text("3 sent, 0 failed, of 3")
+        row = page.locator("#notice-1")  # polled whole: its audience and actions follow
+        await expect(row).to_contain_text("3 recipients")
+        await expect(row.get_by_role("button")).to_have_count(0)
         await axe_check(page)
         await screenshot(page, "notices-en")
         await page.get_by_role("link", name="New notice").click()
