@@ -184,7 +184,7 @@ def compose_page(
         error=error,
         values=values,
         chosen=set(form.getall("district", [])) if form else set(),
-        topics=[(t.code, t.short_name(words.language)) for t in city.topics],
+        topics=[(t.code, t.short_name(words.language), t.urgent_by_default) for t in city.topics],
         districts=[(d.code, d.name(words.language)) for d in city.districts],
         radii=[(m, radius_label(words.ctx, m)) for m in RADII_M],
         weekdays=[(n, words.t(key)) for n, key in WEEKDAYS],

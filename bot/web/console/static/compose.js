@@ -1,4 +1,4 @@
-/* The notice composer's map: a click (or the latitude and longitude typed beside it) sets
+/* The notice composer's map (and its emergency tick): a click (or the latitude and longitude typed beside it) sets
    the centre of the audience's circle, the radius chooser its size. The circle is drawn on
    the map and the form is told it changed, so htmx counts the audience again. No inline
    scripts (the Content-Security-Policy forbids them); the page works without this file:
@@ -58,8 +58,20 @@
     draw();
   }
 
+  /* A topic urgent by default (emergencies) ticks "emergency" when chosen, as in the chat. */
+  function urgentByTopic(root) {
+    var topic = root.querySelector("#topic");
+    var urgent = root.querySelector("#urgent");
+    if (!topic || !urgent || topic.dataset.ready) return;
+    topic.dataset.ready = "1";
+    topic.addEventListener("change", function () {
+      urgent.checked = topic.selectedOptions[0].hasAttribute("data-urgent");
+    });
+  }
+
   function init(root) {
     root.querySelectorAll("[data-audience-map]").forEach(drawAudienceMap);
+    urgentByTopic(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
