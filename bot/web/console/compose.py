@@ -30,6 +30,7 @@ from bot.media.store import is_photo_name
 from bot.web.console.app import FORM_LIMITS, console_of, form_of, is_htmx, render, work
 from bot.web.console.notices import forbidden, say_refusal, words_of
 from bot.web.media import PHOTO_ROUTE
+from handlers.broadcast.flow import RADII_M  # the circles the chat's composer offers
 from handlers.broadcast.views import WEEKDAYS, audience_size, summary
 from handlers.labels import language_label, radius_label
 from handlers.reports.file import PHOTO_PROBLEMS
@@ -40,10 +41,6 @@ from storage.repos import notice_audience
 
 log = logging.getLogger(__name__)
 
-RADII_M = (500, 1000, 2000, 5000)
-AUDIENCES = ("all", "districts", "radius")
-WHENS = ("now", "at", "repeat")
-REPEATS = ("daily", "weekly", "monthly", "cron")
 PHOTO_FIELD = "photo_file"
 PHOTO_PATH = "/console/notices/photo"
 # The photo's upload: as large as the chat takes one, plus the form around it.
