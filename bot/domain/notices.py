@@ -2,7 +2,8 @@
 recurrence with an optional end), pause, resume and cancel it.
 
 Staff do these (a system actor such as a feed acts with the staff role). Each action checks
-the role, its rules (no time in the past, a usable recurrence that fires before its end, only
+the role, its rules (texts within TEXT_MAX, known districts or a circle inside the city, no
+time in the past, a usable recurrence that fires before its end, only
 a scheduled notice pauses, only a paused one resumes, a finished one cannot be cancelled),
 writes the audit entry and, for a notice due now, wakes the notice scheduler after the commit.
 The scheduler (scheduler/notices.py) sends the due ones; the delivery engine delivers them.
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 NEEDED = Role.STAFF
 TEXT_MAX = 3000
+RADIUS_MAX_M = 5000  # the widest circle a notice may go to (the composers offer 500 m–5 km)
 CANCELLABLE = (NoticeStatus.SCHEDULED, NoticeStatus.PAUSED)
 # Why a recurrence cannot be used (bot.domain.recurrence.check_recurrence's codes).
 RECURRENCE_REFUSALS = {
@@ -93,6 +95,32 @@ def check_text(text: str) -> str:
     return text
 
 
+def check_audience(work: Work, audience: dict[str, Any]) -> None:
+    """Refused for districts the city does not have (or none), and for a circle whose centre
+    is outside the city or whose radius is not between 1 m and RADIUS_MAX_M. Other kinds (the
+    whole city, a feed's area, those told before) are the system's own."""
+    city = work.city
+    kind = audience.get("kind")
+    if kind == "districts":
+        codes = audience.get("districts")
+        if (
+            not isinstance(codes, list)
+            or not codes
+            or any(not isinstance(c, str) or city.district(c) is None for c in codes)
+        ):
+            raise Refused("no_district", N_("broadcast.choose_a_district"))
+    elif kind == "radius":
+        try:
+            lat, lon = float(audience["lat"]), float(audience["lon"])
+            radius = int(audience["radius_m"])
+        except (KeyError, TypeError, ValueError):
+            raise Refused("no_pin", N_("notices.pin_expected")) from None
+        if not city.contains(lat, lon):
+            raise Refused("pin_outside", N_("notices.pin_outside"))
+        if not 0 < radius <= RADIUS_MAX_M:
+            raise Refused("bad_radius", N_("notices.radius_bad"), max=RADIUS_MAX_M)
+
+
 def check_recurrence_usable(work: Work, recurrence: str) -> datetime:
     """The first occurrence of a usable recurrence; Refused if it is not one."""
     tz = work.city.timezone
@@ -136,6 +164,7 @@ async def create(
     for text in (draft.text_bg, draft.text_en):
         if text is not None:
             check_text(text)
+    check_audience(work, draft.audience)
     next_run_at = first_run(work, when)
     notice = await repo.create(
         work.session,

@@ -186,6 +186,17 @@ async def upcoming(session: AsyncSession, *, limit: int = 20) -> list[Notice]:
     return list((await session.exec(stmt)).all())
 
 
+async def created_since(session: AsyncSession, *, since: datetime, limit: int = 20) -> list[Notice]:
+    """Notices created since `since`, the newest first (a cancelled one that never ran too)."""
+    stmt = (
+        select(Notice)
+        .where(col(Notice.created_at) >= since)
+        .order_by(col(Notice.created_at).desc(), col(Notice.id).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
 async def runs(
     session: AsyncSession,
     *,

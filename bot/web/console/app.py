@@ -33,6 +33,8 @@ from storage.db import Database
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 FORM_LIMIT = 64 * 1024
+# Paths whose forms may be larger (an upload): their limit instead of FORM_LIMIT.
+FORM_LIMITS: dict[str, int] = {}
 
 
 def _request_key(name: str, kind: type) -> Any:
@@ -191,7 +193,9 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
     if request.method not in ("GET", "HEAD"):
         try:
             form = await read_form(
-                request, limit=FORM_LIMIT, timeout=console.settings.http_body_timeout_seconds
+                request,
+                limit=FORM_LIMITS.get(request.path, FORM_LIMIT),
+                timeout=console.settings.http_body_timeout_seconds,
             )
         except ValueError:
             raise web.HTTPBadRequest() from None
@@ -204,7 +208,7 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
 
 
 def console_app(db: Database, services: Services) -> web.Application:
-    from bot.web.console import auth, bulk, export, map, queue, report
+    from bot.web.console import auth, bulk, compose, export, map, notices, queue, report
 
     settings = services.settings
     app = web.Application(
@@ -226,6 +230,6 @@ def console_app(db: Database, services: Services) -> web.Application:
         lstrip_blocks=True,
     )
     app.router.add_static("/static", STATIC)
-    for module in (auth, queue, map, report, bulk, export):
+    for module in (auth, queue, map, report, bulk, export, notices, compose):
         module.routes(app)
     return app

@@ -1,6 +1,6 @@
 """The notice actions on their own, on both databases: who may create, pause, resume and
 cancel (staff, admins and a feed acting as staff; not citizens or an API key), the timing
-rules, the audit entries, and the notice scheduler woken for a notice due now."""
+and audience rules, the audit entries, and the notice scheduler woken for a notice due now."""
 
 from __future__ import annotations
 
@@ -105,6 +105,15 @@ async def test_the_timing_rules(db: Database):
     assert await w.attempt("clerk", creating(early_end)) == "ends_too_early"
     blank = domain.Draft(topic="water", text_bg="   ")
     assert await w.attempt("clerk", creating(domain.When.now(), blank)) == "no_text"
+    for audience, refused in (
+        ({"kind": "districts", "districts": []}, "no_district"),
+        ({"kind": "districts", "districts": ["15", "nowhere"]}, "no_district"),
+        ({"kind": "radius", "lat": 41.0, "lon": 23.3, "radius_m": 1000}, "pin_outside"),
+        ({"kind": "radius", "lat": 42.65, "lon": 23.38, "radius_m": 50_000}, "bad_radius"),
+        ({"kind": "radius", "lat": "x", "lon": 23.38, "radius_m": 1000}, "no_pin"),
+    ):
+        draft = domain.Draft(topic="water", text_bg="Текст", audience=audience)
+        assert await w.attempt("clerk", creating(domain.When.now(), draft)) == refused
     daily = await w.run("clerk", creating(domain.When.repeating("0 9 * * *")))
     assert daily.recurrence == "0 9 * * *" and daily.next_run_at > NOW
     assert w.woken == []  # nothing is due now

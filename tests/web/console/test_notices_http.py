@@ -1,0 +1,111 @@
+"""Notices in the console over plain HTTP: a notice scheduled from the composer's form and
+paused, each action audited under the member's ref; a post without the CSRF token, a bad
+form and a member whose rights were revoked are refused, and the notice stays as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.models import AuditEntry, Notice
+from storage.refs import public_ref
+from storage.repos import citizens
+from tests.conftest import Clock, recording_channel
+from tests.steps import onboard
+from tests.steps.notices import TZ
+from tests.web.console.support import client, console_bot, csrf_of, link_from_chat, sign_in
+
+
+@pytest.fixture
+async def db_url(sqlite_templates: Any) -> str:
+    # SQLite only: the notices' queries run on both databases in tests/handlers/broadcast and
+    # tests/bot/domain/test_notices.py; this test is about the console's forms and rights.
+    return await sqlite_templates.fresh()
+
+
+def scheduled_form(clock: Clock, token: str, **changes: str) -> dict[str, str]:
+    tomorrow = (clock.now + timedelta(days=1)).astimezone(TZ).date()
+    return {
+        "csrf": token,
+        "topic": "water",
+        "audience": "districts",
+        "district": "15",
+        "text_bg": "Утре няма да има вода.",
+        "when": "at",
+        "at_date": tomorrow.isoformat(),
+        "at_time": "09:00",
+    } | changes
+
+
+async def notice_status(db: Database) -> list[str]:
+    async with db.sessions() as session:
+        return [n.status for n in (await session.exec(select(Notice))).all()]
+
+
+async def test_notices_need_the_token_and_the_rights(
+    bot_factory: Callable[..., object], db: Database, clock: Clock
+):
+    chat = recording_channel()
+    app = await console_bot(bot_factory, chat, notice_tick_seconds=0)
+    base = f"{app.web.url}/console/notices"
+    async with client() as http:
+        await sign_in(http, app, await link_from_chat(chat))
+        token = await csrf_of(http, app)
+        async with http.post(f"{base}/new", data=scheduled_form(clock, "forged")) as refused:
+            assert refused.status == 403
+        assert await notice_status(db) == []
+        outside_city = {"audience": "radius", "lat": "41.0", "lon": "23.3", "radius_m": "1000"}
+        bad = scheduled_form(clock, token, **outside_city)
+        async with http.post(f"{base}/new", data=bad) as outside:
+            assert outside.status == 422
+            assert "That point is outside the city." in await outside.text()
+        async with http.post(
+            f"{base}/new", data=scheduled_form(clock, token, text_bg=" ")
+        ) as empty:
+            assert "Write the text in Bulgarian." in await empty.text()
+        async with http.post(
+            f"{base}/new", data=scheduled_form(clock, token), allow_redirects=False
+        ) as made:
+            assert made.status == 303 and made.headers["Location"] == "/console/notices?created=1"
+        async with http.get(f"{base}?created=1") as listed:
+            page = await listed.text()
+        assert "Notice #1 is saved" in page and "once, at" in page and "scheduled" in page
+        async with http.post(f"{base}/1/pause", data={"csrf": "forged"}) as refused:
+            assert refused.status == 403
+        assert await notice_status(db) == ["scheduled"]
+        async with http.post(f"{base}/1/pause", data={"csrf": token}) as paused:
+            assert "Paused. Nothing is sent until you resume it." in await paused.text()
+        async with http.post(f"{base}/1/pause", data={"csrf": token}) as again:
+            assert "That action is out of date" in await again.text()
+    assert await notice_status(db) == ["paused"]
+
+    await onboard(chat, "s1")
+    async with db.sessions() as session:
+        member = await citizens.find_by_identity(session, channel="console", user_id="s1")
+    assert member is not None and member.id is not None
+    ref = public_ref(member.id)
+    await chat.say(f"/grant staff {ref}", user="admin")
+    chat.pop("s1")
+    async with client() as http:
+        await sign_in(http, app, await link_from_chat(chat, "s1"))
+        token = await csrf_of(http, app)
+        await chat.say(f"/revoke {ref}", user="admin")
+        async with http.post(
+            f"{base}/1/cancel", data={"csrf": token}, allow_redirects=False
+        ) as refused:
+            assert refused.status == 303 and refused.headers["Location"] == "/console/signed-out"
+    assert await notice_status(db) == ["paused"]
+    async with db.sessions() as session:
+        stmt = select(AuditEntry).where(AuditEntry.object_type == "notice")
+        entries = (await session.exec(stmt.order_by(col(AuditEntry.id)))).all()
+        admin = await citizens.find_by_identity(session, channel="console", user_id="admin")
+    assert admin is not None and admin.id is not None
+    assert [(e.action, e.actor_ref) for e in entries] == [
+        ("schedule", public_ref(admin.id)),
+        ("pause", public_ref(admin.id)),
+    ]
