@@ -80,6 +80,21 @@ async def db_url(
 
 
 @pytest.fixture
+async def one_backend_db_url(
+    sqlite_templates: SqliteTemplates, postgres_templates: PostgresTemplates | None
+) -> AsyncIterator[str]:
+    """A fresh database on one backend, for tests whose subject is not the database (a module
+    overrides `db_url` with it): PostgreSQL where TEST_DATABASE_URL is set (as in CI: its
+    column limits and text rules are the stricter), else SQLite."""
+    if postgres_templates is None:
+        yield await sqlite_templates.fresh()
+        return
+    url = await postgres_templates.fresh()
+    yield url
+    await postgres_templates.release(url)
+
+
+@pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
     database = Database(db_url)
     yield database

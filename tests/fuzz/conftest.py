@@ -86,15 +86,9 @@ class TelegramBot:
 
 
 @pytest.fixture
-async def db_url(sqlite_templates: Any, postgres_templates: Any) -> AsyncIterator[str]:
-    """One backend keeps the fuzzing quick: PostgreSQL where TEST_DATABASE_URL is set (as in
-    CI: its column limits and text rules are the stricter), else SQLite."""
-    if postgres_templates is None:
-        yield await sqlite_templates.fresh()
-        return
-    url: str = await postgres_templates.fresh()
-    yield url
-    await postgres_templates.release(url)
+def db_url(one_backend_db_url: str) -> str:
+    """One backend keeps the fuzzing quick (tests/conftest.py `one_backend_db_url`)."""
+    return one_backend_db_url
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""`citizenbot surveys load | export | list` as an operator runs them (a subprocess), on
-SQLite and PostgreSQL."""
+"""`citizenbot surveys load | export | list` as an operator runs them (a subprocess), on one
+backend: PostgreSQL where it is configured (the surveys' SQL runs on both backends in
+tests/bot/domain and tests/storage)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from storage.db import Database
@@ -24,6 +26,11 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+
+
+@pytest.fixture
+def db_url(one_backend_db_url: str) -> str:
+    return one_backend_db_url
 
 
 async def citizenbot(*args: str, database_url: str, cwd: Path) -> Run:
