@@ -26,11 +26,13 @@ from bot.web.metrics import metrics_routes
 from bot.web.open311 import open311_routes
 from bot.web.opendata import opendata_routes
 from bot.web.opendata_alerts import alerts_routes
+from bot.web.opendata_bodies import bodies_routes
 from bot.web.server import WebServer, build_web_app
 from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
 from scheduler.delivery import DeliveryEngine
 from scheduler.feeds import FeedPoller
+from scheduler.late_news import LateNews
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
@@ -113,10 +115,15 @@ class CitizenBot:
             db=self.db, city=self.city, settings=settings, clock=clock, translator=self.translator
         )
         routes += opendata_routes(db=self.db, city=self.city, settings=settings)
+        routes += bodies_routes(db=self.db, services=self.services)
         routes += alerts_routes(db=self.db, city=self.city, clock=clock)
         routes += survey_results_routes(db=self.db, city=self.city, clock=clock)
         routes += metrics_routes(
-            metrics=self.metrics, db=self.db, token=settings.metrics_token, clock=clock
+            metrics=self.metrics,
+            db=self.db,
+            token=settings.metrics_token,
+            clock=clock,
+            services=self.services,
         )
         self.web = WebServer(
             build_web_app(self.db, routes, {"/console": console_app(self.db, self.services)}),
@@ -142,6 +149,7 @@ class CitizenBot:
             on_queued=self.delivery.deliver,
             wake_notices=self.notices.wake,
         )
+        self.late_news = LateNews(db=self.db, services=self.services)
         self.scheduler = build_scheduler(
             self.db,
             self.city.timezone,
@@ -149,6 +157,7 @@ class CitizenBot:
             retention=self.retention,
             pruning=self.pruning,
             feeds=self.feeds,
+            late=self.late_news,
         )
         self._started: list[Channel] = []
 
@@ -193,6 +202,7 @@ class CitizenBot:
 
     async def stop(self) -> None:
         await self.feeds.close()  # a poll in progress finishes first
+        await self.late_news.close()  # a late-news tick in progress finishes first
         await self.notices.close()  # a notices tick in progress finishes first
         await self.dispatcher.replies.close()  # queued replies go out while channels can send
         try:

@@ -8,6 +8,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler import jobs
 from scheduler.feeds import FeedPoller
+from scheduler.late_news import LateNews
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
@@ -22,12 +23,15 @@ def build_scheduler(
     retention: Retention | None = None,
     pruning: OutboxPruning | None = None,
     feeds: FeedPoller | None = None,
+    late: LateNews | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
     if notices is not None:
         notices.install(scheduler)  # the notices tick (scheduler/notices.py)
     if feeds is not None:
         feeds.install(scheduler)  # polls the city pack's feeds (scheduler/feeds.py)
+    if late is not None:
+        late.install(scheduler)  # every few minutes, the reporters of newly late reports
     if retention is not None:
         retention.install(scheduler)  # daily, forgets long-inactive citizens
     if pruning is not None:

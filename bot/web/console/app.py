@@ -204,7 +204,7 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
 
 
 def console_app(db: Database, services: Services) -> web.Application:
-    from bot.web.console import auth, bulk, export, map, queue, report
+    from bot.web.console import auth, bulk, dashboard, export, map, queue, report
 
     settings = services.settings
     app = web.Application(
@@ -226,6 +226,6 @@ def console_app(db: Database, services: Services) -> web.Application:
         lstrip_blocks=True,
     )
     app.router.add_static("/static", STATIC)
-    for module in (auth, queue, map, report, bulk, export):
+    for module in (auth, queue, map, report, bulk, export, dashboard):
         module.routes(app)
     return app

@@ -20,4 +20,5 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/console/", N_("console.nav_queue")),
     NavItem("/console/map", N_("console.nav_map")),
+    NavItem("/console/dashboard", N_("figures.nav_dashboard")),
 ]
