@@ -151,7 +151,7 @@ def bodies_text(ctx: Context, found: list[BodyFigures]) -> str:
             )
         )
     if idle:
-        lines.append(ctx.t("figures.bodies_idle", bodies=", ".join(idle)))
+        lines.append(ctx.tn("figures.bodies_idle", len(idle), n=len(idle)))
     if len(lines) == 1:
         lines.append(ctx.t("figures.bodies_none"))
     return "\n\n".join(lines)

@@ -52,6 +52,7 @@ async def test_bodies_open_data_and_metrics(bot_factory, db: Database, clock: Cl
     assert set(entry) == set(COLUMNS)  # counts only: no report, no person
 
     status, _, text = await scrape(app)
+    assert status == 200
     samples = parse(text)
     assert value(samples, "citizenbot_body_reports_overdue", body="district-15") == 1
     assert value(samples, "citizenbot_body_on_time_ratio", body="district-15") == 1 / 3

@@ -1,7 +1,8 @@
 """The console in a real browser (headless Chromium): signing in with the link from the chat,
 triaging a report end to end while the reporter's chat receives the news in their language,
-a bulk change of 50 reports, the map without tiles, the dashboard, and axe-core on every page (no serious
-or critical violation). With CONSOLE_SCREENSHOTS=1 the tests also write docs/console/*.png."""
+a bulk change of 50 reports, the map without tiles, the dashboard, and axe-core on every page
+(no serious or critical violation). With CONSOLE_SCREENSHOTS=1 the tests also write
+docs/console/*.png."""
 
 from __future__ import annotations
 
