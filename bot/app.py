@@ -26,6 +26,7 @@ from bot.web.metrics import metrics_routes
 from bot.web.open311 import open311_routes
 from bot.web.opendata import opendata_routes
 from bot.web.opendata_alerts import alerts_routes
+from bot.web.opendata_bodies import bodies_routes
 from bot.web.server import WebServer, build_web_app
 from bot.web.survey_results import survey_results_routes
 from handlers import build_router, fallback_route
@@ -33,6 +34,7 @@ from scheduler.body_reminders import BodyReminders
 from scheduler.delivery import DeliveryEngine
 from scheduler.feeds import FeedPoller
 from scheduler.forwarding import Forwarder
+from scheduler.late_news import LateNews
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
@@ -115,10 +117,15 @@ class CitizenBot:
             db=self.db, city=self.city, settings=settings, clock=clock, translator=self.translator
         )
         routes += opendata_routes(db=self.db, city=self.city, settings=settings)
+        routes += bodies_routes(db=self.db, services=self.services)
         routes += alerts_routes(db=self.db, city=self.city, clock=clock)
         routes += survey_results_routes(db=self.db, city=self.city, clock=clock)
         routes += metrics_routes(
-            metrics=self.metrics, db=self.db, token=settings.metrics_token, clock=clock
+            metrics=self.metrics,
+            db=self.db,
+            token=settings.metrics_token,
+            clock=clock,
+            services=self.services,
         )
         self.web = WebServer(
             build_web_app(self.db, routes, {"/console": console_app(self.db, self.services)}),
@@ -161,6 +168,7 @@ class CitizenBot:
             clock=clock,
             deliver=self.delivery.deliver,
         )
+        self.late_news = LateNews(db=self.db, services=self.services)
         self.scheduler = build_scheduler(
             self.db,
             self.city.timezone,
@@ -170,6 +178,7 @@ class CitizenBot:
             feeds=self.feeds,
             body_reminders=self.body_reminders,
             forwarder=self.forwarder,
+            late=self.late_news,
         )
         self._started: list[Channel] = []
 
@@ -214,6 +223,7 @@ class CitizenBot:
 
     async def stop(self) -> None:
         await self.feeds.close()  # a poll in progress finishes first
+        await self.late_news.close()  # a late-news tick in progress finishes first
         await self.notices.close()  # a notices tick in progress finishes first
         await self.forwarder.close()  # a send in progress finishes first
         await self.dispatcher.replies.close()  # queued replies go out while channels can send

@@ -23,6 +23,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from bot.core.messages import IncomingMessage
+from bot.domain.body_figures import BodyFigures
 from storage.models import ReportStatus
 from storage.repos.stats import Figures
 
@@ -89,9 +90,11 @@ class Metrics:
         if seconds is not None:
             self.delivery_seconds.labels(channel=channel).observe(seconds)
 
-    def set_figures(self, figures: Figures | None) -> None:
-        """What the database holds now; None: the database did not answer."""
+    def set_figures(self, figures: Figures | None, bodies: list[BodyFigures] | None = None) -> None:
+        """What the database holds now; None: the database did not answer. `bodies`: each
+        body's figures (bot/domain/body_figures.py)."""
         self.stored.figures = figures
+        self.stored.bodies = bodies or []
 
     def latest(self, accept: str | None = None) -> tuple[bytes, str]:
         """(body, content type): the Prometheus text format, or OpenMetrics if `accept` (the
@@ -106,6 +109,7 @@ class StoredFigures(Collector):
     def __init__(self, *, retention_months: int) -> None:
         self.retention_months = retention_months
         self.figures: Figures | None = None
+        self.bodies: list[BodyFigures] = []
 
     def collect(self) -> Iterator[Metric]:
         yield _single(
@@ -119,6 +123,7 @@ class StoredFigures(Collector):
         )
         if figures is not None:
             yield from _figures(figures)
+            yield from _bodies(self.bodies)
 
 
 def _single(name: str, doc: str, value: float) -> GaugeMetricFamily:
@@ -212,3 +217,42 @@ def _figures(f: Figures) -> Iterator[Metric]:
     yield forwards
     yield _single("survey_responses", "Survey responses.", f.survey_responses)
     yield _single("survey_responses_completed", "Completed survey responses.", f.survey_completed)
+
+
+def _bodies(found: list[BodyFigures]) -> Iterator[Metric]:
+    """Each body's figures (bot/domain/body_figures.py), labelled by body code."""
+
+    def family(name: str, doc: str) -> GaugeMetricFamily:
+        return GaugeMetricFamily(f"{PREFIX}_body_{name}", doc, labels=["body"])
+
+    open_ = family("reports_open", "Open reports per body.")
+    overdue = family("reports_overdue", "Open reports past their resolve deadline per body.")
+    on_time = family("reports_on_time", "Reports resolved by their deadline per body.")
+    late = family(
+        "reports_late", "Reports resolved after their deadline or open past it, per body."
+    )
+    on_time_ratio = family(
+        "on_time_ratio", "On time ÷ (on time + late) per body; absent with nothing due."
+    )
+    acknowledge = family(
+        "acknowledge_median_seconds", "Median time from filing to acknowledgement per body."
+    )
+    resolve = family("resolve_median_seconds", "Median time from filing to resolution per body.")
+    fixed = family("confirmed_fixed", "Answers 'fixed' to 'Is it fixed?' per body.")
+    not_fixed = family("not_fixed", "Answers 'not fixed' to 'Is it fixed?' per body.")
+    for f in found:
+        label = [f.code]
+        open_.add_metric(label, f.open)
+        overdue.add_metric(label, f.overdue)
+        on_time.add_metric(label, f.resolved_on_time)
+        late.add_metric(label, f.late)
+        if f.on_time_share is not None:
+            on_time_ratio.add_metric(label, f.on_time_share)
+        if f.acknowledge_median is not None:
+            acknowledge.add_metric(label, f.acknowledge_median.total_seconds())
+        if f.resolve_median is not None:
+            resolve.add_metric(label, f.resolve_median.total_seconds())
+        fixed.add_metric(label, f.confirmed_fixed)
+        not_fixed.add_metric(label, f.not_fixed)
+    yield from (open_, overdue, on_time, late, on_time_ratio, acknowledge, resolve, fixed)
+    yield not_fixed

@@ -10,6 +10,7 @@ from scheduler import jobs
 from scheduler.body_reminders import BodyReminders
 from scheduler.feeds import FeedPoller
 from scheduler.forwarding import Forwarder
+from scheduler.late_news import LateNews
 from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
@@ -26,6 +27,7 @@ def build_scheduler(
     feeds: FeedPoller | None = None,
     body_reminders: BodyReminders | None = None,
     forwarder: Forwarder | None = None,
+    late: LateNews | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
     if notices is not None:
@@ -34,6 +36,8 @@ def build_scheduler(
         feeds.install(scheduler)  # polls the city pack's feeds (scheduler/feeds.py)
     if forwarder is not None:
         forwarder.install(scheduler)  # sends forwards to bodies, reads Open311 statuses back
+    if late is not None:
+        late.install(scheduler)  # every few minutes, the reporters of newly late reports
     if retention is not None:
         retention.install(scheduler)  # daily, forgets long-inactive citizens
     if pruning is not None:

@@ -16,6 +16,10 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.core.context import Services
+from bot.domain.actors import Actor
+from bot.domain.body_figures import BodyFigures, body_figures
+from bot.domain.work import Work
 from bot.metrics import Metrics
 from storage.db import UNAVAILABLE, Database
 from storage.repos import stats
@@ -27,7 +31,12 @@ DATABASE_DOWN = UNAVAILABLE
 
 
 def metrics_routes(
-    *, metrics: Metrics, db: Database, token: str | None, clock: Callable[[], datetime]
+    *,
+    metrics: Metrics,
+    db: Database,
+    token: str | None,
+    clock: Callable[[], datetime],
+    services: Services | None = None,
 ) -> list[web.RouteDef]:
     async def serve(request: web.Request) -> web.Response:
         if token and not authorized(request, token):
@@ -39,10 +48,22 @@ def metrics_routes(
         try:
             async with asyncio.timeout(QUERY_TIMEOUT_S), db.sessions() as session:
                 figures = await stats.figures(session, now=clock())
+                bodies: list[BodyFigures] = []
+                if services is not None:
+                    bodies = await body_figures(
+                        Work(
+                            session=session,
+                            actor=Actor.machine("metrics"),
+                            settings=services.settings,
+                            translator=services.translator,
+                            city=services.city,
+                            clock=clock,
+                        )
+                    )
         except DATABASE_DOWN as exc:
             log.warning("metrics: database unavailable (%s)", type(exc).__name__)
-            figures = None
-        metrics.set_figures(figures)
+            figures, bodies = None, []
+        metrics.set_figures(figures, bodies)
         body, content_type = metrics.latest(request.headers.get("Accept"))
         return web.Response(body=body, headers={"Content-Type": content_type})
 

@@ -1,5 +1,7 @@
 """/stats for admins: citizens, reports, the median time to resolve, subscriptions, deliveries,
-survey responses and data retention as a short text, then a chart of reports per week."""
+survey responses and data retention as a short text, then each body's figures
+(bot/domain/body_figures.py) and a chart of reports per week. For staff: their bodies'
+figures only."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import TypeVar
 from bot.core.context import Context
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.router import Router
+from bot.domain.body_figures import BodyFigures, body_figures
 from bot.stats_chart import WEEKS, WeeklySpec, render, week_bounds, week_labels
 from handlers.broadcast.feeds_review import feeds_section
 from handlers.labels import channel_label, language_label
@@ -29,13 +32,18 @@ DELIVERY_STATUSES = ("sent", "failed", "blocked")
 K = TypeVar("K")
 
 
-@router.command("stats", role=Role.ADMIN)
+@router.command("stats", role=Role.STAFF)
 async def on_stats(msg: IncomingMessage, ctx: Context) -> None:
+    bodies = bodies_text(ctx, await body_figures(ctx.work))
+    if not ctx.role.at_least(Role.ADMIN):
+        ctx.reply(bodies)
+        return
     figures = await stats.figures(ctx.session, now=ctx.now)
     tz = ctx.services.city.timezone
     bounds = week_bounds(ctx.now, tz)
     weekly = await stats.reports_filed_between(ctx.session, bounds=bounds)
-    ctx.reply("\n\n".join(filter(None, [stats_text(ctx, figures), await feeds_section(ctx)])))
+    sections = [stats_text(ctx, figures), await feeds_section(ctx), bodies]
+    ctx.reply("\n\n".join(filter(None, sections)))
     spec = WeeklySpec(
         title=ctx.t("stats.chart_title", weeks=WEEKS),
         labels=week_labels(bounds, tz, ctx.language),
@@ -115,6 +123,46 @@ def _reports(ctx: Context, figures: stats.Figures) -> str:
         median,
     ]
     return "\n".join(lines)
+
+
+def bodies_text(ctx: Context, found: list[BodyFigures]) -> str:
+    """Each body's figures, one paragraph per body; bodies with nothing yet in one line."""
+    lines = [ctx.t("figures.bodies_title")]
+    idle = []
+    for f in found:
+        body = ctx.services.city.body(f.code)
+        name = body.name(ctx.language) if body else f.code
+        if not (
+            f.open or f.resolved_on_time or f.resolved_late or f.confirmed_fixed or f.not_fixed
+        ):
+            idle.append(name)
+            continue
+        lines.append(
+            ctx.t(
+                "figures.body_line",
+                body=name,
+                open=f.open,
+                overdue=f.overdue,
+                on_time=percent(ctx, f.on_time_share),
+                acknowledge=median(ctx, f.acknowledge_median),
+                resolve=median(ctx, f.resolve_median),
+                fixed=percent(ctx, f.confirmed_share),
+                not_fixed=f.not_fixed,
+            )
+        )
+    if idle:
+        lines.append(ctx.tn("figures.bodies_idle", len(idle), n=len(idle)))
+    if len(lines) == 1:
+        lines.append(ctx.t("figures.bodies_none"))
+    return "\n\n".join(lines)
+
+
+def percent(ctx: Context, share: float | None) -> str:
+    return "—" if share is None else f"{ctx.number(share * 100, 1)} %"
+
+
+def median(ctx: Context, span: timedelta | None) -> str:
+    return "—" if span is None else duration(ctx, span)
 
 
 def _topic(ctx: Context, code: str) -> str:

@@ -17,6 +17,7 @@ from bot.core.context import Context
 from bot.core.messages import Button, IncomingMessage, rows
 from bot.core.router import Router
 from bot.domain.bodies import list_filter
+from bot.domain.body_figures import overdue_reports
 from bot.i18n import N_
 from handlers.picker import LIMIT, Choice, offer
 from handlers.reports.buttons import ListPage, StaffOpen
@@ -50,6 +51,8 @@ FILTER_WORDS = {
     "open": N_("staff.words_open"),
     "closed": N_("staff.words_closed"),
 }
+# `/reports overdue`: the open reports past their resolve deadline, the latest first.
+OVERDUE_WORDS = N_("figures.words_overdue")
 LONGEST_NAME = 4  # words in the longest district or category name ("Нови Искър" has two)
 # -- /reports: the list -------------------------------------------------------------------
 
@@ -113,7 +116,11 @@ def parse_filters(ctx: Context, args: str) -> tuple[dict[str, Any], list[str]]:
 
 @router.command("reports", role=Role.STAFF)
 async def on_reports(msg: IncomingMessage, ctx: Context) -> None:
-    filters, unknown = parse_filters(ctx, msg.args)
+    if _is_overdue(ctx, msg.args):
+        filters: dict[str, Any] = {"w": [], "c": None, "d": None, "o": True}
+        unknown: list[str] = []
+    else:
+        filters, unknown = parse_filters(ctx, msg.args)
     if unknown:
         ctx.reply(_filters_help(ctx, unknown))
         return
@@ -135,29 +142,51 @@ def _filters_help(ctx: Context, unknown: list[str]) -> str:
     )
 
 
+def _is_overdue(ctx: Context, args: str) -> bool:
+    words = {_phrase(w) for lang in ctx.services.translator.languages for w in _overdue(ctx, lang)}
+    return _phrase(args) in words | {"overdue"}
+
+
+def _overdue(ctx: Context, language: str) -> list[str]:
+    return ctx.services.translator.translate(language, OVERDUE_WORDS).split(",")
+
+
 async def show_list(ctx: Context, page: int) -> None:
     filters = ctx.state.data[LIST_KEY]
-    statuses = [s for word in filters["w"] for s in STATUS_WORDS[word]]
     page = max(page, 0)
-    found, total = await reports.search(
-        ctx.session,
-        statuses=statuses or None,
-        category=filters["c"],
-        district=filters["d"],
-        include_hidden=True,
-        bodies=await list_filter(ctx.work),
-        offset=page * PAGE_SIZE,
-        limit=PAGE_SIZE,
-    )
+    overdue = bool(filters.get("o"))
+    if overdue:
+        found, total = await overdue_reports(ctx.work, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    else:
+        statuses = [s for word in filters["w"] for s in STATUS_WORDS[word]]
+        found, total = await reports.search(
+            ctx.session,
+            statuses=statuses or None,
+            category=filters["c"],
+            district=filters["d"],
+            include_hidden=True,
+            bodies=await list_filter(ctx.work),
+            offset=page * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if not found and page > 0 and total:
         return await show_list(ctx, pages - 1)
-    described = _describe(ctx, filters)
-    if not found:
-        ctx.reply(ctx.t("staff.list_empty", filters=described))
-        return
-    lines = [ctx.t("staff.list_title", filters=described, total=total, page=page + 1, pages=pages)]
-    lines += [list_line(ctx, report) for report in found]
+    if overdue:
+        if not found:
+            ctx.reply(ctx.t("figures.overdue_empty"))
+            return
+        lines = [ctx.tn("figures.overdue_title", total, total=total, page=page + 1, pages=pages)]
+        lines += [_overdue_line(ctx, report) for report in found]
+    else:
+        described = _describe(ctx, filters)
+        if not found:
+            ctx.reply(ctx.t("staff.list_empty", filters=described))
+            return
+        lines = [
+            ctx.t("staff.list_title", filters=described, total=total, page=page + 1, pages=pages)
+        ]
+        lines += [list_line(ctx, report) for report in found]
     buttons: list[Button | tuple[Button, ...]] = [
         StaffOpen(report.id or 0).button(report.public_id) for report in found
     ]
@@ -216,6 +245,16 @@ def list_line(ctx: Context, report: Report) -> str:
         line += " · " + ctx.t("staff.reopened", count=report.reopened)
     if report.hidden:
         line += " · 🙈"
+    return line
+
+
+def _overdue_line(ctx: Context, report: Report) -> str:
+    line = list_line(ctx, report)
+    if report.resolve_due_at is not None:
+        line += " · " + ctx.t("figures.late_by", late=_age(ctx, report.resolve_due_at))
+    body = ctx.services.city.body(report.body_code)
+    if body is not None:
+        line += " · " + body.name(ctx.language)
     return line
 
 

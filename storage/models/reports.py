@@ -55,6 +55,8 @@ class Report(SQLModel, table=True):
         Index("ix_report_created_id", "created_at", "id"),
         Index("ix_report_status_created", "status", "created_at", "id"),
         Index("ix_report_updated_id", "updated_at", "id"),
+        # Overdue reports: `/reports overdue` and the late notices (open, past the deadline).
+        Index("ix_report_resolve_due_status", "resolve_due_at", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,6 +100,9 @@ class Report(SQLModel, table=True):
     # True fixed (the report is closed for good), False not fixed (reopened), None no answer.
     citizen_confirmed: bool | None = None
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the reporter was told the resolve deadline passed with the report still open
+    # (bot/domain/late_news.py): once per report, claimed in SQL.
+    late_told_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def is_open(self) -> bool:

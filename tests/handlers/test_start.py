@@ -112,7 +112,7 @@ async def test_staff_command_refused_to_citizen_with_log(chat: RecordingChannel,
     await chat.say("/start")
     await chat.tap("English")
     (reply,) = await chat.say("/stats")
-    assert reply.text == "This command is for administrators only."
+    assert reply.text == "This command is for municipal staff only."
     assert any("refused command:stats" in r.getMessage() for r in caplog.records)
 
 

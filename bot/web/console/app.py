@@ -208,7 +208,7 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
 
 
 def console_app(db: Database, services: Services) -> web.Application:
-    from bot.web.console import auth, bulk, compose, export, map, notices, queue, report
+    from bot.web.console import auth, bulk, compose, dashboard, export, map, notices, queue, report
 
     settings = services.settings
     app = web.Application(
@@ -230,6 +230,6 @@ def console_app(db: Database, services: Services) -> web.Application:
         lstrip_blocks=True,
     )
     app.router.add_static("/static", STATIC)
-    for module in (auth, queue, map, report, bulk, export, notices, compose):
+    for module in (auth, queue, map, report, bulk, export, notices, compose, dashboard):
         module.routes(app)
     return app

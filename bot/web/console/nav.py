@@ -21,4 +21,5 @@ NAV: list[NavItem] = [
     NavItem("/console/", N_("console.nav_queue")),
     NavItem("/console/map", N_("console.nav_map")),
     NavItem("/console/notices", N_("console_notices.nav")),
+    NavItem("/console/dashboard", N_("figures.nav_dashboard")),
 ]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 
 from bot.channels.console import RecordingChannel
+from bot.city import load_city
 from bot.stats_chart import week_bounds, week_labels
 from storage.db import Database
 from storage.models import Outbox, ReportStatus, SurveyStatus
@@ -19,8 +20,9 @@ from tests.conftest import Clock
 from tests.steps import onboard
 from tests.steps.reports import seed_report
 
-REFUSED = "This command is for administrators only."
+REFUSED = "This command is for municipal staff only."
 PNG = b"\x89PNG\r\n\x1a\n"
+SOFIA_PACK = load_city("sofia")
 SOFIA = ZoneInfo("Europe/Sofia")
 
 S = ReportStatus
@@ -141,7 +143,12 @@ async def test_stats_shows_the_figures_and_a_weekly_chart(
         "📡 Feeds\n"
         "meteoalarm: works; last success: never; items: 0\n"
         "sofiatraffic: works; last success: never; items: 0\n"
-        "sofiyska-voda: works; last success: never; items: 0"
+        "sofiyska-voda: works; last success: never; items: 0\n"
+        "\n"
+        "🏛 By body (medians: to acknowledge and to resolve; “on time” counts open reports past"
+        " their deadline as late):\n"
+        "\n"
+        f"Bodies with no reports yet: {len(SOFIA_PACK.bodies.bodies)}"
     )
     assert chart.text == "📊 Reports per week, last 12 weeks"
     assert isinstance(chart.image, bytes) and chart.image.startswith(PNG)
@@ -162,7 +169,12 @@ async def test_stats_in_bulgarian_with_nothing_yet(chat: RecordingChannel):
         "📡 Източници на данни\n"
         "meteoalarm: работи; последно успешно четене: няма; записи: 0\n"
         "sofiatraffic: работи; последно успешно четене: няма; записи: 0\n"
-        "sofiyska-voda: работи; последно успешно четене: няма; записи: 0"
+        "sofiyska-voda: работи; последно успешно четене: няма; записи: 0\n"
+        "\n"
+        "🏛 По звена (медиани: до потвърждаване и до решаване; „в срок“ брои като закъснели и"
+        " отворените след срока):\n"
+        "\n"
+        f"Звена все още без сигнали: {len(SOFIA_PACK.bodies.bodies)}"
     )
     assert chart.text == "📊 Сигнали по седмици, последните 12 седмици"
     assert Image.open(io.BytesIO(chart.image)).format == "PNG"

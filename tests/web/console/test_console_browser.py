@@ -1,7 +1,8 @@
 """The console in a real browser (headless Chromium): signing in with the link from the chat,
 triaging a report end to end while the reporter's chat receives the news in their language,
-a bulk change of 50 reports, the map without tiles, and axe-core on every page (no serious
-or critical violation). With CONSOLE_SCREENSHOTS=1 the tests also write docs/console/*.png."""
+a bulk change of 50 reports, the map without tiles, the dashboard, and axe-core on every page
+(no serious or critical violation). With CONSOLE_SCREENSHOTS=1 the tests also write
+docs/console/*.png."""
 
 from __future__ import annotations
 
@@ -138,7 +139,7 @@ async def test_bulk_change_of_fifty_reports(
     assert len(news) == 49 and all("Приехме го." in n.text for n in news)
 
 
-async def test_the_map_shows_the_filter_without_tiles(
+async def test_the_map_shows_the_filter_without_tiles_and_the_dashboard(
     browser: Browser, bot_factory: Callable[..., object], db: Database, clock: Clock
 ):
     chat = recording_channel()
@@ -155,6 +156,13 @@ async def test_the_map_shows_the_filter_without_tiles(
         await expect(page.get_by_role("link", name=made[0].public_id)).to_be_visible()
         await axe_check(page)
         await screenshot(page, "map-en")
+        await page.get_by_role("link", name="Dashboard", exact=True).click()
+        await expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+        await expect(
+            page.get_by_role("rowheader", name="Mladost District Administration")
+        ).to_be_visible()
+        await axe_check(page)
+        await screenshot(page, "dashboard-en")
 
     await browser.run(look())
 

@@ -199,3 +199,39 @@ async def test_behind_https_the_cookie_is_secure(bot_factory: Callable[..., obje
     cookie = response.cookies["citizenbot_console"]
     assert response.status == 303 and cookie["secure"] and cookie["httponly"]
     assert "Strict-Transport-Security" in response.headers
+
+
+async def test_the_dashboard_shows_each_body_to_its_staff(
+    bot_factory: Callable[..., object], db: Database, clock: Clock
+):
+    from datetime import timedelta
+
+    from tests.bot.domain.test_body_figures import _report
+
+    chat = recording_channel()
+    app = await console_bot(bot_factory, chat)
+    start = clock.now - timedelta(days=20)
+    async with db.sessions() as session, session.begin():
+        await _report(session, "district-15", start, start + timedelta(days=5))
+        await _report(session, "district-01", start, start + timedelta(days=50))
+    await onboard(chat, "s1", "Български")
+    async with db.sessions() as session:
+        member = await citizens.find_by_identity(session, channel="console", user_id="s1")
+    assert member is not None and member.id is not None
+    await chat.say(f"/grant staff district-15 {public_ref(member.id)}", user="admin")
+    chat.pop("s1")
+    async with client() as http:
+        await sign_in(http, app, await link_from_chat(chat))
+        async with http.get(f"{app.web.url}/console/dashboard") as page:
+            assert page.status == 200
+            html = await page.text()
+    assert '<a href="/console/dashboard" aria-current="page">Dashboard</a>' in html
+    assert "The whole city" in html and "Mladost District Administration" in html
+    assert "Sredets District Administration" in html and "Reports filed per week" in html
+    async with client() as http:
+        await sign_in(http, app, await link_from_chat(chat, "s1"))
+        async with http.get(f"{app.web.url}/console/dashboard") as page:
+            html = await page.text()
+    assert "<h1>Табло</h1>" in html and "Общо за града" not in html  # staff: no city figures
+    assert "Район „Младост“" in html and "Средец" not in html
+    assert "0 %" in html  # the open report past its deadline: 0 % on time
