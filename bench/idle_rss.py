@@ -20,7 +20,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH-TOKEN"
-HEAVY = ("matplotlib", "PIL", "shapely", "numpy", "alembic", "yaml", "prometheus_client", "httpx")
+HEAVY = (
+    "matplotlib",
+    "PIL",
+    "shapely",
+    "numpy",
+    "alembic",
+    "yaml",
+    "jinja2",
+    "xml.etree.ElementTree",
+    "prometheus_client",
+    "httpx",
+)
 
 FAKE_SERVER = """
 import asyncio, sys

@@ -20,11 +20,8 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
-from babel.dates import format_date as _format_date
-from babel.dates import format_datetime as _format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -128,12 +125,15 @@ def format_when(
     when: datetime | date, language: str, tz: tzinfo | None = None, style: DateStyle = "datetime"
 ) -> str:
     """A moment (in the city's zone `tz`) or a calendar day, as the reader's language writes it."""
+    # Babel's dates and numbers (and their locale data) load with the first use (idle RSS).
+    from babel.dates import format_date, format_datetime
+
     locale = language if language in DATE_PATTERNS else "bg"
     pattern = DATE_PATTERNS[locale][style]
     if isinstance(when, datetime):
         local = when.astimezone(tz) if tz is not None else when
-        return _format_datetime(local, pattern, tzinfo=local.tzinfo, locale=locale)
-    return _format_date(when, pattern, locale=locale)
+        return format_datetime(local, pattern, tzinfo=local.tzinfo, locale=locale)
+    return format_date(when, pattern, locale=locale)
 
 
 def without_icon(label: str) -> str:
@@ -145,6 +145,8 @@ def without_icon(label: str) -> str:
 def format_number(value: float, language: str, digits: int = 0, *, fixed: bool = False) -> str:
     """A number in the reader's locale: 3,5 in Bulgarian, 3.5 in English, with at most
     `digits` decimals (exactly `digits` when `fixed`: 3,50)."""
+    from babel.numbers import format_decimal
+
     pattern = "#,##0" + ("." + ("0" if fixed else "#") * digits if digits else "")
     return format_decimal(value, format=pattern, locale=language)
 

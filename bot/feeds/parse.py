@@ -18,14 +18,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from xml.etree.ElementTree import Element
-
-from defusedxml import ElementTree
-from defusedxml.common import DefusedXmlException
 
 from bot.city.geo import EARTH_RADIUS_M
 
-if TYPE_CHECKING:  # shapely and protobuf load with the first feed (idle RSS)
+if TYPE_CHECKING:  # shapely, protobuf and the XML parser load with the first feed (idle RSS)
+    from xml.etree.ElementTree import Element
+
     from shapely.geometry.base import BaseGeometry
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -58,6 +56,9 @@ class FeedItem:
 
 
 def _xml(data: bytes) -> Element:
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
     try:
         return ElementTree.fromstring(data)
     except (ElementTree.ParseError, DefusedXmlException) as exc:

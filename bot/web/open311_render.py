@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
+
+if TYPE_CHECKING:  # ElementTree loads with the first XML document asked for (idle RSS)
+    import xml.etree.ElementTree as ET
 
 Format = Literal["json", "xml"]
 FORMATS: tuple[Format, ...] = ("json", "xml")
@@ -50,20 +52,28 @@ def _scalar(value: Any) -> str:
     return xml_text(str(value))
 
 
+def _child(element: ET.Element, tag: str) -> ET.Element:
+    child = element.makeelement(tag, {})  # ET.SubElement, without the module at hand
+    element.append(child)
+    return child
+
+
 def _fill(element: ET.Element, value: Any) -> None:
     if isinstance(value, dict):
         for key, child in value.items():
             if child is not None:
-                _fill(ET.SubElement(element, key), child)
+                _fill(_child(element, key), child)
     elif isinstance(value, list):
         item_tag = ITEM_TAGS.get(element.tag, "item")
         for child in value:
-            _fill(ET.SubElement(element, item_tag), child)
+            _fill(_child(element, item_tag), child)
     else:
         element.text = _scalar(value)
 
 
 def to_xml(root: str, data: Any) -> bytes:
+    import xml.etree.ElementTree as ET
+
     element = ET.Element(root)
     _fill(element, data)
     return (XML_DECLARATION + ET.tostring(element, encoding="unicode")).encode("utf-8")

@@ -12,7 +12,17 @@ from pathlib import Path
 
 from tests.fakes.telegram_api import FakeBotAPI
 
-HEAVY = ("matplotlib", "PIL", "shapely", "numpy", "alembic", "sqlalchemy.dialects.postgresql")
+HEAVY = (
+    "matplotlib",
+    "PIL",
+    "shapely",
+    "numpy",
+    "alembic",
+    "sqlalchemy.dialects.postgresql",
+    "jinja2",
+    "xml.etree.ElementTree",
+    "babel.numbers",
+)
 
 # `python -m bot run`, reporting once CitizenBot.start() has finished which heavy modules the
 # started bot has imported.

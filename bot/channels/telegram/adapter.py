@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, InputFile, Update
+from telegram import BotCommand, CallbackQuery, InputFile, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ExtBot
 from telegram.warnings import PTBUserWarning
@@ -230,12 +230,13 @@ class TelegramChannel:
             return SendResult(SendStatus.FAILED, error="not a Telegram user or message id")
         (last, *_) = reversed(render(replace(reply, image=None, document=None)).messages)
         markup = last.kwargs.get("reply_markup")
+        inline = markup if markup is not None and "inline_keyboard" in markup else None
         try:
             await self.bot.edit_message_text(
                 chat_id=chat_id,
                 message_id=msg_id,
                 text=reply.text.strip()[: self.capabilities.max_text],
-                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+                reply_markup=inline,  # the markup's JSON: PTB sends a dict as it is
             )
         except BadRequest as exc:
             if "message is not modified" not in exc.message.lower():

@@ -20,19 +20,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from cachetools import LRUCache
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
+from telegram import InputFile
 
-from bot.core.messages import Address, Button, Document, MediaRef, Reply
+from bot.core.messages import Address, Button, Document, MediaRef, Reply, Rows
 from bot.core.text import split_text
 
 log = logging.getLogger(__name__)
@@ -40,7 +34,11 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+# The reply markup as its Bot API JSON (a dict PTB sends as it is): built from PTB's
+# InlineKeyboardMarkup & co. it was turned back into this dict on every send (issue 16).
+# The dicts are shared by the replies with the same buttons (cached): never changed.
+Markup = dict[str, Any]
+REMOVE_KEYBOARD: Markup = {"remove_keyboard": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +65,9 @@ def render(reply: Reply, *, keyboard_shown: bool = False) -> Rendered:
         text = "\n\n".join(filter(None, (text, links)))
         return Rendered(_messages(reply, text, markup), keyboard_changed=True, keyboard=labels)
     if reply.buttons:
-        return Rendered(_messages(reply, text, _inline_keyboard(reply)))
+        return Rendered(_messages(reply, text, inline_keyboard(reply.buttons)))
     if keyboard_shown:
-        messages = _messages(reply, text, ReplyKeyboardRemove())
+        messages = _messages(reply, text, REMOVE_KEYBOARD)
         return Rendered(messages, keyboard_changed=True, keyboard=None)
     return Rendered(_messages(reply, text, None))
 
@@ -131,34 +129,46 @@ def _photo(image: bytes | MediaRef | None) -> bytes | str | None:
     return None
 
 
-def _inline_button(button: Button) -> InlineKeyboardButton:
+def _inline_button(button: Button) -> dict[str, str]:
     if button.url is not None:
-        return InlineKeyboardButton(button.label, url=button.url)
-    return InlineKeyboardButton(button.label, callback_data=button.payload)
+        return {"text": button.label, "url": button.url}
+    return {"text": button.label, "callback_data": button.payload or ""}
 
 
-def _inline_keyboard(reply: Reply) -> InlineKeyboardMarkup:
-    rows = [[_inline_button(b) for b in row if not b.request_location] for row in reply.buttons]
-    return InlineKeyboardMarkup([row for row in rows if row])
+def inline_keyboard(buttons: Rows) -> Markup:
+    """An InlineKeyboardMarkup's JSON; the same buttons (the menu) are built once."""
+    try:
+        hash(buttons)
+    except TypeError:  # rows given as lists
+        return _inline_keyboard(buttons)
+    return _cached_inline_keyboard(buttons)
 
 
-def _reply_keyboard(reply: Reply) -> tuple[ReplyKeyboardMarkup, dict[str, str], str]:
-    rows: list[list[KeyboardButton]] = []
+def _inline_keyboard(buttons: Rows) -> Markup:
+    rows = [[_inline_button(b) for b in row if not b.request_location] for row in buttons]
+    return {"inline_keyboard": [row for row in rows if row]}
+
+
+_cached_inline_keyboard = lru_cache(maxsize=512)(_inline_keyboard)
+
+
+def _reply_keyboard(reply: Reply) -> tuple[Markup, dict[str, str], str]:
+    rows: list[list[dict[str, Any]]] = []
     labels: dict[str, str] = {}
     links: list[str] = []
     for row in reply.buttons:
-        keys: list[KeyboardButton] = []
+        keys: list[dict[str, Any]] = []
         for button in row:
             if button.url is not None:
                 links.append(f"{button.label}: {button.url}")
             elif button.request_location:
-                keys.append(KeyboardButton(button.label, request_location=True))
+                keys.append({"text": button.label, "request_location": True})
             else:
-                keys.append(KeyboardButton(button.label))
+                keys.append({"text": button.label})
                 labels.setdefault(button.label, button.payload or "")
         if keys:
             rows.append(keys)
-    markup = ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    markup = {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
     return markup, labels, "\n".join(links)
 
 
