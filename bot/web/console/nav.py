@@ -20,4 +20,6 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/console/", N_("console.nav_queue")),
     NavItem("/console/map", N_("console.nav_map")),
+    NavItem("/console/surveys", N_("desk.nav_surveys")),
+    NavItem("/console/audit", N_("desk.nav_audit"), Role.ADMIN),
 ]
