@@ -54,9 +54,7 @@ async def test_filter_assign_move_bulk_surveys_and_audit(
     async def desk() -> None:
         await page.goto(link)
         await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_label("Body").select_option(
-            label="Mladost District Administration"
-        )
+        await page.get_by_label("Body").select_option(label="Mladost District Administration")
         await page.get_by_label("Deadline").select_option(label="Overdue only")
         await page.get_by_role("button", name="Show", exact=True).click()
         await expect(page.get_by_text("1 report found")).to_be_visible()
