@@ -45,7 +45,7 @@ def _overdue_options(city: CityPack, language: str) -> list[Option]:
 
 
 def _assigned_options(city: CityPack, language: str) -> list[Option]:
-    return [Option(ME, N_("desk.assigned_me")), Option(NOBODY, N_("desk.assigned_nobody"))]
+    return [Option(ME, N_("desk.btn_assigned_me")), Option(NOBODY, N_("desk.assigned_nobody"))]
 
 
 def _overdue(value: str, viewer: Viewer) -> Any | None:
