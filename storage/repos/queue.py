@@ -122,7 +122,15 @@ def _order(query: QueueQuery) -> list[Any]:
 async def page(
     session: AsyncSession, *, query: QueueQuery, offset: int, limit: int
 ) -> list[Report]:
-    stmt = select(Report).where(*conditions(query, _dialect(session))).order_by(*_order(query))
+    dialect = _dialect(session)
+    where = conditions(query, dialect)
+    if query.text and dialect == "sqlite":
+        # Thousands may match: sort their ids and dates only, then read the page's rows.
+        ids = select(col(Report.id)).where(*where).order_by(*_order(query))
+        ids = ids.offset(offset).limit(limit)
+        stmt = select(Report).where(col(Report.id).in_(ids)).order_by(*_order(query))
+        return list((await session.exec(stmt)).all())
+    stmt = select(Report).where(*where).order_by(*_order(query))
     return list((await session.exec(stmt.offset(offset).limit(limit))).all())
 
 
