@@ -85,7 +85,9 @@ async def test_filter_assign_move_bulk_surveys_and_audit(
         await page.get_by_role("link", name="The parks").click()
         chart = page.get_by_role("img", name="Chart of the answers to: Do you go to the park?")
         await expect(chart).to_be_visible()
-        assert await chart.evaluate("img => img.naturalWidth") > 0
+        await page.wait_for_function(  # drawn by the chat's chart code and loaded
+            "img => img.complete && img.naturalWidth > 0", arg=await chart.element_handle()
+        )
         await axe_check(page)
         await page.get_by_role("button", name="Close the survey").click()
         await expect(page.locator("#message")).to_have_text("The survey is closed.")
