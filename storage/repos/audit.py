@@ -68,3 +68,28 @@ async def recent(
     stmt = stmt.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
     stmt = stmt.offset(offset).limit(limit)
     return list((await session.exec(stmt)).all())
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    actor_ref: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[AuditEntry]:
+    """The entries matching ALL the filters given (an actor's ref, an action, at or after
+    `since`, before `before`), newest first, `limit` of them after skipping `offset`."""
+    stmt = select(AuditEntry)
+    if actor_ref is not None:
+        stmt = stmt.where(AuditEntry.actor_ref == actor_ref)
+    if action is not None:
+        stmt = stmt.where(AuditEntry.action == action)
+    if since is not None:
+        stmt = stmt.where(col(AuditEntry.at) >= since)
+    if before is not None:
+        stmt = stmt.where(col(AuditEntry.at) < before)
+    stmt = stmt.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+    return list((await session.exec(stmt.offset(offset).limit(limit))).all())

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, literal_column, or_
+from sqlalchemy import and_, func, literal, literal_column, or_, table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Report
+from storage.models import OPEN_STATUSES, Report
 
 Sort = Literal["newest", "oldest", "updated"]
 Hidden = Literal["any", "visible", "hidden"]
@@ -73,15 +74,31 @@ JOINED_TEXT = (
 )
 
 
+# SQLite's index of the same three columns (migration 0018): an FTS5 table with the trigram
+# tokenizer, which finds any substring of three or more characters in any case.
+FTS_TABLE = "report_fts"
+FTS_MIN = 3  # the trigram tokenizer matches nothing shorter
+
+
 def _text_condition(text: str, dialect: str) -> Any:
     """The text anywhere in the public id, description or address, in any case.
 
-    PostgreSQL: ILIKE over the three joined, which its trigram index answers. SQLite: LIKE
-    already ignores the case of ASCII letters (and only theirs), so one LIKE over the three
-    joined per spelling people use of the rest: as typed, lower case, capitalised, upper."""
+    PostgreSQL: ILIKE over the three joined, which its trigram index answers. SQLite: a phrase
+    query on the FTS5 trigram index (Unicode case folding); a text shorter than three
+    characters, which it cannot answer, by LIKE over the three joined, which ignores the case
+    of ASCII letters (and only theirs), so one LIKE per spelling people use of the rest: as
+    typed, lower case, capitalised, upper."""
     joined = literal_column(JOINED_TEXT)
     if dialect != "sqlite":
         return joined.ilike(_like(text), escape=ESCAPE)
+    if len(text) >= FTS_MIN:
+        phrase = '"' + text.replace('"', '""') + '"'
+        found = (
+            select(literal_column("rowid"))
+            .select_from(table(FTS_TABLE))
+            .where(literal_column(FTS_TABLE).op("MATCH")(literal(phrase)))
+        )
+        return col(Report.id).in_(found)
     variants = [text]
     if not text.isascii():
         for variant in (text.lower(), text.capitalize(), text.upper()):
@@ -105,7 +122,15 @@ def _order(query: QueueQuery) -> list[Any]:
 async def page(
     session: AsyncSession, *, query: QueueQuery, offset: int, limit: int
 ) -> list[Report]:
-    stmt = select(Report).where(*conditions(query, _dialect(session))).order_by(*_order(query))
+    dialect = _dialect(session)
+    where = conditions(query, dialect)
+    if query.text and dialect == "sqlite":
+        # Thousands may match: sort their ids and dates only, then read the page's rows.
+        ids = select(col(Report.id)).where(*where).order_by(*_order(query))
+        ids = ids.offset(offset).limit(limit)
+        stmt = select(Report).where(col(Report.id).in_(ids)).order_by(*_order(query))
+        return list((await session.exec(stmt)).all())
+    stmt = select(Report).where(*where).order_by(*_order(query))
     return list((await session.exec(stmt.offset(offset).limit(limit))).all())
 
 
@@ -178,3 +203,16 @@ async def nearby(
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
+
+
+def overdue(now: datetime) -> Any:
+    """The condition of an overdue report: open and past a deadline it has not met, not
+    acknowledged by its `ack_due_at` or not resolved by its `resolve_due_at` (deadlines in
+    working time: bot/domain/deadlines.py; set at filing by bot/domain/routing.py)."""
+    return and_(
+        col(Report.status).in_([s.value for s in OPEN_STATUSES]),
+        or_(
+            col(Report.resolve_due_at) < now,
+            and_(col(Report.acknowledged_at).is_(None), col(Report.ack_due_at) < now),
+        ),
+    )

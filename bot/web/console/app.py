@@ -24,7 +24,7 @@ from bot.domain.actors import Actor
 from bot.domain.work import Work
 from bot.i18n import N_, format_number, format_when
 from bot.web.bodies import read_form
-from bot.web.console import csrf, nav
+from bot.web.console import csrf, filters, nav
 from bot.web.console.headers import security_headers
 from bot.web.console.sessions import COOKIE, Staff, current
 from storage.db import Database
@@ -94,6 +94,14 @@ def console_of(request: web.Request) -> Console:
 
 def staff_of(request: web.Request) -> Staff:
     return request[STAFF_KEY]
+
+
+def viewer_of(request: web.Request) -> filters.Viewer:
+    """The signed-in member and the time, for the queue's filters."""
+    staff: Staff | None = request.get(STAFF_KEY)
+    return filters.Viewer(
+        citizen_id=staff.citizen_id if staff else None, now=console_of(request).services.clock()
+    )
 
 
 def form_of(request: web.Request) -> MultiDictProxy[Any]:
@@ -225,8 +233,22 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
 
 
 def console_app(db: Database, services: Services) -> web.Application:
-    from bot.web.console import auth, bulk, compose, dashboard, export, map, notices, queue, report
+    from bot.web.console import (
+        audit,
+        auth,
+        bulk,
+        compose,
+        dashboard,
+        export,
+        handling,
+        map,
+        notices,
+        queue,
+        report,
+        surveys,
+    )
 
+    handling.install()
     settings = services.settings
     app = web.Application(
         middlewares=[
@@ -239,6 +261,18 @@ def console_app(db: Database, services: Services) -> web.Application:
     )
     app[CONSOLE] = Console(db=db, services=services)
     app.router.add_static("/static", STATIC)
-    for module in (auth, queue, map, report, bulk, export, notices, compose, dashboard):
+    for module in (
+        auth,
+        queue,
+        map,
+        report,
+        bulk,
+        export,
+        notices,
+        compose,
+        dashboard,
+        surveys,
+        audit,
+    ):
         module.routes(app)
     return app

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from bot.csvfile import lines
 from bot.web.console import filters, labels
-from bot.web.console.app import console_of, reading, staff_of, work
+from bot.web.console.app import console_of, reading, staff_of, viewer_of, work
 from storage.refs import public_ref
 from storage.repos import queue
 
@@ -32,7 +32,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     staff = staff_of(request)
     city = console.services.city
-    qf = filters.parse(request.query, city)
+    qf = filters.parse(request.query, city, viewer_of(request))
     now = console.services.clock()
     async with work(request) as unit:
         await unit.audit("export", "export", "console_queue", filter=qf.url(""))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -51,8 +52,17 @@ class Filter:
     label_key: str
     # (city, the reader's language) → the values to choose from, with their labels
     options: Callable[[CityPack, str], list[Option]]
-    # a chosen value → the SQL condition on Report, None when the value is not valid
-    condition: Callable[[str], Any | None]
+    # a chosen value and who is looking → the SQL condition on Report, None when not valid
+    condition: Callable[[str, Viewer], Any | None]
+    translate: bool = False  # the options' labels are catalog keys
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who looks at the queue, and when: for filters such as "assigned to me" and "overdue"."""
+
+    citizen_id: int | None
+    now: datetime
 
 
 FILTERS: list[Filter] = []
@@ -87,7 +97,7 @@ class QueueFilter:
         return QueueFilter(self.query, 0, params)
 
 
-def parse(values: MultiMapping[str], city: CityPack) -> QueueFilter:
+def parse(values: MultiMapping[str], city: CityPack, viewer: Viewer) -> QueueFilter:
     """The filter in a query string; what is not valid is left out, never an error."""
     params: dict[str, list[str]] = {}
     statuses: list[str] = []
@@ -113,7 +123,7 @@ def parse(values: MultiMapping[str], city: CityPack) -> QueueFilter:
     extra = []
     for plugged in FILTERS:
         value = values.get(plugged.name) or ""
-        condition = plugged.condition(value) if value else None
+        condition = plugged.condition(value, viewer) if value else None
         if condition is not None:
             extra.append(condition)
             params[plugged.name] = [value]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.web.console import filters, labels
-from bot.web.console.app import console_of, reading, render, staff_of
+from bot.web.console.app import console_of, reading, render, staff_of, viewer_of
 from bot.web.console.queue import choices
 from storage.repos import queue
 
@@ -19,7 +19,7 @@ async def map_page(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     language = staff_of(request).language
     city = console.services.city
-    qf = filters.parse(request.query, city).without_page()
+    qf = filters.parse(request.query, city, viewer_of(request)).without_page()
     async with reading(request) as session:
         located = await queue.located_total(session, query=qf.query)
         shown = await queue.markers(session, query=qf.query, limit=LIST_LIMIT)
@@ -51,7 +51,7 @@ async def markers_json(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     language = staff_of(request).language
     city = console.services.city
-    qf = filters.parse(request.query, city)
+    qf = filters.parse(request.query, city, viewer_of(request))
     async with reading(request) as session:
         found = await queue.markers(session, query=qf.query, limit=MAP_LIMIT)
     status_names = {s: labels.status_label(console, language, s) for s in {m.status for m in found}}

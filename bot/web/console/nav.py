@@ -22,4 +22,6 @@ NAV: list[NavItem] = [
     NavItem("/console/map", N_("console.nav_map")),
     NavItem("/console/notices", N_("console_notices.nav")),
     NavItem("/console/dashboard", N_("figures.nav_dashboard")),
+    NavItem("/console/surveys", N_("desk.nav_surveys")),
+    NavItem("/console/audit", N_("desk.nav_audit"), Role.ADMIN),
 ]

@@ -8,10 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.console import filters, labels
-from bot.web.console.app import Console, console_of, reading, render, staff_of
+from bot.web.console import filters, handling, labels
+from bot.web.console.app import Console, console_of, reading, render, staff_of, viewer_of
 from bot.web.console.filters import QueueFilter
 from storage.models import ReportStatus
+from storage.repos import bodies as bodies_repo
 from storage.repos import queue
 
 PAGE_SIZE = 50
@@ -68,6 +69,9 @@ async def queue_context(request: web.Request, qf: QueueFilter) -> dict[str, Any]
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(qf.page, pages - 1)
         found = await queue.page(session, query=qf.query, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        me = staff_of(request).citizen_id
+        mine = await bodies_repo.of_staff(session, citizen_id=me)
+        members = await handling.colleagues(session, mine, me)
     base = qf.without_page()
     status_counts = [
         StatusCount(
@@ -92,12 +96,14 @@ async def queue_context(request: web.Request, qf: QueueFilter) -> dict[str, Any]
         "next_url": qf.url("/console/", page=str(page + 2)) if page + 1 < pages else None,
         "export_url": base.url("/console/export.csv"),
         "map_url": base.url("/console/map"),
+        "bulk_colleagues": members,
+        "bulk_bodies": handling.body_options(console.services.city, language),
         **choices(console, language),
     }
 
 
 async def queue_page(request: web.Request) -> web.StreamResponse:
-    qf = filters.parse(request.query, console_of(request).services.city)
+    qf = filters.parse(request.query, console_of(request).services.city, viewer_of(request))
     return render(request, "queue.html", **await queue_context(request, qf))
 
 

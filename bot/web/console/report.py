@@ -92,7 +92,7 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
                 if metres <= NEARBY_M:
                     near.append(Nearby(labels.row(console, language, other, now), round(metres)))
             near = sorted(near, key=lambda n: n.metres)[:NEARBY_LIMIT]
-        panels = [(p.template, await p.context(session, report, language)) for p in PANELS]
+        panels = [(p.template, await p.context(console, session, report, language)) for p in PANELS]
     t = lambda key, **values: console.t(language, key, **values)  # noqa: E731
     can_duplicate = ReportStatus.DUPLICATE in domain.next_statuses(report)
     return render(
@@ -222,7 +222,7 @@ class Panel:
     page's context plus what `context` gives) under the built-in actions."""
 
     template: str
-    context: Callable[[AsyncSession, Report, str], Awaitable[dict[str, Any]]]
+    context: Callable[[Console, AsyncSession, Report, str], Awaitable[dict[str, Any]]]
 
 
 PANELS: list[Panel] = []
