@@ -29,6 +29,7 @@ class BodyFigures:
     code: str
     open: int
     overdue: int
+    late_open: int
     resolved_on_time: int
     resolved_late: int
     acknowledge_median: timedelta | None
@@ -38,7 +39,7 @@ class BodyFigures:
 
     @property
     def late(self) -> int:
-        return self.resolved_late + self.overdue
+        return self.resolved_late + self.late_open
 
     @property
     def on_time_share(self) -> float | None:
@@ -76,6 +77,7 @@ async def body_figures(work: Work) -> list[BodyFigures]:
                 code=code,
                 open=c.open,
                 overdue=c.overdue,
+                late_open=c.late_open,
                 resolved_on_time=c.resolved_on_time,
                 resolved_late=c.resolved_late,
                 acknowledge_median=acknowledge.get(code),
@@ -88,8 +90,8 @@ async def body_figures(work: Work) -> list[BodyFigures]:
 
 
 async def overdue_reports(work: Work, *, offset: int, limit: int) -> tuple[list[Report], int]:
-    """Open reports past their resolve deadline, the latest first: staff see their bodies',
-    admins every body's."""
+    """Overdue reports, the most overdue first: staff see their bodies', admins every
+    body's."""
     work.actor.require(Role.STAFF)
     scope = await actor_bodies(work)
     return await repo.overdue_page(

@@ -9,6 +9,10 @@ and the country (city.json `working_time`), the category the lengths (categories
 - resolve by: the end of the `days`-th working day after the day of filing (the day of filing
   does not count, whatever the hour).
 
+Overdue (open and past a deadline not met) and late (open and past the resolve deadline) are
+conditions on the stored deadlines, in SQL, in storage/repos/deadlines.py: every list, filter,
+reminder and figure uses those two.
+
 Bulgaria's occasional working Saturdays (a bridge day "worked off") are not modelled: they
 only ever make a deadline later than it needed to be, never earlier.
 """

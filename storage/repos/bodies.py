@@ -19,6 +19,7 @@ from storage.models import (
     StaffBody,
     StaffNotify,
 )
+from storage.repos import deadlines
 from storage.repos.reports import Recipient
 
 NOTIFY_DEFAULT = "every"
@@ -164,17 +165,10 @@ async def overdue(
     session: AsyncSession, *, body_code: str, now: datetime, limit: int
 ) -> tuple[int, list[Report]]:
     """The body's open reports past a deadline (not acknowledged by `ack_due_at`, or not
-    resolved by `resolve_due_at`; the rule is bot/domain/body_reminders.py's): how many, and
+    resolved by `resolve_due_at`: storage/repos/deadlines.py): how many, and
     the first `limit`, the longest overdue first."""
-    where = and_(
-        Report.body_code == body_code,
-        col(Report.status).in_([s.value for s in OPEN_STATUSES]),
-        or_(
-            col(Report.resolve_due_at) < now,
-            and_(col(Report.acknowledged_at).is_(None), col(Report.ack_due_at) < now),
-        ),
-    )
-    order = func.coalesce(Report.resolve_due_at, Report.ack_due_at)
+    where = and_(Report.body_code == body_code, deadlines.overdue(now))
+    order = deadlines.most_overdue_first()[0]
     return await _count_and_first(session, where, order, limit)
 
 

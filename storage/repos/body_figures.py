@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OPEN_STATUSES, Report, ReportEvent, ReportStatus
+from storage.repos import deadlines
 
 OPEN = [s.value for s in OPEN_STATUSES]
 RESOLVED = ReportStatus.RESOLVED.value
@@ -26,7 +27,8 @@ RESOLVED = ReportStatus.RESOLVED.value
 @dataclass(frozen=True, slots=True)
 class Counts:
     open: int = 0
-    overdue: int = 0  # open, past the resolve deadline
+    overdue: int = 0  # open, past a deadline (storage/repos/deadlines.py)
+    late_open: int = 0  # open, past the resolve deadline: late in "% on time"
     resolved_on_time: int = 0
     resolved_late: int = 0
     confirmed_fixed: int = 0  # "Is it fixed?" answered ✅
@@ -61,7 +63,8 @@ async def counts(
         select(
             Report.body_code,
             func.count(case((is_open, 1))),
-            func.count(case((and_(is_open, due < now), 1))),
+            func.count(case((deadlines.overdue(now), 1))),
+            func.count(case((deadlines.past_resolve(now), 1))),
             func.count(case((and_(resolved, col(Report.closed_at) <= due), 1))),
             func.count(case((and_(resolved, col(Report.closed_at) > due), 1))),
         )
@@ -83,9 +86,9 @@ async def counts(
     answered = {code: (int(y), int(n)) for code, y, n in (await session.exec(answers)).all()}
     out: dict[str, Counts] = {}
     for code in rows.keys() | answered.keys():
-        open_, overdue, on_time, late = rows.get(code, [0, 0, 0, 0])
+        open_, overdue, late_open, on_time, late = rows.get(code, [0, 0, 0, 0, 0])
         fixed, not_fixed = answered.get(code, (0, 0))
-        out[code] = Counts(open_, overdue, on_time, late, fixed, not_fixed)
+        out[code] = Counts(open_, overdue, late_open, on_time, late, fixed, not_fixed)
     return out
 
 
@@ -138,16 +141,16 @@ async def overdue_page(
     offset: int = 0,
     limit: int = 10,
 ) -> tuple[list[Report], int]:
-    """Open reports past their resolve deadline, the latest first (the earliest deadline),
-    and how many there are; `bodies`: only these bodies' (None: every report)."""
-    conds: list[Any] = [col(Report.status).in_(OPEN), col(Report.resolve_due_at) < now]
+    """Overdue reports (storage/repos/deadlines.py), the most overdue first, and how many
+    there are; `bodies`: only these bodies' (None: every report)."""
+    conds: list[Any] = [deadlines.overdue(now)]
     if bodies is not None:
         conds.append(col(Report.body_code).in_(list(bodies)))
     total = (await session.exec(select(func.count()).select_from(Report).where(*conds))).one()
     stmt = (
         select(Report)
         .where(*conds)
-        .order_by(col(Report.resolve_due_at), col(Report.id))
+        .order_by(*deadlines.most_overdue_first())
         .offset(offset)
         .limit(limit)
     )
@@ -158,11 +161,7 @@ async def newly_late(session: AsyncSession, *, now: datetime, limit: int) -> lis
     """Ids of open reports past their resolve deadline whose reporter was not told yet."""
     stmt = (
         select(Report.id)
-        .where(
-            col(Report.status).in_(OPEN),
-            col(Report.resolve_due_at) < now,
-            col(Report.late_told_at).is_(None),
-        )
+        .where(deadlines.past_resolve(now), col(Report.late_told_at).is_(None))
         .order_by(col(Report.resolve_due_at), col(Report.id))
         .limit(limit)
     )

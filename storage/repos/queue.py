@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, literal, literal_column, or_, table
+from sqlalchemy import func, literal, literal_column, or_, table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OPEN_STATUSES, Report
+from storage.models import Report
+from storage.repos import deadlines
 
 Sort = Literal["newest", "oldest", "updated"]
 Hidden = Literal["any", "visible", "hidden"]
@@ -206,13 +207,5 @@ async def nearby(
 
 
 def overdue(now: datetime) -> Any:
-    """The condition of an overdue report: open and past a deadline it has not met, not
-    acknowledged by its `ack_due_at` or not resolved by its `resolve_due_at` (deadlines in
-    working time: bot/domain/deadlines.py; set at filing by bot/domain/routing.py)."""
-    return and_(
-        col(Report.status).in_([s.value for s in OPEN_STATUSES]),
-        or_(
-            col(Report.resolve_due_at) < now,
-            and_(col(Report.acknowledged_at).is_(None), col(Report.ack_due_at) < now),
-        ),
-    )
+    """The queue's "overdue" filter: storage/repos/deadlines.py's rule."""
+    return deadlines.overdue(now)
