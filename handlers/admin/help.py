@@ -13,7 +13,7 @@ router = Router("admin.help")
 
 @router.command("staffhelp", role=Role.STAFF)
 async def on_staff_help(msg: IncomingMessage, ctx: Context) -> None:
-    text = ctx.t("staff.help") + "\n" + ctx.t("bodies.staff_help")
+    text = "\n".join((ctx.t("staff.help"), ctx.t("bodies.staff_help"), ctx.t("card.staff_help")))
     if ctx.role.at_least(Role.ADMIN):
         text += "\n\n" + ctx.t("admin.help") + "\n" + ctx.t("bodies.admin_help")
     ctx.reply(text)
