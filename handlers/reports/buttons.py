@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Self
 
 from bot.core.buttons import ButtonData
+from bot.domain.body_news import ASSIGN_TO_PREFIX
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names no report
 
@@ -217,7 +218,7 @@ class CardAssignMe(ButtonData, prefix="sam"):
 
 
 @dataclass(frozen=True)
-class AssignTo(ButtonData, prefix="sas"):
+class AssignTo(ButtonData, prefix=ASSIGN_TO_PREFIX):
     """ "Assign to…": the body's staff to choose from."""
 
     report: int
