@@ -10,7 +10,7 @@
 - staff_list.py    /reports: the staff list with its filters; staff's /report picker
 - triage.py        staff status changes with notes, duplicates, hiding
 - card.py          the body's work from the staff card: assign (to me, to a colleague), an
-                   internal note, move to another body
+                   internal note, move to another body; card_view.py what the card shows of it
 - desk.py          the staff desk's conversation state (the list's filters, the question open)
 - views.py         labels, cards, photos, history; a report found by a button's id
 - buttons.py       every report button's typed payload

@@ -30,7 +30,7 @@ async def test_acknowledge_assign_note_and_move(chat: RecordingChannel, db: Data
         chat.pop(user)
 
     (help_,) = await chat.say("/staffhelp", user="clerk")
-    assert "Assign to… a colleague of the body, Internal note" in help_.text
+    assert "“Assign to…” a colleague of the body, “Internal note”" in help_.text
     view = await card(chat, "clerk", public_id)
     assert "Body: Mladost District Administration" in view.text
     assert labels(view)[-5:-1] == WORK
