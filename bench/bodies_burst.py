@@ -97,6 +97,7 @@ async def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     from storage.models import Role
     from storage.repos import bodies as bodies_repo
     from storage.repos import citizens
+    from scheduler.delivery.pacing import ChatPacer
     from tests.fakes.telegram_api import FakeBotAPI
 
     async with FakeBotAPI(token=TOKEN) as api:
@@ -226,7 +227,7 @@ async def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
             f"start at TELEGRAM_RATE_LIMIT={args.rate_limit:g}/s; put back by the per-group "
             f"pacing: {stats.get('paced', 0)} times"
         )
-        pacing = 60 / GROUP_LIMIT * 1.05
+        pacing = ChatPacer(GROUP_LIMIT).interval
         print(
             f"the busiest group's {busiest_queued} notifications take "
             f"{busiest_queued * pacing / 60:.0f} min at the group limit"
