@@ -94,10 +94,10 @@ async def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     from bot.domain.actors import Actor
     from bot.domain.reports import NewReport, file
     from bot.domain.work import Work
+    from scheduler.delivery.pacing import ChatPacer
     from storage.models import Role
     from storage.repos import bodies as bodies_repo
     from storage.repos import citizens
-    from scheduler.delivery.pacing import ChatPacer
     from tests.fakes.telegram_api import FakeBotAPI
 
     async with FakeBotAPI(token=TOKEN) as api:
