@@ -28,6 +28,9 @@ class Capabilities:
     receipts: bool  # delivered/seen/failed come later for SendResult.message_id (`Receipt`)
     bulk_size: int  # recipients one send_bulk() takes (one platform call per part); 1: none
     billed_messages: bool  # the platform bills each message: SendResult.messages counts them
+    # Messages a minute the platform takes in one group chat (an address whose user_id starts
+    # with "-", Telegram's group ids); None: no such limit. The engine paces each group.
+    group_per_minute: int | None = None
 
 
 class SendStatus(enum.StrEnum):

@@ -40,9 +40,11 @@ Why = Literal["filed", "reassigned"]
 ACK_PREFIX = "bak"
 ASSIGN_ME_PREFIX = "bam"
 OPEN_PREFIX = "bop"
+ASSIGN_TO_PREFIX = "sas"  # "Assign to…": the body's staff to choose from (handlers/reports/card.py)
 ACK_LABEL = N_("bodies.btn_acknowledge")
 ASSIGN_ME_LABEL = N_("bodies.btn_assign_me")
 OPEN_LABEL = N_("bodies.btn_open")
+ASSIGN_TO_LABEL = N_("bodies.btn_assign_to")
 
 EVERY, DIGEST, NONE = "every", "digest", "none"
 NOTIFY_MODES = (EVERY, DIGEST, NONE)
@@ -119,11 +121,16 @@ def news_payload(
     lines += report_lines(work, language, report)
     assert report.id is not None
     buttons = [
-        _button(t(ACK_LABEL), f"{ACK_PREFIX}:{report.id}"),
-        _button(t(ASSIGN_ME_LABEL), f"{ASSIGN_ME_PREFIX}:{report.id}"),
-        _button(t(OPEN_LABEL), f"{OPEN_PREFIX}:{report.id}"),
+        [
+            _button(t(ACK_LABEL), f"{ACK_PREFIX}:{report.id}"),
+            _button(t(ASSIGN_ME_LABEL), f"{ASSIGN_ME_PREFIX}:{report.id}"),
+        ],
+        [
+            _button(t(ASSIGN_TO_LABEL), f"{ASSIGN_TO_PREFIX}:{report.id}"),
+            _button(t(OPEN_LABEL), f"{OPEN_PREFIX}:{report.id}"),
+        ],
     ]
-    return {"text": "\n".join(lines), "buttons": [buttons]}
+    return {"text": "\n".join(lines), "buttons": buttons}
 
 
 def report_lines(work: Work, language: str, report: Report) -> list[str]:

@@ -16,7 +16,7 @@ async def on_staff_help(msg: IncomingMessage, ctx: Context) -> None:
     # The web console's /web, before the list's last line ("/staffhelp – this list").
     lines = ctx.t("staff.help").split("\n")
     lines.insert(max(1, len(lines) - 1), ctx.t("desk.help_web"))
-    text = "\n".join(lines) + "\n" + ctx.t("bodies.staff_help")
+    text = "\n".join((*lines, ctx.t("bodies.staff_help"), ctx.t("card.staff_help")))
     if ctx.role.at_least(Role.ADMIN):
         text += (
             "\n\n"

@@ -9,6 +9,8 @@
 - confirm.py       the ✅ / ❌ answer to "Is it fixed?" after a resolution
 - staff_list.py    /reports: the staff list with its filters; staff's /report picker
 - triage.py        staff status changes with notes, duplicates, hiding
+- card.py          the body's work from the staff card: assign (to me, to a colleague), an
+                   internal note, move to another body; card_view.py what the card shows of it
 - desk.py          the staff desk's conversation state (the list's filters, the question open)
 - views.py         labels, cards, photos, history; a report found by a button's id
 - buttons.py       every report button's typed payload
@@ -17,8 +19,17 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from handlers.reports import confirm, file, mine, open_report, reopen, staff_list, triage
+from handlers.reports import (
+    card,
+    confirm,
+    file,
+    mine,
+    open_report,
+    reopen,
+    staff_list,
+    triage,
+)
 
 router = Router("reports")
-for module in (file, open_report, mine, reopen, confirm, staff_list, triage):
+for module in (file, open_report, mine, reopen, confirm, staff_list, triage, card):
     router.include(module.router)

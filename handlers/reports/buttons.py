@@ -13,6 +13,9 @@ id> "Not fixed"; myuf:<report id> stop following; myx cancel the comment.
 Staff (staff_list.py, triage.py): stp:<list version>:<page>; sto:<report id> the staff view;
 sts:<report id>:<status> change the status; sth:<report id>:<1|0> hide or show; shr:<n> a
 common reason for hiding; shy yes, hide it; stk skip the note; stx cancel.
+The body's work (card.py): sak:<report id> acknowledge; sam:<report id> assign to me;
+sas:<report id> assign to… (the colleagues), sap:<report id>:<citizen id> the one chosen;
+snt:<report id> an internal note; smv:<report id> move to another body, smb:<body> the body.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from typing import Self
 
 from bot.core.buttons import ButtonData
+from bot.domain.body_news import ASSIGN_TO_PREFIX
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names no report
 
@@ -198,3 +202,47 @@ class SkipNote(ButtonData, prefix="stk"):
 @dataclass(frozen=True)
 class CancelAction(ButtonData, prefix="stx"):
     pass
+
+
+# -- the body's work on a report (card.py) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardAcknowledge(ButtonData, prefix="sak"):
+    report: int
+
+
+@dataclass(frozen=True)
+class CardAssignMe(ButtonData, prefix="sam"):
+    report: int
+
+
+@dataclass(frozen=True)
+class AssignTo(ButtonData, prefix=ASSIGN_TO_PREFIX):
+    """ "Assign to…": the body's staff to choose from."""
+
+    report: int
+
+
+@dataclass(frozen=True)
+class AssignPick(ButtonData, prefix="sap"):
+    """One colleague chosen (a citizen id; the label is their public ref). Carries both ids,
+    so it works from a private chat and from the team chat alike; the domain checks both."""
+
+    report: int
+    staff: int
+
+
+@dataclass(frozen=True)
+class NoteStart(ButtonData, prefix="snt"):
+    report: int
+
+
+@dataclass(frozen=True)
+class MoveStart(ButtonData, prefix="smv"):
+    report: int
+
+
+@dataclass(frozen=True)
+class MoveBody(ButtonData, prefix="smb"):
+    code: str  # a body of the city pack

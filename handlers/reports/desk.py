@@ -1,7 +1,8 @@
 """The staff desk's conversation state, shared by the list (staff_list.py) and triage
 (triage.py): the list's filters (key "stl", so the page buttons stay short) and the one staff
 question open about a report (key "act": which report, the change asked, and what was
-answered so far). The questions' steps and what each asks are triage.py's TRIAGE."""
+answered so far). The questions' steps and what each asks are triage.py's TRIAGE and card.py's
+WORK."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ NOTE = "staff.note"
 DUPLICATE_OF = "staff.duplicate_of"
 HIDE_REASON = "staff.hide_reason"
 HIDE_CONFIRM = "staff.hide_confirm"
+WORK_NOTE = "staff.work_note"  # card.py: an internal note's text
+MOVE_BODY = "staff.move_body"  # card.py: which body to hand the report to
+MOVE_REASON = "staff.move_reason"  # card.py: why
 QUESTIONS = "staff.*"  # every staff question (TRIAGE.any)
 
 

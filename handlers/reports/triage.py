@@ -30,7 +30,7 @@ from bot.domain.report_news import HIDE_REASONS, hide_reason
 from bot.i18n import N_
 from handlers.fallback import fallback
 from handlers.refusals import refusal_text
-from handlers.reports import desk
+from handlers.reports import card_view, desk
 from handlers.reports.buttons import (
     CancelAction,
     HideReasonButton,
@@ -87,6 +87,7 @@ async def show_staff_view(ctx: Context, report: Report, note: str | None = None)
         extra.append(ctx.t("staff.reporter", ref=public_ref(report.reporter_id)))
     if report.contact_phone:
         extra.append(ctx.t("staff.contact", phone=report.contact_phone))
+    extra += await card_view.work_lines(ctx, report)
     if extra:
         lines.append("\n".join(extra))
     lines.append(staff_history(ctx, await reports.history(ctx.session, report_id=report.id)))
@@ -105,7 +106,8 @@ def staff_buttons(ctx: Context, report: Report) -> Rows:
         moderation = HideToggle(report.id, hide=False).button(ctx.t("staff.btn_unhide"))
     else:
         moderation = HideToggle(report.id, hide=True).button(ctx.t("staff.btn_hide"))
-    return rows(*changes, (moderation,), per_row=2)
+    work = rows(*card_view.work_buttons(ctx, report), per_row=2)
+    return (*rows(*changes, per_row=2), *work, (moderation,))
 
 
 def staff_history(ctx: Context, events: list[ReportEvent]) -> str:

@@ -1,6 +1,10 @@
 """One channel's sender: claims its due rows, sends them under the channel's token bucket
 with as many sends on the wire as pay (concurrency.py), and records the results in batches.
 
+A channel with a per-group limit (`Capabilities.group_per_minute`: Telegram's 20 a minute)
+has each group chat's rows paced by pacing.py: a row whose slot is later is put back, due
+then (counted as "paced", not as an attempt).
+
 A channel with a bulk API (`Capabilities.bulk_size` > 1: Viber with VIBER_BROADCAST_API) gets
 a run's rows in one language in one `send_bulk` of up to that many recipients, one result per
 recipient, each recorded as a single send's would be (sent, blocked, failed, retried).
@@ -13,11 +17,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.channel import Channel, SendResult, SendStatus
 from bot.core.messages import Address, Reply
 from scheduler.delivery.concurrency import Concurrency
+from scheduler.delivery.pacing import ChatPacer
 from scheduler.delivery.results import Results, reason
 from scheduler.payloads import BadPayload
 from scheduler.ratelimit import TokenBucket
@@ -37,6 +43,7 @@ OUTCOMES = {
     "blocked": "blocked",
     "failed": "failed",
     "retried": "retry",
+    "paced": "retry",
 }
 
 
@@ -55,7 +62,16 @@ class ChannelSender:
         self._capacity = max(engine.config.batch_size, self._bulk_size)  # rows claimed at most
         self.bucket = bucket
         self.name = channel.name
-        self.stats = {"sent": 0, "retry_after": 0, "failed": 0, "blocked": 0, "retried": 0}
+        self.stats = {
+            "sent": 0,
+            "retry_after": 0,
+            "failed": 0,
+            "blocked": 0,
+            "retried": 0,
+            "paced": 0,
+        }
+        group_limit = channel.capabilities.group_per_minute
+        self._pacer = ChatPacer(group_limit) if group_limit else None
         self._inflight: dict[int, Claimed] = {}
         self._queue: asyncio.Queue[list[Claimed]] = asyncio.Queue()  # one send's rows
         self._results = Results()
@@ -233,8 +249,17 @@ class ChannelSender:
                 self._queue.task_done()
 
     async def _send(self, rows: list[Claimed], *, wait: bool) -> None:
-        """Send `rows` (one, or a bulk send's) the same reply: the first row's."""
+        """Send `rows` (one, or a bulk send's) the same reply: the first row's. A row to a
+        group chat waits for its slot (pacing.py): put back, due then, if it is not now."""
         first = rows[0]
+        if self._pacer is not None and len(rows) == 1 and first.user_id.startswith("-"):
+            wait = self._pacer.wait(first.user_id, first.id)
+            if wait > 0:
+                due = self.engine.now() + timedelta(seconds=wait)
+                self._results.retries.append(Retry(first.id, first.attempts, due, "paced"))
+                self._count("paced", None)
+                self._flush_kick.set()
+                return
         try:
             reply = await self.engine.rendering.render(first)
         except BadPayload as exc:

@@ -27,3 +27,14 @@ async def ban(chat: RecordingChannel, command: str, user: str = "admin") -> Repl
     assert labels(confirm) == ["🚫 Yes, ban", "✖️ No"], confirm.text
     (done,) = await chat.tap("🚫 Yes, ban", user=user)
     return done
+
+
+async def grant_staff(chat: RecordingChannel, db: Database, user: str, body: str) -> str:
+    """A new user becomes staff of `body` (the admin's /grant); their public reference."""
+    await chat.say("/start", user=user)
+    await chat.tap("English", user=user)
+    ref = await ref_of(chat, db, user)
+    await chat.say(f"/grant staff {body} {ref}", user="admin")
+    (told,) = chat.pop(user)
+    assert told.text.startswith("You are now municipal staff")
+    return ref

@@ -111,6 +111,7 @@ class TelegramChannel:
         receipts=False,
         bulk_size=1,  # no bulk API: a broadcast is one sendMessage per citizen
         billed_messages=False,
+        group_per_minute=20,  # Bot FAQ: at most 20 messages a minute in one group
     )
 
     def __init__(self, settings: Settings, translator: Translator) -> None:

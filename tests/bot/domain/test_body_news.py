@@ -47,4 +47,9 @@ async def test_a_reassigned_report_reaches_the_new_body(world: World):  # noqa: 
     assert "пренасочен към Столичен инспекторат" in group.text and reason in group.text
     told = reply_from_payload(new[1].payload)
     assert told.text.startswith("↪️ Report SOF-") and "Sofia Inspectorate" in told.text
-    assert [b.label for b in told.all_buttons] == ["Acknowledge", "Assign to me", "Open"]
+    assert [b.label for b in told.all_buttons] == [
+        "Acknowledge",
+        "Assign to me",
+        "Assign to…",
+        "Open",
+    ]

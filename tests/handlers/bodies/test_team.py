@@ -23,7 +23,7 @@ from tests.steps.reports import file_report
 from tests.viber_chat import ViberChat
 
 GROUP = -1001234567890
-BUTTONS = ["Acknowledge", "Assign to me", "Open"]
+BUTTONS = ["Acknowledge", "Assign to me", "Assign to…", "Open"]
 
 
 async def the_report(db: Database, public_id: str) -> Report:
@@ -77,7 +77,7 @@ async def test_team_chat_and_members_on_telegram(
         # The group in the city's language, the clerk in theirs.
         assert posted.text.startswith(f"🆕 Нов сигнал {public_id} за Район „Младост“")
         assert "Улично осветление" in posted.text and "Да бъде решен до: 11.12.2026" in posted.text
-        assert labels(posted) == ["Приет", "Поемам го", "Отвори"]
+        assert labels(posted) == ["Приет", "Поемам го", "Възложи на…", "Отвори"]
         assert told.text.startswith(f"🆕 New report {public_id} for Mladost District")
         assert "Street lighting" in told.text and "Resolve by: 11 Dec 2026" in told.text
         assert labels(told) == BUTTONS

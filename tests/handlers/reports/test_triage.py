@@ -36,12 +36,14 @@ HIDE_REASONS = [
     "Advertising or spam",
     "Publishing it could put someone at risk",
 ]
+WORK = ["🙋 Assign to me", "👥 Assign to…", "🗒️ Internal note", "↪️ Move to another body"]
 NEW_ACTIONS = [
     "👀 Acknowledge",
     "🛠️ In progress",
     "✅ Resolved",
     "⛔ Reject",
     "🔗 Duplicate of…",
+    *WORK,
     "🙈 Hide",
 ]
 
@@ -122,6 +124,7 @@ async def test_staff_view_shows_the_phone_only_when_shared(
         f"{DESCRIPTION}\n"
         "\n"
         f"Reported by: {reporter}\n"
+        "Body: Mladost District Administration\n"
         "\n"
         "History:\n"
         f"{FILED} — filed (citizen)"
@@ -138,7 +141,7 @@ async def test_only_valid_next_statuses_and_stale_buttons(staffed: RecordingChan
     public_id = await file_report(chat)
     await staff_sets(chat, public_id, "🛠️ In progress")
     view = await staff_view(chat, public_id)
-    assert labels(view) == ["✅ Resolved", "⛔ Reject", "🔗 Duplicate of…", "🙈 Hide"]
+    assert labels(view) == ["✅ Resolved", "⛔ Reject", "🔗 Duplicate of…", *WORK, "🙈 Hide"]
     assert f"{FILED} — New → In progress (admin)" in view.text
 
     for payload in ("sts:1:acknowledged", "sts:1:in_progress", "sts:1:new", "sts:1:bogus"):
