@@ -13,10 +13,10 @@ router = Router("admin.help")
 
 @router.command("staffhelp", role=Role.STAFF)
 async def on_staff_help(msg: IncomingMessage, ctx: Context) -> None:
-    # The web console's /web, before the list's last line ("/staffhelp – this list").
+    # Each capability's lines, before the list's last line ("/staffhelp – this list").
     lines = ctx.t("staff.help").split("\n")
-    lines.insert(max(1, len(lines) - 1), ctx.t("desk.help_web"))
-    text = "\n".join((*lines, ctx.t("bodies.staff_help"), ctx.t("card.staff_help")))
+    extra = [ctx.t(key) for key in ("desk.help_web", "bodies.staff_help", "card.staff_help")]
+    text = "\n".join((*lines[:-1], *extra, *lines[-1:]))
     if ctx.role.at_least(Role.ADMIN):
         text += (
             "\n\n"
