@@ -15,7 +15,7 @@ router = Router("admin.help")
 async def on_staff_help(msg: IncomingMessage, ctx: Context) -> None:
     # Each capability's lines, before the list's last line ("/staffhelp – this list").
     lines = ctx.t("staff.help").split("\n")
-    extra = [ctx.t(key) for key in ("desk.help_web", "bodies.staff_help", "card.staff_help")]
+    extra = [ctx.t("desk.help_web"), ctx.t("bodies.staff_help"), ctx.t("card.staff_help")]
     text = "\n".join((*lines[:-1], *extra, *lines[-1:]))
     if ctx.role.at_least(Role.ADMIN):
         text += (

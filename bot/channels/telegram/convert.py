@@ -156,7 +156,7 @@ def _group_sender(message: Message) -> tuple[User, str] | None:
     """The sender and the group's id of a message in a group; None for any other chat."""
     chat = _of(message.chat, Chat, "message.chat")
     user = _maybe(message.from_user, User, "message.from")
-    if chat.type not in GROUPS or user is None or user.is_bot:
+    if _of(chat.type, str, "message.chat.type") not in GROUPS or user is None or user.is_bot:
         return None
     return user, str(_id(chat.id, "message.chat.id"))
 
@@ -274,10 +274,11 @@ def _from_callback(update: Update, query: CallbackQuery) -> IncomingMessage | No
     data = _maybe(query.data, str, "callback_query.data")
     if data is None:
         return None
-    if chat is not None and chat.type in GROUPS:  # a tap in a team chat: the tapper's own
+    kind = None if chat is None else _of(chat.type, str, "callback_query.message.chat.type")
+    if chat is not None and kind in GROUPS:  # a tap in a team chat: the tapper's own
         group = str(_id(chat.id, "callback_query.message.chat.id"))
         return _make(update, user, Kind.BUTTON, payload=data, chat=group)
-    if chat is not None and chat.type != ChatType.PRIVATE:
+    if kind is not None and kind != ChatType.PRIVATE:
         return None
     return _make(update, user, Kind.BUTTON, payload=data)
 
