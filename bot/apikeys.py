@@ -81,7 +81,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     from storage.migrate import upgrade
 
     await upgrade(settings.database_url)
-    tz = load_city(settings.city).timezone
+    tz = load_city(settings.city, lazy_shapes=True).timezone  # the time zone alone
     db = Database(settings.database_url)
     try:
         limits = {k: getattr(args, k) for k in ("per_minute", "per_day") if hasattr(args, k)}

@@ -4,10 +4,12 @@ channel (push a message, pop the replies)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import gc
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp.web_app
 import pytest
 from PIL import Image
 
@@ -25,6 +27,25 @@ from tests.telegram_chat import TelegramChat
 from tests.viber_chat import start_viber_bot, viber_settings
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The modules and test items loaded so far live as long as the process: the garbage
+    collector need not walk them again after every test's bot is thrown away. Each test
+    leaves a bot's worth of cycles behind, so the collector runs less often than its
+    default (a worker's time in it: 25 s -> 2 s on tests/handlers and tests/bot/domain)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
+@pytest.fixture(autouse=True)
+def _let_stopped_apps_go() -> Iterator[None]:
+    """aiohttp caches each web app's middleware chain (up to 1,024, by app) and so keeps every
+    stopped bot of a test process alive: each worker grew to 900,000 objects and spent a fifth
+    of its time in the garbage collector. One app a process, as in production, never notices."""
+    yield
+    aiohttp.web_app._cached_build_middleware.cache_clear()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
