@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from bot.city.bodies import Body
 from bot.domain import forwarding_queue
+from bot.domain.bodies import members_told
 from bot.domain.errors import Refused
 from bot.domain.work import Work
 from bot.i18n import N_, format_when
@@ -78,7 +79,7 @@ async def report_reached_body(
         )
         assert row.id is not None
         queued.append(row.id)
-    members = await bodies_repo.member_recipients(work.session, body_codes=[body.code], mode=EVERY)
+    members = await members_told(work, [body.code], mode=EVERY)
     for recipient, _ in members:
         if recipient.citizen_id == work.actor.citizen_id:
             continue

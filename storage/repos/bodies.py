@@ -113,10 +113,15 @@ async def set_notify_mode(
 
 
 async def member_recipients(
-    session: AsyncSession, *, body_codes: Iterable[str], mode: str
+    session: AsyncSession,
+    *,
+    body_codes: Iterable[str],
+    mode: str,
+    admin_ids: Iterable[int] = (),
 ) -> list[tuple[Recipient, str]]:
     """The staff of `body_codes` whose choice is `mode` (no row: NOTIFY_DEFAULT), on each of
-    their channels, with the body code; staff who left the role are not included."""
+    their channels, with the body code; staff who left the role are not included, the
+    citizens `admin_ids` (admins by the ADMINS setting) are, whatever their stored role."""
     chosen = func.coalesce(StaffNotify.mode, NOTIFY_DEFAULT)
     stmt = (
         select(
@@ -131,7 +136,10 @@ async def member_recipients(
         .outerjoin(StaffNotify, col(StaffNotify.citizen_id) == col(Citizen.id))
         .where(
             col(StaffBody.body_code).in_(list(body_codes)),
-            col(Citizen.role).in_(["staff", "admin"]),
+            or_(
+                col(Citizen.role).in_(["staff", "admin"]),
+                col(Citizen.id).in_(list(admin_ids)),
+            ),
             chosen == mode,
         )
         .order_by(col(Citizen.id), col(ChannelIdentity.channel), col(StaffBody.body_code))
