@@ -83,6 +83,15 @@ class CitizenBot:
             batch_size=settings.notice_batch_size,
             on_queued=self.delivery.wake,
         )
+        self.forwarder = Forwarder(
+            db=self.db,
+            city=self.city,
+            settings=settings,
+            translator=self.translator,
+            photos=self.photos,
+            clock=clock,
+            deliver=self.delivery.deliver,
+        )
         self.services = Services(
             settings=settings,
             translator=self.translator,
@@ -91,6 +100,7 @@ class CitizenBot:
             photos=self.photos,
             deliver=self.delivery.deliver,
             wake_notices=self.notices.wake,
+            wake_forwarding=self.forwarder.wake,
         )
         self.dispatcher = Dispatcher(
             db=self.db,
@@ -114,7 +124,13 @@ class CitizenBot:
         routes = [route for channel in self.channels for route in channel.routes()]
         routes += media_routes(self.photos, self.files)
         routes += open311_routes(
-            db=self.db, city=self.city, settings=settings, clock=clock, translator=self.translator
+            db=self.db,
+            city=self.city,
+            settings=settings,
+            clock=clock,
+            translator=self.translator,
+            deliver=self.delivery.deliver,
+            wake_forwarding=self.forwarder.wake,
         )
         routes += opendata_routes(db=self.db, city=self.city, settings=settings)
         routes += bodies_routes(db=self.db, services=self.services)
@@ -156,15 +172,6 @@ class CitizenBot:
             city=self.city,
             settings=settings,
             translator=self.translator,
-            clock=clock,
-            deliver=self.delivery.deliver,
-        )
-        self.forwarder = Forwarder(
-            db=self.db,
-            city=self.city,
-            settings=settings,
-            translator=self.translator,
-            photos=self.photos,
             clock=clock,
             deliver=self.delivery.deliver,
         )

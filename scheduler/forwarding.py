@@ -137,6 +137,10 @@ class Forwarder:
                 scheduler, job_id="forward_status", seconds=max(seconds, STATUS_TICK_SECONDS)
             )
 
+    def wake(self) -> None:
+        """Send what was just queued now, not at the next tick (`Services.wake_forwarding`)."""
+        self._sending.wake()
+
     async def close(self) -> None:
         await self._sending.close()
         await self._checking.close()

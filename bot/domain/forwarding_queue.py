@@ -1,6 +1,7 @@
 """Forwarding a report to a body that works outside the bot (bodies.json `delivery`: email
 or Open311): queued in the filing or reassigning transaction (`queue`, called by
-bot/domain/body_news.py), sent after the commit and retried by scheduler/forwarding.py.
+bot/domain/body_news.py), sent right after the commit (the forwarding tick is woken through
+`Work.wake_forwarding`) and retried by scheduler/forwarding.py.
 Admins see what is stuck (`unsettled`) and send a failed one again (`retry`)."""
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ async def queue(work: Work, report: Report, *, why: str) -> int | None:
         log.info(
             "report %s queued for %s by %s (%s)", report.public_id, report.body_code, method, why
         )
+        work.wake_forwarding_after_commit()  # sent right after the commit, not at the next tick
     return forward_id
 
 
