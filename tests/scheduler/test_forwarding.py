@@ -23,12 +23,14 @@ from bot.city.bodies import EmailDelivery, Open311Delivery
 from bot.domain import handling
 from bot.domain import reports as reports_domain
 from bot.domain.actors import Actor
+from bot.domain.forwarding_queue import GEOREPORT_NO_UPDATE
 from bot.domain.reports import NewReport
 from bot.metrics import Metrics
 from scheduler.forwarding import Forwarder
 from storage.db import Database
 from storage.models import AuditEntry, Outbox, Report, ReportForward, ReportStatus, Role
 from storage.repos import citizens, stats
+from storage.repos import forwards as forwards_repo
 from tests.bot.forwarding.reports import (
     CITY,
     FILED,
@@ -38,6 +40,7 @@ from tests.bot.forwarding.reports import (
     city_with,
     file_reports,
     filing_work,
+    resolve_then_not_fixed,
 )
 from tests.conftest import Clock
 
@@ -153,7 +156,7 @@ async def test_open311_sent_once_by_two_processes_retried_and_read_back(db: Data
             news = (await session.exec(select(Outbox))).all()
             actors = {e.actor_ref for e in (await session.exec(select(AuditEntry))).all()}
         assert {r.status for r in reports} == {ReportStatus.RESOLVED.value}
-        assert actors == {f"open311:{MLADOST.code}"[:16]}
+        assert actors == {f"open311:{MLADOST.code}"}
         # The reporter was told each time (acknowledged, then resolved), and it was sent on.
         assert len(news) == 6 and {row.citizen_id for row in news} == {reporter}
         assert sorted(delivered) == sorted(row.id for row in news)
@@ -265,4 +268,33 @@ async def test_a_filed_report_leaves_at_once_not_at_the_next_tick(db: Database, 
         assert fake.posts[0]["description"] == "Dark since Monday."
     finally:
         scheduler.shutdown(wait=False)
+        await sender.close()
+
+
+async def test_not_fixed_is_recorded_for_an_open311_body_and_not_sent(db: Database, endpoint):
+    """GeoReport v2 has no call to update or reopen a request: a citizen's "❌ not fixed" on a
+    report forwarded by Open311 is recorded ("unsupported", with why), sent nowhere, not
+    offered for retry, and wakes nothing; the report's own status is no longer read back
+    once the body said "closed"."""
+    fake, url = endpoint
+    city = city_with(
+        Open311Delivery(
+            type="open311", endpoint=url, api_key_env="K", service_codes={"sofia-28": "LIGHT"}
+        )
+    )
+    sender = forwarder(db, city, Clock(FILED), "host:a", [])
+    try:
+        citizen, (report,) = await file_reports(db, city)
+        assert await sender.tick() == 1
+        woken = await resolve_then_not_fixed(db, city, report, citizen, "Still dark.")
+        assert woken == []
+        assert await sender.tick() == 0 and len(fake.posts) == 1
+        first, reopened = sorted(await rows(db), key=lambda r: r.id or 0)
+        assert (first.kind, first.state) == ("report", "sent")
+        assert (reopened.kind, reopened.how) == ("reopened", "open311")
+        assert reopened.state == "unsupported"
+        assert reopened.last_error == GEOREPORT_NO_UPDATE and reopened.event_id > 0
+        async with db.sessions() as session:
+            assert await forwards_repo.unsettled(session, limit=10) == []
+    finally:
         await sender.close()
