@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,8 +77,39 @@ async def link_chat(
         session.add(link)
     else:
         link.channel, link.chat_id, link.linked_by = channel, chat_id, linked_by
+        link.broken_at = None
     await session.flush()
     return link
+
+
+async def move_chat(session: AsyncSession, *, channel: str, old_id: str, new_id: str) -> list[str]:
+    """Every link to (channel, old_id) now points at new_id (a working chat again); the body
+    codes moved, sorted."""
+    codes = await bodies_of_chat(session, channel=channel, chat_id=old_id)
+    if codes:
+        await session.exec(  # type: ignore[call-overload]
+            update(BodyChat)
+            .where(col(BodyChat.channel) == channel, col(BodyChat.chat_id) == old_id)
+            .values(chat_id=new_id, broken_at=None)
+        )
+    return codes
+
+
+async def mark_broken(
+    session: AsyncSession, *, channel: str, chat_id: str, now: datetime
+) -> list[str]:
+    """The links to (channel, chat_id) not marked broken yet are now; their body codes."""
+    stmt = select(BodyChat.body_code).where(
+        BodyChat.channel == channel, BodyChat.chat_id == chat_id, col(BodyChat.broken_at).is_(None)
+    )
+    codes = sorted((await session.exec(stmt.with_for_update())).all())
+    if codes:
+        await session.exec(  # type: ignore[call-overload]
+            update(BodyChat)
+            .where(col(BodyChat.body_code).in_(codes), col(BodyChat.broken_at).is_(None))
+            .values(broken_at=now)
+        )
+    return codes
 
 
 async def unlink_chat(session: AsyncSession, *, body_code: str) -> bool:

@@ -9,7 +9,8 @@ fixed" answer), `event_id` (the reopening's report_event id; 0 for the report it
 `photo_name` (the photo the answer brought); a report is forwarded once per body, and each
 reopening once: the unique constraint is now (report_id, body_code, event_id).
 `audit_entry.actor_ref` grows from 16 to 64 characters: system actors such as
-`open311:<body>` and `feed:<id>` were cut (or refused on PostgreSQL).
+`open311:<body>` and `feed:<id>` were cut (or refused on PostgreSQL). `body_chat` gains
+`broken_at`: when the team chat was found unreachable.
 
 Safe under old code during a rolling restart: old processes write only rows of the report
 itself (the server defaults), and read none of the new columns.
@@ -19,6 +20,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import storage.types
 
 revision: str = "0019"
 down_revision: str | None = "0018"
@@ -39,10 +42,14 @@ def upgrade() -> None:
         batch.alter_column(
             "actor_ref", existing_type=sa.String(16), type_=sa.String(64), existing_nullable=False
         )
+    with op.batch_alter_table("body_chat") as batch:
+        batch.add_column(sa.Column("broken_at", storage.types.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM report_forward WHERE event_id <> 0")
+    with op.batch_alter_table("body_chat") as batch:
+        batch.drop_column("broken_at")
     with op.batch_alter_table("audit_entry") as batch:
         batch.alter_column(
             "actor_ref", existing_type=sa.String(64), type_=sa.String(16), existing_nullable=False
