@@ -39,6 +39,7 @@ from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
 from scheduler.setup import build_scheduler
+from scheduler.team_chats import TeamChatEvents
 from storage.db import Database
 from storage.types import utcnow
 
@@ -73,6 +74,10 @@ class CitizenBot:
             translator=self.translator,
             photos=self.photos,
             clock=clock,
+        )
+        # A team chat that moved or cannot be reached, as a send found it: the domain's rules.
+        self.delivery.team_chats = TeamChatEvents(
+            city=self.city, settings=settings, translator=self.translator, clock=clock
         )
         self.notices = NoticeScheduler(
             db=self.db,

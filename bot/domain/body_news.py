@@ -235,7 +235,9 @@ async def set_notify(work: Work, mode: str) -> None:
 async def team_chat_moved(work: Work, *, channel: str, old_id: str, new_id: str) -> list[str]:
     """The group became another chat (Telegram: a group upgraded to a supergroup gets a new
     id, `migrate_to_chat_id`): the bodies whose team chat it was follow it. A platform's
-    fact, reported by the channel or the delivery engine as a system actor. The codes."""
+    fact, reported by the channel or the delivery engine as a system actor. A chat the pack
+    names (bodies.json) is linked first, so the new id is kept. The codes."""
+    await _adopt_pack_chat(work, channel=channel, chat_id=old_id)
     codes = await bodies_repo.move_chat(work.session, channel=channel, old_id=old_id, new_id=new_id)
     for code in codes:
         await work.audit("chat_moved", "body", code, channel=channel)
@@ -248,7 +250,8 @@ async def team_chat_lost(work: Work, *, channel: str, chat_id: str) -> list[str]
     body whose team chat it is has the link marked broken (nothing more is posted there,
     `team_chat`), and, once, its members (staff and admins, bot/domain/roles.py) are told in
     private whatever their /notify choice. Relinking (`link_chat`) mends it. The codes
-    newly marked."""
+    newly marked. A chat the pack names (bodies.json) is linked first, to be marked."""
+    await _adopt_pack_chat(work, channel=channel, chat_id=chat_id)
     codes = await bodies_repo.mark_broken(
         work.session, channel=channel, chat_id=chat_id, now=work.now
     )
@@ -279,3 +282,15 @@ async def team_chat_lost(work: Work, *, channel: str, chat_id: str) -> list[str]
                 queued.append(row.id)
     work.deliver_after_commit(queued)
     return codes
+
+
+async def _adopt_pack_chat(work: Work, *, channel: str, chat_id: str) -> None:
+    """The bodies whose team chat is the pack's (channel, chat_id), with no link of their
+    own, get it as a link (by nobody), so that what the platform said of it can be kept."""
+    for body in work.city.bodies.bodies:
+        if body.team_chat != (channel, chat_id):
+            continue
+        if await bodies_repo.chat_of(work.session, body_code=body.code) is None:
+            await bodies_repo.link_chat(
+                work.session, body_code=body.code, channel=channel, chat_id=chat_id, linked_by=None
+            )
