@@ -39,6 +39,7 @@ from scheduler.notices import NoticeScheduler
 from scheduler.pruning import OutboxPruning
 from scheduler.retention import Retention
 from scheduler.setup import build_scheduler
+from scheduler.team_chats import TeamChatEvents
 from storage.db import Database
 from storage.types import utcnow
 
@@ -74,6 +75,10 @@ class CitizenBot:
             photos=self.photos,
             clock=clock,
         )
+        # A team chat that moved or cannot be reached, as a send found it: the domain's rules.
+        self.delivery.team_chats = TeamChatEvents(
+            city=self.city, settings=settings, translator=self.translator, clock=clock
+        )
         self.notices = NoticeScheduler(
             db=self.db,
             city=self.city,
@@ -83,6 +88,15 @@ class CitizenBot:
             batch_size=settings.notice_batch_size,
             on_queued=self.delivery.wake,
         )
+        self.forwarder = Forwarder(
+            db=self.db,
+            city=self.city,
+            settings=settings,
+            translator=self.translator,
+            photos=self.photos,
+            clock=clock,
+            deliver=self.delivery.deliver,
+        )
         self.services = Services(
             settings=settings,
             translator=self.translator,
@@ -91,6 +105,7 @@ class CitizenBot:
             photos=self.photos,
             deliver=self.delivery.deliver,
             wake_notices=self.notices.wake,
+            wake_forwarding=self.forwarder.wake,
         )
         self.dispatcher = Dispatcher(
             db=self.db,
@@ -114,7 +129,13 @@ class CitizenBot:
         routes = [route for channel in self.channels for route in channel.routes()]
         routes += media_routes(self.photos, self.files)
         routes += open311_routes(
-            db=self.db, city=self.city, settings=settings, clock=clock, translator=self.translator
+            db=self.db,
+            city=self.city,
+            settings=settings,
+            clock=clock,
+            translator=self.translator,
+            deliver=self.delivery.deliver,
+            wake_forwarding=self.forwarder.wake,
         )
         routes += opendata_routes(db=self.db, city=self.city, settings=settings)
         routes += bodies_routes(db=self.db, services=self.services)
@@ -156,15 +177,6 @@ class CitizenBot:
             city=self.city,
             settings=settings,
             translator=self.translator,
-            clock=clock,
-            deliver=self.delivery.deliver,
-        )
-        self.forwarder = Forwarder(
-            db=self.db,
-            city=self.city,
-            settings=settings,
-            translator=self.translator,
-            photos=self.photos,
             clock=clock,
             deliver=self.delivery.deliver,
         )

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     reply_retry_seconds: float = Field(default=60.0, ge=0, le=3600)
     retention_months: int = Field(default=24, ge=1, le=240)
     metrics_token: str | None = None
+    # The per-body figures of /metrics are computed at most once in this many seconds (a
+    # second or more on 100,000 reports); 0: on every scrape.
+    metrics_body_figures_ttl_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     delivery_batch_size: int = Field(default=200, ge=1, le=10_000)
     delivery_max_attempts: int = Field(default=5, ge=1, le=100)

@@ -208,8 +208,8 @@ def _figures(f: Figures) -> Iterator[Metric]:
     yield outbox
     forwards = GaugeMetricFamily(
         f"{PREFIX}_forwards",
-        "Reports forwarded to bodies by email or Open311, per body and state "
-        "(pending, sent, failed).",
+        "Reports (and their reopenings) forwarded to bodies by email or Open311, per body "
+        "and state (pending, sent, failed; unsupported: a reopening Open311 cannot carry).",
         labels=["body", "state"],
     )
     for (body, state), n in sorted(f.forwards.items()):

@@ -6,6 +6,9 @@ bot, and reading the status of Open311 forwards back.
     await forwarder.tick()         # claim due forwards, send them, record the outcome
     await forwarder.check_statuses()   # GET each open Open311 request, apply "closed"/"open"
 
+A forward of kind "reopened" (a citizen's "not fixed") is an email saying so, with their
+words and photo; Open311 has no such call (bot/domain/forwarding_queue.py records it only).
+
 A tick claims due rows in a short transaction (storage/repos/forwards.py: the lease keeps
 another process off them), sends outside any transaction, and records each outcome. A
 RetryableError is tried again after BACKOFF (longer each time) until FORWARD_MAX_ATTEMPTS;
@@ -41,7 +44,7 @@ from bot.i18n import Translator
 from bot.media.store import PhotoStore
 from scheduler.ticks import Ticks
 from storage.db import Database
-from storage.models import Report
+from storage.models import ForwardKind, Report, ReportEvent
 from storage.repos import forwards
 from storage.repos import reports as reports_repo
 from storage.types import utcnow
@@ -137,6 +140,10 @@ class Forwarder:
                 scheduler, job_id="forward_status", seconds=max(seconds, STATUS_TICK_SECONDS)
             )
 
+    def wake(self) -> None:
+        """Send what was just queued now, not at the next tick (`Services.wake_forwarding`)."""
+        self._sending.wake()
+
     async def close(self) -> None:
         await self._sending.close()
         await self._checking.close()
@@ -212,15 +219,21 @@ class Forwarder:
         body = self.city.body(row.body_code)
         if body is None:
             raise PermanentError(f"the city pack has no body {row.body_code}")
+        reopening: ReportEvent | None = None
         async with self.db.sessions() as session:
             report = await session.get(Report, row.report_id)
-            photos = await reports_repo.photos(session, report_id=row.report_id)
+            photos = [p.name for p in await reports_repo.photos(session, report_id=row.report_id)]
+            if row.kind == ForwardKind.REOPENED:
+                reopening = await session.get(ReportEvent, row.event_id)
+                photos = [p for p in photos if p == row.photo_name]
         if report is None:
             raise PermanentError(f"report {row.report_id} is gone")
-        sent = forwarded_report(
-            report, self.city, self.settings.public_url, [p.name for p in photos]
-        )
+        if row.kind == ForwardKind.REOPENED and reopening is None:
+            raise PermanentError(f"report {report.public_id}: the reopening is gone")
+        sent = forwarded_report(report, self.city, self.settings.public_url, photos, reopening)
         delivery = body.delivery
+        if reopening is not None and not isinstance(delivery, EmailDelivery):
+            raise PermanentError(f"{body.code}: only email carries a reopening")
         if isinstance(delivery, EmailDelivery):
             await email_sender.send(
                 sent,

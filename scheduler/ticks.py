@@ -5,6 +5,7 @@ The database is the source of truth for what is due; these only say when to look
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -24,9 +25,14 @@ class Ticks:
         self.tick = tick
         self.closed = False
         self._running: set[asyncio.Task[Any]] = set()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._job_id = ""
+        self._ticking = False
+        self._again = False
 
     def install(self, scheduler: AsyncIOScheduler, *, job_id: str, seconds: float) -> None:
         """Every `seconds`, the first right away (work that fell due while the bot was down)."""
+        self._scheduler, self._job_id = scheduler, job_id
         scheduler.add_job(
             self._scheduled,
             "interval",
@@ -38,6 +44,18 @@ class Ticks:
             misfire_grace_time=None,
             replace_existing=True,
         )
+
+    def wake(self) -> None:
+        """Tick now rather than at the next interval (new work was just committed). A tick in
+        progress may have looked before that commit: it ticks once more when it ends."""
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running or self.closed:
+            return
+        if self._ticking:
+            self._again = True
+            return
+        with contextlib.suppress(LookupError):
+            scheduler.modify_job(self._job_id, next_run_time=datetime.now(UTC))
 
     def track(self, task: asyncio.Future[Any]) -> None:
         self._running.add(task)
@@ -54,10 +72,19 @@ class Ticks:
         task = asyncio.current_task()
         if task is not None:
             self.track(task)
+        self._ticking = True
         try:
-            await self.tick()
-        except Exception:
-            log.exception("the %s tick failed; the next tick retries", self.name)
+            while True:
+                self._again = False
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("the %s tick failed; the next tick retries", self.name)
+                    break
+                if not self._again or self.closed:
+                    break
+        finally:
+            self._ticking = False
 
 
 def add_daily(

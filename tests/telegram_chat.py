@@ -81,6 +81,12 @@ class TelegramChat:
         update["message"]["chat"] = {"id": group, "type": "supergroup", "title": "Team"}
         return await self._exchange(group, update)
 
+    async def group_upgraded(self, old: int, new: int, *, user: str = "u1") -> list[Reply]:
+        """`user` upgrades the group `old` to the supergroup `new`: Telegram's service message
+        in the old group (and sends to `old` refused from now on); what the bot posted there."""
+        update = self.api.make_group_migration_update(self.user_id(user), old, new)
+        return await self._exchange(old, update)
+
     async def tap_in_group(self, group: int, label: str, *, user: str = "u1") -> list[Reply]:
         """`user` taps the button labelled `label` on the bot's last message with buttons in
         the group; what the bot posted in the group."""

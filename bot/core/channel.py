@@ -55,6 +55,9 @@ class SendResult:
     # Where the channel's platform bills each message (`Capabilities.billed_messages`): how
     # many were accepted for this recipient, a failed attempt's part-way ones too; else None.
     messages: int | None = None
+    # On a failure: the chat has a new id on the platform (Telegram: a group upgraded to a
+    # supergroup, `migrate_to_chat_id`); the same reply goes there instead.
+    moved_to: str | None = None
 
     @property
     def ok(self) -> bool:

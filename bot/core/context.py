@@ -60,6 +60,9 @@ class Services:
     # Brings the notice scheduler's tick forward (scheduler.notices.NoticeScheduler.wake); the
     # domain queues it after the commit of a notice due now. None where no scheduler runs.
     wake_notices: Callable[[], None] | None = None
+    # Brings the forwarding tick forward (scheduler.forwarding.Forwarder.wake); the domain
+    # queues it after the commit of a forward to a body outside the bot. None: the tick comes.
+    wake_forwarding: Callable[[], None] | None = None
 
 
 @dataclass
@@ -95,6 +98,7 @@ class Context:
             clock=self.services.clock,
             deliver=self.services.deliver,
             wake_notices=self.services.wake_notices,
+            wake_forwarding=self.services.wake_forwarding,
             after_commit=self.after_commit,
         )
 

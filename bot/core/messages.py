@@ -22,6 +22,9 @@ class Kind(enum.StrEnum):
     STARTED = "started"
     STOPPED = "stopped"
     UNSUPPORTED = "unsupported"  # content the bot cannot use (sticker, voice, an edit, ...)
+    # A group chat got a new id (Telegram: upgraded to a supergroup): `chat` the old id,
+    # `payload` the new one. A platform's fact, not something the sender said.
+    CHAT_MOVED = "chat_moved"
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,8 +149,20 @@ class Router:
         keys = [f"{s}|{k.value}" for s in states for k in kinds]
         return self._register("state", keys, role)
 
-    def on(self, *kinds: Kind, role: Role = Role.CITIZEN) -> Callable[[Handler], Handler]:
-        return self._register("event", [k.value for k in kinds], role)
+    def on(
+        self,
+        *kinds: Kind,
+        role: Role = Role.CITIZEN,
+        open_to_banned: bool = False,
+        in_groups: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        return self._register(
+            "event",
+            [k.value for k in kinds],
+            role,
+            open_to_banned=open_to_banned,
+            in_groups=in_groups,
+        )
 
     def before(self, hook: BeforeHook) -> BeforeHook:
         self._before.append(hook)

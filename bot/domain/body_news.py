@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from bot.city.bodies import Body
 from bot.domain import forwarding_queue
+from bot.domain.bodies import members_told
 from bot.domain.errors import Refused
 from bot.domain.work import Work
 from bot.i18n import N_, format_when
@@ -78,7 +79,7 @@ async def report_reached_body(
         )
         assert row.id is not None
         queued.append(row.id)
-    members = await bodies_repo.member_recipients(work.session, body_codes=[body.code], mode=EVERY)
+    members = await members_told(work, [body.code], mode=EVERY)
     for recipient, _ in members:
         if recipient.citizen_id == work.actor.citizen_id:
             continue
@@ -102,6 +103,8 @@ async def team_chat(work: Work, body: Body) -> tuple[str, str] | None:
     pack's; None without one."""
     link = await bodies_repo.chat_of(work.session, body_code=body.code)
     if link is not None:
+        if link.broken_at is not None:
+            return None  # unreachable (team_chat_lost): its members are told in private
         return link.channel, link.chat_id
     return body.team_chat
 
@@ -224,3 +227,70 @@ async def set_notify(work: Work, mode: str) -> None:
     await bodies_repo.set_notify_mode(
         work.session, citizen_id=work.actor.citizen_id, mode=mode, now=work.now
     )
+
+
+# -- a team chat that moved or cannot be reached ------------------------------------------------
+
+
+async def team_chat_moved(work: Work, *, channel: str, old_id: str, new_id: str) -> list[str]:
+    """The group became another chat (Telegram: a group upgraded to a supergroup gets a new
+    id, `migrate_to_chat_id`): the bodies whose team chat it was follow it. A platform's
+    fact, reported by the channel or the delivery engine as a system actor. A chat the pack
+    names (bodies.json) is linked first, so the new id is kept. The codes."""
+    await _adopt_pack_chat(work, channel=channel, chat_id=old_id)
+    codes = await bodies_repo.move_chat(work.session, channel=channel, old_id=old_id, new_id=new_id)
+    for code in codes:
+        await work.audit("chat_moved", "body", code, channel=channel)
+        log.info("body %s: its team chat on %s moved to a new id", code, channel)
+    return codes
+
+
+async def team_chat_lost(work: Work, *, channel: str, chat_id: str) -> list[str]:
+    """The group cannot be reached any more (the bot was removed, the chat is gone): each
+    body whose team chat it is has the link marked broken (nothing more is posted there,
+    `team_chat`), and, once, its members (staff and admins, bot/domain/roles.py) are told in
+    private whatever their /notify choice. Relinking (`link_chat`) mends it. The codes
+    newly marked. A chat the pack names (bodies.json) is linked first, to be marked."""
+    await _adopt_pack_chat(work, channel=channel, chat_id=chat_id)
+    codes = await bodies_repo.mark_broken(
+        work.session, channel=channel, chat_id=chat_id, now=work.now
+    )
+    queued: list[int] = []
+    for code in codes:
+        await work.audit("chat_lost", "body", code, channel=channel)
+        log.warning("body %s: its team chat on %s cannot be reached", code, channel)
+        body = work.city.body(code)
+        if body is None:
+            continue
+        for mode in NOTIFY_MODES:
+            for recipient, _ in await members_told(work, [code], mode=mode):
+                language = recipient.language
+                text = work.translator.translate(
+                    language, "bodies.chat_lost", body=body.name(language), code=body.code
+                )
+                row = await outbox.enqueue_direct(
+                    work.session,
+                    citizen_id=recipient.citizen_id,
+                    channel=recipient.channel,
+                    user_id=recipient.user_id,
+                    language=language,
+                    payload={"text": text},
+                    urgent=True,
+                    now=work.now,
+                )
+                assert row.id is not None
+                queued.append(row.id)
+    work.deliver_after_commit(queued)
+    return codes
+
+
+async def _adopt_pack_chat(work: Work, *, channel: str, chat_id: str) -> None:
+    """The bodies whose team chat is the pack's (channel, chat_id), with no link of their
+    own, get it as a link (by nobody), so that what the platform said of it can be kept."""
+    for body in work.city.bodies.bodies:
+        if body.team_chat != (channel, chat_id):
+            continue
+        if await bodies_repo.chat_of(work.session, body_code=body.code) is None:
+            await bodies_repo.link_chat(
+                work.session, body_code=body.code, channel=channel, chat_id=chat_id, linked_by=None
+            )

@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain import body_news
+from bot.domain.bodies import members_told
 from bot.domain.body_news import DIGEST, EVERY, OPEN_LABEL, OPEN_PREFIX
 from bot.domain.deadlines import is_working_day
 from bot.domain.work import Work
@@ -39,7 +40,7 @@ DIGEST_WINDOW = timedelta(days=1)
 async def send_digests(work: Work, *, limit: int) -> list[int]:
     """Queue each digest-choosing staff member's digest; the outbox row ids."""
     codes = [body.code for body in work.city.bodies.bodies]
-    found = await bodies_repo.member_recipients(work.session, body_codes=codes, mode=DIGEST)
+    found = await members_told(work, codes, mode=DIGEST)
     by_recipient: dict[tuple[int, str, str, str], list[str]] = defaultdict(list)
     for r, body_code in found:
         by_recipient[(r.citizen_id, r.language, r.channel, r.user_id)].append(body_code)
@@ -89,9 +90,7 @@ async def remind_overdue(work: Work, *, limit: int) -> list[int]:
             queued.append(row.id)
             continue
         for mode in (EVERY, DIGEST):
-            members = await bodies_repo.member_recipients(
-                work.session, body_codes=[body.code], mode=mode
-            )
+            members = await members_told(work, [body.code], mode=mode)
             for recipient, _ in members:
                 language = recipient.language
                 title = _overdue_title(work, language, count, body.name(language))

@@ -20,12 +20,14 @@ from collections.abc import Sequence
 from bot.domain.actors import Actor
 from bot.domain.errors import Refused
 from bot.domain.report_news import BAN_NOTE_PREFIX
+from bot.domain.roles import admin_by_setting
+from bot.domain.roles import effective_role as effective_role  # who is admin: roles.py
 from bot.domain.work import Work
 from bot.i18n import N_
 from storage.models import Citizen, Report, Role
 from storage.refs import public_ref
 from storage.repos import bodies as staff_bodies
-from storage.repos import citizens, moderation, personal_data, reports
+from storage.repos import moderation, personal_data, reports
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +47,16 @@ def ban_note(ref: str) -> str:
     return f"{BAN_NOTE_PREFIX}{ref}"
 
 
-async def admin_by_setting(work: Work, citizen: Citizen) -> bool:
-    """Whether one of the citizen's accounts is listed in the ADMINS setting."""
-    assert citizen.id is not None
-    admins = {(a.channel, a.user_id) for a in work.settings.admin_addresses}
-    found = await citizens.identities(work.session, citizen_id=citizen.id)
-    return any((identity.channel, identity.user_id) in admins for identity in found)
-
-
-async def effective_role(work: Work, citizen: Citizen) -> Role:
-    """The citizen's role as the dispatcher gives it: admin for the ADMINS setting's."""
-    if await admin_by_setting(work, citizen):
-        return Role.ADMIN
-    return Role(citizen.role)
-
-
-async def _check_changeable(work: Work, target: Citizen) -> None:
+async def _check_changeable(work: Work, target: Citizen, *, bodies_only: bool = False) -> bool:
+    """Refused unless the actor may change the target's role; True when the target is an
+    admin of the ADMINS setting, whose bodies (only: `bodies_only`) are changed here."""
     work.actor.require(NEEDED)
     if target.id is not None and target.id == work.actor.citizen_id:
         raise Refused("own_role", N_("admin.own_role"))
-    if await admin_by_setting(work, target):
+    by_setting = await admin_by_setting(work, target)
+    if by_setting and not bodies_only:
         raise Refused("admin_by_setting", N_("admin.admin_by_setting"), ref=ref_of(target))
+    return by_setting
 
 
 def check_bodies(work: Work, codes: Sequence[str]) -> list[str]:
@@ -84,11 +75,13 @@ async def grant(work: Work, target: Citizen, role: Role, bodies: Sequence[str] =
     staff act on their bodies' reports; staff of no body on all — the city's only body when it
     has one is given without asking); returns the role they had. Naming bodies for someone
     who has the role already adds the bodies. It takes effect with their next message (the
-    dispatcher reads the role on every message)."""
+    dispatcher reads the role on every message). An admin of the ADMINS setting keeps that
+    role; `/grant admin BODY` makes them a member of the body (its news, its assignee lists)."""
     work.actor.require(NEEDED)
     if role not in GRANTABLE:
         raise Refused("not_grantable", N_("admin.unknown_role"), role=role.value)
-    await _check_changeable(work, target)
+    if await _check_changeable(work, target, bodies_only=role is Role.ADMIN and bool(bodies)):
+        return await _add_bodies_of_setting_admin(work, target, bodies)
     ref = ref_of(target)
     if target.banned_at is not None:
         raise Refused("banned", N_("admin.grant_banned"), ref=ref)
@@ -108,13 +101,26 @@ async def grant(work: Work, target: Citizen, role: Role, bodies: Sequence[str] =
     return was
 
 
+async def _add_bodies_of_setting_admin(work: Work, target: Citizen, bodies: Sequence[str]) -> Role:
+    ref = ref_of(target)
+    codes = check_bodies(work, bodies)
+    assert target.id is not None
+    added = await staff_bodies.add(work.session, citizen_id=target.id, body_codes=codes)
+    if not added:
+        raise Refused("already", N_("admin.already"), ref=ref, role=Role.ADMIN)
+    await work.audit("grant", "citizen", ref, role="admin", was="admin", bodies=added)
+    log.info("citizen #%s (ADMINS) joined %s by %s", target.id, added, work.actor.ref)
+    return Role.ADMIN
+
+
 async def revoke(work: Work, target: Citizen, bodies: Sequence[str] = ()) -> Role:
     """Make a staff member or admin a citizen again (and of no body); returns the role they
     had. With `bodies`: only take them out of those bodies, never of their last one
-    (Refused "last_body": that would make them staff of every body)."""
-    await _check_changeable(work, target)
+    (Refused "last_body": that would make them staff of every body); an admin of the ADMINS
+    setting may be taken out of any of theirs (they act on every body's reports anyway)."""
+    by_setting = await _check_changeable(work, target, bodies_only=bool(bodies))
     ref = ref_of(target)
-    was = Role(target.role)
+    was = Role.ADMIN if by_setting else Role(target.role)
     if was is Role.CITIZEN:
         raise Refused("no_role", N_("admin.no_role"), ref=ref)
     assert target.id is not None
@@ -123,7 +129,7 @@ async def revoke(work: Work, target: Citizen, bodies: Sequence[str] = ()) -> Rol
         have = set(await staff_bodies.of_staff(work.session, citizen_id=target.id))
         if missing := [c for c in codes if c not in have]:
             raise Refused("not_member", N_("admin.not_member"), ref=ref, body=missing[0])
-        if have <= set(codes):
+        if have <= set(codes) and not by_setting:
             raise Refused("last_body", N_("admin.last_body"), ref=ref)
         await staff_bodies.remove(work.session, citizen_id=target.id, body_codes=codes)
         await work.audit("revoke", "citizen", ref, bodies=codes)

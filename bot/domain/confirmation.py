@@ -6,7 +6,9 @@ fixed?" (in the resolution's news, bot/domain/report_news.py) and may answer onc
   table (storage/models/reports.py) has no separate closed status.
 - ❌ not fixed: a "not_fixed" event with the citizen's words, and the report is reopened
   (back to acknowledged, for the same body: nothing else on the report changes), with the
-  photo they added. The "not_fixed" events count against the body's figures.
+  photo they added. The "not_fixed" events count against the body's figures. A body outside
+  the bot is told (bot/domain/forwarding_queue.py `queue_reopening`: by email; recorded only
+  for Open311, whose GeoReport v2 cannot update a request).
 - Silence changes nothing.
 
 Each question is about one resolution: its payload names the report and the resolution's
@@ -24,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from bot.domain import report_news
+from bot.domain import forwarding_queue, report_news
 from bot.domain.actors import Forbidden
 from bot.domain.errors import Refused
 from bot.domain.reports import REOPEN_WINDOW, NewPhoto, attach_photos, check_comment
@@ -109,5 +111,7 @@ async def not_fixed(
     event = await reports.reopen(
         work.session, report=report, citizen_id=citizen_id, comment=comment, now=work.now
     )
+    photo = photos[0].name if photos else None
+    await forwarding_queue.queue_reopening(work, report, event, photo_name=photo)
     log.info("report %s not fixed, says %s: reopened", report.public_id, work.actor.ref)
     return await report_news.tell(work, report, event, REOPEN_WINDOW.days)

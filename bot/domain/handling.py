@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 
 from bot.domain import body_news
-from bot.domain.bodies import check_body
+from bot.domain.bodies import acts_for_body, check_body
 from bot.domain.errors import Refused
 from bot.domain.reports import NOTE_MAX, REASON_MIN, change_status
 from bot.domain.work import Work
 from bot.i18n import N_
-from storage.models import Citizen, Report, ReportNote, ReportStatus, Role
+from storage.models import Citizen, Report, ReportNote, ReportStatus
 from storage.refs import public_ref
-from storage.repos import bodies as bodies_repo
 from storage.repos import reports
 
 log = logging.getLogger(__name__)
@@ -42,17 +41,13 @@ async def acknowledge(work: Work, report: Report) -> None:
 
 async def assign(work: Work, report: Report, assignee: Citizen) -> None:
     """One of the body's staff works on the report. Refused("not_in_body") when the assignee
-    is not staff of the report's body."""
+    does not act on the report's body (bot/domain/bodies.py `acts_for_body`: staff of the
+    body or of no body, or an admin, the ADMINS setting's included)."""
     await check_body(work, report)
     assert assignee.id is not None
     if not report.is_open:
         raise Refused("stale", N_("staff.stale"))
-    if not Role(assignee.role).at_least(Role.STAFF) or (
-        report.body_code is not None
-        and not await bodies_repo.is_member(
-            work.session, citizen_id=assignee.id, body_code=report.body_code
-        )
-    ):
+    if not await acts_for_body(work, assignee, report.body_code):
         raise Refused("not_in_body", N_("staff.assignee_not_in_body"), ref=public_ref(assignee.id))
     if report.assignee_id == assignee.id:
         raise Refused("stale", N_("staff.stale"))

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from bot.domain import body_news, report_news, routing
+from bot.domain import body_news, forwarding_queue, report_news, routing
 from bot.domain.actors import Actor, Forbidden
 from bot.domain.bodies import check_body
 from bot.domain.errors import Refused
@@ -374,6 +374,7 @@ async def reopen(work: Work, report: Report, comment: str) -> int:
         comment=check_comment(comment),
         now=work.now,
     )
+    await forwarding_queue.queue_reopening(work, report, event)
     log.info("report %s reopened by its reporter", report.public_id)
     return await report_news.tell(work, report, event, REOPEN_WINDOW.days)
 

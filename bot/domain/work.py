@@ -30,6 +30,9 @@ class Work:
     deliver: Callable[[Sequence[int]], Awaitable[None]] | None = None
     # Brings the notice scheduler's tick forward; None where none runs (the tick comes anyway).
     wake_notices: Callable[[], None] | None = None
+    # Brings the forwarding tick forward (scheduler.forwarding.Forwarder.wake): a report
+    # queued for a body outside the bot (email, Open311) leaves right after the commit.
+    wake_forwarding: Callable[[], None] | None = None
     # Tasks the caller runs once its transaction is durable.
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -44,7 +47,14 @@ class Work:
 
     def wake_notices_after_commit(self) -> None:
         """Let the notice scheduler look for due notices as soon as the transaction commits."""
-        wake = self.wake_notices
+        self._wake_after_commit(self.wake_notices)
+
+    def wake_forwarding_after_commit(self) -> None:
+        """Let the forwarding tick send the queued forwards as soon as the transaction
+        commits."""
+        self._wake_after_commit(self.wake_forwarding)
+
+    def _wake_after_commit(self, wake: Callable[[], None] | None) -> None:
         if wake is None:
             return
 

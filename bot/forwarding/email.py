@@ -61,9 +61,15 @@ class EmailResult:
     recipients: tuple[str, ...]
 
 
-def subject(report: ForwardedReport) -> str:
-    names = [report.category_names[lang] for lang in LANGUAGES]
-    categories = names[0] if names[0] == names[1] else " / ".join(names)
+def _both(names: list[str]) -> str:
+    return names[0] if names[0] == names[1] else " / ".join(names)
+
+
+def subject(report: ForwardedReport, translator: Translator | None = None) -> str:
+    categories = _both([report.category_names[lang] for lang in LANGUAGES])
+    if report.reopened is not None and translator is not None:
+        said = _both([translator.translate(lang, "forward.email_not_fixed") for lang in LANGUAGES])
+        return f"[{report.public_id}] {said}: {categories}"
     return f"[{report.public_id}] {categories}"
 
 
@@ -75,11 +81,21 @@ def body(report: ForwardedReport, translator: Translator) -> str:
         def t(key: str, /, language: str = lang, **values: object) -> str:
             return translator.translate(language, key, **values)
 
-        lines = [
-            t("forward.email_intro", id=report.public_id, when=report.filed),
-            "",
-            t("forward.email_category", category=report.category_names[lang]),
-        ]
+        if report.reopened is not None:
+            intro = t(
+                "forward.email_not_fixed_intro",
+                id=report.public_id,
+                when=report.reopened,
+                filed=report.filed,
+            )
+            lines = [intro, "", t("forward.email_not_fixed_words"), report.reopened_words or "—"]
+            lines += ["", t("forward.email_category", category=report.category_names[lang])]
+        else:
+            lines = [
+                t("forward.email_intro", id=report.public_id, when=report.filed),
+                "",
+                t("forward.email_category", category=report.category_names[lang]),
+            ]
         if report.address:
             lines.append(t("forward.email_address", address=report.address))
         if report.district_names:
@@ -90,7 +106,10 @@ def body(report: ForwardedReport, translator: Translator) -> str:
         if report.photos:
             count = len(report.photos)
             lines.append(translator.translate_n(lang, "forward.email_photos", count, count=count))
-        lines += ["", t("forward.email_description"), report.description, ""]
+        if report.reopened is not None:
+            lines += ["", t("forward.email_first_description"), report.description, ""]
+        else:
+            lines += ["", t("forward.email_description"), report.description, ""]
         lines.append(t("forward.email_reply", id=report.public_id))
         parts.append("\n".join(lines))
     return "\n\n----------\n\n".join(parts) + "\n"
@@ -108,7 +127,7 @@ async def build_message(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Subject"] = subject(report)
+    message["Subject"] = subject(report, translator)
     message["Date"] = formatdate(localtime=False)
     domain = sender.rpartition("@")[2] or None
     message["Message-ID"] = make_msgid(idstring=report.public_id, domain=domain)

@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.city.pack import CityPack
 from bot.i18n import LANGUAGES
 from bot.web.media import public_photo_url
-from storage.models import Report
+from storage.models import Report, ReportEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,10 @@ class ForwardedReport:
     public_url: str  # the report in our Open311 API (its public page)
     photos: tuple[str, ...] = ()  # names in the photo store
     photo_urls: tuple[str, ...] = ()  # public URLs of the same photos
+    # A citizen's "not fixed" (the report reopened): when, in city time, and their words;
+    # `photos` are then the photo their answer brought.
+    reopened: str | None = None
+    reopened_words: str | None = None
 
     @property
     def map_url(self) -> str | None:
@@ -38,10 +42,15 @@ class ForwardedReport:
 
 
 def forwarded_report(
-    report: Report, city: CityPack, public_url: str, photos: Sequence[str] = ()
+    report: Report,
+    city: CityPack,
+    public_url: str,
+    photos: Sequence[str] = (),
+    reopening: ReportEvent | None = None,
 ) -> ForwardedReport:
     """The report as a body receives it; `public_url` is Settings.public_url, `photos` the
-    report's photo names in order (storage.repos.reports.photos)."""
+    report's photo names in order (storage.repos.reports.photos); with `reopening` (the
+    event of a citizen's "not fixed"), the reopening as the body receives it."""
     category = city.category(report.category)
     district = city.district(report.district) if report.district else None
     base = public_url.rstrip("/")
@@ -53,7 +62,7 @@ def forwarded_report(
         },
         description=report.description,
         created_at=report.created_at,
-        filed=report.created_at.astimezone(city.timezone).strftime("%d.%m.%Y %H:%M"),
+        filed=_city_time(report.created_at, city),
         address=report.address,
         district_names={lang: district.name(lang) for lang in LANGUAGES} if district else None,
         lat=report.lat,
@@ -61,4 +70,10 @@ def forwarded_report(
         public_url=f"{base}/open311/v2/requests/{report.public_id}.json",
         photos=tuple(photos),
         photo_urls=tuple(public_photo_url(base, name) for name in photos),
+        reopened=_city_time(reopening.at, city) if reopening else None,
+        reopened_words=(reopening.note or "") if reopening else None,
     )
+
+
+def _city_time(at: datetime, city: CityPack) -> str:
+    return at.astimezone(city.timezone).strftime("%d.%m.%Y %H:%M")

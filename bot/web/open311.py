@@ -76,9 +76,21 @@ def open311_routes(
     settings: Settings,
     clock: Clock = utcnow,
     translator: Translator | None = None,
+    deliver: Callable[[Sequence[int]], Awaitable[None]] | None = None,
+    wake_forwarding: Callable[[], None] | None = None,
 ) -> list[web.RouteDef]:
+    """`deliver` and `wake_forwarding` (the app's delivery engine and forwarder) send a filed
+    report's news to its body right after the commit."""
     translator = translator or Translator(default=settings.default_language)
-    api = Open311(db=db, city=city, settings=settings, clock=clock, translator=translator)
+    api = Open311(
+        db=db,
+        city=city,
+        settings=settings,
+        clock=clock,
+        translator=translator,
+        deliver=deliver,
+        wake_forwarding=wake_forwarding,
+    )
     fmt = "{fmt:[^/.]+}"
     return [
         web.route("*", f"{PREFIX}/discovery.{fmt}", endpoint(api.discovery)),
@@ -100,6 +112,8 @@ class Open311:
     settings: Settings
     clock: Clock
     translator: Translator
+    deliver: Callable[[Sequence[int]], Awaitable[None]] | None = None
+    wake_forwarding: Callable[[], None] | None = None
 
     @property
     def language(self) -> str:
@@ -193,6 +207,11 @@ class Open311:
             except Refused as refusal:
                 raise self._refused(refusal) from None
             public_id, client_name, body = report.public_id, client.name, report.body_code
+        for task in work.after_commit:  # the body's news, its forward: sent now
+            try:
+                await task()
+            except Exception:
+                log.exception("open311: a task after filing %s failed", public_id)
         log.info("open311: report %s filed with the API key %r", public_id, client_name)
         return document(fmt, "service_requests", [self._receipt(public_id, body)])
 
@@ -205,6 +224,8 @@ class Open311:
             translator=self.translator,
             city=self.city,
             clock=self.clock,
+            deliver=self.deliver,
+            wake_forwarding=self.wake_forwarding,
         )
 
     async def _within_limits(self, work: Work, client: ApiKey) -> None:

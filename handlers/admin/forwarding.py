@@ -1,5 +1,6 @@
 """/forwarding (admins): reports sent on to bodies that work outside the bot (email, Open311)
-that failed or still wait, failed first, each failed one with a "Retry" button (fwr:<id>).
+that failed or still wait, failed first, each failed one with a "Retry" button (fwr:<id>);
+a citizen's "not fixed" sent on (the report reopened) is labelled as such.
 The rules (admins only, failed only, audited) are bot/domain/forwarding_queue.py's; the
 sending is scheduler/forwarding.py's."""
 
@@ -14,7 +15,7 @@ from bot.core.router import Router
 from bot.domain import forwarding_queue as domain
 from bot.domain.errors import Refused
 from bot.i18n import N_
-from storage.models import ForwardHow, ForwardState, ReportForward, Role
+from storage.models import ForwardHow, ForwardKind, ForwardState, ReportForward, Role
 
 router = Router("admin.forwarding")
 
@@ -22,6 +23,12 @@ ERROR_SHOWN = 120
 HOW = {
     ForwardHow.EMAIL.value: N_("forward.by_email"),
     ForwardHow.OPEN311.value: N_("forward.by_open311"),
+}
+
+LINE = {
+    ForwardKind.REPORT.value: N_("forward.line"),
+    # A citizen's "not fixed" sent on (the report reopened), not the report itself.
+    ForwardKind.REOPENED.value: N_("forward.line_reopened"),
 }
 
 
@@ -56,7 +63,8 @@ def line(ctx: Context, row: ReportForward, public_id: str) -> str:
         state = ctx.tn("forward.failed", row.attempts, count=row.attempts)
     else:
         state = ctx.t("forward.pending", when=ctx.when(row.next_attempt_at))
-    text = ctx.t("forward.line", id=public_id, body=name, how=how, state=state)
+    key = LINE.get(row.kind, LINE[ForwardKind.REPORT.value])
+    text = ctx.t(key, id=public_id, body=name, how=how, state=state)
     if row.last_error:
         text += f" ({row.last_error[:ERROR_SHOWN]})"
     return text

@@ -8,7 +8,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.core.channel import Channel, Dispatch, Receipt
@@ -31,6 +33,19 @@ log = logging.getLogger(__name__)
 
 INLINE_LIMIT = 20  # direct rows sent inside the dispatch that queued them
 YIELD_MAX = 0.05  # the longest a bulk send steps aside for a citizen's message being handled
+
+
+class TeamChats(Protocol):
+    """What the platform said of a chat that is no citizen's (a body's team chat), told in the
+    transaction that records the send (scheduler/team_chats.py: the domain's rules)."""
+
+    async def moved(
+        self, session: AsyncSession, *, channel: str, old_id: str, new_id: str
+    ) -> None: ...
+
+    async def lost(self, session: AsyncSession, *, channel: str, chat_id: str) -> bool:
+        """The chat cannot be reached: True when it was a team chat (its members told)."""
+        ...
 
 
 class DeliveryEngine:
@@ -67,6 +82,9 @@ class DeliveryEngine:
         self._no_citizens.set()
         # Told each send's outcome (sent, failed, blocked, retry) and time on the wire (metrics).
         self.on_delivery: Callable[[str, str, float | None], None] | None = None
+        # Told of team chats that moved or cannot be reached; None: such a send is a
+        # citizen's (blocked: opted out; moved: just sent to the new id).
+        self.team_chats: TeamChats | None = None
 
     def add_channel(self, channel: Channel) -> None:
         bucket = TokenBucket(rate_limit(self.settings, channel.name))
@@ -209,15 +227,42 @@ class DeliveryEngine:
             await outbox.release(session, ids=batch.released, instance=me)
             await outbox.retry_later(session, retries=batch.retries, instance=me)
             await outbox.mark_failed(session, failures=batch.failures, instance=me)
+            chats = self.team_chats
+            for row, new_id in batch.moved:
+                # A chat with a new id (a Telegram group became a supergroup): the team chat's
+                # link follows it, and this row and the others waiting go there.
+                if chats is not None:
+                    await chats.moved(
+                        session, channel=row.channel, old_id=row.user_id, new_id=new_id
+                    )
+                await outbox.readdress(
+                    session,
+                    row_id=row.id,
+                    channel=row.channel,
+                    old_id=row.user_id,
+                    new_id=new_id,
+                    instance=me,
+                )
+            told = False
             for blocked, why in batch.blocked:
                 await outbox.mark_blocked(session, blocked=blocked, instance=me, reason=why)
+                row = claimed.get(blocked.id)
+                if (
+                    chats is not None
+                    and row is not None
+                    and row.citizen_id is None  # no citizen's: perhaps a body's team chat
+                    and await chats.lost(session, channel=blocked.channel, chat_id=blocked.user_id)
+                ):
+                    told = True  # the team chat is marked broken, its members told
+                    continue
                 await citizens.set_opted_out(
                     session, channel=blocked.channel, user_id=blocked.user_id, opted_out=True
                 )
             runs = {row.run_id for i in batch.ids() if (row := claimed.get(i)) and row.run_id}
-            if not runs:
-                return []
-            return await outbox.finish_runs(session, now=now, run_ids=runs)
+            done = await outbox.finish_runs(session, now=now, run_ids=runs) if runs else []
+        if batch.moved or told:
+            self.wake()  # the readdressed rows and the members' news are due now
+        return done
 
     async def receipt(self, receipt: Receipt) -> bool:
         """Record a platform's receipt on the outbox row that sent the message (its own

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.core.channel import SendResult
 from storage.repos import outbox
-from storage.repos.outbox import Blocked, Failure, Retry, Sent
+from storage.repos.outbox import Blocked, Claimed, Failure, Retry, Sent
 
 _DIGITS = re.compile(r"\d{5,}")
 
@@ -30,6 +30,8 @@ class Results:
     retries: list[Retry] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     blocked: list[tuple[Blocked, str]] = field(default_factory=list)
+    # The chat has a new id (`SendResult.moved_to`): the row goes there, pending again.
+    moved: list[tuple[Claimed, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return (
@@ -39,6 +41,7 @@ class Results:
             + len(self.retries)
             + len(self.failures)
             + len(self.blocked)
+            + len(self.moved)
         )
 
     def ids(self) -> list[int]:
@@ -49,6 +52,7 @@ class Results:
             *(r.id for r in self.retries),
             *(f.id for f in self.failures),
             *(b.id for b, _ in self.blocked),
+            *(row.id for row, _ in self.moved),
         ]
 
     def merge(self, other: Results) -> None:
@@ -58,3 +62,4 @@ class Results:
         self.retries += other.retries
         self.failures += other.failures
         self.blocked += other.blocked
+        self.moved += other.moved

@@ -342,7 +342,10 @@ class ChannelSender:
         results = self._results
         status = result.status
         messages = result.messages  # where the platform bills each message
-        if status is SendStatus.OK:
+        if result.moved_to is not None and not result.ok:
+            results.moved.append((row, result.moved_to))  # sent again, to the new id
+            self._count("retried", seconds)
+        elif status is SendStatus.OK:
             if (result.message_id is None or not self._keeps_ids) and messages is None:
                 results.sent.append(row.id)
             else:
@@ -415,7 +418,7 @@ class ChannelSender:
                 self._inflight.pop(row_id, None)
             async with self._recorded:
                 self._recorded.notify_all()
-            if batch.released:
+            if batch.released or batch.moved:
                 self._released_seq = self._claim_seq + 1
             self._kick.set()
             self._settle_idle()

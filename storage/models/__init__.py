@@ -8,7 +8,7 @@ from storage.models.citizens import ChannelIdentity, Citizen, CitizenBase, Role
 from storage.models.console import ConsoleLink, ConsoleSession
 from storage.models.conversations import ConversationState
 from storage.models.feeds import FeedAlert, FeedAlertStatus, FeedState, FeedWatch
-from storage.models.forwards import ForwardHow, ForwardState, ReportForward
+from storage.models.forwards import ForwardHow, ForwardKind, ForwardState, ReportForward
 from storage.models.notices import Notice, NoticeRun, NoticeStatus, RunStatus, RunTally
 from storage.models.outbox import DirectTally, Held, Outbox, OutboxKind, OutboxStatus
 from storage.models.reports import (
@@ -57,6 +57,7 @@ __all__ = [
     "FeedState",
     "FeedWatch",
     "ForwardHow",
+    "ForwardKind",
     "ForwardState",
     "Held",
     "Notice",

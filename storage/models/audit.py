@@ -24,7 +24,7 @@ class AuditEntry(SQLModel, table=True):
             Integer, ForeignKey("citizen.id", ondelete="SET NULL"), nullable=True, index=True
         ),
     )
-    actor_ref: str = Field(max_length=16)
+    actor_ref: str = Field(max_length=64)  # C-7F3K2, or a system actor: open311:<body>
     action: str = Field(max_length=32, index=True)  # status | broadcast | grant | ban | ...
     object_type: str = Field(max_length=16)  # report | notice | citizen | survey | export
     object_id: str = Field(max_length=64, index=True)

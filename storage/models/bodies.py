@@ -36,6 +36,9 @@ class BodyChat(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("citizen.id", ondelete="SET NULL"))
     )
     linked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the chat was found unreachable (the bot removed, the chat gone); None: it works.
+    # A broken link is not posted to (the body's members are told in private instead).
+    broken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class StaffNotify(SQLModel, table=True):

@@ -27,7 +27,7 @@ async def record(
     entry = AuditEntry(
         at=now,
         actor_id=actor_id,
-        actor_ref=actor_ref,
+        actor_ref=actor_ref[:64],  # a system actor named after an API key or a feed
         action=action,
         object_type=object_type,
         object_id=object_id,

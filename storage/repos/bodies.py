@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,8 +77,39 @@ async def link_chat(
         session.add(link)
     else:
         link.channel, link.chat_id, link.linked_by = channel, chat_id, linked_by
+        link.broken_at = None
     await session.flush()
     return link
+
+
+async def move_chat(session: AsyncSession, *, channel: str, old_id: str, new_id: str) -> list[str]:
+    """Every link to (channel, old_id) now points at new_id (a working chat again); the body
+    codes moved, sorted."""
+    codes = await bodies_of_chat(session, channel=channel, chat_id=old_id)
+    if codes:
+        await session.exec(  # type: ignore[call-overload]
+            update(BodyChat)
+            .where(col(BodyChat.channel) == channel, col(BodyChat.chat_id) == old_id)
+            .values(chat_id=new_id, broken_at=None)
+        )
+    return codes
+
+
+async def mark_broken(
+    session: AsyncSession, *, channel: str, chat_id: str, now: datetime
+) -> list[str]:
+    """The links to (channel, chat_id) not marked broken yet are now; their body codes."""
+    stmt = select(BodyChat.body_code).where(
+        BodyChat.channel == channel, BodyChat.chat_id == chat_id, col(BodyChat.broken_at).is_(None)
+    )
+    codes = sorted((await session.exec(stmt.with_for_update())).all())
+    if codes:
+        await session.exec(  # type: ignore[call-overload]
+            update(BodyChat)
+            .where(col(BodyChat.body_code).in_(codes), col(BodyChat.broken_at).is_(None))
+            .values(broken_at=now)
+        )
+    return codes
 
 
 async def unlink_chat(session: AsyncSession, *, body_code: str) -> bool:
@@ -113,10 +144,15 @@ async def set_notify_mode(
 
 
 async def member_recipients(
-    session: AsyncSession, *, body_codes: Iterable[str], mode: str
+    session: AsyncSession,
+    *,
+    body_codes: Iterable[str],
+    mode: str,
+    admin_ids: Iterable[int] = (),
 ) -> list[tuple[Recipient, str]]:
     """The staff of `body_codes` whose choice is `mode` (no row: NOTIFY_DEFAULT), on each of
-    their channels, with the body code; staff who left the role are not included."""
+    their channels, with the body code; staff who left the role are not included, the
+    citizens `admin_ids` (admins by the ADMINS setting) are, whatever their stored role."""
     chosen = func.coalesce(StaffNotify.mode, NOTIFY_DEFAULT)
     stmt = (
         select(
@@ -131,7 +167,10 @@ async def member_recipients(
         .outerjoin(StaffNotify, col(StaffNotify.citizen_id) == col(Citizen.id))
         .where(
             col(StaffBody.body_code).in_(list(body_codes)),
-            col(Citizen.role).in_(["staff", "admin"]),
+            or_(
+                col(Citizen.role).in_(["staff", "admin"]),
+                col(Citizen.id).in_(list(admin_ids)),
+            ),
             chosen == mode,
         )
         .order_by(col(Citizen.id), col(ChannelIdentity.channel), col(StaffBody.body_code))

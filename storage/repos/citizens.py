@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ChannelIdentity, Citizen
@@ -75,3 +77,17 @@ async def set_opted_out(
         citizen.opted_out = opted_out
         session.add(citizen)
     return citizen
+
+
+async def ids_by_identities(
+    session: AsyncSession, *, addresses: Iterable[tuple[str, str]]
+) -> list[int]:
+    """The ids of the citizens behind any of these (channel, user_id) pairs, sorted."""
+    pairs = [
+        and_(col(ChannelIdentity.channel) == channel, col(ChannelIdentity.user_id) == user_id)
+        for channel, user_id in addresses
+    ]
+    if not pairs:
+        return []
+    stmt = select(ChannelIdentity.citizen_id).where(or_(*pairs)).distinct()
+    return sorted((await session.exec(stmt)).all())

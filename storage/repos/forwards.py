@@ -18,10 +18,10 @@ from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ForwardHow, ForwardState, Report, ReportForward
+from storage.models import ForwardHow, ForwardKind, ForwardState, Report, ReportForward
 
 FORWARD: Table = ReportForward.__table__  # type: ignore[attr-defined]
-PENDING, SENT, FAILED = (s.value for s in ForwardState)
+PENDING, SENT, FAILED, UNSUPPORTED = (s.value for s in ForwardState)
 MAX_ERROR = 300
 
 
@@ -34,6 +34,9 @@ class Claimed:
     attempts: int  # this attempt included
     service_request_id: str | None
     token: str | None
+    kind: str = ForwardKind.REPORT.value
+    event_id: int = 0  # the reopening's report_event (kind "reopened")
+    photo_name: str | None = None
 
 
 _COLUMNS = (
@@ -44,6 +47,9 @@ _COLUMNS = (
     FORWARD.c.attempts,
     FORWARD.c.service_request_id,
     FORWARD.c.token,
+    FORWARD.c.kind,
+    FORWARD.c.event_id,
+    FORWARD.c.photo_name,
 )
 
 
@@ -54,7 +60,9 @@ async def queue(
     this report (reassigned away and back: it is not sent twice)."""
     found = await session.exec(
         select(ReportForward.id).where(
-            ReportForward.report_id == report_id, ReportForward.body_code == body_code
+            ReportForward.report_id == report_id,
+            ReportForward.body_code == body_code,
+            ReportForward.event_id == 0,
         )
     )
     if found.first() is not None:
@@ -64,6 +72,38 @@ async def queue(
     )
     session.add(row)
     await session.flush()
+    return row.id
+
+
+async def queue_reopening(
+    session: AsyncSession,
+    *,
+    report_id: int,
+    body_code: str,
+    how: str,
+    event_id: int,
+    photo_name: str | None,
+    state: str = PENDING,
+    note: str | None = None,
+    now: datetime,
+) -> int:
+    """A forward of the reopening `event_id` (a "not fixed" answer) to the body, due now;
+    `state` UNSUPPORTED with `note` records one that is never sent."""
+    row = ReportForward(
+        report_id=report_id,
+        body_code=body_code,
+        how=how,
+        kind=ForwardKind.REOPENED.value,
+        event_id=event_id,
+        photo_name=photo_name,
+        state=state,
+        last_error=note and note[:MAX_ERROR],
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
     return row.id
 
 
@@ -187,6 +227,7 @@ async def claim_status_checks(
     on the body's side; claimed by moving `status_checked_at` to now."""
     due = and_(
         FORWARD.c.how == ForwardHow.OPEN311.value,
+        FORWARD.c.kind == ForwardKind.REPORT.value,
         FORWARD.c.state == SENT,
         or_(FORWARD.c.remote_status.is_(None), FORWARD.c.remote_status != "closed"),
         or_(FORWARD.c.service_request_id.is_not(None), FORWARD.c.token.is_not(None)),

@@ -442,6 +442,30 @@ async def mark_blocked(
     return await cancel_pending_for(session, channel=blocked.channel, user_id=blocked.user_id)
 
 
+async def readdress(
+    session: AsyncSession, *, row_id: int, channel: str, old_id: str, new_id: str, instance: str
+) -> int:
+    """The chat `old_id` has the new id `new_id` (a Telegram group became a supergroup): this
+    claimed row goes back to pending, due now, no attempt counted, addressed to `new_id`, and
+    so do the other pending rows to `old_id`. How many rows were readdressed."""
+    mine = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == row_id, _mine(instance))
+        .values(status=PENDING, claimed_by=None, claimed_at=None, user_id=new_id)
+    )
+    moved = (await session.exec(mine)).rowcount  # type: ignore[call-overload]
+    others = (
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.channel == channel,
+            OUTBOX.c.user_id == old_id,
+            OUTBOX.c.status == PENDING,
+        )
+        .values(user_id=new_id)
+    )
+    return moved + (await session.exec(others)).rowcount  # type: ignore[call-overload]
+
+
 async def cancel_pending_for(session: AsyncSession, *, channel: str, user_id: str) -> int:
     """Cancel every pending row to one address (the citizen blocked the bot or opted out)."""
     stmt = (

@@ -210,6 +210,19 @@ async def test_send_results(start_bot: StartBot, api: FakeBotAPI):
         SendStatus.FAILED
     )
 
+    # Group chats: one upgraded to a supergroup names its new id (ChatMigrated); one the bot
+    # was removed from (403) or that is gone (400 "chat not found") cannot be reached.
+    api.move_group(-4001, -1004001)
+    assert await channel.send(Address("telegram", "-4001"), hello) == SendResult(
+        SendStatus.FAILED, error="ChatMigrated", moved_to="-1004001"
+    )
+    api.lose_chat(-1004001)
+    assert await channel.send(Address("telegram", "-1004001"), hello) == SendResult(
+        SendStatus.BLOCKED, error="Forbidden: Forbidden: bot was kicked from the group chat"
+    )
+    api.lose_chat(-4002, 400, "Bad Request: chat not found")
+    assert (await channel.send(Address("telegram", "-4002"), hello)).status is SendStatus.BLOCKED
+
 
 @IGNORE_PTB_DEPRECATION
 async def test_rate_limit_of_the_api_is_reported(start_bot: StartBot, api: FakeBotAPI):

@@ -103,11 +103,19 @@ class Call:
 class BotAPIError(Exception):
     """Raised by a handler (also a custom one, see `FakeBotAPI.set_handler`) to answer an error."""
 
-    def __init__(self, status: int, description: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        *,
+        retry_after: float | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass
@@ -447,6 +455,10 @@ class FakeBotAPI:
         self.rate_limited = 0
         self.downloads: list[str] = []
         self.blocked_users: set[int] = set()
+        # Group chats that became supergroups (old id → new id) and chats the bot cannot
+        # reach any more (id → the error's status and description): see move_group, lose_chat.
+        self.moved_groups: dict[int, int] = {}
+        self.lost_chats: dict[int, tuple[int, str]] = {}
         self.clock: Callable[[], float] = time.monotonic
         self._updates: list[JSONDict] = []
         self._next_update_id = 100_000_001
@@ -636,6 +648,21 @@ class FakeBotAPI:
         queue.append(_Fault(status, text, retry_after, after))
         queue.extend(_Fault(status, text, retry_after) for _ in range(times - 1))
 
+    def move_group(self, old_id: int, new_id: int) -> None:
+        """The group `old_id` became the supergroup `new_id`: sends to the old id are answered
+        400 with `parameters.migrate_to_chat_id`, as Telegram does."""
+        self.moved_groups[old_id] = new_id
+
+    def lose_chat(
+        self,
+        chat_id: int,
+        status: int = 403,
+        description: str = "Forbidden: bot was kicked from the group chat",
+    ) -> None:
+        """The bot cannot reach `chat_id` any more: sends are answered with this error (e.g.
+        400 "Bad Request: chat not found" for a group that was deleted)."""
+        self.lost_chats[chat_id] = (status, description)
+
     def set_rate_limit(
         self, per_second: float | None, *, window: float | None = None, exact: bool = False
     ) -> None:
@@ -792,6 +819,18 @@ class FakeBotAPI:
             "new_chat_member": _chat_member(self.bot_user, new_status),
         }
         return {"my_chat_member": change}
+
+    def make_group_migration_update(
+        self, user_id: int, old_id: int, new_id: int, *, first_name: str = "Ivan"
+    ) -> JSONDict:
+        """The service message Telegram posts in the group `old_id` when `user_id` upgrades it
+        to the supergroup `new_id` (`migrate_to_chat_id`); sends to the old id are refused
+        from then on."""
+        user = _user(user_id, first_name, "bg")
+        message = self._incoming_message(user, migrate_to_chat_id=new_id)
+        message["chat"] = {"id": old_id, "type": "group", "title": "Test group"}
+        self.move_group(old_id, new_id)
+        return {"message": message}
 
     def _incoming_message(self, user: JSONDict, **content: Any) -> JSONDict:
         return {
@@ -1204,6 +1243,14 @@ class FakeBotAPI:
     def _ensure_reachable(self, chat_id: int | str) -> None:
         if chat_id in self.blocked_users:
             raise BotAPIError(403, "Forbidden: bot was blocked by the user")
+        if isinstance(chat_id, int) and chat_id in self.moved_groups:
+            raise BotAPIError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.moved_groups[chat_id],
+            )
+        if isinstance(chat_id, int) and chat_id in self.lost_chats:
+            raise BotAPIError(*self.lost_chats[chat_id])
 
     def _new_bot_message(
         self, chat_id: int | str, content: JSONDict, reply_markup: Any
@@ -1296,6 +1343,8 @@ def _error_response(error: BotAPIError) -> web.Response:
     body: JSONDict = {"ok": False, "error_code": error.status, "description": error.description}
     if error.retry_after is not None:
         body["parameters"] = {"retry_after": error.retry_after}
+    if error.migrate_to_chat_id is not None:
+        body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
     return web.json_response(body, status=error.status)
 
 

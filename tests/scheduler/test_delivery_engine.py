@@ -19,10 +19,11 @@ from scheduler.instance import InstanceLock
 from scheduler.payloads import BadPayload, direct_payload, reply_from_payload
 from storage.db import Database
 from storage.models import Citizen, NoticeRun, Outbox
-from storage.repos import outbox, run_figures, run_progress
+from storage.repos import bodies, outbox, run_figures, run_progress
 from tests.conftest import Clock, recording_channel
 from tests.scheduler.seed import seed_broadcast
 from tests.steps import onboard
+from tests.steps.admin import ref_of
 from tests.steps.reports import file_report, staff_sets
 
 StartBot = Callable[..., object]
@@ -318,3 +319,57 @@ async def test_report_news_are_outbox_rows_sent_right_after_the_commit(
         "en",
     )
     assert reply_from_payload(row.payload) == news
+
+
+async def test_a_team_chat_that_moved_or_cannot_be_reached(bot_factory: StartBot, db: Database):
+    """A send to a body's team chat answered with a new id (a group became a supergroup) is
+    sent there, with the rows waiting for the old id, and the link follows. A send refused
+    (the bot removed from the group) marks the link broken and tells the body's members once
+    in private; nobody is opted out, and nothing more is posted there."""
+    chat = recording_channel()
+    app = await started(bot_factory, chat)
+    await onboard(chat, "u1")
+    await onboard(chat, "admin")
+    await onboard(chat, "clerk")
+    (granted,) = await chat.say(
+        f"/grant staff district-15 {await ref_of(chat, db, 'clerk')}", user="admin"
+    )
+    assert "is now staff" in granted.text
+    chat.pop("clerk")
+    async with db.sessions() as session, session.begin():
+        await bodies.link_chat(
+            session, body_code="district-15", channel="console", chat_id="-4001", linked_by=None
+        )
+    chat.results[chat.address("-4001")] = SendResult(
+        SendStatus.FAILED, error="ChatMigrated", moved_to="-1004001"
+    )
+    first = await file_report(chat)
+    await app.delivery.drain()
+    assert len(chat.pop("-4001")) == 1  # refused: the group has a new id
+    (posted,) = chat.pop("-1004001")
+    assert first in posted.text
+    async with db.sessions() as session:
+        link = await bodies.chat_of(session, body_code="district-15")
+        assert link is not None and (link.chat_id, link.broken_at) == ("-1004001", None)
+    (news,) = chat.pop("clerk")
+    assert first in news.text
+
+    chat.results[chat.address("-1004001")] = SendResult(
+        SendStatus.BLOCKED, error="Forbidden: bot was kicked from the group chat"
+    )
+    second = await file_report(chat)
+    await app.delivery.drain()
+    assert len(chat.pop("-1004001")) == 1
+    told = [r.text for r in chat.pop("clerk")]
+    assert any(second in text for text in told)
+    (lost,) = [text for text in told if text.startswith("⚠️")]
+    assert "Mladost" in lost and "/linkbody district-15" in lost
+    async with db.sessions() as session:
+        link = await bodies.chat_of(session, body_code="district-15")
+        assert link is not None and link.broken_at is not None
+        assert not any(c.opted_out for c in (await session.exec(select(Citizen))).all())
+
+    third = await file_report(chat)
+    await app.delivery.drain()
+    assert chat.pop("-1004001") == []  # broken: not posted to
+    assert [r.text for r in chat.pop("clerk") if third in r.text]

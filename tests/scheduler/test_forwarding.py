@@ -9,23 +9,28 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import SecretStr
 from sqlmodel import select
 
 from bot.city.bodies import EmailDelivery, Open311Delivery
 from bot.domain import handling
+from bot.domain import reports as reports_domain
 from bot.domain.actors import Actor
+from bot.domain.forwarding_queue import GEOREPORT_NO_UPDATE
+from bot.domain.reports import NewReport
 from bot.metrics import Metrics
 from scheduler.forwarding import Forwarder
 from storage.db import Database
 from storage.models import AuditEntry, Outbox, Report, ReportForward, ReportStatus, Role
-from storage.repos import stats
+from storage.repos import citizens, stats
+from storage.repos import forwards as forwards_repo
 from tests.bot.forwarding.reports import (
     CITY,
     FILED,
@@ -35,6 +40,7 @@ from tests.bot.forwarding.reports import (
     city_with,
     file_reports,
     filing_work,
+    resolve_then_not_fixed,
 )
 from tests.conftest import Clock
 
@@ -50,6 +56,7 @@ class FakeGeoReport:
     posts: list[dict[str, str]] = field(default_factory=list)
     gets: list[str] = field(default_factory=list)
     status: str = "open"
+    posted: asyncio.Event = field(default_factory=asyncio.Event)  # set by each accepted POST
 
     async def post(self, request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}
@@ -57,6 +64,7 @@ class FakeGeoReport:
         if status != 201:
             return web.json_response([{"code": status, "description": "busy"}], status=status)
         self.posts.append(form)
+        self.posted.set()
         return web.json_response([{"service_request_id": f"R-{len(self.posts)}"}], status=201)
 
     async def get(self, request: web.Request) -> web.Response:
@@ -148,7 +156,7 @@ async def test_open311_sent_once_by_two_processes_retried_and_read_back(db: Data
             news = (await session.exec(select(Outbox))).all()
             actors = {e.actor_ref for e in (await session.exec(select(AuditEntry))).all()}
         assert {r.status for r in reports} == {ReportStatus.RESOLVED.value}
-        assert actors == {f"open311:{MLADOST.code}"[:16]}
+        assert actors == {f"open311:{MLADOST.code}"}
         # The reporter was told each time (acknowledged, then resolved), and it was sent on.
         assert len(news) == 6 and {row.citizen_id for row in news} == {reporter}
         assert sorted(delivered) == sorted(row.id for row in news)
@@ -204,3 +212,89 @@ async def test_reassigned_to_the_body_and_back_it_is_queued_once(sqlite_template
         ]
     finally:
         await db.dispose()
+
+
+async def test_a_filed_report_leaves_at_once_not_at_the_next_tick(db: Database, endpoint):
+    """The filing's commit wakes the forwarding job (Work.wake_forwarding): the POST is made
+    though the next tick is an hour away and the clock does not move."""
+    fake, url = endpoint
+    city = city_with(
+        Open311Delivery(
+            type="open311", endpoint=url, api_key_env="K", service_codes={"sofia-28": "LIGHT"}
+        )
+    )
+    sender = Forwarder(
+        db=db,
+        city=city,
+        settings=SETTINGS.model_copy(update={"forward_tick_seconds": 3600}),
+        translator=TRANSLATOR,
+        clock=Clock(FILED),
+        instance="host:a",
+        keys={},
+    )
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    sender.install(scheduler)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    scheduler.modify_job("forwarding", next_run_time=later)  # not even the first tick
+    scheduler.start()
+    try:
+        after: list[Any] = []
+        async with db.sessions() as session, session.begin():
+            citizen, _ = await citizens.get_or_create_by_identity(
+                session, channel="console", user_id="u1", language="en", now=FILED
+            )
+            assert citizen.id is not None
+            work = replace(
+                filing_work(session, city, citizen.id, FILED),
+                wake_forwarding=sender.wake,
+                after_commit=after,
+            )
+            new = NewReport(
+                category="sofia-28",
+                description="Dark since Monday.",
+                source="console",
+                lat=42.6497,
+                lon=23.379,
+                district="15",
+            )
+            report = await reports_domain.file(work, new)
+        assert len(after) == 1 and fake.posts == []
+        for task in after:
+            await task()
+        await asyncio.wait_for(fake.posted.wait(), timeout=10)
+        await sender.close()  # the woken tick finishes (records the outcome)
+        (row,) = await rows(db)
+        assert (row.report_id, row.state, row.service_request_id) == (report.id, "sent", "R-1")
+        assert fake.posts[0]["description"] == "Dark since Monday."
+    finally:
+        scheduler.shutdown(wait=False)
+        await sender.close()
+
+
+async def test_not_fixed_is_recorded_for_an_open311_body_and_not_sent(db: Database, endpoint):
+    """GeoReport v2 has no call to update or reopen a request: a citizen's "❌ not fixed" on a
+    report forwarded by Open311 is recorded ("unsupported", with why), sent nowhere, not
+    offered for retry, and wakes nothing; the report's own status is no longer read back
+    once the body said "closed"."""
+    fake, url = endpoint
+    city = city_with(
+        Open311Delivery(
+            type="open311", endpoint=url, api_key_env="K", service_codes={"sofia-28": "LIGHT"}
+        )
+    )
+    sender = forwarder(db, city, Clock(FILED), "host:a", [])
+    try:
+        citizen, (report,) = await file_reports(db, city)
+        assert await sender.tick() == 1
+        woken = await resolve_then_not_fixed(db, city, report, citizen, "Still dark.")
+        assert woken == []
+        assert await sender.tick() == 0 and len(fake.posts) == 1
+        first, reopened = sorted(await rows(db), key=lambda r: r.id or 0)
+        assert (first.kind, first.state) == ("report", "sent")
+        assert (reopened.kind, reopened.how) == ("reopened", "open311")
+        assert reopened.state == "unsupported"
+        assert reopened.last_error == GEOREPORT_NO_UPDATE and reopened.event_id > 0
+        async with db.sessions() as session:
+            assert await forwards_repo.unsettled(session, limit=10) == []
+    finally:
+        await sender.close()

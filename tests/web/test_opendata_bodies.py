@@ -57,3 +57,15 @@ async def test_bodies_open_data_and_metrics(bot_factory, db: Database, clock: Cl
     assert value(samples, "citizenbot_body_reports_overdue", body="district-15") == 1
     assert value(samples, "citizenbot_body_on_time_ratio", body="district-15") == 1 / 3
     assert value(samples, "citizenbot_body_reports_open", body="district-01") == 0
+
+    # The per-body figures are computed once per METRICS_BODY_FIGURES_TTL_SECONDS (60 s by
+    # the bot's clock): a report filed since changes nothing until then, then it counts.
+    async with db.sessions() as session, session.begin():
+        await _report(session, "district-01", clock.now, clock.now + 5 * DAY)
+    clock.advance(seconds=59)
+    samples = parse((await scrape(app))[2])
+    assert value(samples, "citizenbot_body_reports_open", body="district-01") == 0
+    assert value(samples, "citizenbot_reports", status="new") == 2  # read afresh each time
+    clock.advance(seconds=1)
+    samples = parse((await scrape(app))[2])
+    assert value(samples, "citizenbot_body_reports_open", body="district-01") == 1

@@ -29,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, CallbackQuery, InputFile, Update
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ExtBot
 from telegram.warnings import PTBUserWarning
 
@@ -252,7 +252,11 @@ class TelegramChannel:
     def _failure(self, to: Address, exc: TelegramError) -> SendResult:
         if isinstance(exc, RetryAfter):
             return SendResult(SendStatus.RETRY_AFTER, retry_after=_seconds(exc), error=exc.message)
-        if isinstance(exc, Forbidden):
+        if isinstance(exc, ChatMigrated):  # a group upgraded to a supergroup: a new id
+            return SendResult(
+                SendStatus.FAILED, error="ChatMigrated", moved_to=str(exc.new_chat_id)
+            )
+        if isinstance(exc, Forbidden) or _group_gone(to, exc):
             self.keyboards.forget(to)
             return SendResult(SendStatus.BLOCKED, error=self._clean(exc))
         # BadRequest, NetworkError, TimedOut, 5xx...
@@ -448,6 +452,16 @@ class TelegramChannel:
 
 def _unavailable(reason: str) -> web.Response:
     return web.Response(status=503, text=reason, headers={"Retry-After": "5"})
+
+
+def _group_gone(to: Address, exc: TelegramError) -> bool:
+    """A group chat (a negative id) Telegram no longer knows: as unreachable as one the bot
+    was removed from (403). A private chat's "chat not found" stays a plain failure."""
+    return (
+        isinstance(exc, BadRequest)
+        and to.user_id.startswith("-")
+        and "chat not found" in exc.message.lower()
+    )
 
 
 def _seconds(exc: RetryAfter) -> float:

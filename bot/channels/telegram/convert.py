@@ -1,9 +1,10 @@
 """Telegram `Update` → channel-neutral `IncomingMessage`.
 
 Private chats are served in full. From groups and supergroups (a body's team chat) only
-commands and button taps come through, with `IncomingMessage.chat` set to the group's id and
-the address still the sender's (their own role counts, not the group's); anything else from a
-group, and everything from channels, is skipped (`None`). Content the bot does not handle
+commands, button taps and the news that the group moved to a new id (CHAT_MOVED) come
+through, with `IncomingMessage.chat` set to the group's id and the address still the
+sender's (their own role counts, not the group's); anything else from a group, and
+everything from channels, is skipped (`None`). Content the bot does not handle
 (stickers, voice, video, edits, someone else's contact...) becomes an UNSUPPORTED message,
 which the bot answers without leaving the conversation step the citizen is in. Service
 messages (pins, auto-delete timers...) and live-location edits are skipped: they are not
@@ -162,12 +163,19 @@ def _group_sender(message: Message) -> tuple[User, str] | None:
 
 
 def _from_group(update: Update, message: Message) -> IncomingMessage | None:
-    """A command in a group (a team chat's /linkbody); anything else said there is not for
-    the bot."""
+    """A command in a group (a team chat's /linkbody), or the service message that says the
+    group became a supergroup with a new id (`migrate_to_chat_id`: a team chat's link
+    follows it); anything else said there is not for the bot."""
     found = _group_sender(message)
-    if found is None or message.text is None:
+    if found is None:
         return None
     user, chat = found
+    moved_to = _maybe(message.migrate_to_chat_id, int, "message.migrate_to_chat_id")
+    if moved_to is not None:
+        new_id = str(_id(moved_to, "message.migrate_to_chat_id"))
+        return _make(update, user, Kind.CHAT_MOVED, chat=chat, payload=new_id)
+    if message.text is None:
+        return None
     msg = _from_text(update, user, message)
     return replace(msg, chat=chat) if msg.kind is Kind.COMMAND else None
 

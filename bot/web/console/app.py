@@ -124,6 +124,7 @@ async def work(request: web.Request) -> AsyncIterator[Work]:
             clock=services.clock,
             deliver=services.deliver,
             wake_notices=services.wake_notices,
+            wake_forwarding=services.wake_forwarding,
         )
         yield unit
         await session.commit()

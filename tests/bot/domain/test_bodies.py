@@ -33,8 +33,10 @@ TRANSLATOR = Translator()
 S = ReportStatus
 
 # Who is who: "mladost" is staff of Mladost's administration (where the report is), "inspector"
-# staff of the inspectorate, "citywide" staff of no body (acts for all), "admin" an admin.
+# staff of the inspectorate, "citywide" staff of no body (acts for all), "admin" the admin of the
+# ADMINS setting (console:admin; a citizen in the database), "dbadmin" an admin in the database.
 STAFF = {"mladost": ["district-15"], "inspector": ["inspectorate"], "citywide": []}
+ADMINS = ("admin", "dbadmin")
 
 
 @dataclass
@@ -48,7 +50,7 @@ class World:
             return Actor.machine("open311:test", Role.CITIZEN)
         if who == "feed":
             return Actor.machine("feed:test")
-        role = Role.ADMIN if who == "admin" else Role.STAFF if who in STAFF else Role.CITIZEN
+        role = Role.ADMIN if who in ADMINS else Role.STAFF if who in STAFF else Role.CITIZEN
         return Actor.person(self.ids[who], role)
 
     def work(self, session, actor: Actor) -> Work:
@@ -87,7 +89,7 @@ class World:
 async def world(db: Database) -> World:
     ids: dict[str, int] = {}
     async with db.sessions() as session, session.begin():
-        for who in ("reporter", "mladost", "inspector", "citywide", "admin"):
+        for who in ("reporter", "mladost", "inspector", "citywide", "admin", "dbadmin"):
             citizen, _ = await citizens.get_or_create_by_identity(
                 session, channel="console", user_id=who, language="en", now=NOW
             )
@@ -96,6 +98,8 @@ async def world(db: Database) -> World:
             if who in STAFF:
                 await moderation.set_role(session, citizen=citizen, role=Role.STAFF)
                 await bodies.add(session, citizen_id=citizen.id, body_codes=STAFF[who])
+            if who == "dbadmin":
+                await moderation.set_role(session, citizen=citizen, role=Role.ADMIN)
         world = World(db=db, ids=ids, report_id=0)
         work = world.work(session, world.actor("reporter"))
         new = NewReport(
@@ -208,6 +212,47 @@ async def test_assign_only_to_staff_of_the_body(world: World):
     assert await world.attempt("admin", await to("mladost")) == "ok"
     assert (await world.report()).assignee_id == world.ids["mladost"]
     assert await world.attempt("mladost", await to("mladost")) == "stale"
+    # Whoever acts on the body's reports may be assigned them: staff of no body, and admins,
+    # those of the ADMINS setting too (their stored role is "citizen": roles.py decides).
+    for who in ("citywide", "dbadmin", "admin"):
+        assert await world.attempt("mladost", await to(who)) == "ok"
+        assert (await world.report()).assignee_id == world.ids[who]
+
+
+async def test_an_admin_of_the_setting_joins_a_body(world: World):
+    """The ADMINS setting's admin is an admin to the domain: `/grant admin BODY` makes them a
+    member (told of the body's new reports) without touching the stored role; their role
+    itself is the setting's."""
+
+    def change(how, *args):
+        async def action(work: Work, report: Report) -> object:
+            target = await work.session.get(Citizen, world.ids["admin"])
+            return await how(work, target, *args)
+
+        return action
+
+    assert await world.attempt("dbadmin", change(people.grant, Role.ADMIN)) == "admin_by_setting"
+    staff = change(people.grant, Role.STAFF, ["district-15"])
+    assert await world.attempt("dbadmin", staff) == "admin_by_setting"
+    assert await world.attempt("dbadmin", change(people.grant, Role.ADMIN, ["district-15"])) == "ok"
+    again = change(people.grant, Role.ADMIN, ["district-15"])
+    assert await world.attempt("dbadmin", again) == "already"
+    async with world.db.sessions() as session:
+        assert await bodies.of_staff(session, citizen_id=world.ids["admin"]) == ["district-15"]
+        admin = await session.get(Citizen, world.ids["admin"])
+        assert admin is not None and admin.role == Role.CITIZEN.value
+
+    new = NewReport(category="sofia-28", description="Dark again", source="console", district="15")
+    async with world.db.sessions() as session, session.begin():
+        filed = await domain.file(world.work(session, world.actor("reporter")), new)
+        told = (await session.exec(select(Outbox))).all()
+    told_ids = {row.citizen_id for row in told if str(filed.public_id) in row.payload["text"]}
+    assert told_ids == {world.ids["mladost"], world.ids["admin"]}
+
+    assert await world.attempt("dbadmin", change(people.revoke)) == "admin_by_setting"
+    assert await world.attempt("dbadmin", change(people.revoke, ["district-15"])) == "ok"
+    async with world.db.sessions() as session:
+        assert await bodies.of_staff(session, citizen_id=world.ids["admin"]) == []
 
 
 async def test_an_internal_note_never_reaches_the_citizen(world: World):

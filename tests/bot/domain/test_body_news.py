@@ -53,3 +53,46 @@ async def test_a_reassigned_report_reaches_the_new_body(world: World):  # noqa: 
         "Assign to…",
         "Open",
     ]
+
+
+async def test_a_team_chat_moves_or_is_lost(world: World):  # noqa: F811
+    """A group upgraded to a supergroup: the link follows the new id. A chat that cannot be
+    reached: the link is marked broken once, nothing more is posted there, and the body's
+    members (staff, and the ADMINS setting's admin who joined it) are told once in private,
+    each in their language; linking a group again mends it."""
+    async with world.db.sessions() as session, session.begin():
+        await bodies.add(session, citizen_id=world.ids["admin"], body_codes=["district-15"])
+    link = lambda w, r: body_news.link_chat(  # noqa: E731
+        w, "district-15", channel="telegram", chat_id="-4001"
+    )
+    assert await world.attempt("admin", link) == "ok"
+    moved = lambda w, r: body_news.team_chat_moved(  # noqa: E731
+        w, channel="telegram", old_id="-4001", new_id="-1004001"
+    )
+    assert await world.run("feed", moved) == ["district-15"]
+    async with world.db.sessions() as session:
+        chat = await bodies.chat_of(session, body_code="district-15")
+        assert chat is not None and chat.chat_id == "-1004001"
+
+    before = len(await rows(world))
+    lost = lambda w, r: body_news.team_chat_lost(  # noqa: E731
+        w, channel="telegram", chat_id="-1004001"
+    )
+    assert await world.run("feed", lost) == ["district-15"]
+    assert await world.run("feed", lost) == []  # once
+    told = (await rows(world))[before:]
+    assert sorted(r.user_id for r in told) == ["admin", "mladost"]
+    text = reply_from_payload(told[0].payload).text
+    assert text.startswith("⚠️ The team chat of Mladost") and "/linkbody district-15" in text
+
+    # Nothing is posted to the broken chat: a new report reaches the members only.
+    before = len(await rows(world))
+    move = lambda w, r: handling.reassign(w, r, "inspectorate", "Not ours after all")  # noqa: E731
+    back = lambda w, r: handling.reassign(w, r, "district-15", "Ours after all, sorry")  # noqa: E731
+    assert await world.attempt("admin", move) == "ok"
+    assert await world.attempt("admin", back) == "ok"
+    assert "-1004001" not in {r.user_id for r in (await rows(world))[before:]}
+    assert await world.attempt("admin", link) == "ok"  # linked again: it works
+    async with world.db.sessions() as session:
+        chat = await bodies.chat_of(session, body_code="district-15")
+        assert chat is not None and (chat.chat_id, chat.broken_at) == ("-4001", None)

@@ -10,16 +10,16 @@ from typing import Any
 
 from bot.city import CityPack, load_city
 from bot.city.bodies import EmailDelivery, Open311Delivery
+from bot.domain import confirmation, routing
 from bot.domain import reports as reports_domain
-from bot.domain import routing
 from bot.domain.actors import Actor
 from bot.domain.reports import NewPhoto, NewReport
 from bot.domain.work import Work
 from bot.forwarding import ForwardedReport, forwarded_report
 from bot.i18n import Translator
 from storage.db import Database
-from storage.models import Report, Role
-from storage.repos import citizens
+from storage.models import Report, ReportStatus, Role
+from storage.repos import citizens, confirmations
 from tests.conftest import make_settings
 
 CITY = load_city("sofia")
@@ -98,3 +98,40 @@ async def file_reports(
             attached = [NewPhoto(name=p, width=800, height=600, size=1000) for p in photos]
             filed.append(await reports_domain.file(work, new, attached))
     return citizen.id, filed
+
+
+async def resolve_then_not_fixed(
+    db: Database,
+    city: CityPack,
+    report: Report,
+    citizen_id: int,
+    words: str,
+    *,
+    photo: str | None = None,
+    now: datetime = FILED,
+) -> list[str]:
+    """Staff resolve the report, then its reporter answers "❌ not fixed" with `words` (and
+    `photo`, a name in the photo store); after the commit, what the answer woke."""
+    async with db.sessions() as session, session.begin():
+        found = await session.get(Report, report.id)
+        assert found is not None
+        staff = replace(filing_work(session, city, 0, now), actor=Actor.machine("t", Role.ADMIN))
+        await reports_domain.change_status(staff, found, ReportStatus.RESOLVED, note="Done.")
+    after: list[Any] = []
+    woken: list[str] = []
+    async with db.sessions() as session, session.begin():
+        found = await session.get(Report, report.id)
+        assert found is not None and found.id is not None
+        resolution = await confirmations.latest_resolution(session, report_id=found.id)
+        assert resolution is not None and resolution.id is not None
+        work = replace(
+            filing_work(session, city, citizen_id, now),
+            after_commit=after,
+            wake_forwarding=lambda: woken.append("forwarding"),
+        )
+        attached = [NewPhoto(name=photo, width=800, height=600, size=1000)] if photo else []
+        await confirmation.not_fixed(work, found, resolution.id, words, attached)
+    assert woken == []  # not before the commit
+    for task in after:
+        await task()
+    return woken

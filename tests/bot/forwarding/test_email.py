@@ -28,7 +28,13 @@ from bot.media.store import PhotoStore
 from scheduler.forwarding import Forwarder
 from storage.db import Database
 from storage.models import ReportForward
-from tests.bot.forwarding.reports import FILED, a_report, city_with, file_reports
+from tests.bot.forwarding.reports import (
+    FILED,
+    a_report,
+    city_with,
+    file_reports,
+    resolve_then_not_fixed,
+)
 from tests.conftest import Clock, make_settings
 
 PASSWORD = "s3cret-Pa55word"
@@ -232,3 +238,52 @@ async def test_a_filed_report_is_emailed_after_a_refusal_and_a_retry(
 async def forwards_of(db: Database) -> list[ReportForward]:
     async with db.sessions() as session:
         return list((await session.exec(select(ReportForward))).all())
+
+
+async def test_not_fixed_is_emailed_with_the_citizens_words_and_photo(
+    mailbox, db: Database, tmp_path: Path, jpeg: Path
+):
+    """A citizen's "❌ not fixed" on a resolved report of a body that receives by email: an
+    email says so, in both languages, with their words and the photo they added (only that
+    one), and the forwarding job is woken for it."""
+    box, port = mailbox
+    store = PhotoStore(tmp_path)
+    first = await store.save(await asyncio.to_thread(jpeg.read_bytes))
+    answer_photo = await store.save(await asyncio.to_thread(jpeg.read_bytes))
+    city = city_with(EmailDelivery(type="email", address=MLADOST_MAIL))
+    settings = make_settings(
+        "sqlite+aiosqlite:///unused.db",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="signali@sofia.example.org",
+        smtp_starttls=False,
+        smtp_timeout_seconds=5,
+    )
+    forwarder = Forwarder(
+        db=db, city=city, settings=settings, translator=TRANSLATOR, photos=store, clock=Clock(FILED)
+    )
+    try:
+        citizen, (report,) = await file_reports(db, city, photos=(first,))
+        assert await forwarder.tick() == 1  # the report itself
+        words = "Still dark: the lamp went out again the next evening."
+        woken = await resolve_then_not_fixed(db, city, report, citizen, words, photo=answer_photo)
+        assert woken == ["forwarding"]
+        assert await forwarder.tick() == 1
+        assert await forwarder.tick() == 0
+        _, envelope = box.received
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert message["Subject"] == (
+            f"[{report.public_id}] Не е отстранен / Not fixed: Улично осветление / Street lighting"
+        )
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        assert text.count(words) == 2  # in Bulgarian and in English
+        assert "wrote on 27.11.2026 12:00 that it is not fixed" in text
+        assert "ни съобщи на 27.11.2026 12:00, че проблемът не е отстранен" in text
+        assert report.description in text
+        (attachment,) = message.iter_attachments()
+        assert attachment.get_filename() == f"{report.public_id}-1.jpg"
+        assert attachment.get_content() == await store.read(answer_photo)
+        found = sorted(await forwards_of(db), key=lambda r: r.id or 0)
+        assert [(r.kind, r.state) for r in found] == [("report", "sent"), ("reopened", "sent")]
+    finally:
+        await forwarder.close()

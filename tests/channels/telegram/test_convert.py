@@ -71,6 +71,11 @@ EXPECTED: dict[str, IncomingMessage | None] = {
         args="",
         chat="-1001876543210",
     ),
+    # A group upgraded to a supergroup (a service message): its old and its new id, so a team
+    # chat's link follows at once.
+    "group_migrated": ivan(
+        813402120, Kind.CHAT_MOVED, chat="-4087654321", payload="-1002087654321"
+    ),
     # Nothing the citizen said: skipped.
     "my_chat_member_restarted": None,
     "edited_live_location": None,

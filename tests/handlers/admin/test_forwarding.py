@@ -48,14 +48,26 @@ async def test_admins_see_failed_forwards_and_retry_one(
         await forwards.mark_failed(
             session, forward_id=claimed.id, instance="t", error="SMTP 550 No such mailbox"
         )
+        # The waiting one's citizen answered "not fixed" since: sent on too, labelled so.
+        await forwards.queue_reopening(
+            session,
+            report_id=report.id,
+            body_code="district-15",
+            how="email",
+            event_id=1,
+            photo_name=None,
+            now=clock.now,
+        )
     failed, waiting = ids
 
     (listing,) = await chat.say("/forwarding", user="admin")
     assert listing.text.splitlines() == [
-        "2 reports for bodies outside the bot failed or are waiting (1 failed):",
+        "3 reports for bodies outside the bot failed or are waiting (1 failed):",
         f"{failed} → Mladost District Administration, by email: failed after 1 attempt "
         "(SMTP 550 No such mailbox)",
         f"{waiting} → Mladost District Administration, by email: "
+        "waiting, next attempt 27 Nov 2026, 12:00",
+        f"{waiting}, reopened (“not fixed”) → Mladost District Administration, by email: "
         "waiting, next attempt 27 Nov 2026, 12:00",
     ]
     assert labels(listing) == [f"Retry {failed}"]
@@ -69,5 +81,5 @@ async def test_admins_see_failed_forwards_and_retry_one(
     async with db.sessions() as session:
         found = (await session.exec(select(ReportForward).order_by(ReportForward.id))).all()
         audit = (await session.exec(select(AuditEntry))).all()
-    assert [(r.state, r.attempts) for r in found] == [("pending", 0), ("pending", 0)]
+    assert [(r.state, r.attempts) for r in found] == [("pending", 0)] * 3
     assert [(a.action, a.object_id) for a in audit] == [("forward_retry", failed)]

@@ -41,6 +41,11 @@ async def staff_of(chat, db: Database, user: str, body: str) -> str:
     return ref
 
 
+async def team_link(db: Database) -> BodyChat:
+    async with db.sessions() as session:
+        return (await session.exec(select(BodyChat))).one()
+
+
 def only(replies: list[Reply]) -> Reply:
     assert len(replies) == 1, [r.text for r in replies]
     return replies[0]
@@ -108,6 +113,30 @@ async def test_team_chat_and_members_on_telegram(
             assert (await session.exec(select(BodyChat))).all() == []
         (again,) = await tg.say_in_group(GROUP, "/unlinkbody", user="admin")
         assert again.text == "This group is not the team chat of such a body."
+
+        # A plain group upgraded to a supergroup: Telegram's service message in the old group
+        # takes the link along at once (nothing said there).
+        await tg.say_in_group(-4001, "/linkbody district-15", user="admin")
+        assert await tg.group_upgraded(-4001, -1004001, user="citizen") == []
+        assert (await team_link(db)).chat_id == "-1004001"
+        # That message missed: the send to the old id names the new one, and goes there.
+        await tg.say_in_group(-4002, "/linkbody district-15", user="admin")
+        api.move_group(-4002, -1004002)
+        second = await file_report(tg, "citizen", district="15")
+        await app.delivery.drain()
+        assert second in only(tg.pop_by_id(-1004002)).text
+        assert (await team_link(db)).chat_id == "-1004002"
+        assert second in only(tg.pop("clerk")).text
+        # The bot removed from a group (another one: a group's posts are paced): its members
+        # are told in private, once.
+        await tg.say_in_group(-1004003, "/linkbody district-15", user="admin")
+        api.lose_chat(-1004003)
+        third = await file_report(tg, "citizen", district="15")
+        await app.delivery.drain()
+        told = [r.text for r in tg.pop("clerk")]
+        assert len(told) == 2 and third in told[0]
+        assert told[1].startswith("⚠️ The team chat of Mladost District Administration")
+        assert (await team_link(db)).broken_at is not None
         await app.stop()
         assert api.violations == []
 
