@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, literal, literal_column, or_, table
+from sqlalchemy import and_, func, literal, literal_column, or_, table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Report
+from storage.models import OPEN_STATUSES, Report
 from storage.repos import deadlines
 
 Sort = Literal["newest", "oldest", "updated"]
@@ -204,6 +204,12 @@ async def nearby(
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
+
+
+def reopened() -> Any:
+    """The queue's "reopened" filter: open again after a citizen said it is not fixed (the
+    reports the chat's /report lists as needing attention, whatever their open status)."""
+    return and_(col(Report.reopened) > 0, col(Report.status).in_([s.value for s in OPEN_STATUSES]))
 
 
 def overdue(now: datetime) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -24,13 +25,23 @@ from bot.web.console import labels
 from bot.web.console.app import Console, console_of, form_of, reading, render, staff_of, work
 from bot.web.console.refusals import refusal_text
 from bot.web.media import PHOTO_ROUTE
-from storage.models import OPEN_STATUSES, Citizen, Report, ReportStatus
+from storage.models import (
+    OPEN_STATUSES,
+    Citizen,
+    Report,
+    ReportEvent,
+    ReportPhoto,
+    ReportStatus,
+)
 from storage.refs import public_ref
 from storage.repos import audit, queue, reports
 
 NEARBY_M = 300
 NEARBY_LIMIT = 10
 HISTORY_LIMIT = 100
+# A "not fixed" answer's photo is stored with the answer's time; rows written before it was
+# (the database's own clock) are a moment apart.
+ANSWER_PHOTO_SLACK = timedelta(seconds=5)
 OWN_REASON = "own"
 
 
@@ -38,6 +49,21 @@ OWN_REASON = "own"
 class Nearby:
     row: labels.Row
     metres: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A line of the report's history as the member reads it; a citizen's "not fixed" answer
+    carries their words and the photo they added."""
+
+    at: datetime
+    who: str
+    kind: str
+    was: str | None
+    to: str | None
+    note: str | None
+    by_reporter: bool
+    photos: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +120,8 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
             near = sorted(near, key=lambda n: n.metres)[:NEARBY_LIMIT]
         panels = [(p.template, await p.context(console, session, report, language)) for p in PANELS]
     t = lambda key, **values: console.t(language, key, **values)  # noqa: E731
+    history = _history(console, language, report, events, photos, t)
+    answer = _answer(report, history)
     can_duplicate = ReportStatus.DUPLICATE in domain.next_statuses(report)
     return render(
         request,
@@ -103,19 +131,8 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
         category=labels.category_label(city, language, report.category),
         district=labels.district_label(console, language, report.district),
         photos=[PHOTO_ROUTE.format(name=p.name) for p in photos],
-        events=[
-            {
-                "at": e.at,
-                "who": public_ref(e.actor_id) if e.actor_id else e.actor_role,
-                "kind": e.kind,
-                "from": labels.status_label(console, language, e.from_status)
-                if e.from_status
-                else None,
-                "to": labels.status_label(console, language, e.to_status) if e.to_status else None,
-                "note": hide_reason(t, e.note) if e.kind == "hidden" else e.note,
-            }
-            for e in events
-        ],
+        events=history,
+        answer=answer,
         entries=entries,
         reporter_ref=public_ref(report.reporter_id) if report.reporter_id else None,
         reporter_language=t(labels.LANGUAGE_KEYS.get(reporter.language, "language_name.bg"))
@@ -137,6 +154,54 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
         settings_tile_url=console.settings.console_tile_url,
         settings_tile_attribution=console.settings.console_tile_attribution,
     )
+
+
+def _history(
+    console: Console,
+    language: str,
+    report: Report,
+    events: list[ReportEvent],
+    photos: list[ReportPhoto],
+    t: Callable[..., str],
+) -> list[Event]:
+    """The events, "not fixed" answers with their photos (added at the answer's moment, never
+    the filing's); the reopening an answer causes is said by the answer itself, so it is left
+    out."""
+    answered = {(e.at, e.actor_id) for e in events if e.kind == "not_fixed"}
+    found = []
+    for e in events:
+        if e.kind == "reopened" and (e.at, e.actor_id) in answered:
+            continue
+        found.append(
+            Event(
+                at=e.at,
+                who=public_ref(e.actor_id) if e.actor_id else e.actor_role,
+                kind=e.kind,
+                was=labels.status_label(console, language, e.from_status)
+                if e.from_status
+                else None,
+                to=labels.status_label(console, language, e.to_status) if e.to_status else None,
+                note=hide_reason(t, e.note) if e.kind == "hidden" else e.note,
+                by_reporter=e.actor_id is not None and e.actor_id == report.reporter_id,
+                photos=[
+                    PHOTO_ROUTE.format(name=p.name)
+                    for p in photos
+                    if abs(p.created_at - e.at) <= ANSWER_PHOTO_SLACK
+                    and abs(p.created_at - report.created_at) > ANSWER_PHOTO_SLACK
+                ]
+                if e.kind == "not_fixed"
+                else [],
+            )
+        )
+    return found
+
+
+def _answer(report: Report, history: list[Event]) -> Event | None:
+    """Why an open report is open again: the citizen's latest "not fixed" (or reopening),
+    shown above everything while the report is open."""
+    if not report.is_open or not report.reopened:
+        return None
+    return next((e for e in reversed(history) if e.kind in ("not_fixed", "reopened")), None)
 
 
 async def _act(request: web.Request, action: str) -> web.Response:

@@ -116,9 +116,6 @@ async def browser(browser_thread: BrowserThread) -> AsyncIterator[Browser]:
 async def axe_check(page: Any) -> None:
     """axe-core on the page (injected by evaluation, not served): no serious or critical
     violation of WCAG 2.1 A and AA."""
-    import time
-
-    t0 = time.perf_counter()
     await page.evaluate(AXE_SOURCE)
     result = await page.evaluate(
         """() => axe.run(document, {
@@ -132,7 +129,6 @@ async def axe_check(page: Any) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], bad
-    print("axe", time.perf_counter() - t0)
 
 
 async def screenshot(page: Any, name: str) -> None:

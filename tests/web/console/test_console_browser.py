@@ -1,5 +1,6 @@
 """The console in a real browser (headless Chromium): signing in with the link from the chat,
-triaging a report end to end while the reporter's chat receives the news in their language,
+triaging a report end to end while the reporter's chat receives the news in their language
+(and their "not fixed" answer, with its words and photo, shown above the reopened report),
 a bulk change of 50 reports, the map without tiles, the dashboard, and axe-core on every page
 (no serious or critical violation). With CONSOLE_SCREENSHOTS=1 the tests also write
 docs/console/*.png."""
@@ -47,9 +48,6 @@ async def test_triage_a_report_end_to_end(
     clock: Clock,
     jpeg: Path,
 ):
-    import time
-
-    t0 = time.perf_counter()
     chat = recording_channel()
     app = await console_bot(bot_factory, chat, console_tile_url=NO_TILES)
     await onboard(chat, "u1", "Български")
@@ -59,9 +57,12 @@ async def test_triage_a_report_end_to_end(
     )
     second = other.public_id
     chat.pop("u1")
+    async with db.sessions() as session:
+        reporter = await citizens.find_by_identity(session, channel=chat.name, user_id="u1")
+    assert reporter is not None and reporter.id is not None
+    reporter_id = reporter.id
     link = local(app, await link_from_chat(chat))
     page = browser.page
-    print("chat", time.perf_counter() - t0)
 
     async def triage() -> None:
         await sign_in(page, link, check=True)
@@ -76,21 +77,53 @@ async def test_triage_a_report_end_to_end(
         await expect(page.get_by_role("img", name=f"Photo 1 of report {first}")).to_be_visible()
         await expect(page.get_by_role("link", name=second)).to_be_visible()  # nearby
         await axe_check(page)
-        await screenshot(page, "report-en")
         await page.get_by_label("New status").select_option(label="In progress")
         await page.get_by_label("Note for citizens", exact=True).fill("Екипът е на място.")
         await page.get_by_role("button", name="Change status").click()
         await expect(page.locator("#message")).to_have_text(
             "Status is now “In progress”. 1 citizen was told."
         )
+        await page.get_by_label("New status").select_option(label="Resolved")
+        await page.get_by_role("button", name="Change status").click()
+        await expect(page.locator("#message")).to_contain_text("Status is now “Resolved”.")
+
+    await browser.run(triage())
+    progress, resolved = chat.pop("u1")
+    assert first in progress.text and "В работа" in progress.text
+    assert "Екипът е на място." in progress.text
+    assert "Решен" in resolved.text or "Отстранен" in resolved.text, resolved.text
+    # The reporter answers "not fixed" with their words and a photo: the report is open again.
+    clock.advance(hours=1)  # the answer comes later (the session stays: idle 8 h)
+    await chat.tap("❌ Не, не е отстранен", user="u1")
+    await chat.say("Лампата пак не свети.", user="u1")
+    await chat.say(f"/photo {jpeg}", user="u1")
+    chat.pop("u1")
+
+    async def answer_and_hide() -> None:
+        await page.goto(f"{app.web.url}/console/?reopened=yes")
+        await expect(page.get_by_text("1 report found")).to_be_visible()
+        await expect(page.get_by_role("row", name=first)).to_contain_text("reopened")
+        await page.get_by_role("link", name=first).click()
+        answer = page.get_by_role("region", name="The reporter says it is not fixed")
+        await expect(answer).to_contain_text("Лампата пак не свети.")
+        photo = f"Photo sent by {public_ref(reporter_id)} with the answer"
+        await expect(answer.get_by_role("img", name=photo)).to_be_visible()
+        history = page.get_by_role("region", name="History")
+        await expect(history).to_contain_text("the reporter says it is not fixed")
+        await expect(history.get_by_role("img", name=photo)).to_have_count(1)
+        await axe_check(page)
+        await screenshot(page, "report-en")
+        await page.get_by_label("New status").select_option(label="In progress")
+        await page.get_by_role("button", name="Change status").click()
+        await expect(page.locator("#message")).to_contain_text("Status is now “In progress”.")
+        await expect(answer).to_be_visible()  # while the report is open, the answer stays
         await page.get_by_role("radio", name="Advertising or spam").check()
         await page.get_by_role("button", name="Hide from the public").click()
         await expect(page.locator("#message")).to_contain_text("The report is hidden")
 
-    await browser.run(triage())
-    progress, hidden = chat.pop("u1")
-    assert first in progress.text and "В работа" in progress.text
-    assert "Екипът е на място." in progress.text
+    await browser.run(answer_and_hide())
+    again, hidden = chat.pop("u1")
+    assert first in again.text and "В работа" in again.text
     assert first in hidden.text and "Реклама" in hidden.text
 
     async def duplicate() -> None:
