@@ -85,10 +85,12 @@ class Browser:
     async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return await self.thread.run(coroutine)
 
-    async def open(self) -> None:
+    async def open(self, locale: str = "en-GB") -> None:
+        """A fresh context (no cookies) whose browser speaks `locale`."""
+
         async def _open() -> None:
             self.context = await self.thread.browser.new_context(
-                locale="en-GB", viewport={"width": 1280, "height": 900}
+                locale=locale, viewport={"width": 1280, "height": 900}
             )
             self.page = await self.context.new_page()
             self.page.on("console", self._console)

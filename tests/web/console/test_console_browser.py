@@ -8,6 +8,7 @@ docs/console/*.png."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from storage.refs import public_ref
 from storage.repos import citizens
 from tests.conftest import Clock, recording_channel
 from tests.steps import onboard
+from tests.steps.notices import BG_TEXT, TZ
 from tests.steps.reports import MLADOST, NEAR_MLADOST, file_report
 from tests.web.console.conftest import SCREENSHOTS, Browser, axe_check, screenshot
 from tests.web.console.support import NO_TILES, console_bot, link_from_chat, local, seed_reports
@@ -202,7 +204,7 @@ async def test_the_map_shows_the_filter_without_tiles_and_the_dashboard(
 
 @pytest.mark.skipif(not SCREENSHOTS, reason="screenshots only with CONSOLE_SCREENSHOTS=1")
 async def test_screenshots_in_bulgarian(
-    browser: Browser, bot_factory: Callable[..., object], db: Database, clock: Clock
+    browser: Browser, bot_factory: Callable[..., object], db: Database, clock: Clock, jpeg: Path
 ):
     chat = recording_channel()
     app = await console_bot(bot_factory, chat, console_tile_url=NO_TILES)
@@ -214,11 +216,14 @@ async def test_screenshots_in_bulgarian(
     await chat.say(f"/grant staff {public_ref(member.id)}", user="admin")
     chat.pop("s1")
     link = local(app, await link_from_chat(chat, "s1"))
+    await browser.close()
+    await browser.open(locale="bg-BG")  # dates and times as a Bulgarian browser shows them
     page = browser.page
+    tomorrow = (clock.now + timedelta(days=1)).astimezone(TZ).date().isoformat()
 
     async def shoot() -> None:
         await page.goto(link)
-        await page.get_by_role("button").click()  # the browser asks in English
+        await page.get_by_role("button", name="Вход").click()
         await expect(page.get_by_role("heading", name="Сигнали", level=1)).to_be_visible()
         await axe_check(page)
         await screenshot(page, "queue-bg")
@@ -229,5 +234,28 @@ async def test_screenshots_in_bulgarian(
         await page.goto(f"{app.web.url}/console/reports/{made[0].public_id}")
         await axe_check(page)
         await screenshot(page, "report-bg")
+        await page.get_by_role("link", name="Табло", exact=True).click()
+        await axe_check(page)
+        await screenshot(page, "dashboard-bg")
+        # Notices: the composer with a photo and its preview, then the list.
+        await page.get_by_role("link", name="Съобщения", exact=True).click()
+        await page.get_by_role("link", name="Ново съобщение").click()
+        await page.get_by_role("combobox", name="Тема").select_option(label="💧 Водоснабдяване")
+        await page.get_by_label("Избрани райони").check()
+        await page.get_by_label("Младост").check()
+        await page.get_by_label("Текст на български (задължителен)").fill(BG_TEXT)
+        await page.get_by_label("Снимка (по избор)").set_input_files(str(jpeg))
+        await expect(page.locator("#photo-slot img")).to_be_visible()
+        await page.get_by_label("Веднъж, на дата и час").check()
+        await page.get_by_label("Дата", exact=True).fill(tomorrow)
+        await page.get_by_label("Час", exact=True).first.fill("09:00")
+        await page.get_by_role("button", name="Преглед").click()
+        await expect(page.locator("#preview .message-text")).to_have_text([BG_TEXT])
+        await axe_check(page)
+        await screenshot(page, "notice-compose-bg")
+        await page.get_by_role("button", name="Изпрати или насрочи").click()
+        await expect(page.locator("#progress-1")).to_have_attribute("data-state", "scheduled")
+        await axe_check(page)
+        await screenshot(page, "notices-bg")
 
     await browser.run(shoot())
