@@ -1,4 +1,6 @@
-"""The console in a real browser (headless Chromium): signing in with the link from the chat,
+"""The console in a real browser (headless Chromium): signing in with the link from the chat
+(an expired and a used link refused, a form without the token refused, a revoked member out
+at the next click, and a report triaged with the keyboard only),
 triaging a report end to end while the reporter's chat receives the news in their language
 (and their "not fixed" answer, with its words and photo, shown above the reopened report),
 a bulk change of 50 reports, the map without tiles, the dashboard, and axe-core on every page
@@ -259,3 +261,103 @@ async def test_screenshots_in_bulgarian(
         await screenshot(page, "notices-bg")
 
     await browser.run(shoot())
+
+
+async def tab_to(page: Any, target: Any, limit: int = 80) -> None:
+    """Press Tab until `target` has the focus, which it shows (an outline): keyboard only."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await target.evaluate("el => el === document.activeElement"):
+            outline = await target.evaluate("el => getComputedStyle(el).outlineStyle")
+            assert outline != "none", "the focus is not visible"
+            return
+    raise AssertionError(f"{target} cannot be reached with the Tab key")
+
+
+async def test_links_csrf_a_revoked_member_and_the_keyboard(
+    browser: Browser, bot_factory: Callable[..., object], db: Database, clock: Clock
+):
+    chat = recording_channel()
+    app = await console_bot(bot_factory, chat, console_tile_url=NO_TILES)
+    (report,) = await seed_reports(db, chat, clock.now, 1, language="en")
+    await onboard(chat, "s1")
+    async with db.sessions() as session:
+        member = await citizens.find_by_identity(session, channel="console", user_id="s1")
+    assert member is not None and member.id is not None
+    ref = public_ref(member.id)
+    await chat.say(f"/grant staff {ref}", user="admin")
+    chat.pop("s1")
+    expired = local(app, await link_from_chat(chat, "s1"))
+    clock.advance(minutes=10, seconds=1)
+    link = local(app, await link_from_chat(chat, "s1"))
+    page = browser.page
+    refused = "This link has expired, has been used already or is not valid."
+    status_url = f"{app.web.url}/console/reports/{report.public_id}/status"
+
+    async def links_and_keyboard() -> None:
+        await page.goto(expired)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("alert")).to_contain_text(refused)
+        await axe_check(page)
+        # Signing in and triaging a report with the keyboard only.
+        await page.goto(link)
+        await tab_to(page, page.get_by_role("button", name="Sign in"))
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name="Reports", level=1)).to_be_visible()
+        await tab_to(page, page.get_by_label("Search (number, description, address)"))
+        await page.keyboard.type(report.public_id)
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_text("1 report found")).to_be_visible()
+        await tab_to(page, page.get_by_role("link", name=report.public_id))
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(report.public_id)
+        await tab_to(page, page.get_by_label("New status"))  # "Acknowledged", the first
+        await tab_to(page, page.get_by_label("Note for citizens", exact=True))
+        await page.keyboard.type("We have it.")
+        await tab_to(page, page.get_by_role("button", name="Change status"))
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#message")).to_have_text(
+            "Status is now “Acknowledged”. 1 citizen was told."
+        )
+        # The link again: used.
+        await page.goto(link)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("alert")).to_contain_text(refused)
+        # A form without the session's token (as another site would post it) is refused.
+        await page.evaluate(
+            """url => {
+                const form = document.createElement("form");
+                form.method = "post";
+                form.action = url;
+                const field = document.createElement("input");
+                field.name = "status";
+                field.value = "in_progress";
+                form.append(field);
+                document.body.append(form);
+                form.submit();
+            }""",
+            status_url,
+        )
+        await expect(page.get_by_role("alert")).to_have_text(
+            "This form has expired. Reload the page and try again."
+        )
+        await axe_check(page)
+        await page.goto(f"{app.web.url}/console/")
+
+    await browser.run(links_and_keyboard())
+    (news,) = chat.pop("u1")
+    assert "We have it." in news.text
+    await chat.say(f"/revoke {ref}", user="admin")
+
+    async def revoked() -> None:
+        await page.get_by_role("button", name="Show", exact=True).click()  # htmx, then out
+        await expect(page.get_by_role("alert")).to_have_text(
+            "You are not signed in. Send /web in the chat to get a sign-in link."
+        )
+        assert page.url.endswith("/console/signed-out")
+        await axe_check(page)
+
+    await browser.run(revoked())
+    async with db.sessions() as session:
+        stored = await session.get(Report, report.id)
+    assert stored is not None and stored.status == "acknowledged"  # the forged post did nothing
