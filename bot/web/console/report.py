@@ -19,6 +19,7 @@ from bot.domain import reports as domain
 from bot.domain.actors import Forbidden
 from bot.domain.errors import Refused
 from bot.domain.report_news import HIDE_REASONS, hide_reason
+from bot.domain.report_news import public_note as public_text
 from bot.domain.work import Work
 from bot.i18n import N_
 from bot.web.console import labels
@@ -147,6 +148,7 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
             if s is not ReportStatus.DUPLICATE
         ],
         hide_reasons=[(key, t(key)) for key in HIDE_REASONS],
+        note_templates=note_templates(console, language),
         own_reason=OWN_REASON,
         note_max=domain.NOTE_MAX,
         message=message,
@@ -181,7 +183,9 @@ def _history(
                 if e.from_status
                 else None,
                 to=labels.status_label(console, language, e.to_status) if e.to_status else None,
-                note=hide_reason(t, e.note) if e.kind == "hidden" else e.note,
+                note=hide_reason(t, e.note)
+                if e.kind == "hidden"
+                else public_text(console.services.city, language, e.note),
                 by_reporter=e.actor_id is not None and e.actor_id == report.reporter_id,
                 photos=[
                     PHOTO_ROUTE.format(name=p.name)
@@ -240,12 +244,31 @@ class Act:
         return self.console.tn(self.language, key, n, **values)
 
 
+def note_templates(console: Console, language: str) -> list[tuple[str, str]]:
+    """The pack's public note templates, (code, text in the member's language)."""
+    return [(t.code, t.text(language)) for t in console.services.city.note_templates]
+
+
+def public_note(console: Console, form: Any) -> str | None:
+    """The public note a status form gives: the note as written, or, left empty, the chosen
+    template's text (each reader then gets it in their language: report_news.public_note).
+    The console's script writes the template into the note, so staff may adapt it."""
+    note = form.get("note")
+    if note and note.strip():
+        return note
+    template = console.services.city.note_template((form.get("template") or "")[:32])
+    if template is None:
+        return note
+    return template.text(console.settings.default_language)
+
+
 async def change_status(act: Act) -> str:
     try:
         to = ReportStatus(act.form.get("status") or "")
     except ValueError:
         raise Refused("stale", "staff.stale") from None
-    told = await domain.change_status(act.work, act.report, to, note=act.form.get("note"))
+    note = public_note(act.console, act.form)
+    told = await domain.change_status(act.work, act.report, to, note=note)
     label = labels.status_label(act.console, act.language, to.value)
     return act.tn(N_("console.status_changed"), told, status=label, n=told)
 

@@ -2,6 +2,7 @@
 (an expired and a used link refused, a form without the token refused, a revoked member out
 at the next click, and a report triaged with the keyboard only),
 triaging a report end to end while the reporter's chat receives the news in their language
+(a note template's words in theirs too)
 (and their "not fixed" answer, with its words and photo, shown above the reopened report),
 a bulk change of 50 reports, the map without tiles, the dashboard, and axe-core on every page
 (no serious or critical violation). With CONSOLE_SCREENSHOTS=1 the tests also write
@@ -30,6 +31,7 @@ from tests.web.console.conftest import SCREENSHOTS, Browser, axe_check, screensh
 from tests.web.console.support import NO_TILES, console_bot, link_from_chat, local, seed_reports
 
 pytestmark = pytest.mark.usefixtures("browser_thread")
+FIXED_EN = "The problem has been fixed. Thank you for reporting it!"  # a note template of Sofia
 
 
 @pytest.fixture
@@ -88,6 +90,8 @@ async def test_triage_a_report_end_to_end(
             "Status is now “In progress”. 1 citizen was told."
         )
         await page.get_by_label("New status").select_option(label="Resolved")
+        await page.get_by_label("Template (optional)").select_option(label=FIXED_EN)
+        await expect(page.get_by_label("Note for citizens", exact=True)).to_have_value(FIXED_EN)
         await page.get_by_role("button", name="Change status").click()
         await expect(page.locator("#message")).to_contain_text("Status is now “Resolved”.")
 
@@ -95,7 +99,7 @@ async def test_triage_a_report_end_to_end(
     progress, resolved = chat.pop("u1")
     assert first in progress.text and "В работа" in progress.text
     assert "Екипът е на място." in progress.text
-    assert "Решен" in resolved.text or "Отстранен" in resolved.text, resolved.text
+    assert "Проблемът е отстранен. Благодарим Ви за сигнала!" in resolved.text  # the template
     # The reporter answers "not fixed" with their words and a photo: the report is open again.
     clock.advance(hours=1)  # the answer comes later (the session stays: idle 8 h)
     await chat.tap("❌ Не, не е отстранен", user="u1")
