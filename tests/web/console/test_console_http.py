@@ -121,9 +121,19 @@ async def test_a_revoked_member_is_signed_out_at_once(
             assert partial.status == 401 and partial.headers["HX-Redirect"] == "/console/signed-out"
 
 
-async def test_logout_ends_the_session(bot_factory: Callable[..., object]):
+async def test_logout_and_eight_idle_hours_end_the_session(
+    bot_factory: Callable[..., object], clock: Clock
+):
     chat = recording_channel()
     app = await console_bot(bot_factory, chat)
+    async with client() as idle:
+        await sign_in(idle, app, await link_from_chat(chat))
+        clock.advance(hours=7, minutes=59)
+        async with idle.get(f"{app.web.url}/console/", allow_redirects=False) as page:
+            assert page.status == 200  # a request: idle from now on
+        clock.advance(hours=8, seconds=1)
+        async with idle.get(f"{app.web.url}/console/", allow_redirects=False) as page:
+            assert page.status == 303 and page.headers["Location"] == "/console/signed-out"
     async with client() as http:
         await sign_in(http, app, await link_from_chat(chat))
         token = await csrf_of(http, app)
