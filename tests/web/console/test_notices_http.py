@@ -1,7 +1,8 @@
-"""Notices in the console over plain HTTP: a notice scheduled from the composer's form and
-paused, each action audited under the member's ref; a post without the CSRF token, a bad
-form and a member whose rights were revoked are refused, and the notice stays as it was. A
-photo uploaded in the composer that no notice uses is deleted by the daily retention job."""
+"""Notices in the console over plain HTTP: a notice scheduled from the composer's form,
+paused and resumed, and a weekly one, each action audited under the member's ref; a post
+without the CSRF token, a bad form and a member whose rights were revoked are refused, and
+the notice stays as it was. A photo uploaded in the composer that no notice uses is deleted
+by the daily retention job."""
 
 from __future__ import annotations
 
@@ -101,7 +102,18 @@ async def test_notices_need_the_token_and_the_rights(
             assert "Paused. Nothing is sent until you resume it." in await paused.text()
         async with http.post(f"{base}/1/pause", data={"csrf": token}) as again:
             assert "That action is out of date" in await again.text()
-    assert await notice_status(db) == ["paused"]
+        async with http.post(f"{base}/1/resume", data={"csrf": token}) as resumed:
+            assert "Resumed." in await resumed.text()
+        async with http.post(f"{base}/1/pause", data={"csrf": token}) as paused:
+            assert paused.status == 200
+        weekly = {"when": "repeat", "repeat": "weekly", "repeat_time": "08:30", "weekday": "1"}
+        async with http.post(
+            f"{base}/new", data=scheduled_form(clock, token, **weekly), allow_redirects=False
+        ) as made:
+            assert made.status == 303
+        async with http.get(base) as listed:
+            assert "every week on Monday at 08:30" in await listed.text()
+    assert await notice_status(db) == ["paused", "scheduled"]
 
     await onboard(chat, "s1")
     async with db.sessions() as session:
@@ -118,7 +130,7 @@ async def test_notices_need_the_token_and_the_rights(
             f"{base}/1/cancel", data={"csrf": token}, allow_redirects=False
         ) as refused:
             assert refused.status == 303 and refused.headers["Location"] == "/console/signed-out"
-    assert await notice_status(db) == ["paused"]
+    assert await notice_status(db) == ["paused", "scheduled"]
     async with db.sessions() as session:
         stmt = select(AuditEntry).where(AuditEntry.object_type == "notice")
         entries = (await session.exec(stmt.order_by(col(AuditEntry.id)))).all()
@@ -127,6 +139,9 @@ async def test_notices_need_the_token_and_the_rights(
     assert [(e.action, e.actor_ref) for e in entries] == [
         ("schedule", public_ref(admin.id)),
         ("pause", public_ref(admin.id)),
+        ("resume", public_ref(admin.id)),
+        ("pause", public_ref(admin.id)),
+        ("schedule", public_ref(admin.id)),
     ]
     # A day later the retention job deletes the photo no notice uses, and keeps the other.
     photos = app.photos
