@@ -41,11 +41,16 @@ WORDS = (
     "Счупена пейка в градинката",
     "Изоставен автомобил на тротоара",
 )
+CONTAINER = "%D0%BA%D0%BE%D0%BD%D1%82%D0%B5%D0%B9%D0%BD%D0%B5%D1%80"  # „контейнер“
 PAGES = (
     ("queue: newest, page 1", "/console/"),
     ("queue: open", "/console/?status=open"),
     ("queue: category + district", "/console/?category=sofia-28&district=15"),
-    ("queue: text search", "/console/?q=%D0%BA%D0%BE%D0%BD%D1%82%D0%B5%D0%B9%D0%BD%D0%B5%D1%80"),
+    ("queue: text search", "/console/?q=" + CONTAINER),
+    ("queue: text, open + broad word", "/console/?status=open&q=" + CONTAINER),
+    ("queue: text, rare („бл. 399“)", "/console/?q=%D0%B1%D0%BB.%20399"),
+    ("queue: text, a number („000123“)", "/console/?q=000123"),
+    ("queue: text, two letters („дъ“)", "/console/?q=%D0%B4%D1%8A"),
     ("queue: page 1000", "/console/?page=1000"),
     ("queue: oldest, resolved", "/console/?status=resolved&sort=oldest"),
     ("map page", "/console/map?status=open"),
@@ -192,6 +197,7 @@ async def run(reports: int, repeat: int, postgres: str | None) -> None:
                     f"  {name:<32} {statistics.median(took) * 1000:7.1f}"
                     f" {max(took) * 1000:7.1f} {median_cpu:7.1f}"
                 )
+            print(f"  load at the end {os.getloadavg()[0]:.1f}")
             if db.dialect == "postgresql":
                 await explain(db, city)
         await server.stop()
@@ -216,7 +222,8 @@ async def explain(db: Any, city: Any) -> None:
     for name, path in PAGES:
         if not (path == "/console/" or path.startswith("/console/?")):
             continue
-        qf = filters.parse(MultiDict(parse_qsl(path.partition("?")[2])), city)
+        viewer = filters.Viewer(citizen_id=None, now=datetime.now(UTC))
+        qf = filters.parse(MultiDict(parse_qsl(path.partition("?")[2])), city, viewer)
         conds = queue.conditions(qf.query, "postgresql")
         conds_all = queue.conditions(qf.query, "postgresql", with_status=False)
         statements = [

@@ -3,7 +3,9 @@ deleted the way /forget deletes it (storage/repos/personal_data.py), in batches 
 transaction each. Staff, admins and the ADMINS addresses are kept. Their reports and survey
 answers stay for the city, unlinked. Only counts are logged.
 
-The job also prunes expired shared files (bot/media/files.py) as a backstop.
+The job also prunes expired shared files (bot/media/files.py) as a backstop, and deletes the
+photos uploaded in the console's notice composer that no notice uses a day later (the notice
+was never saved: bot/media/store.py's pending photos).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import calendar
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -20,7 +22,7 @@ from bot.media.files import SharedFiles
 from bot.media.store import PhotoStore
 from scheduler.ticks import add_daily
 from storage.db import Database
-from storage.repos import personal_data
+from storage.repos import notices, personal_data
 from storage.repos.personal_data import Forgotten
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 JOB_ID = "retention"
 BATCH_SIZE = 200
 RUN_AT = (3, 30)  # city time, when few people write
+# How long an uploaded photo may wait for the notice that uses it (a composer left open).
+PENDING_KEEP = timedelta(days=1)
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -77,6 +81,7 @@ class Retention:
                 break
         if self.files is not None:
             await self.files.prune()
+        await self.prune_pending_photos()
         if total.citizens:
             log.info(
                 "retention: forgot %d citizens not seen for %d months (%d reports and %d survey"
@@ -87,6 +92,23 @@ class Retention:
                 total.survey_responses_unlinked,
             )
         return total
+
+    async def prune_pending_photos(self) -> int:
+        """Delete the pending photos older than PENDING_KEEP that no notice uses (settle the
+        others); how many were deleted."""
+        if self.photos is None:
+            return 0
+        names = await self.photos.pending(before=self.clock() - PENDING_KEEP)
+        if not names:
+            return 0
+        async with self.db.sessions() as session:
+            used = await notices.photos_in_use(session, names=names)
+        for name in names:
+            await self.photos.settle(name, keep=name in used)
+        deleted = len(names) - len(used)
+        if deleted:
+            log.info("retention: deleted %d uploaded photos no notice uses", deleted)
+        return deleted
 
     async def _scheduled_run(self) -> None:
         try:

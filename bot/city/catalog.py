@@ -1,6 +1,7 @@
 """What citizens choose from: report categories (categories.json) and alert topics
-(topics.json). Both are ordered lists of entries with a stable code and texts in every
-language; see packs/sofia/README.md for the file formats."""
+(topics.json); and what staff choose from: the public notes' templates of a status change
+(note_templates.json, optional). All are ordered lists of entries with a stable code and texts
+in every language; see packs/sofia/README.md for the file formats."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from bot.i18n import localized, without_icon
 
 SHORT_MAX = 30
 """Longest button label (`short`, emoji included), in characters."""
+NOTE_TEMPLATE_MAX = 1000
+"""Longest note template: a public note's limit (bot/domain/reports.py NOTE_MAX)."""
 
 
 DISTRICT_BODY = "district"
@@ -125,8 +128,27 @@ class _Topic(Model):
     urgent_by_default: Flag = False
 
 
+@dataclass(frozen=True)
+class NoteTemplate:
+    """A public note staff may give with a status change; each reader gets it in their
+    language (bot/domain/report_news.py `public_note`)."""
+
+    code: str
+    texts: Mapping[str, str] = field(compare=False)
+
+    def text(self, language: str | None) -> str:
+        return localized(self.texts, language)
+
+
+class _NoteTemplate(Model):
+    code: Code
+    texts: texts(max_len=NOTE_TEMPLATE_MAX)  # type: ignore[valid-type]
+
+
 _CATEGORIES = TypeAdapter(Annotated[list[_Category], Field(min_length=1)])
 _TOPICS = TypeAdapter(Annotated[list[_Topic], Field(min_length=1)])
+_NOTE_TEMPLATES = TypeAdapter(list[_NoteTemplate])
+NOTE_TEMPLATES_FILE = "note_templates.json"
 
 
 def load_categories(path: Path) -> tuple[Category, ...]:
@@ -166,6 +188,15 @@ def load_topics(path: Path) -> tuple[Topic, ...]:
         )
         for t in found
     )
+
+
+def load_note_templates(path: Path) -> tuple[NoteTemplate, ...]:
+    """note_templates.json, if the pack has one."""
+    if not path.is_file():
+        return ()
+    found = load(_NOTE_TEMPLATES, path)
+    unique(path, [t.code for t in found], lambda i: (i, "code"), "template code")
+    return tuple(NoteTemplate(t.code, t.texts) for t in found)
 
 
 def check_bodies(path: Path, categories: tuple[Category, ...], bodies: set[str]) -> None:

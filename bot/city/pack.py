@@ -15,7 +15,16 @@ from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter
 
 from bot.city._parse import CityPackError, Model, Point, Texts, load, problem
 from bot.city.bodies import BODIES_FILE, Bodies, Body, load_bodies
-from bot.city.catalog import Category, Topic, check_bodies, load_categories, load_topics
+from bot.city.catalog import (
+    NOTE_TEMPLATES_FILE,
+    Category,
+    NoteTemplate,
+    Topic,
+    check_bodies,
+    load_categories,
+    load_note_templates,
+    load_topics,
+)
 from bot.city.districts import District, DistrictIndex, load_districts
 from bot.city.feeds import FEEDS_FILE, FeedConfig, load_feeds
 from bot.city.geo import LatLon
@@ -103,6 +112,8 @@ class CityPack:
     bodies: Bodies = field(default_factory=Bodies, compare=False)
     """Who handles reports (bodies.json); routing is bot/domain/routing.py."""
     working_time: WorkingTime = field(default_factory=WorkingTime, compare=False)
+    note_templates: tuple[NoteTemplate, ...] = ()
+    """Public notes staff may give with a status change (note_templates.json; optional)."""
 
     def name(self, language: str | None) -> str:
         return localized(self.names, language)
@@ -147,6 +158,9 @@ class CityPack:
 
     def body(self, code: str | None) -> Body | None:
         return self.bodies.get(code)
+
+    def note_template(self, code: str) -> NoteTemplate | None:
+        return next((t for t in self.note_templates if t.code == code), None)
 
 
 def available(packs_dir: Path | None = None) -> list[str]:
@@ -201,6 +215,10 @@ def _load(code: str, packs_dir: Path, lazy_shapes: bool = False) -> CityPack:
             districts=districts,
             categories=categories,
         ),
+    )
+    pack = replace(
+        pack,
+        note_templates=load_note_templates(directory / NOTE_TEMPLATES_FILE),
     )
     if not lazy_shapes:
         _check_points_inside(pack, directory / "city.json")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.city import CityPack
 from bot.domain.work import Work
 from bot.i18n import N_
 from storage.models import REOPENABLE, Report, ReportEvent, ReportStatus
@@ -65,6 +66,18 @@ def hide_reason(t: Callable[[str], str], note: str | None) -> str | None:
     if not note or note.startswith(BAN_NOTE_PREFIX):
         return None
     return t(note) if note in HIDE_REASONS else note
+
+
+def public_note(city: CityPack, language: str, note: str | None) -> str | None:
+    """A status change's public note as a reader of `language` reads it: a note template's
+    text (the pack's note_templates.json, written in any of its languages) in theirs; any
+    other note as it was written."""
+    if not note:
+        return note
+    for template in city.note_templates:
+        if note in template.texts.values():
+            return template.text(language)
+    return note
 
 
 async def tell(work: Work, report: Report, event: ReportEvent, reopen_days: int) -> int:
@@ -162,11 +175,12 @@ class _News:
                 status=t(STATUS_KEYS[ReportStatus(to_status)]),
             )
         ]
-        if event.note:
+        note = public_note(self.work.city, self.language, event.note)
+        if note:
             if to_status == ReportStatus.REJECTED.value:
-                lines.append(t("followup.notify_reason", note=event.note))
+                lines.append(t("followup.notify_reason", note=note))
             else:
-                lines.append(t("followup.notify_note", note=event.note))
+                lines.append(t("followup.notify_note", note=note))
         if original is not None:
             lines.append(t("followup.notify_duplicate", original=original.public_id))
         if self.asks_if_fixed:

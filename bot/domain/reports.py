@@ -390,7 +390,8 @@ async def attach_photos(
     work: Work, report_id: int, photos: Sequence[NewPhoto], *, after: int | None = None
 ) -> None:
     """Add stored photos to a report after the ones it has (`after`: how many, when the
-    caller knows — a report being filed has none)."""
+    caller knows — a report being filed has none), dated now: the console shows a "not
+    fixed" answer's photo with the answer (written at the same moment)."""
     have = (
         after if after is not None else len(await reports.photos(work.session, report_id=report_id))
     )
@@ -403,4 +404,5 @@ async def attach_photos(
             height=photo.height,
             size=photo.size,
             position=have + offset,
+            now=work.now,
         )

@@ -7,7 +7,7 @@ import logging
 
 from bot.core.context import Context
 from bot.domain.report_news import BAN_NOTE_PREFIX as BAN_NOTE_PREFIX  # for admin_bans.py
-from bot.domain.report_news import STATUS_KEYS
+from bot.domain.report_news import STATUS_KEYS, public_note
 from handlers.menu import main_menu
 from handlers.reports.buttons import MAX_ID
 from storage.models import Report, ReportEvent, ReportStatus
@@ -82,8 +82,9 @@ def history_text(ctx: Context, events: list[ReportEvent]) -> str:
             line = f"{when} — {status_label(ctx, event.to_status)}"
         else:
             continue  # moderation events are not part of the public history
-        if event.note and event.kind != "created":
-            line += f"\n   “{event.note}”"
+        note = public_note(ctx.services.city, ctx.language, event.note)
+        if note and event.kind != "created":
+            line += f"\n   “{note}”"
         lines.append(line)
     return "\n".join(lines)
 

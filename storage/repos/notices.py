@@ -60,6 +60,15 @@ async def create(
     return notice
 
 
+async def photos_in_use(session: AsyncSession, *, names: Iterable[str]) -> set[str]:
+    """Which of the photo names a notice carries (the others were uploaded and abandoned)."""
+    wanted = list(names)
+    if not wanted:
+        return set()
+    stmt = select(Notice.photo).where(col(Notice.photo).in_(wanted))
+    return {name for name in (await session.exec(stmt)).all() if name}
+
+
 async def get(session: AsyncSession, *, notice_id: int) -> Notice | None:
     stmt = select(Notice).where(Notice.id == notice_id).execution_options(populate_existing=True)
     return (await session.exec(stmt)).first()

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, literal, literal_column, or_, table
+from sqlalchemy import and_, func, literal, literal_column, or_, table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Report
+from storage.models import OPEN_STATUSES, Report
 from storage.repos import deadlines
 
 Sort = Literal["newest", "oldest", "updated"]
@@ -86,9 +86,9 @@ def _text_condition(text: str, dialect: str) -> Any:
 
     PostgreSQL: ILIKE over the three joined, which its trigram index answers. SQLite: a phrase
     query on the FTS5 trigram index (Unicode case folding); a text shorter than three
-    characters, which it cannot answer, by LIKE over the three joined, which ignores the case
-    of ASCII letters (and only theirs), so one LIKE per spelling people use of the rest: as
-    typed, lower case, capitalised, upper."""
+    characters, which it cannot answer, column by column: an ASCII text by LIKE (which ignores
+    the case of ASCII letters, and only theirs), any other by instr() once per spelling people
+    use: as typed, lower case, capitalised, upper."""
     joined = literal_column(JOINED_TEXT)
     if dialect != "sqlite":
         return joined.ilike(_like(text), escape=ESCAPE)
@@ -100,12 +100,17 @@ def _text_condition(text: str, dialect: str) -> Any:
             .where(literal_column(FTS_TABLE).op("MATCH")(literal(phrase)))
         )
         return col(Report.id).in_(found)
+    if text.isascii():
+        columns = (col(Report.public_id), col(Report.description), col(Report.address))
+        return or_(*(c.like(_like(text), escape=ESCAPE) for c in columns))
     variants = [text]
-    if not text.isascii():
-        for variant in (text.lower(), text.capitalize(), text.upper()):
-            if variant not in variants:
-                variants.append(variant)
-    return or_(*(joined.like(_like(v), escape=ESCAPE) for v in variants))
+    for variant in (text.lower(), text.capitalize(), text.upper()):
+        if variant not in variants:
+            variants.append(variant)
+    # instr() per spelling and column: a third of LIKE over the joined text's time (the
+    # public id, ASCII, cannot hold the text).
+    columns = (col(Report.description), col(Report.address))
+    return or_(*(func.instr(c, v) > 0 for v in variants for c in columns))
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -204,6 +209,12 @@ async def nearby(
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
+
+
+def reopened() -> Any:
+    """The queue's "reopened" filter: open again after a citizen said it is not fixed (the
+    reports the chat's /report lists as needing attention, whatever their open status)."""
+    return and_(col(Report.reopened) > 0, col(Report.status).in_([s.value for s in OPEN_STATUSES]))
 
 
 def overdue(now: datetime) -> Any:

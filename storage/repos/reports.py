@@ -126,9 +126,16 @@ async def add_photo(
     height: int,
     size: int,
     position: int,
+    now: datetime | None = None,
 ) -> ReportPhoto:
     photo = ReportPhoto(
-        report_id=report_id, name=name, width=width, height=height, size=size, position=position
+        report_id=report_id,
+        name=name,
+        width=width,
+        height=height,
+        size=size,
+        position=position,
+        created_at=now or utcnow(),
     )
     session.add(photo)
     return photo

@@ -28,7 +28,8 @@ from storage.models import (
     SurveyAnswer,
     SurveyResponse,
 )
-from storage.repos import alerts, citizens, conversations, outbox, reports, surveys
+from storage.repos import alerts, citizens, conversations, notices, outbox, reports, surveys
+from storage.repos.personal_data import Forgotten
 from tests.bot.surveys.seed import add_survey
 from tests.conftest import Clock
 
@@ -192,3 +193,30 @@ async def test_the_job_runs_daily_at_night_city_time(
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["hour"], fields["minute"]) == ("3", "30")
     assert str(job.trigger.timezone) == "Europe/Sofia"
+
+
+async def test_photos_uploaded_for_no_notice_are_deleted_after_a_day(
+    db: Database, clock: Clock, photos: PhotoStore
+):
+    old_unused = await photos.save_pending(b"a", now=clock.now)
+    old_used = await photos.save_pending(b"b", now=clock.now)
+    async with db.sessions() as session, session.begin():
+        await notices.create(
+            session,
+            topic="water",
+            urgent=False,
+            text_bg="Утре няма да има вода.",
+            text_en=None,
+            photo=old_used,
+            audience={"kind": "all"},
+            created_by=None,
+            next_run_at=clock.now,
+            now=clock.now,
+        )
+    clock.advance(hours=20)
+    fresh = await photos.save_pending(b"c", now=clock.now)
+    (photos.dir / "pending" / ("x" * 32)).write_text("not a time")  # a broken marker: old
+    clock.advance(hours=5)
+    assert await retention(db, clock, photos).run() == Forgotten()
+    assert [photos.exists(n) for n in (old_unused, old_used, fresh)] == [False, True, True]
+    assert await photos.pending(before=clock.now) == [fresh]

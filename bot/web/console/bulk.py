@@ -19,10 +19,11 @@ from bot.domain.errors import Refused
 from bot.domain.work import Work
 from bot.i18n import N_
 from bot.web.console import filters
-from bot.web.console.app import console_of, form_of, render, staff_of, viewer_of, work
+from bot.web.console.app import Console, console_of, form_of, render, staff_of, viewer_of, work
 from bot.web.console.handling import colleague
 from bot.web.console.queue import BULK_STATUSES, queue_context
 from bot.web.console.refusals import refusal_text
+from bot.web.console.report import public_note
 from storage.models import Report, ReportStatus
 from storage.repos import reports
 
@@ -49,7 +50,7 @@ async def bulk(request: web.Request) -> web.StreamResponse:
     error = None
     result = None
     do = form.get("do") or "status"
-    act = _action(form, do)
+    act = _action(form, do, console)
     if act is None:
         error = console.t(language, BULK_PICK.get(do, BULK_PICK["status"]))
     elif not ids:
@@ -73,7 +74,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _action(form: MultiMapping[Any], do: str) -> Action | None:
+def _action(form: MultiMapping[Any], do: str, console: Console) -> Action | None:
     """The domain action the form asks for each report, None when it lacks what it needs."""
     if do == "assign":
         value = _text(form.get("assignee")) or ""
@@ -102,7 +103,7 @@ def _action(form: MultiMapping[Any], do: str) -> Action | None:
         return None
     if to not in BULK_STATUSES:
         return None
-    note = _text(form.get("note"))
+    note = public_note(console, form)
 
     async def change(unit: Work, report: Report) -> int:
         return await domain.change_status(unit, report, to, note=note)

@@ -281,7 +281,8 @@ async def photo_fragment(request: web.Request) -> web.Response:
     except InvalidImage as exc:
         key = PHOTO_PROBLEMS.get(exc.reason, "report.photo_not_image")
         return render(request, "_photo.html", photo=None, photo_error=words.t(key))
-    name = await store.save(processed.content)
+    # Pending until a notice carries it: the retention job deletes it if none does.
+    name = await store.save_pending(processed.content, now=console_of(request).services.clock())
     log.info("a notice photo was uploaded in the console")
     return render(
         request,

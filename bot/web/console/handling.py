@@ -48,6 +48,14 @@ def _assigned_options(city: CityPack, language: str) -> list[Option]:
     return [Option(ME, N_("desk.btn_assigned_me")), Option(NOBODY, N_("desk.assigned_nobody"))]
 
 
+def _reopened_options(city: CityPack, language: str) -> list[Option]:
+    return [Option("yes", N_("desk.reopened_only"))]
+
+
+def _reopened(value: str, viewer: Viewer) -> Any | None:
+    return queue.reopened() if value == "yes" else None
+
+
 def _overdue(value: str, viewer: Viewer) -> Any | None:
     return queue.overdue(viewer.now) if value == "yes" else None
 
@@ -67,6 +75,9 @@ FILTERS = [
     ),
     filters.Filter(
         "overdue", N_("desk.filter_overdue"), _overdue_options, _overdue, translate=True
+    ),
+    filters.Filter(
+        "reopened", N_("desk.filter_reopened"), _reopened_options, _reopened, translate=True
     ),
 ]
 

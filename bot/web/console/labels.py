@@ -60,6 +60,7 @@ class Row:
     age: str
     created_at: datetime
     hidden: bool
+    reopened: bool  # open again: a citizen said it is not fixed
 
 
 def row(console: Console, language: str, report: Report, now: datetime) -> Row:
@@ -77,4 +78,5 @@ def row(console: Console, language: str, report: Report, now: datetime) -> Row:
         age=age(console, language, report.created_at, now),
         created_at=report.created_at,
         hidden=report.hidden,
+        reopened=bool(report.reopened) and report.is_open,
     )

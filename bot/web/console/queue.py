@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.console import filters, handling, labels
+from bot.web.console import filters, handling, labels, report
 from bot.web.console.app import Console, console_of, reading, render, staff_of, viewer_of
 from bot.web.console.filters import QueueFilter
 from storage.models import ReportStatus
@@ -97,6 +97,7 @@ async def queue_context(request: web.Request, qf: QueueFilter) -> dict[str, Any]
         "export_url": base.url("/console/export.csv"),
         "map_url": base.url("/console/map"),
         "bulk_colleagues": members,
+        "note_templates": report.note_templates(console, language),
         "bulk_bodies": handling.body_options(console.services.city, language),
         **choices(console, language),
     }

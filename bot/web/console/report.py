@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -18,19 +19,30 @@ from bot.domain import reports as domain
 from bot.domain.actors import Forbidden
 from bot.domain.errors import Refused
 from bot.domain.report_news import HIDE_REASONS, hide_reason
+from bot.domain.report_news import public_note as public_text
 from bot.domain.work import Work
 from bot.i18n import N_
 from bot.web.console import labels
 from bot.web.console.app import Console, console_of, form_of, reading, render, staff_of, work
 from bot.web.console.refusals import refusal_text
 from bot.web.media import PHOTO_ROUTE
-from storage.models import OPEN_STATUSES, Citizen, Report, ReportStatus
+from storage.models import (
+    OPEN_STATUSES,
+    Citizen,
+    Report,
+    ReportEvent,
+    ReportPhoto,
+    ReportStatus,
+)
 from storage.refs import public_ref
 from storage.repos import audit, queue, reports
 
 NEARBY_M = 300
 NEARBY_LIMIT = 10
 HISTORY_LIMIT = 100
+# A "not fixed" answer's photo is stored with the answer's time; rows written before it was
+# (the database's own clock) are a moment apart.
+ANSWER_PHOTO_SLACK = timedelta(seconds=5)
 OWN_REASON = "own"
 
 
@@ -38,6 +50,21 @@ OWN_REASON = "own"
 class Nearby:
     row: labels.Row
     metres: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A line of the report's history as the member reads it; a citizen's "not fixed" answer
+    carries their words and the photo they added."""
+
+    at: datetime
+    who: str
+    kind: str
+    was: str | None
+    to: str | None
+    note: str | None
+    by_reporter: bool
+    photos: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +121,8 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
             near = sorted(near, key=lambda n: n.metres)[:NEARBY_LIMIT]
         panels = [(p.template, await p.context(console, session, report, language)) for p in PANELS]
     t = lambda key, **values: console.t(language, key, **values)  # noqa: E731
+    history = _history(console, language, report, events, photos, t)
+    answer = _answer(report, history)
     can_duplicate = ReportStatus.DUPLICATE in domain.next_statuses(report)
     return render(
         request,
@@ -103,19 +132,8 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
         category=labels.category_label(city, language, report.category),
         district=labels.district_label(console, language, report.district),
         photos=[PHOTO_ROUTE.format(name=p.name) for p in photos],
-        events=[
-            {
-                "at": e.at,
-                "who": public_ref(e.actor_id) if e.actor_id else e.actor_role,
-                "kind": e.kind,
-                "from": labels.status_label(console, language, e.from_status)
-                if e.from_status
-                else None,
-                "to": labels.status_label(console, language, e.to_status) if e.to_status else None,
-                "note": hide_reason(t, e.note) if e.kind == "hidden" else e.note,
-            }
-            for e in events
-        ],
+        events=history,
+        answer=answer,
         entries=entries,
         reporter_ref=public_ref(report.reporter_id) if report.reporter_id else None,
         reporter_language=t(labels.LANGUAGE_KEYS.get(reporter.language, "language_name.bg"))
@@ -130,6 +148,7 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
             if s is not ReportStatus.DUPLICATE
         ],
         hide_reasons=[(key, t(key)) for key in HIDE_REASONS],
+        note_templates=note_templates(console, language),
         own_reason=OWN_REASON,
         note_max=domain.NOTE_MAX,
         message=message,
@@ -137,6 +156,56 @@ async def report_page(request: web.Request, message: Message | None = None) -> w
         settings_tile_url=console.settings.console_tile_url,
         settings_tile_attribution=console.settings.console_tile_attribution,
     )
+
+
+def _history(
+    console: Console,
+    language: str,
+    report: Report,
+    events: list[ReportEvent],
+    photos: list[ReportPhoto],
+    t: Callable[..., str],
+) -> list[Event]:
+    """The events, "not fixed" answers with their photos (added at the answer's moment, never
+    the filing's); the reopening an answer causes is said by the answer itself, so it is left
+    out."""
+    answered = {(e.at, e.actor_id) for e in events if e.kind == "not_fixed"}
+    found = []
+    for e in events:
+        if e.kind == "reopened" and (e.at, e.actor_id) in answered:
+            continue
+        found.append(
+            Event(
+                at=e.at,
+                who=public_ref(e.actor_id) if e.actor_id else e.actor_role,
+                kind=e.kind,
+                was=labels.status_label(console, language, e.from_status)
+                if e.from_status
+                else None,
+                to=labels.status_label(console, language, e.to_status) if e.to_status else None,
+                note=hide_reason(t, e.note)
+                if e.kind == "hidden"
+                else public_text(console.services.city, language, e.note),
+                by_reporter=e.actor_id is not None and e.actor_id == report.reporter_id,
+                photos=[
+                    PHOTO_ROUTE.format(name=p.name)
+                    for p in photos
+                    if abs(p.created_at - e.at) <= ANSWER_PHOTO_SLACK
+                    and abs(p.created_at - report.created_at) > ANSWER_PHOTO_SLACK
+                ]
+                if e.kind == "not_fixed"
+                else [],
+            )
+        )
+    return found
+
+
+def _answer(report: Report, history: list[Event]) -> Event | None:
+    """Why an open report is open again: the citizen's latest "not fixed" (or reopening),
+    shown above everything while the report is open."""
+    if not report.is_open or not report.reopened:
+        return None
+    return next((e for e in reversed(history) if e.kind in ("not_fixed", "reopened")), None)
 
 
 async def _act(request: web.Request, action: str) -> web.Response:
@@ -175,12 +244,31 @@ class Act:
         return self.console.tn(self.language, key, n, **values)
 
 
+def note_templates(console: Console, language: str) -> list[tuple[str, str]]:
+    """The pack's public note templates, (code, text in the member's language)."""
+    return [(t.code, t.text(language)) for t in console.services.city.note_templates]
+
+
+def public_note(console: Console, form: Any) -> str | None:
+    """The public note a status form gives: the note as written, or, left empty, the chosen
+    template's text (each reader then gets it in their language: report_news.public_note).
+    The console's script writes the template into the note, so staff may adapt it."""
+    note = form.get("note")
+    if note and note.strip():
+        return note
+    template = console.services.city.note_template((form.get("template") or "")[:32])
+    if template is None:
+        return note
+    return template.text(console.settings.default_language)
+
+
 async def change_status(act: Act) -> str:
     try:
         to = ReportStatus(act.form.get("status") or "")
     except ValueError:
         raise Refused("stale", "staff.stale") from None
-    told = await domain.change_status(act.work, act.report, to, note=act.form.get("note"))
+    note = public_note(act.console, act.form)
+    told = await domain.change_status(act.work, act.report, to, note=note)
     label = labels.status_label(act.console, act.language, to.value)
     return act.tn(N_("console.status_changed"), told, status=label, n=told)
 

@@ -115,3 +115,15 @@ def test_topic_by_code(sofia: CityPack):
     assert heating.short_name("en") == "🔥 Heating"
     assert heating.name("bg") == "Топлоснабдяване"
     assert sofia.topic("parking") is None
+
+
+def test_note_templates_reach_each_reader_in_their_language(sofia: CityPack):
+    from bot.domain.report_news import public_note
+
+    fixed = sofia.note_template("fixed")
+    assert fixed is not None
+    for written in ("bg", "en"):  # staff may have picked it in either language
+        assert public_note(sofia, "en", fixed.text(written)) == fixed.text("en")
+        assert public_note(sofia, "bg", fixed.text(written)) == fixed.text("bg")
+    assert public_note(sofia, "en", "Екипът е на място.") == "Екипът е на място."
+    assert public_note(sofia, "en", None) is None

@@ -279,3 +279,15 @@ def test_districts_are_sorted_by_number_whatever_the_file_order(packs: Path):
     pack = load_city("sofia", packs_dir=packs)
     assert [d.number for d in pack.districts] == list(range(1, 25))
     assert pack.district_at(42.6497, 23.3790) == pack.district("15")
+
+
+def test_note_templates_are_optional_and_checked(packs: Path):
+    templates = packs / "sofia" / "note_templates.json"
+    edit_json(templates, lambda t: t[1].update(code=t[0]["code"]))
+    assert load_error(packs).endswith(
+        "note_templates.json: [1].code: template code 'team-sent' is used twice"
+    )
+    edit_json(templates, lambda t: (t[1].update(code="planned"), t[2]["texts"].pop("en")))
+    assert "note_templates.json: [2].texts: " in load_error(packs)
+    templates.unlink()
+    assert load_city("sofia", packs_dir=packs).note_templates == ()

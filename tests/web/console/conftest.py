@@ -85,10 +85,12 @@ class Browser:
     async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return await self.thread.run(coroutine)
 
-    async def open(self) -> None:
+    async def open(self, locale: str = "en-GB") -> None:
+        """A fresh context (no cookies) whose browser speaks `locale`."""
+
         async def _open() -> None:
             self.context = await self.thread.browser.new_context(
-                locale="en-GB", viewport={"width": 1280, "height": 900}
+                locale=locale, viewport={"width": 1280, "height": 900}
             )
             self.page = await self.context.new_page()
             self.page.on("console", self._console)
@@ -116,9 +118,6 @@ async def browser(browser_thread: BrowserThread) -> AsyncIterator[Browser]:
 async def axe_check(page: Any) -> None:
     """axe-core on the page (injected by evaluation, not served): no serious or critical
     violation of WCAG 2.1 A and AA."""
-    import time
-
-    t0 = time.perf_counter()
     await page.evaluate(AXE_SOURCE)
     result = await page.evaluate(
         """() => axe.run(document, {
@@ -132,7 +131,6 @@ async def axe_check(page: Any) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], bad
-    print("axe", time.perf_counter() - t0)
 
 
 async def screenshot(page: Any, name: str) -> None:

@@ -121,9 +121,19 @@ async def test_a_revoked_member_is_signed_out_at_once(
             assert partial.status == 401 and partial.headers["HX-Redirect"] == "/console/signed-out"
 
 
-async def test_logout_ends_the_session(bot_factory: Callable[..., object]):
+async def test_logout_and_eight_idle_hours_end_the_session(
+    bot_factory: Callable[..., object], clock: Clock
+):
     chat = recording_channel()
     app = await console_bot(bot_factory, chat)
+    async with client() as idle:
+        await sign_in(idle, app, await link_from_chat(chat))
+        clock.advance(hours=7, minutes=59)
+        async with idle.get(f"{app.web.url}/console/", allow_redirects=False) as page:
+            assert page.status == 200  # a request: idle from now on
+        clock.advance(hours=8, seconds=1)
+        async with idle.get(f"{app.web.url}/console/", allow_redirects=False) as page:
+            assert page.status == 303 and page.headers["Location"] == "/console/signed-out"
     async with client() as http:
         await sign_in(http, app, await link_from_chat(chat))
         token = await csrf_of(http, app)
@@ -177,6 +187,10 @@ async def test_the_filter_lives_in_the_url_and_the_export_follows_it(
         for literal in ("%25", "_", "!"):  # LIKE's wildcards and escape are plain text
             async with http.get(f"{app.web.url}/console/?q={literal}") as page:
                 assert "0 reports found" in await page.text()
+        # Texts under three characters (no trigram index on SQLite) in any case, Cyrillic too.
+        for text, found in (("ЛА", "2 reports"), ("пР", "2 reports"), ("(2", "1 report")):
+            async with http.get(f"{app.web.url}/console/", params={"q": text}) as page:
+                assert f"{found} found" in await page.text(), text
         async with http.get(f"{app.web.url}/console/export.csv?status=resolved") as exported:
             assert exported.headers["Content-Type"].startswith("text/csv")
             rows = list(csv.reader(io.StringIO((await exported.text()).lstrip("\ufeff"))))

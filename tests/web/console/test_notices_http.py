@@ -1,13 +1,19 @@
-"""Notices in the console over plain HTTP: a notice scheduled from the composer's form and
-paused, each action audited under the member's ref; a post without the CSRF token, a bad
-form and a member whose rights were revoked are refused, and the notice stays as it was."""
+"""Notices in the console over plain HTTP: a notice scheduled from the composer's form,
+paused and resumed, and a weekly one, each action audited under the member's ref; a post
+without the CSRF token, a bad form and a member whose rights were revoked are refused, and
+the notice stays as it was. A photo uploaded in the composer that no notice uses is deleted
+by the daily retention job."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlmodel import col, select
 
@@ -47,8 +53,20 @@ async def notice_status(db: Database) -> list[str]:
         return [n.status for n in (await session.exec(select(Notice))).all()]
 
 
+async def upload(http: aiohttp.ClientSession, base: str, token: str, jpeg: Path) -> str:
+    """The composer's photo upload; the name its fragment carries into the form."""
+    form = aiohttp.FormData()
+    form.add_field("csrf", token)
+    data = await asyncio.to_thread(jpeg.read_bytes)
+    form.add_field("photo_file", data, filename="photo.jpg", content_type="image/jpeg")
+    async with http.post(f"{base}/photo", data=form) as answer:
+        found = re.search(r'name="photo" value="([^"]+)"', await answer.text())
+    assert found
+    return found.group(1)
+
+
 async def test_notices_need_the_token_and_the_rights(
-    bot_factory: Callable[..., object], db: Database, clock: Clock
+    bot_factory: Callable[..., object], db: Database, clock: Clock, jpeg: Path
 ):
     chat = recording_channel()
     app = await console_bot(bot_factory, chat, notice_tick_seconds=0)
@@ -68,8 +86,10 @@ async def test_notices_need_the_token_and_the_rights(
             f"{base}/new", data=scheduled_form(clock, token, text_bg=" ")
         ) as empty:
             assert "Write the text in Bulgarian." in await empty.text()
+        abandoned = await upload(http, base, token, jpeg)  # replaced by the next one
+        kept = await upload(http, base, token, jpeg)
         async with http.post(
-            f"{base}/new", data=scheduled_form(clock, token), allow_redirects=False
+            f"{base}/new", data=scheduled_form(clock, token, photo=kept), allow_redirects=False
         ) as made:
             assert made.status == 303 and made.headers["Location"] == "/console/notices?created=1"
         async with http.get(f"{base}?created=1") as listed:
@@ -82,7 +102,18 @@ async def test_notices_need_the_token_and_the_rights(
             assert "Paused. Nothing is sent until you resume it." in await paused.text()
         async with http.post(f"{base}/1/pause", data={"csrf": token}) as again:
             assert "That action is out of date" in await again.text()
-    assert await notice_status(db) == ["paused"]
+        async with http.post(f"{base}/1/resume", data={"csrf": token}) as resumed:
+            assert "Resumed." in await resumed.text()
+        async with http.post(f"{base}/1/pause", data={"csrf": token}) as paused:
+            assert paused.status == 200
+        weekly = {"when": "repeat", "repeat": "weekly", "repeat_time": "08:30", "weekday": "1"}
+        async with http.post(
+            f"{base}/new", data=scheduled_form(clock, token, **weekly), allow_redirects=False
+        ) as made:
+            assert made.status == 303
+        async with http.get(base) as listed:
+            assert "every week on Monday at 08:30" in await listed.text()
+    assert await notice_status(db) == ["paused", "scheduled"]
 
     await onboard(chat, "s1")
     async with db.sessions() as session:
@@ -99,7 +130,7 @@ async def test_notices_need_the_token_and_the_rights(
             f"{base}/1/cancel", data={"csrf": token}, allow_redirects=False
         ) as refused:
             assert refused.status == 303 and refused.headers["Location"] == "/console/signed-out"
-    assert await notice_status(db) == ["paused"]
+    assert await notice_status(db) == ["paused", "scheduled"]
     async with db.sessions() as session:
         stmt = select(AuditEntry).where(AuditEntry.object_type == "notice")
         entries = (await session.exec(stmt.order_by(col(AuditEntry.id)))).all()
@@ -108,4 +139,15 @@ async def test_notices_need_the_token_and_the_rights(
     assert [(e.action, e.actor_ref) for e in entries] == [
         ("schedule", public_ref(admin.id)),
         ("pause", public_ref(admin.id)),
+        ("resume", public_ref(admin.id)),
+        ("pause", public_ref(admin.id)),
+        ("schedule", public_ref(admin.id)),
     ]
+    # A day later the retention job deletes the photo no notice uses, and keeps the other.
+    photos = app.photos
+    assert photos.exists(abandoned) and photos.exists(kept)
+    assert await app.retention.prune_pending_photos() == 0  # not a day old yet
+    clock.advance(days=1, seconds=1)
+    assert await app.retention.prune_pending_photos() == 1
+    assert not photos.exists(abandoned) and photos.exists(kept)
+    assert await photos.pending(before=clock.now) == []

@@ -66,8 +66,29 @@
       });
   }
 
+  /* A note template chosen: its words (in the member's language) into the form's note, to
+     send as they are or adapt. A note written by hand is not overwritten. */
+  function noteTemplates(root) {
+    root.querySelectorAll("select[data-note-template]").forEach(function (select) {
+      if (select.dataset.ready) return;
+      select.dataset.ready = "1";
+      var note = select.form && select.form.querySelector("textarea[name=note]");
+      if (!note) return;
+      var filled = "";
+      select.addEventListener("change", function () {
+        var option = select.options[select.selectedIndex];
+        var text = (option && option.dataset.text) || "";
+        if (note.value.trim() === "" || note.value === filled) {
+          note.value = text;
+          filled = text;
+        }
+      });
+    });
+  }
+
   function init(root) {
     selectAll(root);
+    noteTemplates(root);
     root.querySelectorAll("[data-map]").forEach(drawMap);
   }
 
