@@ -31,6 +31,8 @@ HEAVY = (
     "xml.etree.ElementTree",
     "prometheus_client",
     "httpx",
+    "telegram.ext",
+    "aiosmtplib",
 )
 
 FAKE_SERVER = """

@@ -1,6 +1,7 @@
 """`citizenbot run` starts without the libraries that only some messages need (idle RSS:
 bench/idle_rss.py): migrations and the city pack's full check run in a child process
-(bot/preflight.py), shapes, photos and charts load when first used."""
+(bot/preflight.py), shapes, photos, charts and the email client load when first used, and
+python-telegram-bot's `telegram.ext` not at all."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ HEAVY = (
     "jinja2",
     "xml.etree.ElementTree",
     "babel.numbers",
+    "telegram.ext",  # the channel is on PTB's Bot alone
+    "aiosmtplib",  # with the first report emailed to a body
 )
 
 # `python -m bot run`, reporting once CitizenBot.start() has finished which heavy modules the
