@@ -31,6 +31,7 @@ HEAVY = (
     "xml.etree.ElementTree",
     "prometheus_client",
     "httpx",
+    "aiosmtplib",
 )
 
 FAKE_SERVER = """

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-import aiosmtplib
 from pydantic import SecretStr
 
 from bot.config import Settings
@@ -162,6 +161,8 @@ async def send(
         report, to=to, sender=smtp.sender, translator=translator, photos=photos
     )
     recipients = (to,) if isinstance(to, str) else tuple(to)
+    import aiosmtplib  # with the first email: most cities forward none (idle RSS)
+
     try:
         refused, _ = await aiosmtplib.send(
             message,

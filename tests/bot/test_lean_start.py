@@ -1,6 +1,6 @@
 """`citizenbot run` starts without the libraries that only some messages need (idle RSS:
 bench/idle_rss.py): migrations and the city pack's full check run in a child process
-(bot/preflight.py), shapes, photos and charts load when first used."""
+(bot/preflight.py), shapes, photos, charts and the email client load when first used."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ HEAVY = (
     "jinja2",
     "xml.etree.ElementTree",
     "babel.numbers",
+    "aiosmtplib",  # with the first report emailed to a body
 )
 
 # `python -m bot run`, reporting once CitizenBot.start() has finished which heavy modules the

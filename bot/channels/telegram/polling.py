@@ -26,8 +26,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
-from telegram.ext import ExtBot
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ READ_MARGIN_S = 10.0
 class LongPoll:
     def __init__(
         self,
-        bot: ExtBot[None],
+        bot: Bot,
         handle: Handle,
         *,
         timeout_s: float,

@@ -46,19 +46,17 @@ def test_polling_mode_has_no_routes_and_a_long_poll():
     polling = channel()
     assert polling.routes() == []
     assert polling.poll is not None
-    assert polling.application.updater is None  # polling.LongPoll instead
-    assert polling.application.bot.base_url == f"https://api.telegram.org/bot{TOKEN}"
-    assert polling.application.bot.base_file_url == f"https://api.telegram.org/file/bot{TOKEN}"
+    assert polling.bot.base_url == f"https://api.telegram.org/bot{TOKEN}"
+    assert polling.bot.base_file_url == f"https://api.telegram.org/file/bot{TOKEN}"
 
 
-def test_webhook_mode_has_the_webhook_route_and_no_updater():
+def test_webhook_mode_has_the_webhook_route_and_no_long_poll():
     webhook = channel(
         telegram_webhook_url="https://bot.example.org/telegram/webhook",
         telegram_webhook_secret="s3cret",
     )
     (route,) = webhook.routes()
     assert (route.method, route.path) == ("POST", WEBHOOK_PATH)  # type: ignore[attr-defined]
-    assert webhook.application.updater is None
     assert webhook.poll is None
 
 
