@@ -27,7 +27,6 @@ HEAVY = (
     "numpy",
     "alembic",
     "yaml",
-    "jinja2",
     "xml.etree.ElementTree",
     "prometheus_client",
     "httpx",

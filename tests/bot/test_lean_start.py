@@ -19,7 +19,6 @@ HEAVY = (
     "numpy",
     "alembic",
     "sqlalchemy.dialects.postgresql",
-    "jinja2",
     "xml.etree.ElementTree",
     "babel.numbers",
     "aiosmtplib",  # with the first report emailed to a body

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,9 +29,6 @@ from bot.web.console import csrf, filters, nav
 from bot.web.console.headers import security_headers
 from bot.web.console.sessions import COOKIE, Staff, current
 from storage.db import Database
-
-if TYPE_CHECKING:
-    import jinja2
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -168,23 +166,7 @@ def render(
         "path": request.path,
         "city_name": console.services.city.name(language),
     }
-    text = _templates().get_template(template).render(base | context)
-    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
-
-
-@cache
-def _templates() -> jinja2.Environment:
-    """The pages' templates, set up at the first page asked: Jinja is not loaded by a bot
-    whose console nobody opens (idle RSS, issue 16)."""
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return aiohttp_jinja2.render_template(template, request, base | context, status=status)
 
 
 def _browser_language(request: web.Request, console: Console) -> str:
@@ -261,6 +243,14 @@ def console_app(db: Database, services: Services) -> web.Application:
         ]
     )
     app[CONSOLE] = Console(db=db, services=services)
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     app.router.add_static("/static", STATIC)
     for module in (
         auth,
