@@ -25,6 +25,7 @@ from storage.refs import public_ref
 from storage.repos import citizens
 from tests.conftest import Clock, recording_channel
 from tests.steps import onboard
+from tests.steps.admin import ref_of
 from tests.steps.notices import BG_TEXT, TZ
 from tests.steps.reports import MLADOST, NEAR_MLADOST, file_report
 from tests.web.console.conftest import SCREENSHOTS, Browser, axe_check, screenshot
@@ -285,10 +286,7 @@ async def test_links_csrf_a_revoked_member_and_the_keyboard(
     app = await console_bot(bot_factory, chat, console_tile_url=NO_TILES)
     (report,) = await seed_reports(db, chat, clock.now, 1, language="en")
     await onboard(chat, "s1")
-    async with db.sessions() as session:
-        member = await citizens.find_by_identity(session, channel="console", user_id="s1")
-    assert member is not None and member.id is not None
-    ref = public_ref(member.id)
+    ref = await ref_of(chat, db, "s1")
     await chat.say(f"/grant staff {ref}", user="admin")
     chat.pop("s1")
     expired = local(app, await link_from_chat(chat, "s1"))

@@ -16,6 +16,7 @@ from storage.refs import public_ref
 from storage.repos import citizens
 from tests.conftest import Clock, recording_channel
 from tests.steps import onboard
+from tests.steps.admin import ref_of
 from tests.web.console.support import (
     client,
     console_bot,
@@ -102,10 +103,7 @@ async def test_a_revoked_member_is_signed_out_at_once(
     chat = recording_channel()
     app = await console_bot(bot_factory, chat)
     await onboard(chat, "s1")
-    async with db.sessions() as session:
-        member = await citizens.find_by_identity(session, channel="console", user_id="s1")
-    assert member is not None and member.id is not None
-    ref = public_ref(member.id)
+    ref = await ref_of(chat, db, "s1")
     await chat.say(f"/grant staff {ref}", user="admin")
     chat.pop("s1")
     async with client() as http:

@@ -23,6 +23,7 @@ from storage.refs import public_ref
 from storage.repos import citizens
 from tests.conftest import Clock, recording_channel
 from tests.steps import onboard
+from tests.steps.admin import ref_of
 from tests.steps.notices import TZ
 from tests.web.console.support import client, console_bot, csrf_of, link_from_chat, sign_in
 
@@ -116,10 +117,7 @@ async def test_notices_need_the_token_and_the_rights(
     assert await notice_status(db) == ["paused", "scheduled"]
 
     await onboard(chat, "s1")
-    async with db.sessions() as session:
-        member = await citizens.find_by_identity(session, channel="console", user_id="s1")
-    assert member is not None and member.id is not None
-    ref = public_ref(member.id)
+    ref = await ref_of(chat, db, "s1")
     await chat.say(f"/grant staff {ref}", user="admin")
     chat.pop("s1")
     async with client() as http:
