@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.city._parse import CityPackError
 from bot.city.bodies import Bodies, Body, BodyKind
-from bot.city.catalog import DISTRICT_BODY, Category, Deadlines, Topic
+from bot.city.catalog import DISTRICT_BODY, Category, Deadlines, NoteTemplate, Topic
 from bot.city.districts import District
 from bot.city.geo import LatLon, bounding_box, haversine_m
 from bot.city.pack import PACKS_DIR, CityPack, WorkingTime, available, load_city
@@ -24,6 +24,7 @@ __all__ = [
     "Deadlines",
     "District",
     "LatLon",
+    "NoteTemplate",
     "Topic",
     "WorkingTime",
     "available",

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import BeforeValidator, Field, TypeAdapter
 
 from bot.city._parse import (
     Code,
@@ -128,21 +128,55 @@ class _Topic(Model):
     urgent_by_default: Flag = False
 
 
+NOTE_STATUSES = ("acknowledged", "in_progress", "resolved", "rejected", "duplicate")
+"""The statuses staff may give a report (storage.models.ReportStatus but "new"), which a note
+template may name: the pack is read without the database's models."""
+
+
 @dataclass(frozen=True)
 class NoteTemplate:
     """A public note staff may give with a status change; each reader gets it in their
-    language (bot/domain/report_news.py `public_note`)."""
+    language (bot/domain/report_news.py `public_note`). `statuses`: the changes it suits
+    (empty: any); `titles`: its button's words in the chat (optional: else the text's start)."""
 
     code: str
     texts: Mapping[str, str] = field(compare=False)
+    statuses: tuple[str, ...] = field(default=(), compare=False)
+    titles: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def text(self, language: str | None) -> str:
         return localized(self.texts, language)
 
+    def title(self, language: str | None) -> str:
+        """A few words for a button: the `title`, else the text cut to SHORT_MAX."""
+        if self.titles:
+            return localized(self.titles, language)
+        text = " ".join(self.text(language).split())
+        return text if len(text) <= SHORT_MAX else text[: SHORT_MAX - 1].rstrip() + "…"
+
+    def suits(self, status: str) -> bool:
+        """Whether staff are offered it when giving a report `status` (a ReportStatus value)."""
+        return not self.statuses or status in self.statuses
+
+
+def _statuses(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value  # pydantic says "must be a list"
+    if not value:
+        raise ValueError("must not be empty (leave it out for every status)")
+    for status in value:
+        if status not in NOTE_STATUSES:
+            raise ValueError(f"unknown status {status!r} (one of: {', '.join(NOTE_STATUSES)})")
+    if len(set(value)) != len(value):
+        raise ValueError("names a status twice")
+    return value
+
 
 class _NoteTemplate(Model):
     code: Code
+    title: texts(max_len=SHORT_MAX) | None = None  # type: ignore[valid-type]
     texts: texts(max_len=NOTE_TEMPLATE_MAX)  # type: ignore[valid-type]
+    statuses: Annotated[tuple[str, ...], BeforeValidator(_statuses)] = ()
 
 
 _CATEGORIES = TypeAdapter(Annotated[list[_Category], Field(min_length=1)])
@@ -196,7 +230,9 @@ def load_note_templates(path: Path) -> tuple[NoteTemplate, ...]:
         return ()
     found = load(_NOTE_TEMPLATES, path)
     unique(path, [t.code for t in found], lambda i: (i, "code"), "template code")
-    return tuple(NoteTemplate(t.code, t.texts) for t in found)
+    return tuple(
+        NoteTemplate(t.code, t.texts, statuses=t.statuses, titles=t.title or {}) for t in found
+    )
 
 
 def check_bodies(path: Path, categories: tuple[Category, ...], bodies: set[str]) -> None:

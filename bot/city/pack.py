@@ -162,6 +162,11 @@ class CityPack:
     def note_template(self, code: str) -> NoteTemplate | None:
         return next((t for t in self.note_templates if t.code == code), None)
 
+    def note_templates_for(self, status: str) -> tuple[NoteTemplate, ...]:
+        """The templates that suit giving a report `status` (a ReportStatus value), in the
+        file's order."""
+        return tuple(t for t in self.note_templates if t.suits(status))
+
 
 def available(packs_dir: Path | None = None) -> list[str]:
     root = packs_dir or PACKS_DIR

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.city import CityPack
+from bot.city import CityPack, NoteTemplate
+from bot.config import Settings
 from bot.domain.work import Work
 from bot.i18n import N_
 from storage.models import REOPENABLE, Report, ReportEvent, ReportStatus
@@ -78,6 +79,13 @@ def public_note(city: CityPack, language: str, note: str | None) -> str | None:
         if note in template.texts.values():
             return template.text(language)
     return note
+
+
+def template_note(settings: Settings, template: NoteTemplate) -> str:
+    """The public note staff give by choosing a note template (the console's form, the chat's
+    button): its text in the bot's default language, stored as the note; `public_note` gives
+    each reader the text in theirs."""
+    return template.text(settings.default_language)
 
 
 async def tell(work: Work, report: Report, event: ReportEvent, reopen_days: int) -> int:

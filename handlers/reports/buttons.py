@@ -12,7 +12,8 @@ My reports (mine.py, reopen.py): myp:<page>; myo:<report id> a report's card; my
 id> "Not fixed"; myuf:<report id> stop following; myx cancel the comment.
 Staff (staff_list.py, triage.py): stp:<list version>:<page>; sto:<report id> the staff view;
 sts:<report id>:<status> change the status; sth:<report id>:<1|0> hide or show; shr:<n> a
-common reason for hiding; shy yes, hide it; stk skip the note; stx cancel.
+common reason for hiding; shy yes, hide it; stn:<template> a note template of the pack as
+the note; stk skip the note; stx cancel.
 The body's work (card.py): sak:<report id> acknowledge; sam:<report id> assign to me;
 sas:<report id> assign to… (the colleagues), sap:<report id>:<citizen id> the one chosen;
 snt:<report id> an internal note; smv:<report id> move to another body, smb:<body> the body.
@@ -197,6 +198,11 @@ class HideYes(ButtonData, prefix="shy"):
 @dataclass(frozen=True)
 class SkipNote(ButtonData, prefix="stk"):
     pass
+
+
+@dataclass(frozen=True)
+class NoteTemplateButton(ButtonData, prefix="stn"):
+    code: str  # a note template of the city pack (note_templates.json)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ for this report on purpose.
 
 Buttons (buttons.py): sto:<report id> the staff view, sts:<report id>:<status> change the
 status, sth:<report id>:<1|0> hide or unhide, shr:<n> one of the common reasons for hiding,
-shy yes, hide it; stk skip the note, stx cancel. The questions a change asks are one table,
-TRIAGE, at the end; their state is desk.py's.
+shy yes, hide it; stn:<template> one of the pack's note templates as the note; stk skip the
+note, stx cancel. The questions a change asks are one table, TRIAGE, at the end; their state
+is desk.py's.
 
 Hiding takes three steps: Hide → a reason (a common one from a button, or written) → a
 confirmation naming it; the reporter is told the reason and still follows the report.
@@ -26,7 +27,7 @@ from bot.core.messages import Button, IncomingMessage, Kind, Rows, rows
 from bot.core.router import Router
 from bot.domain import reports as domain
 from bot.domain.errors import Refused
-from bot.domain.report_news import HIDE_REASONS, hide_reason
+from bot.domain.report_news import HIDE_REASONS, hide_reason, template_note
 from bot.i18n import N_
 from handlers.fallback import fallback
 from handlers.refusals import refusal_text
@@ -36,6 +37,7 @@ from handlers.reports.buttons import (
     HideReasonButton,
     HideToggle,
     HideYes,
+    NoteTemplateButton,
     SkipNote,
     StaffOpen,
     StatusChange,
@@ -56,6 +58,8 @@ STATUS_BUTTONS = {
     S.REJECTED: N_("staff.btn_reject"),
     S.DUPLICATE: N_("staff.btn_duplicate"),
 }
+TEMPLATE_PREVIEW = 200
+"""Longest note template text listed under the question (the button sends it whole)."""
 WHO = {
     "citizen": N_("staff.who_citizen"),
     "staff": N_("staff.who_staff"),
@@ -173,18 +177,35 @@ def ask_original(ctx: Context, report: Report) -> None:
 
 
 def ask_note(ctx: Context, report: Report) -> None:
-    to = desk.action(ctx)["to"]
+    """The note (a reason, for rejecting): written, one of the pack's note templates that suit
+    the new status (a button each, their words listed), or none (Skip; never for a reason)."""
+    to = str(desk.action(ctx)["to"])
+    templates = ctx.services.city.note_templates_for(to)
+    offered = [
+        NoteTemplateButton(t.code).button(ctx.t("staff.btn_template", title=t.title(ctx.language)))
+        for t in templates
+    ]
+    status = status_label(ctx, to)
     if to == S.REJECTED.value:
-        ctx.reply(ctx.t("staff.ask_reason", id=report.public_id), rows(_cancel_button(ctx)))
-        return
-    ctx.reply(
-        ctx.t("staff.ask_note", id=report.public_id, status=status_label(ctx, to)),
-        rows(
-            SkipNote().button(ctx.t("staff.btn_skip")),
-            _cancel_button(ctx),
-            per_row=2,
-        ),
-    )
+        key = N_("staff.ask_reason_templates") if templates else N_("staff.ask_reason")
+        last: tuple[Button, ...] = (_cancel_button(ctx),)
+    else:
+        key = N_("staff.ask_note_templates") if templates else N_("staff.ask_note")
+        last = (SkipNote().button(ctx.t("staff.btn_skip")), _cancel_button(ctx))
+    text = ctx.t(key, id=report.public_id, status=status)
+    listed = [
+        ctx.t("staff.template_line", label=button.label, text=_preview(t.text(ctx.language)))
+        for t, button in zip(templates, offered, strict=True)
+    ]
+    if listed:
+        text += "\n\n" + "\n".join(listed)
+    ctx.reply(text, (*rows(*offered, per_row=2), last))
+
+
+def _preview(text: str) -> str:
+    """A template's words as listed under the question (the whole text is what is sent)."""
+    text = " ".join(text.split())
+    return text if len(text) <= TEMPLATE_PREVIEW else text[: TEMPLATE_PREVIEW - 1].rstrip() + "…"
 
 
 @router.state(DUPLICATE_OF, role=Role.STAFF)
@@ -225,6 +246,17 @@ def _refuse_note(ctx: Context, refusal: Refused) -> None:
         ctx.reply(text, _hide_reason_buttons(ctx))
     else:
         ctx.reply(text, rows(_cancel_button(ctx)))
+
+
+@router.button(NoteTemplateButton, role=Role.STAFF, state=NOTE)
+async def on_note_template(msg: IncomingMessage, ctx: Context) -> None:
+    """A note template chosen: its text is the note, as the console gives it (each citizen
+    reads it in their language: bot/domain/report_news.py)."""
+    to = str(desk.action(ctx).get("to"))
+    template = ctx.services.city.note_template(NoteTemplateButton.of(msg).code)
+    if template is None or not template.suits(to):
+        return await fallback(msg, ctx)  # not one of the buttons offered: the stale answer
+    await _apply(ctx, template_note(ctx.services.settings, template))
 
 
 @router.button(SkipNote, role=Role.STAFF, state=NOTE)

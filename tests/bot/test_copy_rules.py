@@ -98,9 +98,9 @@ def bg_entries() -> Iterator[tuple[str, str, str]]:
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
             for text in strings:
                 yield path.name, key, text
-    for name in ("categories.json", "topics.json"):
+    for name in ("categories.json", "topics.json", "note_templates.json"):
         for item in json.loads((PACK / name).read_text(encoding="utf-8")):
-            for field in ("names", "short", "descriptions", "group"):
+            for field in ("names", "short", "descriptions", "group", "title", "texts"):
                 if field in item:
                     yield name, f"{item['code']}.{field}", item[field]["bg"]
     for path in sorted((PACK / "surveys").glob("*.yaml")):
@@ -132,7 +132,14 @@ def _offences(check) -> list[str]:
 
 def test_the_checks_see_the_catalogs_and_the_pack():
     places = {where for where, _, _ in ENTRIES}
-    assert {"messages.po", "reports.po", "surveys.po", "categories.json", "topics.json"} <= places
+    assert {
+        "messages.po",
+        "reports.po",
+        "surveys.po",
+        "categories.json",
+        "topics.json",
+        "note_templates.json",
+    } <= places
     assert any(where.endswith(".yaml") for where in places)
 
 

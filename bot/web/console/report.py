@@ -18,7 +18,7 @@ from bot.city.geo import bounding_box, haversine_m
 from bot.domain import reports as domain
 from bot.domain.actors import Forbidden
 from bot.domain.errors import Refused
-from bot.domain.report_news import HIDE_REASONS, hide_reason
+from bot.domain.report_news import HIDE_REASONS, hide_reason, template_note
 from bot.domain.report_news import public_note as public_text
 from bot.domain.work import Work
 from bot.i18n import N_
@@ -245,7 +245,9 @@ class Act:
 
 
 def note_templates(console: Console, language: str) -> list[tuple[str, str]]:
-    """The pack's public note templates, (code, text in the member's language)."""
+    """The pack's public note templates, (code, text in the member's language): all of them,
+    whatever status the form's other field names (the chat offers only those that suit the
+    status chosen: handlers/reports/triage.py)."""
     return [(t.code, t.text(language)) for t in console.services.city.note_templates]
 
 
@@ -259,7 +261,7 @@ def public_note(console: Console, form: Any) -> str | None:
     template = console.services.city.note_template((form.get("template") or "")[:32])
     if template is None:
         return note
-    return template.text(console.settings.default_language)
+    return template_note(console.settings, template)
 
 
 async def change_status(act: Act) -> str:

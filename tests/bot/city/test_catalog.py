@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from bot.city import LANGUAGES, Category, CityPack
+from bot.city import LANGUAGES, Category, CityPack, NoteTemplate
+from bot.city.catalog import NOTE_STATUSES
 
 CALL_SOFIA_IDS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 22, 27, 28, 30, 32, 38, 40}
 
@@ -127,3 +128,18 @@ def test_note_templates_reach_each_reader_in_their_language(sofia: CityPack):
         assert public_note(sofia, "bg", fixed.text(written)) == fixed.text("bg")
     assert public_note(sofia, "en", "Екипът е на място.") == "Екипът е на място."
     assert public_note(sofia, "en", None) is None
+
+
+def test_note_templates_suit_their_statuses(sofia: CityPack):
+    from storage.models import TRANSITIONS
+
+    settable = {status.value for targets in TRANSITIONS.values() for status in targets}
+    assert set(NOTE_STATUSES) == settable  # what a template may name: what staff may set
+    assert [t.code for t in sofia.note_templates_for("in_progress")] == ["team-sent", "planned"]
+    assert [t.code for t in sofia.note_templates_for("rejected")] == ["not-ours", "private-land"]
+    assert sofia.note_templates_for("duplicate") == ()
+    fixed = sofia.note_template("fixed")
+    assert fixed is not None and (fixed.title("en"), fixed.title("bg")) == ("Fixed", "Отстранен")
+    anywhere = NoteTemplate("any", {"en": "We will look into it as soon as we can, thank you."})
+    assert anywhere.suits("duplicate") and anywhere.suits("resolved")
+    assert anywhere.title("en") == "We will look into it as soon…"  # no title: the text's start

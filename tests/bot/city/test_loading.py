@@ -289,5 +289,22 @@ def test_note_templates_are_optional_and_checked(packs: Path):
     )
     edit_json(templates, lambda t: (t[1].update(code="planned"), t[2]["texts"].pop("en")))
     assert "note_templates.json: [2].texts: " in load_error(packs)
+    edit_json(templates, lambda t: (t[2]["texts"].update(en="Fixed."), t[3].update(statuses=[])))
+    assert load_error(packs).endswith(
+        "note_templates.json: [3].statuses: must not be empty (leave it out for every status)"
+    )
+    edit_json(templates, lambda t: t[3].update(statuses=["rejected", "fixed"]))
+    assert load_error(packs).endswith(
+        "note_templates.json: [3].statuses: unknown status 'fixed' (one of: acknowledged, "
+        "in_progress, resolved, rejected, duplicate)"
+    )
+    edit_json(templates, lambda t: t[3].update(statuses="rejected"))
+    assert load_error(packs).endswith(
+        "note_templates.json: [3].statuses: must be a list, not 'rejected'"
+    )
+    edit_json(templates, lambda t: (t[3].pop("statuses"), t[3]["title"].update(en="x" * 31)))
+    assert load_error(packs).endswith(
+        f"note_templates.json: [3].title: the en text {'x' * 31!r} is longer than 30 characters"
+    )
     templates.unlink()
     assert load_city("sofia", packs_dir=packs).note_templates == ()

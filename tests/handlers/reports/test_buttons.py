@@ -21,6 +21,7 @@ from handlers.reports.buttons import (
     KnownOutageChoice,
     ListPage,
     MyPage,
+    NoteTemplateButton,
     NotFixed,
     OpenReport,
     PhotosDone,
@@ -63,6 +64,7 @@ PAYLOADS: list[tuple[ButtonData, str]] = [
     (HideToggle(12, hide=False), "sth:12:0"),
     (HideReasonButton(2), "shr:2"),
     (HideYes(), "shy"),
+    (NoteTemplateButton("fixed"), "stn:fixed"),
     (SkipNote(), "stk"),
     (CancelAction(), "stx"),
 ]

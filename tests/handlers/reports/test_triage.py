@@ -81,6 +81,7 @@ async def test_every_staff_command_and_button_is_refused_to_a_citizen(
         # Skip and Cancel belong to a staff question a citizen is never asked: the role is
         # checked before the step, so the citizen hears why, not "no longer active".
         "stk",
+        "stn:fixed",
         "stx",
         "shy",
     ):
@@ -187,8 +188,16 @@ async def test_reject_needs_a_reason(staffed: RecordingChannel):
     public_id = await file_report(chat)
     await staff_view(chat, public_id)
     (ask,) = await chat.tap("⛔ Reject", user="admin")
-    assert ask.text == f"Write the reason for rejecting {public_id}. The citizen will see it."
-    assert labels(ask) == ["✖️ Cancel"]
+    assert ask.text == (
+        f"Choose a ready reason or write your own for rejecting {public_id}. The citizen will "
+        "see it (a ready one in their language).\n"
+        "\n"
+        "💬 Outside our remit: This is not the municipality's responsibility. Please contact the "
+        "body in charge.\n"
+        "💬 Private property: The place is private property, where the municipality cannot "
+        "carry out work."
+    )
+    assert labels(ask) == ["💬 Outside our remit", "💬 Private property", "✖️ Cancel"]
     reason_needed = "Rejecting needs a reason (at least 3 characters). Please write it."
     (forged_skip,) = await chat.push(button(chat, "admin", "stk"))
     assert forged_skip.text == reason_needed
@@ -206,11 +215,12 @@ async def test_a_note_can_be_skipped_or_cancelled(staffed: RecordingChannel):
     public_id = await file_report(chat)
     await staff_view(chat, public_id)
     (ask,) = await chat.tap("👀 Acknowledge", user="admin")
-    assert ask.text == (
-        f"{public_id} → “Acknowledged”. Write a short note for the citizens (the reporter and "
-        "followers get it), or tap Skip."
+    assert ask.text.startswith(
+        f"{public_id} → “Acknowledged”. Choose a ready note or write your own for the citizens "
+        "(the reporter and followers get it), or tap Skip. A ready note reaches each citizen in "
+        "their language.\n\n💬 Team sent: We have sent a team."
     )
-    assert labels(ask) == ["⏭️ Skip", "✖️ Cancel"]
+    assert labels(ask) == ["💬 Team sent", "💬 In our plan", "⏭️ Skip", "✖️ Cancel"]
     (cancelled,) = await chat.tap("✖️ Cancel", user="admin")
     assert cancelled.text == "Cancelled. Nothing was changed."
     assert chat.pop("u1") == []
@@ -221,6 +231,38 @@ async def test_a_note_can_be_skipped_or_cancelled(staffed: RecordingChannel):
     assert labels(done) == [f"📄 {public_id}"]
     (news,) = chat.pop("u1")
     assert news.text == f"🔔 Report {public_id} (Street lighting) — new status: Acknowledged."
+
+
+async def test_a_note_template_reaches_each_citizen_in_their_language(
+    chat: RecordingChannel, db: Database
+):
+    await onboard(chat, "u1")  # the reporter reads English
+    await onboard(chat, "f1", "Български")  # a follower, Bulgarian
+    await onboard(chat, "admin", "Български")  # staff work in Bulgarian
+    public_id = await file_report(chat, where=MLADOST)
+    await follow_report(chat, "f1", public_id)
+    await staff_view(chat, public_id)
+    (ask,) = await chat.tap("✅ Решен", user="admin")
+    # Only the templates that suit "resolved", in the staff member's language, words listed.
+    assert ask.text.endswith("\n\n💬 Отстранен: Проблемът е отстранен. Благодарим Ви за сигнала!")
+    assert labels(ask) == ["💬 Отстранен", "⏭️ Без бележка", "✖️ Откажи"]
+    # A template that does not suit the status (a forged or an old button) does nothing.
+    (stale,) = await chat.push(button(chat, "admin", "stn:team-sent"))
+    assert stale.text.startswith("Този бутон вече не е активен.")
+    assert chat.pop("u1") == [] and chat.pop("f1") == []
+
+    await staff_view(chat, public_id)
+    await chat.tap("✅ Решен", user="admin")
+    (done,) = await chat.tap("💬 Отстранен", user="admin")
+    assert done.text == f"✅ {public_id} вече е „Решен“. Уведомени граждани: 2."
+    (news,) = chat.pop("u1")
+    assert "The problem has been fixed. Thank you for reporting it!" in news.text
+    assert "Проблемът" not in news.text
+    (followed,) = chat.pop("f1")
+    assert "Проблемът е отстранен. Благодарим Ви за сигнала!" in followed.text
+    # The history reads it in each reader's language too.
+    (details,) = await chat.say(f"/report {public_id}", user="u1")
+    assert "The problem has been fixed." in details.text
 
 
 async def test_duplicate_of_flow(staffed: RecordingChannel):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sqlmodel import select
 
 from storage.db import Database
-from storage.models import AuditEntry, ConsoleLink
+from storage.models import AuditEntry, ConsoleLink, ReportEvent
 from storage.refs import public_ref
 from storage.repos import citizens
 from tests.conftest import Clock, recording_channel
@@ -95,6 +95,30 @@ async def test_a_post_without_the_csrf_token_is_refused(
             assert "Status is now “Acknowledged”. 1 citizen was told." in await done.text()
     (news,) = chat.pop("u1")
     assert report.public_id in news.text and "Приет" in news.text
+
+
+async def test_a_template_chosen_without_the_script_reaches_each_reader_in_their_language(
+    bot_factory: Callable[..., object], db: Database, clock: Clock
+):
+    chat = recording_channel()
+    app = await console_bot(bot_factory, chat)
+    (report,) = await seed_reports(db, chat, clock.now, 1, language="en")
+    async with client() as http:
+        await sign_in(http, app, await link_from_chat(chat))
+        form = {
+            "status": "resolved",
+            "template": "fixed",
+            "note": "",
+            "csrf": await csrf_of(http, app),
+        }
+        url = f"{app.web.url}/console/reports/{report.public_id}/status"
+        async with http.post(url, data=form) as done:
+            assert done.status == 200
+    (news,) = chat.pop("u1")
+    assert "The problem has been fixed. Thank you for reporting it!" in news.text
+    async with db.sessions() as session:
+        event = (await session.exec(select(ReportEvent).where(ReportEvent.kind == "status"))).one()
+    assert event.note == "Проблемът е отстранен. Благодарим Ви за сигнала!"  # the default language
 
 
 async def test_a_revoked_member_is_signed_out_at_once(
