@@ -13,11 +13,13 @@ one of the pack's bodies has its team chat linked (no staff, so only the team ch
 told). The filing runs `--concurrency` units of work at a time, one transaction each, as the
 dispatcher does; the deliveries it queues run after each commit (the engine's inline path),
 as in the bot. Printed: reports/s for filing + routing (commit included), the team-chat
-messages the fake received within `--max-seconds` of the burst's start (the engine paces each
-group to Telegram's 20 a minute: scheduler/delivery/pacing.py, so a busy group's rows are
-still pending then), the fake's 429s and schema violations, the peak per-chat rate (the most
-messages one group got in any 60 s window, against the limit of 20 a minute per group) and
-how long the busiest group's notifications take at that limit.
+messages the fake received and the reports they told of (the engine paces each group to
+Telegram's 20 a minute: scheduler/delivery/pacing.py, and combines a group's waiting news
+into one message when more than a minute's worth wait: scheduler/delivery/bundling.py),
+when the busiest group's last report was told (its outbox row marked sent, alone or
+combined), the fake's 429s and schema violations, and the peak per-chat rate (the most
+messages one group got in any 60 s window, against the limit of 20 a minute per group).
+Watched until every team-chat row is told or `--max-seconds` have passed.
 """
 
 from __future__ import annotations
@@ -32,10 +34,17 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
+
+from storage.db import Database  # noqa: E402
+from storage.models import Outbox, OutboxKind, OutboxStatus  # noqa: E402
 
 TOKEN = "123456:BENCH-TOKEN"
 FIRST_GROUP = -1001000000000
@@ -76,6 +85,32 @@ async def database(postgres: str | None, workdir: Path) -> AsyncIterator[str]:
     url = f"sqlite+aiosqlite:///{workdir}/bench.db"
     await upgrade(url)
     yield url
+
+
+async def untold(db: Database) -> int:
+    """Team-chat rows not sent yet (pending, put back by the pacing, or in flight)."""
+    async with db.sessions() as session:
+        stmt = select(func.count()).where(
+            col(Outbox.user_id).startswith("-"),
+            col(Outbox.status).in_([OutboxStatus.PENDING.value, OutboxStatus.INFLIGHT.value]),
+        )
+        return int((await session.exec(stmt)).one())
+
+
+async def told_per_group(db: Database) -> tuple[dict[str, int], dict[str, datetime]]:
+    """Per group chat: the new-report rows told (sent alone or combined), and when the last."""
+    async with db.sessions() as session:
+        stmt = (
+            select(Outbox.user_id, func.count(), func.max(Outbox.sent_at))
+            .where(
+                col(Outbox.user_id).startswith("-"),
+                Outbox.kind == OutboxKind.BODY_NEWS.value,
+                Outbox.status == OutboxStatus.SENT.value,
+            )
+            .group_by(col(Outbox.user_id))
+        )
+        found = (await session.exec(stmt)).all()
+    return {chat: n for chat, n, _ in found}, {chat: last for chat, _, last in found}
 
 
 def peak_per_minute(times: list[float]) -> int:
@@ -193,16 +228,18 @@ async def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
                         app.delivery.wake()
 
             started = time.perf_counter()
+            wall_start = datetime.now(UTC)
             await asyncio.gather(*(worker() for _ in range(args.concurrency)))
             filing = time.perf_counter() - started
             app.delivery.wake()
-            # Paced rows are due later: watch until all are sent or --max-seconds have passed.
-            while sum(len(t) for c, t in sent.items() if c < 0) < queued:
+            # Paced rows are due later: watch until all are told or --max-seconds have passed.
+            while await untold(app.db):
                 if time.perf_counter() - started > args.max_seconds:
                     break
                 await asyncio.sleep(1.0)
             total = time.perf_counter() - started
             stats = app.delivery.stats()["telegram"]
+            told, last_told = await told_per_group(app.db)
         finally:
             await app.stop()
         groups = {chat: times for chat, times in sent.items() if chat < 0}
@@ -212,8 +249,10 @@ async def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
             key=lambda kv: kv[1],
             default=(0, 0),
         )
-        busiest = max((len(t) for t in groups.values()), default=0)
-        busiest_queued = max(per_body.values(), default=0)
+        busiest_chat = max(told, key=lambda chat: told[chat], default="")
+        busiest_queued = told.get(busiest_chat, 0)
+        busiest_messages = len(groups.get(int(busiest_chat or 0), []))
+        waited = (last_told[busiest_chat] - wall_start).total_seconds() if busiest_chat else 0.0
         backend = "PostgreSQL" if args.postgres else "SQLite"
         path = "inline after each commit" if args.inline else "the engine's sender loop"
         print(
@@ -221,16 +260,20 @@ async def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
             f"delivery: {path}"
         )
         print(f"filing + routing: {args.reports / filing:,.0f} reports/s ({filing:.1f} s)")
+        told_total = sum(told.values())
         print(
-            f"team-chat messages sent: {messages} to {len(groups)} groups "
-            f"of {queued} queued (busiest group: {busiest}) in {total:.0f} s from the burst's "
-            f"start at TELEGRAM_RATE_LIMIT={args.rate_limit:g}/s; put back by the per-group "
-            f"pacing: {stats.get('paced', 0)} times"
+            f"team-chat messages sent: {messages} to {len(groups)} groups, telling of "
+            f"{told_total} of {queued} reports in {total:.0f} s from the burst's start at "
+            f"TELEGRAM_RATE_LIMIT={args.rate_limit:g}/s; put back by the per-group pacing: "
+            f"{stats.get('paced', 0)} times; carried by combined messages: "
+            f"{stats.get('combined', 0)}"
         )
         pacing = ChatPacer(GROUP_LIMIT).interval
         print(
-            f"the busiest group's {busiest_queued} notifications take "
-            f"{busiest_queued * pacing / 60:.0f} min at the group limit"
+            f"busiest group: {busiest_queued} reports in {busiest_messages} messages, its last "
+            f"told {waited:.0f} s after the burst began ({waited - filing:.0f} s after the "
+            f"filing ended); one message each would take {busiest_queued * pacing / 60:.0f} "
+            "min at the group limit"
         )
         print(f"fake Bot API: 429s {api.rate_limited}, violations {len(api.violations)}")
         verdict = "over" if peak > GROUP_LIMIT else "within"

@@ -61,7 +61,8 @@ class Metrics:
         )
         self.deliveries = Counter(
             f"{PREFIX}_deliveries",
-            "Outbox sends by channel and result: sent, failed, blocked, retry.",
+            "Outbox sends by channel and result: sent, failed, blocked, retry; combined: "
+            "rows carried by a combined message to a team chat (that message counted as sent).",
             ["channel", "result"],
             registry=self.registry,
         )

@@ -3,12 +3,15 @@ send that found the chat under a new id (a Telegram group upgraded to a supergro
 it unreachable (the bot removed, the chat gone) is a platform's fact, told to the domain
 (bot/domain/body_news.py `team_chat_moved`, `team_chat_lost`) as the system actor named
 after the channel, inside the transaction that records the send. The news to the body's
-members are outbox rows due now; the engine wakes its senders after the commit."""
+members are outbox rows due now; the engine wakes its senders after the commit. And the
+message combining a team chat's waiting news (scheduler/delivery/bundling.py) is the
+domain's too (`body_news.combined_payload`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +25,8 @@ from storage.models import Role
 
 
 class TeamChatEvents:
+    named = body_news.COMBINED_LINES
+
     def __init__(
         self,
         *,
@@ -53,3 +58,6 @@ class TeamChatEvents:
     async def lost(self, session: AsyncSession, *, channel: str, chat_id: str) -> bool:
         work = self._work(session, channel)
         return bool(await body_news.team_chat_lost(work, channel=channel, chat_id=chat_id))
+
+    def combined(self, language: str, payloads: list[dict[str, Any]]) -> dict[str, Any]:
+        return body_news.combined_payload(self.translator, language, payloads)

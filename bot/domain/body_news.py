@@ -15,6 +15,14 @@ member's own choice.
   are plain data (scheduler/payloads.py) naming the chat's body routes: `bak:<report id>`,
   `bam:<report id>`, `bop:<report id>` (handlers/bodies/buttons.py parses them, and the taps
   are checked against the tapper's role and body by bot/domain/handling.py).
+- A burst: when more of a team chat's new-report messages wait than Telegram lets into a
+  group soon (20 a minute), the delivery engine sends them as one (scheduler/delivery/
+  bundling.py): the team chat's row is of kind "body_news" and carries, besides its own
+  text and buttons, its part of such a message (`combined`: line, public id, Open button's
+  payload); `combined_payload` writes the
+  message: "N new reports", the first COMBINED_LINES lines, "and M more", an Open button for
+  the first COMBINED_OPEN and one for the list of new reports (`bls`: the tapper's /reports
+  of new reports, in their private chat). Reassignments are not combined (each has a reason).
 - `link_chat` / `unlink_chat`: admins only, inside a group; `set_notify`: staff choose.
 """
 
@@ -28,8 +36,8 @@ from bot.domain import forwarding_queue
 from bot.domain.bodies import members_told
 from bot.domain.errors import Refused
 from bot.domain.work import Work
-from bot.i18n import N_, format_when
-from storage.models import Report, Role
+from bot.i18n import N_, Translator, format_when
+from storage.models import OutboxKind, Report, Role
 from storage.repos import bodies as bodies_repo
 from storage.repos import outbox
 
@@ -41,15 +49,21 @@ Why = Literal["filed", "reassigned"]
 ACK_PREFIX = "bak"
 ASSIGN_ME_PREFIX = "bam"
 OPEN_PREFIX = "bop"
+LIST_NEW_PREFIX = "bls"  # the new reports of the tapper's bodies (a combined message's)
 ASSIGN_TO_PREFIX = "sas"  # "Assign to…": the body's staff to choose from (handlers/reports/card.py)
 ACK_LABEL = N_("bodies.btn_acknowledge")
 ASSIGN_ME_LABEL = N_("bodies.btn_assign_me")
 OPEN_LABEL = N_("bodies.btn_open")
 ASSIGN_TO_LABEL = N_("bodies.btn_assign_to")
+LIST_NEW_LABEL = N_("bodies.btn_list_new")
 
 EVERY, DIGEST, NONE = "every", "digest", "none"
 NOTIFY_MODES = (EVERY, DIGEST, NONE)
 SNIPPET = 160  # characters of the description in a notification
+LINE_MAX = 200  # characters of a report's line in a combined message
+COMBINED_LINES = 20  # reports named in a combined message (the others counted)
+COMBINED_OPEN = 4  # reports with an Open button in a combined message
+TEXT_MAX = 4000  # a message's characters at most (Telegram takes 4096)
 
 Button = dict[str, str]
 
@@ -67,15 +81,25 @@ async def report_reached_body(
     chat = await team_chat(work, body)
     if chat is not None:
         language = work.settings.default_language
+        payload = news_payload(work, language, body, report, why, reason)
+        kind = OutboxKind.DIRECT.value
+        if why == "filed":  # combined with others when many wait (the module's docstring)
+            payload["combined"] = {
+                "line": combined_line(work, language, report),
+                "id": report.public_id,
+                "open": f"{OPEN_PREFIX}:{report.id}",
+            }
+            kind = OutboxKind.BODY_NEWS.value
         row = await outbox.enqueue_direct(
             work.session,
             citizen_id=None,
             channel=chat[0],
             user_id=chat[1],
             language=language,
-            payload=news_payload(work, language, body, report, why, reason),
+            payload=payload,
             urgent=True,
             now=work.now,
+            kind=kind,
         )
         assert row.id is not None
         queued.append(row.id)
@@ -162,6 +186,64 @@ def report_lines(work: Work, language: str, report: Report) -> list[str]:
         when = format_when(report.resolve_due_at, language, tz, "date")
         lines.append(t("bodies.news_resolve_by", when=when))
     return lines
+
+
+def combined_line(work: Work, language: str, report: Report) -> str:
+    """The report's line in a combined message: public id, category, address (or district),
+    the date by which it should be resolved."""
+    category = work.city.category(report.category)
+    district = work.city.district(report.district) if report.district else None
+    place = report.address or (district.name(language) if district is not None else "—")
+    due = report.resolve_due_at or report.ack_due_at
+    when = format_when(due, language, work.city.timezone, "date") if due is not None else "—"
+    line = work.translator.translate(
+        language,
+        "bodies.combined_line",
+        id=report.public_id,
+        category=category.label(language) if category else report.category,
+        place=" ".join(place.split()),
+        due=when,
+    )
+    return line if len(line) <= LINE_MAX else line[: LINE_MAX - 1].rstrip() + "…"
+
+
+def combined_payload(
+    translator: Translator, language: str, payloads: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One message for the team chat carrying these news (their rows' payloads, oldest
+    first): "N new reports", a line each for the first COMBINED_LINES (fewer if the text
+    would pass TEXT_MAX), "and M more", an Open button for the first COMBINED_OPEN reports and
+    one for the list of new reports."""
+    count = len(payloads)
+    items = [_item(payload) for payload in payloads]
+    head = translator.translate_n(language, "bodies.combined_title", count, count=count)
+    lines: list[str] = []
+    size = len(head) + 200  # room for the "and M more" line
+    for item in items[:COMBINED_LINES]:
+        line = item["line"]
+        if size + len(line) + 1 > TEXT_MAX:
+            break
+        lines.append(line)
+        size += len(line) + 1
+    text = [head, "", *lines]
+    if more := count - len(lines):
+        text += ["", translator.translate_n(language, "bodies.combined_more", more, count=more)]
+    opens = [
+        _button(f"{translator.translate(language, OPEN_LABEL)} {item['id']}", item["open"])
+        for item in items[:COMBINED_OPEN]
+        if item.get("id") and item.get("open")
+    ]
+    buttons = [opens[i : i + 2] for i in range(0, len(opens), 2)]
+    buttons.append([_button(translator.translate(language, LIST_NEW_LABEL), LIST_NEW_PREFIX)])
+    return {"text": "\n".join(text), "buttons": buttons}
+
+
+def _item(payload: dict[str, Any]) -> dict[str, str]:
+    """A news payload's part for a combined message (its first line if it has none)."""
+    item = payload.get("combined")
+    if isinstance(item, dict) and isinstance(item.get("line"), str):
+        return item
+    return {"line": str(payload.get("text", "")).split("\n", 1)[0][:LINE_MAX]}
 
 
 def _button(label: str, payload: str) -> Button:

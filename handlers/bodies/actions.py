@@ -1,12 +1,13 @@
 """The buttons of a body's notification (bot/domain/body_news.py), in a staff member's private
-chat or in the team chat: Acknowledge, Assign to me, Open.
+chat or in the team chat: Acknowledge, Assign to me, Open; and a combined message's (many
+new reports at once) New reports: the /reports list of new ones.
 
 The routes need Role.STAFF, so a citizen who taps in the team chat is refused by the
 dispatcher; bot/domain/handling.py then checks the tapper's own bodies (staff of another
 body: "other_body") and the report's state (acknowledged already, closed: "stale"). In a
 group the answer is posted there, naming the staff member by their public ref; Open sends the
 staff view (bot's existing one, handlers/reports/triage.py) to the tapper's private chat, never
-to the group (it may hold a contact phone)."""
+to the group (it may hold a contact phone); so does New reports, with the list."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from bot.core.messages import IncomingMessage
 from bot.core.router import Router
 from bot.domain import handling
 from bot.domain.errors import Refused
-from handlers.bodies.buttons import Acknowledge, AssignMe, OpenForStaff
+from handlers.bodies.buttons import Acknowledge, AssignMe, ListNew, OpenForStaff
 from handlers.refusals import refusal_text
+from handlers.reports.staff_list import show_new
 from handlers.reports.triage import show_staff_view
 from handlers.reports.views import find_report
 from storage.models import Report, Role
@@ -58,6 +60,12 @@ async def on_open(msg: IncomingMessage, ctx: Context) -> None:
     if report is None:
         return ctx.reply(ctx.t("bodies.report_gone"))
     await show_staff_view(ctx, report)
+
+
+@router.button(ListNew, role=Role.STAFF, in_groups=True)
+async def on_list_new(msg: IncomingMessage, ctx: Context) -> None:
+    ctx.message = replace(msg, chat=None)  # the list goes to the tapper's own chat
+    await show_new(ctx)
 
 
 def _me(ctx: Context) -> str:

@@ -124,6 +124,15 @@ async def on_reports(msg: IncomingMessage, ctx: Context) -> None:
     if unknown:
         ctx.reply(_filters_help(ctx, unknown))
         return
+    await _show_filtered(ctx, filters)
+
+
+async def show_new(ctx: Context) -> None:
+    """The list of new reports (of the staff member's bodies), as `/reports new` shows it."""
+    await _show_filtered(ctx, {"w": [S.NEW.value], "c": None, "d": None})
+
+
+async def _show_filtered(ctx: Context, filters: dict[str, Any]) -> None:
     leave_action(ctx)
     previous = ctx.state.data.get(LIST_KEY) or {}
     version = int(previous.get("v", 0)) % 999 + 1

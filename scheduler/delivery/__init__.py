@@ -65,9 +65,14 @@ bulk sends step aside for up to YIELD_MAX each. The sends on the wire per channe
 Little's law (achieved pace × fastest recent round trip), because every extra HTTP connection
 costs CPU on each request. Figures: bench/README.md.
 
+Per-group pacing (Telegram: 20 a minute in a group, pacing.py) and, for a body's team chat,
+its waiting news combined into one message when more than a minute's worth wait
+(bundling.py: the combined row and the rows it carries marked sent in one transaction).
+
 Modules: engine.py (DeliveryEngine), sender.py (ChannelSender: claim, send, record),
-concurrency.py (sends on the wire), rendering.py (rows → replies, a run's notice cached, its
-photo uploaded once per channel), results.py (results batched for recording), config.py.
+concurrency.py (sends on the wire), pacing.py, bundling.py, rendering.py (rows → replies, a
+run's notice cached, its photo uploaded once per channel), results.py (results batched for
+recording), config.py.
 """
 
 from scheduler.delivery.config import DeliveryConfig

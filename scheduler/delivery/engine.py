@@ -37,7 +37,8 @@ YIELD_MAX = 0.05  # the longest a bulk send steps aside for a citizen's message 
 
 class TeamChats(Protocol):
     """What the platform said of a chat that is no citizen's (a body's team chat), told in the
-    transaction that records the send (scheduler/team_chats.py: the domain's rules)."""
+    transaction that records the send, and the combined message of its waiting news
+    (scheduler/team_chats.py: the domain's rules)."""
 
     async def moved(
         self, session: AsyncSession, *, channel: str, old_id: str, new_id: str
@@ -45,6 +46,13 @@ class TeamChats(Protocol):
 
     async def lost(self, session: AsyncSession, *, channel: str, chat_id: str) -> bool:
         """The chat cannot be reached: True when it was a team chat (its members told)."""
+        ...
+
+    named: int  # reports a combined message names (the others it carries are counted)
+
+    def combined(self, language: str, payloads: list[dict[str, Any]]) -> dict[str, Any]:
+        """One message (a direct payload) carrying these news to one team chat, in
+        `language` (bundling.py: when more wait than the chat's pace lets out soon)."""
         ...
 
 
@@ -82,8 +90,9 @@ class DeliveryEngine:
         self._no_citizens.set()
         # Told each send's outcome (sent, failed, blocked, retry) and time on the wire (metrics).
         self.on_delivery: Callable[[str, str, float | None], None] | None = None
-        # Told of team chats that moved or cannot be reached; None: such a send is a
-        # citizen's (blocked: opted out; moved: just sent to the new id).
+        # Told of team chats that moved or cannot be reached, and writes the combined message
+        # of a team chat's waiting news; None: such a send is a citizen's (blocked: opted out;
+        # moved: just sent to the new id) and nothing is combined.
         self.team_chats: TeamChats | None = None
 
     def add_channel(self, channel: Channel) -> None:

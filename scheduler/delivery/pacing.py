@@ -8,7 +8,14 @@ it (by row id), so it is sent when it comes back and is not given a later slot; 
 sends of the last minute are counted, so rows that come back late never make more than the
 limit less one in any 60 s. Slots are
 kept in this process: two processes sending to one group each keep the pace on their own
-(the group limit is then shared; one delivery process is the common case)."""
+(the group limit is then shared; one delivery process is the common case).
+
+When more than a minute's worth wait for one chat (`limit`), the sender combines them into
+one message in the slot that came (bundling.py): `combined` then frees the slots kept for
+the rows so carried, so the chat's next news is not queued behind slots nobody needs.
+
+The clock is the delivery engine's (the wall clock; a test's controllable one), the one by
+which a row put back is due again."""
 
 from __future__ import annotations
 
@@ -52,3 +59,11 @@ class ChatPacer:
 
     def forget(self, row_id: int) -> None:
         self._kept.pop(row_id, None)
+
+    def combined(self, chat: str, row_ids: list[int]) -> None:
+        """The rows `row_ids` to `chat` went out in one combined message, in the slot just
+        given: their kept slots are free, and the chat's next free slot is the one after
+        this send (the last minute's sends still count)."""
+        for row_id in row_ids:
+            self._kept.pop(row_id, None)
+        self._next[chat] = self._clock() + self.interval

@@ -3,7 +3,9 @@ with as many sends on the wire as pay (concurrency.py), and records the results 
 
 A channel with a per-group limit (`Capabilities.group_per_minute`: Telegram's 20 a minute)
 has each group chat's rows paced by pacing.py: a row whose slot is later is put back, due
-then (counted as "paced", not as an attempt).
+then (counted as "paced", not as an attempt). When a slot comes for a team chat's news and
+more than a minute's worth of them wait, they go out combined in one message (bundling.py,
+counted as "combined": the rows carried, besides the one message "sent").
 
 A channel with a bulk API (`Capabilities.bulk_size` > 1: Viber with VIBER_BROADCAST_API) gets
 a run's rows in one language in one `send_bulk` of up to that many recipients, one result per
@@ -17,11 +19,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.channel import Channel, SendResult, SendStatus
 from bot.core.messages import Address, Reply
+from scheduler.delivery import bundling
 from scheduler.delivery.concurrency import Concurrency
 from scheduler.delivery.pacing import ChatPacer
 from scheduler.delivery.results import Results, reason
@@ -44,6 +47,7 @@ OUTCOMES = {
     "failed": "failed",
     "retried": "retry",
     "paced": "retry",
+    "combined": "combined",
 }
 
 
@@ -69,9 +73,12 @@ class ChannelSender:
             "blocked": 0,
             "retried": 0,
             "paced": 0,
+            "combined": 0,
         }
         group_limit = channel.capabilities.group_per_minute
-        self._pacer = ChatPacer(group_limit) if group_limit else None
+        self._pacer = (
+            ChatPacer(group_limit, clock=lambda: engine.now().timestamp()) if group_limit else None
+        )
         self._inflight: dict[int, Claimed] = {}
         self._queue: asyncio.Queue[list[Claimed]] = asyncio.Queue()  # one send's rows
         self._results = Results()
@@ -198,10 +205,21 @@ class ChannelSender:
 
     def _units(self, rows: list[Claimed]) -> list[list[Claimed]]:
         """The claimed rows as sends: alone, or, on a channel with a bulk API, a run's rows
-        in one language together, up to its bulk size each."""
-        if self._bulk_size == 1:
-            return [[row] for row in rows]
+        in one language together, up to its bulk size each; a paced group chat's news that
+        may be combined (bundling.py) together, the slot's candidates."""
         units: list[list[Claimed]] = []
+        if self._pacer is not None and self.engine.team_chats is not None:
+            news: dict[tuple[str, str], list[Claimed]] = {}
+            rest = []
+            for row in rows:
+                if bundling.combinable(row) and row.user_id.startswith("-"):
+                    news.setdefault((row.user_id, row.kind), []).append(row)
+                else:
+                    rest.append(row)
+            units += news.values()
+            rows = rest
+        if self._bulk_size == 1:
+            return units + [[row] for row in rows]
         groups: dict[tuple[int, str], list[Claimed]] = {}
         for row in rows:
             if row.kind != OutboxKind.NOTICE or row.run_id is None:
@@ -250,16 +268,23 @@ class ChannelSender:
 
     async def _send(self, rows: list[Claimed], *, wait: bool) -> None:
         """Send `rows` (one, or a bulk send's) the same reply: the first row's. A row to a
-        group chat waits for its slot (pacing.py): put back, due then, if it is not now."""
+        group chat waits for its slot (pacing.py): put back, due then, if it is not now. A
+        group chat's news (one or more, `_units`) may go combined in the slot (bundling.py)."""
         first = rows[0]
-        if self._pacer is not None and len(rows) == 1 and first.user_id.startswith("-"):
-            wait = self._pacer.wait(first.user_id, first.id)
-            if wait > 0:
-                due = self.engine.now() + timedelta(seconds=wait)
-                self._results.retries.append(Retry(first.id, first.attempts, due, "paced"))
-                self._count("paced", None)
-                self._flush_kick.set()
-                return
+        if self._pacer is not None and first.user_id.startswith("-"):
+            news = bundling.combinable(first) and self.engine.team_chats is not None
+            if len(rows) == 1 or news:
+                wait_for = self._pacer.wait(first.user_id, first.id)
+                if wait_for > 0:
+                    due = self.engine.now() + timedelta(seconds=wait_for)
+                    for row in rows:  # the others come back with it: its slot's candidates
+                        if row is not first:
+                            self._pacer.forget(row.id)
+                        self._put_back(row, due)
+                    return
+                if news:
+                    first = await self._combined(rows)
+                    rows = [first]
         try:
             reply = await self.engine.rendering.render(first)
         except BadPayload as exc:
@@ -271,6 +296,45 @@ class ChannelSender:
             results = await self._send_rendered(rows, reply, wait=wait)
         finally:
             self.engine.rendering.after_send(first, results[0] if results else None)
+
+    def _put_back(self, row: Claimed, due: datetime) -> None:
+        """`row` waits for a later slot of its group chat (no attempt counted)."""
+        self._results.retries.append(Retry(row.id, row.attempts, due, "paced"))
+        self._count("paced", None)
+        self._flush_kick.set()
+
+    async def _combined(self, rows: list[Claimed]) -> Claimed:
+        """What goes in the slot just given to `rows[0]` (a group chat's news, `rows` all
+        claimed here): the first alone, the others put back for their own slots; or the
+        message combining them and those waiting (bundling.py), which takes their place."""
+        assert self._pacer is not None
+        pacer, first, now = self._pacer, rows[0], self.engine.now()
+        next_slot = now + timedelta(seconds=pacer.interval)
+        try:
+            found = await bundling.combine(
+                self.engine, rows, threshold=pacer.limit, next_slot=next_slot
+            )
+        except Exception:  # the database: each alone, as before
+            log.exception("delivery: combining a team chat's news failed; sent alone")
+            found = None
+        if found is None:
+            for row in rows[1:]:
+                wait = pacer.wait(row.user_id, row.id)
+                self._put_back(row, now + timedelta(seconds=wait))
+            return first
+        pacer.combined(first.user_id, found.freed)
+        combined = found.row
+        self._inflight[combined.id] = combined
+        for row in rows:
+            if row.id in found.carried:
+                self._inflight.pop(row.id, None)  # recorded: sent, combined
+            else:
+                self._put_back(row, next_slot)
+        for _ in found.carried:
+            self._count("combined", None)
+        async with self._recorded:
+            self._recorded.notify_all()
+        return combined
 
     async def _send_rendered(
         self, rows: list[Claimed], reply: Reply, *, wait: bool

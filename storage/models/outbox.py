@@ -20,6 +20,10 @@ class OutboxKind(enum.StrEnum):
 
     NOTICE = "notice"  # a notice run's message: the text is the run's Notice
     DIRECT = "direct"  # a message of its own (a report's news)
+    # A new report's notice to a body's team chat: a direct message that the delivery engine
+    # combines with the others waiting for the same chat when more than its pace lets out
+    # soon are waiting (scheduler/delivery/bundling.py).
+    BODY_NEWS = "body_news"
     DIGEST = "digest"  # a citizen's daily digest of held notices
     INVITE = "invite"  # a survey invitation (a direct message a ban withdraws)
 

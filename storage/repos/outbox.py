@@ -307,6 +307,113 @@ async def claim_ids(
     return await _claim_where(session, candidates, instance=instance, now=now)
 
 
+# -- combining -------------------------------------------------------------------------------
+
+
+async def waiting(
+    session: AsyncSession, *, channel: str, user_id: str, kind: str, limit: int
+) -> list[Claimed]:
+    """The pending direct rows of `kind` to one address, due or not (put back to wait for
+    their slot), oldest first, at most `limit`; locked for this transaction on PostgreSQL (a
+    concurrent combination skips them). Read as Claimed, though not claimed: what combining
+    them needs."""
+    stmt = (
+        select(*_CLAIMED_COLUMNS)
+        .where(
+            OUTBOX.c.run_id.is_(None),  # ix_outbox_run_status: the few pending direct rows
+            OUTBOX.c.status == PENDING,
+            OUTBOX.c.channel == channel,
+            OUTBOX.c.user_id == user_id,
+            OUTBOX.c.kind == kind,
+        )
+        .order_by(OUTBOX.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.exec(stmt)  # type: ignore[call-overload]
+    return [Claimed(*row) for row in result.all()]
+
+
+async def due_again(session: AsyncSession, *, ids: Sequence[int], at: datetime) -> int:
+    """These pending rows are due at `at` (sooner or later than they were)."""
+    if not ids:
+        return 0
+    stmt = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(list(ids)), OUTBOX.c.status == PENDING)
+        .values(next_attempt_at=at)
+    )
+    return (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+
+
+class CombineRace(Exception):
+    """Some of the rows to combine were taken meanwhile; roll back, send the row alone."""
+
+
+async def combine(
+    session: AsyncSession,
+    *,
+    like: Claimed,
+    mine: Sequence[int],
+    others: Sequence[int],
+    payload: dict[str, Any],
+    instance: str,
+    now: datetime,
+) -> Claimed:
+    """One direct row carrying `payload` instead of the rows `mine` (claimed by `instance`)
+    and `others` (pending), all to `like`'s address: the new row is claimed by `instance`
+    (it is sent in their place; after a crash the crash policy sends it), and the rows it
+    carries are marked sent, their `error` naming the row that carries them. Raises
+    CombineRace (roll back) if one of `mine` is no longer claimed by `instance` or one of
+    `others` is not pending."""
+    combined = Outbox(
+        citizen_id=like.citizen_id,
+        channel=like.channel,
+        user_id=like.user_id,
+        language=like.language,
+        kind=OutboxKind.DIRECT.value,
+        payload=payload,
+        urgent=True,
+        status=INFLIGHT,
+        claimed_by=instance,
+        claimed_at=now,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(combined)
+    await session.flush()
+    assert combined.id is not None
+    values = {
+        "status": OutboxStatus.SENT.value,
+        "sent_at": now,
+        "error": f"combined into {combined.id}",
+    }
+    marked = 0
+    if mine:
+        stmt = update(OUTBOX).where(OUTBOX.c.id.in_(list(mine)), _mine(instance)).values(**values)
+        marked += (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+    if others:
+        stmt = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(list(others)), OUTBOX.c.status == PENDING)
+            .values(**values)
+        )
+        marked += (await session.exec(stmt)).rowcount  # type: ignore[call-overload]
+    if marked != len(mine) + len(others):
+        raise CombineRace
+    return Claimed(
+        combined.id,
+        None,
+        combined.citizen_id,
+        combined.channel,
+        combined.user_id,
+        combined.language,
+        combined.kind,
+        payload,
+        0,
+    )
+
+
 # -- recording results ----------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ graceful stop, restart recovery, and report news sent right after their commit."
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -15,18 +16,23 @@ from bot.app import CitizenBot
 from bot.channels.console import RecordingChannel
 from bot.core.channel import SendResult, SendStatus
 from bot.core.messages import Address, Button, Reply
+from bot.domain import reports
+from bot.domain.actors import Actor
+from bot.domain.work import Work
 from scheduler.instance import InstanceLock
 from scheduler.payloads import BadPayload, direct_payload, reply_from_payload
 from storage.db import Database
-from storage.models import Citizen, NoticeRun, Outbox
-from storage.repos import bodies, outbox, run_figures, run_progress
-from tests.conftest import Clock, recording_channel
+from storage.models import Citizen, NoticeRun, Outbox, Role
+from storage.repos import bodies, citizens, outbox, run_figures, run_progress
+from tests.conftest import Clock, open_telegram_chat, recording_channel
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.scheduler.seed import seed_broadcast
-from tests.steps import onboard
+from tests.steps import labels, onboard
 from tests.steps.admin import ref_of
 from tests.steps.reports import file_report, staff_sets
 
 StartBot = Callable[..., object]
+GROUP = -1001234567890
 
 
 async def started(bot_factory: StartBot, channel: RecordingChannel, **settings: object):
@@ -373,3 +379,98 @@ async def test_a_team_chat_that_moved_or_cannot_be_reached(bot_factory: StartBot
     await app.delivery.drain()
     assert chat.pop("-1004001") == []  # broken: not posted to
     assert [r.text for r in chat.pop("clerk") if third in r.text]
+
+
+async def test_a_burst_of_reports_reaches_the_team_chat_combined_within_the_group_limit(
+    bot_factory: StartBot, db: Database, clock: Clock
+):
+    """Telegram takes 20 messages a minute into a group. A single new report goes to the
+    body's team chat alone, with its buttons; a burst of 60 is paced, and as more wait than
+    a minute's worth the waiting ones go combined, 20 named in a message: every report named
+    once, nothing sent twice, at most 20 messages in any minute by the engine's clock; the
+    rows so carried are marked sent, naming the message that carried them."""
+    async with FakeBotAPI() as api:
+        tg, app = await open_telegram_chat(api, bot_factory, db, reports_per_day=1000)
+        await onboard(tg, "admin")
+        await onboard(tg, "clerk")
+        await tg.say(f"/grant staff district-15 {await ref_of(tg, db, 'clerk')}", user="admin")
+        tg.pop("clerk")
+        (linked,) = await tg.say_in_group(GROUP, "/linkbody district-15", user="admin")
+        assert "Mladost" in linked.text
+        await tg.say("/notify", user="clerk")
+        await tg.tap("No notifications", user="clerk")  # the team chat is enough
+        tg.pop("clerk")
+        async with db.sessions() as session, session.begin():
+            citizen, _ = await citizens.get_or_create_by_identity(
+                session, channel="telegram", user_id="700000001", language="bg"
+            )
+
+        async def file_at_once(n: int) -> list[str]:
+            """`n` reports filed through the domain, each delivered after its commit."""
+            filed = []
+            for i in range(n):
+                async with app.db.sessions() as session:
+                    work = Work(
+                        session=session,
+                        actor=Actor.person(citizen.id, Role.CITIZEN),
+                        settings=app.settings,
+                        translator=app.translator,
+                        city=app.city,
+                        clock=clock,
+                        deliver=app.delivery.deliver,
+                    )
+                    report = await reports.file(
+                        work,
+                        reports.NewReport(
+                            category="sofia-28",
+                            description=f"Lamp {i} is out.",
+                            source="telegram",
+                            address=f"ул. „Шипка“ {i + 1}",
+                            district="15",
+                        ),
+                    )
+                    await session.commit()
+                for task in work.after_commit:
+                    await task()
+                filed.append(report.public_id)
+            return filed
+
+        (single,) = await file_at_once(1)
+        (posted,) = tg.pop_by_id(GROUP)
+        assert posted.text.startswith(f"🆕 Нов сигнал {single} за Район „Младост“")
+        assert labels(posted) == ["Приет", "Поемам го", "Възложи на…", "Отвори"]
+
+        began = clock()
+        burst = await file_at_once(60)
+        assert tg.pop_by_id(GROUP) == []  # the group's next slot is seconds away
+        sent: list[tuple[float, Reply]] = []
+        while (
+            clock() - began < timedelta(minutes=3)
+            and sum(r.text.count("SOF-") for _, r in sent) < 60
+        ):
+            clock.advance(seconds=1)
+            await app.delivery.drain()
+            at = (clock() - began).total_seconds()
+            sent += [(at, reply) for reply in tg.pop_by_id(GROUP)]
+        assert sum(1 for at, _ in sent if at <= 60) <= 20
+        named = [id_ for _, reply in sent for id_ in re.findall(r"SOF-\d{4}-\d{6}", reply.text)]
+        assert sorted(named) == sorted(burst)  # every one named, none twice
+        first = sent[0][1]
+        assert first.text.startswith("🆕 20 нови сигнала\n\n• ")
+        assert f"• {burst[0]} – Улично осветление, ул. „Шипка“ 1, срок: " in first.text
+        assert labels(first) == [f"Отвори {i}" for i in burst[:4]] + ["📋 Нови сигнали"]
+        assert [at for at, _ in sent] == [4, 8, 12]  # the last report out within seconds
+
+        by_id = {r.id: r for r in await rows(db)}
+        news = [r for r in by_id.values() if r.kind == "body_news"]
+        assert len(news) == 61 and {r.status for r in news} == {"sent"}
+        carriers = {int(r.error.removeprefix("combined into ")) for r in news if r.error}
+        assert len(carriers) == 3 and {by_id[c].status for c in carriers} == {"sent"}
+        assert app.delivery.stats()["telegram"]["combined"] == 60
+
+        # The list button: the new reports, in the tapper's private chat.
+        assert await tg.tap_in_group(GROUP, "📋 Нови сигнали", user="clerk") == []
+        (listed,) = tg.pop("clerk")
+        assert "61" in listed.text and burst[-1] in listed.text
+        await app.stop()
+        assert api.violations == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -268,3 +269,43 @@ async def test_progress_message_is_claimed_once(db: Database):
         (run,) = await run_progress.progress_runs(session)
         assert run.message_id == "77"
         assert (await session.exec(select(Citizen).where(col(Citizen.id) > 0))).all() == []
+
+
+async def test_combining_a_chats_news_marks_them_all_in_one_transaction_or_none(db: Database):
+    """The combined row (claimed by its instance) and the marking of the rows it carries are
+    one transaction: a row taken meanwhile rolls it all back; `waiting` finds the chat's
+    pending news of that kind only."""
+    news = [await direct(db, "-100", kind="body_news") for _ in range(4)]
+    other_chat = await direct(db, "-200", kind="body_news")
+    plain = await direct(db, "-100")
+    async with db.sessions() as session, session.begin():
+        (mine,) = await outbox.claim_ids(session, ids=[news[0]], instance=ME, now=NOW)
+    async with db.sessions() as session:
+        found = await outbox.waiting(
+            session, channel="telegram", user_id="-100", kind="body_news", limit=10
+        )
+    assert [r.id for r in found] == news[1:]
+    combine = dict(payload={"text": "4 new reports"}, instance=ME, now=NOW)
+    with pytest.raises(outbox.CombineRace):  # a row not pending: nothing combined
+        async with db.sessions() as session, session.begin():
+            await outbox.combine(
+                session, like=mine, mine=[mine.id], others=[*news[1:], plain + 99], **combine
+            )
+    before = await rows_by_id(db)
+    assert len(before) == 6 and before[mine.id].status == "inflight"
+    assert {before[i].status for i in news[1:]} == {"pending"}
+
+    async with db.sessions() as session, session.begin():
+        row = await outbox.combine(session, like=mine, mine=[mine.id], others=news[1:], **combine)
+    after = await rows_by_id(db)
+    carrier = after[row.id]
+    assert (carrier.status, carrier.claimed_by, carrier.kind, carrier.user_id) == (
+        "inflight",
+        ME,
+        "direct",
+        "-100",
+    )
+    assert {(after[i].status, after[i].error) for i in news} == {
+        ("sent", f"combined into {row.id}")
+    }
+    assert after[other_chat].status == after[plain].status == "pending"

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from bot.domain import body_news, handling
 from bot.domain.actors import Forbidden
+from bot.i18n import Translator
 from scheduler.payloads import reply_from_payload
 from storage.models import Outbox
 from storage.repos import bodies
@@ -96,3 +97,41 @@ async def test_a_team_chat_moves_or_is_lost(world: World):  # noqa: F811
     async with world.db.sessions() as session:
         chat = await bodies.chat_of(session, body_code="district-15")
         assert chat is not None and (chat.chat_id, chat.broken_at) == ("-4001", None)
+
+
+def test_a_combined_message_keeps_within_telegrams_limits():
+    """However many news one message carries: at most 4096 characters, 20 reports named, the
+    others counted with the right plural, Open for the first four and the list button."""
+    translator = Translator()
+
+    def news(n: int, place: str) -> list[dict[str, object]]:
+        return [
+            {
+                "text": f"🆕 Нов сигнал SOF-2026-{i:06d}\n…",
+                "combined": {
+                    "line": f"• SOF-2026-{i:06d} – Улично осветление, {place}, срок: 11.12.2026",
+                    "id": f"SOF-2026-{i:06d}",
+                    "open": f"bop:{i}",
+                },
+            }
+            for i in range(1, n + 1)
+        ]
+
+    flood = body_news.combined_payload(translator, "bg", news(1000, "ул. „Шипка“ 1"))
+    text = flood["text"]
+    assert text.startswith("🆕 1000 нови сигнала\n\n• SOF-2026-000001 –")
+    assert text.count("\n• ") == 20 and "SOF-2026-000021" not in text
+    assert "… и още 980 сигнала." in text and len(text) <= 4096
+    assert [[b["label"] for b in row] for row in flood["buttons"]] == [
+        ["Отвори SOF-2026-000001", "Отвори SOF-2026-000002"],
+        ["Отвори SOF-2026-000003", "Отвори SOF-2026-000004"],
+        ["📋 Нови сигнали"],
+    ]
+    assert flood["buttons"][-1][0]["payload"] == "bls"
+    # Long addresses: fewer lines fit, the rest counted.
+    long = body_news.combined_payload(translator, "en", news(21, "ж.к. „Младост“ " * 12))
+    assert len(long["text"]) <= 4096 and long["text"].startswith("🆕 21 new reports")
+    shown = long["text"].count("\n• ")
+    assert shown < 20 and f"…and {21 - shown} more reports." in long["text"]
+    one_more = body_news.combined_payload(translator, "bg", news(21, "ул. „Шипка“ 1"))
+    assert "… и още 1 сигнал." in one_more["text"]
