@@ -142,6 +142,11 @@ def without_icon(label: str) -> str:
     return rest if rest and not any(ch.isalnum() for ch in first) else label
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def format_number(value: float, language: str, digits: int = 0, *, fixed: bool = False) -> str:
     """A number in the reader's locale: 3,5 in Bulgarian, 3.5 in English, with at most
     `digits` decimals (exactly `digits` when `fixed`: 3,50)."""

@@ -25,7 +25,7 @@ from bot.city._parse import (
     texts,
     unique,
 )
-from bot.i18n import localized, without_icon
+from bot.i18n import localized, shorten, without_icon
 
 SHORT_MAX = 30
 """Longest button label (`short`, emoji included), in characters."""
@@ -152,7 +152,7 @@ class NoteTemplate:
         if self.titles:
             return localized(self.titles, language)
         text = " ".join(self.text(language).split())
-        return text if len(text) <= SHORT_MAX else text[: SHORT_MAX - 1].rstrip() + "…"
+        return shorten(text, SHORT_MAX)
 
     def suits(self, status: str) -> bool:
         """Whether staff are offered it when giving a report `status` (a ReportStatus value)."""

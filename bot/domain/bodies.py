@@ -79,11 +79,12 @@ async def check_body(work: Work, report: Report) -> None:
 
 
 async def members_told(
-    work: Work, body_codes: Sequence[str], *, mode: str
+    work: Work, body_codes: Sequence[str], *, mode: str | None
 ) -> list[tuple[Recipient, str]]:
     """The members of `body_codes` to tell of their reports (each on each of their channels,
-    with the body code) whose /notify choice is `mode`: staff and admins by the rule of
-    bot/domain/roles.py, so an admin of the ADMINS setting who joined a body hears of it."""
+    with the body code) whose /notify choice is `mode` (None: whatever it is): staff and
+    admins by the rule of bot/domain/roles.py, so an admin of the ADMINS setting who joined a
+    body hears of it."""
     return await bodies_repo.member_recipients(
         work.session,
         body_codes=body_codes,

@@ -36,7 +36,7 @@ from bot.domain import forwarding_queue
 from bot.domain.bodies import members_told
 from bot.domain.errors import Refused
 from bot.domain.work import Work
-from bot.i18n import N_, Translator, format_when
+from bot.i18n import N_, Translator, format_when, shorten
 from storage.models import OutboxKind, Report, Role
 from storage.repos import bodies as bodies_repo
 from storage.repos import outbox
@@ -107,18 +107,8 @@ async def report_reached_body(
     for recipient, _ in members:
         if recipient.citizen_id == work.actor.citizen_id:
             continue
-        row = await outbox.enqueue_direct(
-            work.session,
-            citizen_id=recipient.citizen_id,
-            channel=recipient.channel,
-            user_id=recipient.user_id,
-            language=recipient.language,
-            payload=news_payload(work, recipient.language, body, report, why, reason),
-            urgent=True,
-            now=work.now,
-        )
-        assert row.id is not None
-        queued.append(row.id)
+        payload = news_payload(work, recipient.language, body, report, why, reason)
+        queued.append(await work.tell(recipient, payload))
     work.deliver_after_commit(queued)
 
 
@@ -174,9 +164,7 @@ def report_lines(work: Work, language: str, report: Report) -> list[str]:
         place.append(district.name(language))
     if place:
         lines.append(t("bodies.news_place", place=", ".join(place)))
-    snippet = " ".join(report.description.split())
-    if len(snippet) > SNIPPET:
-        snippet = snippet[: SNIPPET - 1].rstrip() + "…"
+    snippet = shorten(" ".join(report.description.split()), SNIPPET)
     if snippet:
         lines.append(f"„{snippet}“" if language == "bg" else f"“{snippet}”")
     tz = work.city.timezone
@@ -188,23 +176,30 @@ def report_lines(work: Work, language: str, report: Report) -> list[str]:
     return lines
 
 
+def category_and_due(work: Work, language: str, report: Report) -> tuple[str, str]:
+    """A report's category and the date by which it is due (resolved, else acknowledged), as
+    a list of reports shows them."""
+    category = work.city.category(report.category)
+    due = report.resolve_due_at or report.ack_due_at
+    when = format_when(due, language, work.city.timezone, "date") if due is not None else "—"
+    return (category.label(language) if category else report.category), when
+
+
 def combined_line(work: Work, language: str, report: Report) -> str:
     """The report's line in a combined message: public id, category, address (or district),
     the date by which it should be resolved."""
-    category = work.city.category(report.category)
     district = work.city.district(report.district) if report.district else None
     place = report.address or (district.name(language) if district is not None else "—")
-    due = report.resolve_due_at or report.ack_due_at
-    when = format_when(due, language, work.city.timezone, "date") if due is not None else "—"
+    category, due = category_and_due(work, language, report)
     line = work.translator.translate(
         language,
         "bodies.combined_line",
         id=report.public_id,
-        category=category.label(language) if category else report.category,
+        category=category,
         place=" ".join(place.split()),
-        due=when,
+        due=due,
     )
-    return line if len(line) <= LINE_MAX else line[: LINE_MAX - 1].rstrip() + "…"
+    return shorten(line, LINE_MAX)
 
 
 def combined_payload(
@@ -344,24 +339,12 @@ async def team_chat_lost(work: Work, *, channel: str, chat_id: str) -> list[str]
         body = work.city.body(code)
         if body is None:
             continue
-        for mode in NOTIFY_MODES:
-            for recipient, _ in await members_told(work, [code], mode=mode):
-                language = recipient.language
-                text = work.translator.translate(
-                    language, "bodies.chat_lost", body=body.name(language), code=body.code
-                )
-                row = await outbox.enqueue_direct(
-                    work.session,
-                    citizen_id=recipient.citizen_id,
-                    channel=recipient.channel,
-                    user_id=recipient.user_id,
-                    language=language,
-                    payload={"text": text},
-                    urgent=True,
-                    now=work.now,
-                )
-                assert row.id is not None
-                queued.append(row.id)
+        for recipient, _ in await members_told(work, [code], mode=None):
+            language = recipient.language
+            text = work.translator.translate(
+                language, "bodies.chat_lost", body=body.name(language), code=body.code
+            )
+            queued.append(await work.tell(recipient, {"text": text}))
     work.deliver_after_commit(queued)
     return codes
 

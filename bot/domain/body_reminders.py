@@ -26,7 +26,6 @@ from bot.domain.bodies import members_told
 from bot.domain.body_news import DIGEST, EVERY, OPEN_LABEL, OPEN_PREFIX
 from bot.domain.deadlines import is_working_day
 from bot.domain.work import Work
-from bot.i18n import format_when
 from storage.models import Report
 from storage.repos import bodies as bodies_repo
 from storage.repos import outbox
@@ -55,7 +54,7 @@ async def send_digests(work: Work, *, limit: int) -> list[int]:
             continue
         language = recipient.language
         title = work.translator.translate_n(language, "bodies.digest_title", count, count=count)
-        queued.append(await _queue(work, recipient, _listing(work, language, title, first)))
+        queued.append(await work.tell(recipient, _listing(work, language, title, first)))
     log.info("body digests: %d queued", len(queued))
     return queued
 
@@ -94,7 +93,7 @@ async def remind_overdue(work: Work, *, limit: int) -> list[int]:
             for recipient, _ in members:
                 language = recipient.language
                 title = _overdue_title(work, language, count, body.name(language))
-                queued.append(await _queue(work, recipient, _listing(work, language, title, first)))
+                queued.append(await work.tell(recipient, _listing(work, language, title, first)))
     log.info("overdue reminders: %d queued", len(queued))
     return queued
 
@@ -109,12 +108,8 @@ def _listing(work: Work, language: str, title: str, reports: list[Report]) -> di
     """A title, one line per report (id, category, due date) and an Open button each."""
     lines = [title, ""]
     buttons = []
-    tz = work.city.timezone
     for report in reports:
-        category = work.city.category(report.category)
-        name = category.label(language) if category else report.category
-        due = report.resolve_due_at or report.ack_due_at
-        when = format_when(due, language, tz, "date") if due is not None else "—"
+        name, when = body_news.category_and_due(work, language, report)
         lines.append(
             work.translator.translate(
                 language, "bodies.listing_line", id=report.public_id, category=name, due=when
@@ -123,18 +118,3 @@ def _listing(work: Work, language: str, title: str, reports: list[Report]) -> di
         label = work.translator.translate(language, OPEN_LABEL) + f" {report.public_id}"
         buttons.append([{"label": label, "payload": f"{OPEN_PREFIX}:{report.id}"}])
     return {"text": "\n".join(lines), "buttons": buttons}
-
-
-async def _queue(work: Work, recipient: Recipient, payload: dict[str, Any]) -> int:
-    row = await outbox.enqueue_direct(
-        work.session,
-        citizen_id=recipient.citizen_id,
-        channel=recipient.channel,
-        user_id=recipient.user_id,
-        language=recipient.language,
-        payload=payload,
-        urgent=True,
-        now=work.now,
-    )
-    assert row.id is not None
-    return row.id

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.domain.work import Work
 from bot.i18n import N_
 from storage.models import REOPENABLE, Report, ReportEvent, ReportStatus
-from storage.repos import outbox, reports
+from storage.repos import reports
 from storage.repos.reports import Recipient
 
 STATUS_KEYS = {
@@ -113,18 +113,7 @@ async def tell(work: Work, report: Report, event: ReportEvent, reopen_days: int)
         if (event.kind == "hidden" or report.hidden) and not is_reporter:
             continue
         news = _News(work, recipient, report, event, is_reporter, reopen_days)
-        row = await outbox.enqueue_direct(
-            work.session,
-            citizen_id=recipient.citizen_id,
-            channel=recipient.channel,
-            user_id=recipient.user_id,
-            language=recipient.language,
-            payload=news.payload(original),
-            urgent=True,
-            now=work.now,
-        )
-        assert row.id is not None
-        queued.append(row.id)
+        queued.append(await work.tell(recipient, news.payload(original)))
         told.add(recipient.citizen_id)
     work.deliver_after_commit(queued)
     return len(told)

@@ -16,6 +16,8 @@ from bot.config import Settings
 from bot.domain.actors import Actor
 from bot.i18n import Translator
 from storage.repos import audit as audit_repo
+from storage.repos import outbox
+from storage.repos.reports import Recipient
 
 
 @dataclass
@@ -62,6 +64,22 @@ class Work:
             wake()
 
         self.after_commit.append(_wake)
+
+    async def tell(self, recipient: Recipient, payload: dict[str, Any]) -> int:
+        """Queue `payload` for `recipient` now (urgent: quiet hours do not hold it), in this
+        transaction; the row's id, for `deliver_after_commit`."""
+        row = await outbox.enqueue_direct(
+            self.session,
+            citizen_id=recipient.citizen_id,
+            channel=recipient.channel,
+            user_id=recipient.user_id,
+            language=recipient.language,
+            payload=payload,
+            urgent=True,
+            now=self.now,
+        )
+        assert row.id is not None
+        return row.id
 
     async def audit(
         self, action: str, object_type: str, object_id: object, /, **detail: Any

@@ -28,7 +28,7 @@ from bot.core.router import Router
 from bot.domain import reports as domain
 from bot.domain.errors import Refused
 from bot.domain.report_news import HIDE_REASONS, hide_reason, template_note
-from bot.i18n import N_
+from bot.i18n import N_, shorten
 from handlers.fallback import fallback
 from handlers.refusals import refusal_text
 from handlers.reports import card_view, desk
@@ -205,7 +205,7 @@ def ask_note(ctx: Context, report: Report) -> None:
 def _preview(text: str) -> str:
     """A template's words as listed under the question (the whole text is what is sent)."""
     text = " ".join(text.split())
-    return text if len(text) <= TEMPLATE_PREVIEW else text[: TEMPLATE_PREVIEW - 1].rstrip() + "…"
+    return shorten(text, TEMPLATE_PREVIEW)
 
 
 @router.state(DUPLICATE_OF, role=Role.STAFF)

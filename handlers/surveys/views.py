@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.core.context import Context
-from bot.i18n import N_
+from bot.i18n import N_, shorten
 from bot.surveys.lifecycle import Phase, questions_of
 from bot.surveys.schema import localized
 from handlers.reports.views import district_label
@@ -53,4 +53,4 @@ def phase_label(ctx: Context, phase: Phase) -> str:
 
 
 def short(text: str, limit: int = 48) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import and_, delete, func, or_, true, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -147,12 +147,13 @@ async def member_recipients(
     session: AsyncSession,
     *,
     body_codes: Iterable[str],
-    mode: str,
+    mode: str | None,
     admin_ids: Iterable[int] = (),
 ) -> list[tuple[Recipient, str]]:
-    """The staff of `body_codes` whose choice is `mode` (no row: NOTIFY_DEFAULT), on each of
-    their channels, with the body code; staff who left the role are not included, the
-    citizens `admin_ids` (admins by the ADMINS setting) are, whatever their stored role."""
+    """The staff of `body_codes` whose choice is `mode` (no row: NOTIFY_DEFAULT; None: any
+    choice), on each of their channels, with the body code; staff who left the role are not
+    included, the citizens `admin_ids` (admins by the ADMINS setting) are, whatever their
+    stored role."""
     chosen = func.coalesce(StaffNotify.mode, NOTIFY_DEFAULT)
     stmt = (
         select(
@@ -171,7 +172,7 @@ async def member_recipients(
                 col(Citizen.role).in_(["staff", "admin"]),
                 col(Citizen.id).in_(list(admin_ids)),
             ),
-            chosen == mode,
+            true() if mode is None else chosen == mode,
         )
         .order_by(col(Citizen.id), col(ChannelIdentity.channel), col(StaffBody.body_code))
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.city import CityPack
 from bot.domain.report_news import STATUS_KEYS
-from bot.i18n import N_
+from bot.i18n import N_, shorten
 from bot.web.console.app import Console
 from storage.models import Report, ReportStatus
 
@@ -42,7 +42,7 @@ def age(console: Console, language: str, since: datetime, now: datetime) -> str:
 
 def snippet(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
+    return shorten(text, SNIPPET)
 
 
 @dataclass(frozen=True, slots=True)
