@@ -20,6 +20,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from pydantic import SecretStr
 from sqlmodel import select
 
+from bot.city import CityPack
 from bot.city.bodies import EmailDelivery
 from bot.forwarding import PermanentError, RetryableError
 from bot.forwarding.email import SmtpConfig, send
@@ -191,17 +192,7 @@ async def test_a_filed_report_is_emailed_after_a_refusal_and_a_retry(
     photo = await store.save(await asyncio.to_thread(jpeg.read_bytes))
     city = city_with(EmailDelivery(type="email", address=MLADOST_MAIL))
     clock = Clock(FILED)
-    settings = make_settings(
-        "sqlite+aiosqlite:///unused.db",
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        smtp_from="signali@sofia.example.org",
-        smtp_starttls=False,
-        smtp_timeout_seconds=5,
-    )
-    forwarder = Forwarder(
-        db=db, city=city, settings=settings, translator=TRANSLATOR, photos=store, clock=clock
-    )
+    forwarder = smtp_forwarder(db, city, store, port, clock)
     try:
         _, (report,) = await file_reports(db, city, photos=(photo,))
         box.refuse[MLADOST_MAIL] = "451 4.3.0 Try later"
@@ -235,6 +226,23 @@ async def test_a_filed_report_is_emailed_after_a_refusal_and_a_retry(
         await db.dispose()
 
 
+def smtp_forwarder(
+    db: Database, city: CityPack, store: PhotoStore, port: int, clock: Clock
+) -> Forwarder:
+    """The forwarder of a bot whose SMTP server is the test's mailbox on `port`."""
+    settings = make_settings(
+        "sqlite+aiosqlite:///unused.db",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="signali@sofia.example.org",
+        smtp_starttls=False,
+        smtp_timeout_seconds=5,
+    )
+    return Forwarder(
+        db=db, city=city, settings=settings, translator=TRANSLATOR, photos=store, clock=clock
+    )
+
+
 async def forwards_of(db: Database) -> list[ReportForward]:
     async with db.sessions() as session:
         return list((await session.exec(select(ReportForward))).all())
@@ -251,17 +259,7 @@ async def test_not_fixed_is_emailed_with_the_citizens_words_and_photo(
     first = await store.save(await asyncio.to_thread(jpeg.read_bytes))
     answer_photo = await store.save(await asyncio.to_thread(jpeg.read_bytes))
     city = city_with(EmailDelivery(type="email", address=MLADOST_MAIL))
-    settings = make_settings(
-        "sqlite+aiosqlite:///unused.db",
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        smtp_from="signali@sofia.example.org",
-        smtp_starttls=False,
-        smtp_timeout_seconds=5,
-    )
-    forwarder = Forwarder(
-        db=db, city=city, settings=settings, translator=TRANSLATOR, photos=store, clock=Clock(FILED)
-    )
+    forwarder = smtp_forwarder(db, city, store, port, Clock(FILED))
     try:
         citizen, (report,) = await file_reports(db, city, photos=(first,))
         assert await forwarder.tick() == 1  # the report itself
