@@ -268,15 +268,15 @@ async def claim(
     session: AsyncSession, *, channel: str, instance: str, now: datetime, limit: int
 ) -> list[Claimed]:
     """Claim up to `limit` due rows of `channel` for `instance`: direct messages first (they
-    never wait behind a broadcast's backlog), then the oldest due rows. Uses
-    SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, so concurrent instances claim disjoint
-    rows; SQLite's single writer serialises claims."""
+    never wait behind a broadcast's backlog), then the oldest due rows (rows due at once in
+    the order they were queued). Uses SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, so
+    concurrent instances claim disjoint rows; SQLite's single writer serialises claims."""
     if limit <= 0:
         return []
     direct = (
         select(OUTBOX.c.id)
         .where(OUTBOX.c.run_id.is_(None), OUTBOX.c.channel == channel, _sendable(now))
-        .order_by(OUTBOX.c.next_attempt_at)
+        .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -285,7 +285,7 @@ async def claim(
         rest = (
             select(OUTBOX.c.id)
             .where(OUTBOX.c.channel == channel, _sendable(now))
-            .order_by(OUTBOX.c.next_attempt_at)
+            .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id)
             .limit(limit - len(claimed))
             .with_for_update(skip_locked=True)
         )
