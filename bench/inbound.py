@@ -81,6 +81,7 @@ async def fake_bot_api() -> AsyncIterator[FakeProcess]:
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        limit=1 << 24,  # a run's latencies come back as one JSON line
     )
     try:
         assert proc.stdout is not None

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_driver
+from storage.sqlite_checkpoint import CHECKPOINT_EVERY, WalCheckpointer
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # How long a session waits for a free pooled connection, and for a new connection to open,
@@ -44,13 +45,18 @@ def make_engine(
     *,
     pool_timeout: float = POOL_TIMEOUT_S,
     connect_timeout: float = CONNECT_TIMEOUT_S,
+    checkpoint_every: int = CHECKPOINT_EVERY,
     **kwargs: Any,
 ) -> AsyncEngine:
+    """On a SQLite file with aiosqlite, `checkpoint_every` commits the WAL is checkpointed
+    from a thread (storage/sqlite_checkpoint.py); 0 leaves it to SQLite's automatic
+    checkpoint, in the commit."""
     parsed = make_url(url)
     kwargs.setdefault("pool_timeout", pool_timeout)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
+        on_file = bool(database) and database != ":memory:" and not database.startswith("file:")
+        if database and on_file:
             with contextlib.suppress(OSError):  # connecting will say what is wrong
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         # One connection: SQLite has one writer at a time anyway, and queueing for the
@@ -59,7 +65,12 @@ def make_engine(
         kwargs.setdefault("max_overflow", 0)
         one_hop = parsed.get_driver_name() == "aiosqlite" and "module" not in kwargs
         if one_hop:
-            kwargs["module"] = sqlite_driver.dbapi()
+            checkpointer = (
+                WalCheckpointer(_file_path(database), every=checkpoint_every)
+                if database and on_file and checkpoint_every
+                else None
+            )
+            kwargs["module"] = sqlite_driver.dbapi(checkpointer)
             # The pool's reset is a ROLLBACK trip to the thread after every transaction that
             # already ended with COMMIT or ROLLBACK; _reset below rolls back only when needed.
             kwargs.setdefault("pool_reset_on_return", None)
@@ -73,6 +84,10 @@ def make_engine(
         engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "do_connect", _connect)
     return engine
+
+
+def _file_path(database: str) -> str:
+    return str(Path(database).expanduser())
 
 
 def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
@@ -108,6 +123,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if sqlite_driver.checkpointer_of(dbapi_conn) is not None:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's thread does it
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -150,5 +167,12 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    @property
+    def checkpointer(self) -> WalCheckpointer | None:
+        """SQLite's WAL checkpoints, when a thread of their own runs them."""
+        return getattr(self.engine.dialect.loaded_dbapi, "checkpointer", None)
+
     async def dispose(self) -> None:
+        if self.checkpointer is not None:
+            await self.checkpointer.settle()
         await self.engine.dispose()

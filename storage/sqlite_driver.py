@@ -24,8 +24,12 @@ busy machine, bench/README.md). Nothing there may block the loop for long, so:
   is interrupted and run again through the thread (a read changes nothing, so running it
   again is safe). Writes run as they are: in a message's transaction they touch the sender's
   own rows.
-- COMMIT and ROLLBACK go through the thread: the commit may run a WAL checkpoint, which
-  writes and syncs the database file. A message's transaction is then one trip, not three.
+- COMMIT runs here too, when the engine checkpoints the WAL from a thread of its own
+  (storage/sqlite_checkpoint.py): with the WAL and synchronous=NORMAL a commit appends the
+  transaction's pages to the log, in the operating system's cache, with no fsync; SQLite's
+  automatic checkpoint, which would write and sync the database file inside the commit, is
+  off on such a connection. A message's transaction then makes no trip at all: the trip was
+  the wait that held the one connection (bench/README.md). ROLLBACK goes through the thread.
 
 Everything else (the scheduler, delivery, pruning, the web consoles) keeps one trip per
 statement. The connection is opened with check_same_thread=False for this; it is never used by
@@ -38,7 +42,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -46,6 +50,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+
+if TYPE_CHECKING:
+    from storage.sqlite_checkpoint import WalCheckpointer
 
 _Result = tuple[Any, list[Any], int | None, int]
 
@@ -164,12 +171,15 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("begin_pending", "busy_timeout_ms")
+    __slots__ = ("begin_pending", "busy_timeout_ms", "checkpointer")
 
-    def __init__(self, dbapi: Any, connection: Any) -> None:
+    def __init__(
+        self, dbapi: Any, connection: Any, checkpointer: WalCheckpointer | None = None
+    ) -> None:
         super().__init__(dbapi, connection)
         self.begin_pending = False
         self.busy_timeout_ms: int | None = None
+        self.checkpointer = checkpointer
 
     def execute_inline(self, operation: str, parameters: Any) -> _Result | None:
         """Run on this thread; None: send it through aiosqlite's thread instead (a BEGIN
@@ -210,7 +220,17 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         if self.begin_pending:  # nothing ran: nothing to commit, no trip
             self.begin_pending = False
             return
-        super().commit()
+        if self.checkpointer is None:
+            super().commit()
+            return
+        if _inline.get():
+            try:
+                self._connection._conn.commit()
+            except Exception as error:
+                self._handle_exception(error)
+        else:
+            super().commit()
+        self.checkpointer.committed()
 
     def rollback(self) -> None:
         if self.begin_pending:
@@ -224,13 +244,24 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def __init__(self, checkpointer: WalCheckpointer | None = None) -> None:
+        super().__init__(aiosqlite, sqlite3)
+        self.checkpointer = checkpointer
+
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
         kw.setdefault("check_same_thread", False)  # for point_statements()
         adapted = super().connect(*arg, **kw)
         if type(adapted) is AsyncAdapt_aiosqlite_connection:
-            return _OneHopConnection(self, adapted._connection)
+            return _OneHopConnection(self, adapted._connection, self.checkpointer)
         return adapted  # the sync "fallback" mode keeps SQLAlchemy's own adapter
 
 
-def dbapi() -> OneHopDBAPI:
-    return OneHopDBAPI(aiosqlite, sqlite3)
+def dbapi(checkpointer: WalCheckpointer | None = None) -> OneHopDBAPI:
+    """With a checkpointer, the connections leave the WAL's checkpoints to it (their
+    `wal_autocheckpoint` is set to 0 by storage/db.py) and commit point statements on the
+    event loop's thread."""
+    return OneHopDBAPI(checkpointer)
+
+
+def checkpointer_of(dbapi_connection: Any) -> WalCheckpointer | None:
+    return getattr(dbapi_connection, "checkpointer", None)

@@ -120,16 +120,59 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Trips:
 # (SQLAlchemy's check for a non-async driver); sessions, which the dispatcher uses, do not.
 
 
-async def test_point_statements_run_on_the_loop_and_only_the_commit_travels(
-    lite: Database, trips: Trips
+async def test_point_statements_and_their_commit_run_on_the_loop(
+    lite: Database, trips: Trips, tmp_path
 ):
     async with lite.point_statements(), lite.sessions() as session, session.begin():
         await session.exec(text("INSERT INTO t (v) VALUES ('a')"))
         assert (await session.exec(text("SELECT v FROM t"))).scalars().all() == ["a"]
         await session.exec(text("UPDATE t SET v = 'b'"))
-    assert len(trips) == 1  # the COMMIT
-    async with lite.engine.connect() as conn:
-        assert (await conn.execute(text("SELECT v FROM t"))).scalars().all() == ["b"]
+    assert trips == []
+    # Committed: another connection, in another thread of control, sees it.
+    other = sqlite3.connect(tmp_path / "t.db")
+    try:
+        assert other.execute("SELECT v FROM t").fetchall() == [("b",)]
+    finally:
+        other.close()
+
+
+async def test_a_commit_outside_point_statements_still_travels(lite: Database, trips: Trips):
+    async with lite.sessions() as session, session.begin():
+        await session.exec(text("INSERT INTO t (v) VALUES ('a')"))
+    assert len(trips) == 2  # BEGIN with the INSERT, then COMMIT
+
+
+@pytest.mark.parametrize("checkpoint_every", [100, 0])
+async def test_a_commit_checkpoints_the_wal_only_when_nothing_else_does(
+    tmp_path, checkpoint_every: int
+):
+    # With a checkpointer (every 100 commits) SQLite's automatic checkpoint, which a commit
+    # past 1,000 pages of log would run, is off: 1,200 pages stay in the log after a second
+    # commit. Without one (0), the first commit copied them and the second started it again.
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/w.db", checkpoint_every=checkpoint_every)
+    big = text(
+        "INSERT INTO t (v) SELECT printf('%.4000c', 'x') FROM ("
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)"
+        " SELECT i FROM n)"
+    )
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)"))
+        async with db.sessions() as session:
+            for statement in (big, text("INSERT INTO t (v) VALUES ('small')")):
+                async with db.point_statements(), session.begin():
+                    await session.exec(statement)
+        other = sqlite3.connect(tmp_path / "w.db")
+        try:
+            _, frames, _ = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            other.close()
+    finally:
+        await db.dispose()
+    if checkpoint_every:
+        assert frames > 1_200
+    else:
+        assert frames < 100
 
 
 async def test_point_statements_keep_errors_and_rollback(lite: Database):
@@ -153,7 +196,7 @@ async def test_a_long_read_goes_to_the_thread(lite: Database, trips: Trips):
         # "WITH" is not a SELECT to the driver: prefix one so it gets the budget.
         result = await session.exec(text(f"SELECT * FROM ({long_read})"))
         assert result.scalar() == 1000000
-    assert len(trips) == 2  # the read, run again in the thread, and the COMMIT
+    assert len(trips) == 1  # the read, run again in the thread; the COMMIT ran here
 
 
 async def test_begin_waits_in_the_thread_while_another_process_writes(
@@ -175,4 +218,4 @@ async def test_begin_waits_in_the_thread_while_another_process_writes(
     other.execute("COMMIT")
     other.close()
     assert await writing == ["other", "ours"]
-    assert len(trips) == 2  # BEGIN with the INSERT, then COMMIT
+    assert len(trips) == 1  # BEGIN with the INSERT; the COMMIT ran here
