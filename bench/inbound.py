@@ -47,7 +47,10 @@ from bot.app import CitizenBot  # noqa: E402
 from bot.channels.telegram.transport import AiohttpRequest  # noqa: E402
 from bot.cli import run_loop  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from handlers.start import PRIVACY_VERSION  # noqa: E402
+from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from storage.repos import citizens  # noqa: E402
 
 TOKEN = "123456:BENCH-TOKEN"
 SECRET = "bench-secret"
@@ -196,10 +199,31 @@ async def load(
         return time.perf_counter() - started, latencies
 
 
+async def onboard(url: str, users: int) -> None:
+    """The bench's citizens as they are once they have chosen their language and seen the
+    privacy notice: their /help gets the help and the main menu, not the onboarding."""
+    db = Database(url)
+    try:
+        async with db.sessions() as session, session.begin():
+            for i in range(users):
+                citizen, _ = await citizens.get_or_create_by_identity(
+                    session, channel="telegram", user_id=str(10_000 + i), language="bg"
+                )
+                citizen.consent_version = PRIVACY_VERSION
+                citizen.consented_at = citizen.created_at
+                session.add(citizen)
+    finally:
+        await db.dispose()
+
+
 @contextlib.asynccontextmanager
-async def full_bot(base_url: str, workdir: Path, mode: str) -> AsyncIterator[str]:
+async def full_bot(
+    base_url: str, workdir: Path, mode: str, *, users: int, onboarded: bool
+) -> AsyncIterator[str]:
     url = f"sqlite+aiosqlite:///{workdir}/bench-{mode}.db"
     await upgrade(url)
+    if onboarded:
+        await onboard(url, users)
     webhook = {
         "telegram_webhook_url": "https://bot.example.org/telegram/webhook",
         "telegram_webhook_secret": SECRET,
@@ -435,7 +459,13 @@ async def main(args: argparse.Namespace) -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     figures["full bot"] = await measure(
                         "full bot",
-                        lambda m=mode, d=tmp: full_bot(base_url, Path(d), m),  # type: ignore[misc]
+                        lambda m=mode, d=tmp: full_bot(  # type: ignore[misc]
+                            base_url,
+                            Path(d),
+                            m,
+                            users=args.users,
+                            onboarded=not args.new_citizens,
+                        ),
                         args,
                         fake,
                         mode,
@@ -471,6 +501,11 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--new-citizens",
+        action="store_true",
+        help="senders the full bot has never seen: every /help is answered by the onboarding",
+    )
     parser.add_argument(
         "--no-peers", dest="peers", action="store_false", help="the full bot alone (profiling)"
     )

@@ -40,6 +40,45 @@ async def test_text_with_cyrillic_and_a_keyboard(api: FakeBotAPI, bot: Bot):
     }
 
 
+async def test_a_call_without_files_is_one_json_document():
+    received: list[tuple[str, object]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        if request.path.endswith("/getMe"):
+            me = {"id": 1, "is_bot": True, "first_name": "Bot", "username": "bot"}
+            return web.json_response({"ok": True, "result": me})
+        received.append((request.content_type, await request.json()))
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with Bot(
+            TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest()
+        ) as bot:
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton("Да", callback_data="y")]])
+            await bot.set_my_commands([("help", "Помощ")])
+            await bot.edit_message_reply_markup(chat_id=42, message_id=7, reply_markup=markup)
+    finally:
+        await runner.cleanup()
+    assert received == [
+        ("application/json", {"commands": [{"command": "help", "description": "Помощ"}]}),
+        (
+            "application/json",
+            {
+                "chat_id": 42,
+                "message_id": 7,
+                "reply_markup": {"inline_keyboard": [[{"text": "Да", "callback_data": "y"}]]},
+            },
+        ),
+    ]
+
+
 async def test_an_upload_goes_as_multipart(api: FakeBotAPI, bot: Bot):
     await bot.send_document(
         chat_id=42, document=b'{"a": 1}', filename="мои-данни.json", caption="Вашите данни"
