@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_OPT := $(VENV)/.compiled-opt2
 
 .PHONY: run test lint format migrate chat bench clean
 
@@ -19,8 +20,14 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP_RUN)
 
-run: $(STAMP_RUN)
-	@$(BIN)/citizenbot run
+# The bot runs as deployed (docs/deploy.md): `python -OO`, without docstrings and asserts, from
+# bytecode compiled for that once: 7 MB less resident memory (bench/README.md, idle RSS).
+$(STAMP_OPT): $(STAMP_RUN)
+	$(BIN)/python -m compileall -q -o 2 -j 0 $(VENV)/lib >/dev/null
+	touch $@
+
+run: $(STAMP_RUN) $(STAMP_OPT)
+	@PYTHONOPTIMIZE=2 PYTHONDONTWRITEBYTECODE= $(BIN)/citizenbot run
 
 chat: $(STAMP_RUN)
 	@$(BIN)/citizenbot chat

@@ -1,7 +1,7 @@
 """Idle RSS of `citizenbot run`: `python -m bot run` with a Telegram token against the fake Bot
 API (long polling, SQLite under a temp dir), read from /proc once /healthz answers.
 
-    .venv/bin/python bench/idle_rss.py [--repeat 3] [--webhook] [--modules]
+    .venv/bin/python bench/idle_rss.py [--repeat 3] [--webhook] [--modules] [--optimize 2]
 
 Prints VmRSS and VmHWM (peak) of each start, and with --modules the heavy modules the started
 bot has imported (target: <= 90 MB, no matplotlib or PIL before a chart or a photo needs them).
@@ -110,6 +110,7 @@ def measure(base_url: str, args: argparse.Namespace) -> tuple[dict[str, int], st
             "HTTP_PORT": str(port),
             "LOG_LEVEL": "WARNING",
         }
+        env["PYTHONOPTIMIZE"] = str(args.optimize)
         if args.webhook:
             env["TELEGRAM_WEBHOOK_URL"] = "https://bot.example.org/telegram/webhook"
             env["TELEGRAM_WEBHOOK_SECRET"] = "bench-secret"
@@ -143,6 +144,13 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=2.0, help="seconds after /healthz")
     parser.add_argument("--webhook", action="store_true", help="webhook mode, not polling")
     parser.add_argument("--modules", action="store_true", help="list heavy modules loaded")
+    parser.add_argument(
+        "--optimize",
+        type=int,
+        default=2,
+        help="PYTHONOPTIMIZE of the bot: 2 (`python -OO`) as `make run` and the systemd unit "
+        "run it, 0 for plain `python`",
+    )
     args = parser.parse_args()
     fake = subprocess.Popen(
         [sys.executable, "-c", FAKE_SERVER, TOKEN],
@@ -156,7 +164,8 @@ def main() -> None:
         base_url = fake.stdout.readline().strip()
         load = os.getloadavg()[0]
         print(
-            f"bench/idle_rss.py: {'webhook' if args.webhook else 'long polling'}, load {load:.1f}"
+            f"bench/idle_rss.py: {'webhook' if args.webhook else 'long polling'}, "
+            f"PYTHONOPTIMIZE={args.optimize}, load {load:.1f}"
         )
         for _ in range(args.repeat):
             figures, loaded = measure(base_url, args)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import bot
+
 
 def run(args: list[str], cwd: Path, *, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
@@ -31,8 +33,17 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_piped_conversation_with_run_on_sqlite_under_data(workdir: Path):
-    out = run(["run"], workdir, stdin="/start\n2\n/help\n", HTTP_PORT="0")
+# "2": as `make run` and deploy/citizenbot@.service run it (python -OO, no asserts or docstrings).
+@pytest.mark.parametrize("optimize", ["0", "2"])
+def test_piped_conversation_with_run_on_sqlite_under_data(workdir: Path, optimize: str):
+    out = run(
+        ["run"],
+        workdir,
+        stdin="/start\n2\n/help\n",
+        HTTP_PORT="0",
+        PYTHONOPTIMIZE=optimize,
+        PYTHONDONTWRITEBYTECODE="",
+    )
     assert out.returncode == 0, out.stderr
     text = out.stdout
     welcome = text.index("Здравейте")
@@ -41,6 +52,8 @@ def test_piped_conversation_with_run_on_sqlite_under_data(workdir: Path):
     assert welcome < english < help_
     assert "[1] Български   [2] English" in text
     assert (workdir / "data" / "citizenbot.db").is_file()
+    if optimize == "2":  # the bytecode it ran: compiled without asserts or docstrings
+        assert list((Path(bot.__file__).parent / "__pycache__").glob("cli.*.opt-2.pyc"))
 
 
 def test_chat_opens_console_with_user_and_language(workdir: Path):
