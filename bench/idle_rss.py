@@ -31,6 +31,7 @@ HEAVY = (
     "prometheus_client",
     "httpx",
     "aiosmtplib",
+    "jinja2",
 )
 
 FAKE_SERVER = """

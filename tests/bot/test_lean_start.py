@@ -1,6 +1,7 @@
 """`citizenbot run` starts without the libraries that only some messages need (idle RSS:
 bench/idle_rss.py): migrations and the city pack's full check run in a child process
-(bot/preflight.py), shapes, photos, charts and the email client load when first used."""
+(bot/preflight.py), shapes, photos, charts, the email client and the console's templates
+load when first used."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ HEAVY = (
     "xml.etree.ElementTree",
     "babel.numbers",
     "aiosmtplib",  # with the first report emailed to a body
+    "jinja2",  # with the staff console's first page
 )
 
 # `python -m bot run`, reporting once CitizenBot.start() has finished which heavy modules the

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,6 +41,7 @@ def _request_key(name: str, kind: type) -> Any:
     return request_key(name, kind) if request_key is not None else name
 
 
+TEMPLATES: Any = web.AppKey("console.templates", object)
 STAFF_KEY = _request_key("console.staff", Staff)
 FORM_KEY = _request_key("console.form", MultiDictProxy)
 # What a visitor who is not signed in may open.
@@ -166,7 +165,35 @@ def render(
         "path": request.path,
         "city_name": console.services.city.name(language),
     }
-    return aiohttp_jinja2.render_template(template, request, base | context, status=status)
+    import aiohttp_jinja2
+
+    return aiohttp_jinja2.render_template(
+        template, request, base | context, status=status, app_key=TEMPLATES
+    )
+
+
+class Templates:
+    """What aiohttp-jinja2 finds under the console's key: its Jinja environment, made by
+    `aiohttp_jinja2.setup` at the first page. Jinja is 2 MB that a bot whose console nobody
+    opens never needs (bench/README.md, idle RSS); rendering only asks for `get_template`."""
+
+    def __init__(self) -> None:
+        self._environment: Any = None
+
+    def get_template(self, name: str) -> Any:
+        if self._environment is None:
+            import aiohttp_jinja2
+            import jinja2
+
+            self._environment = aiohttp_jinja2.setup(
+                web.Application(),  # only for the environment: the console's app is frozen
+                loader=jinja2.FileSystemLoader(HERE / "templates"),
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+        return self._environment.get_template(name)
 
 
 def _browser_language(request: web.Request, console: Console) -> str:
@@ -243,14 +270,7 @@ def console_app(db: Database, services: Services) -> web.Application:
         ]
     )
     app[CONSOLE] = Console(db=db, services=services)
-    aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    app[TEMPLATES] = Templates()
     app.router.add_static("/static", STATIC)
     for module in (
         auth,
