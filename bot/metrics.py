@@ -34,6 +34,7 @@ NO_DISTRICT = "none"
 class Metrics:
     def __init__(self, *, retention_months: int) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
         self.updates = Counter(
             f"{PREFIX}_updates",
             "Incoming updates handled, by channel and kind.",
@@ -77,19 +78,29 @@ class Metrics:
 
     def observe_update(self, msg: IncomingMessage, seconds: float) -> None:
         channel = msg.address.channel
-        self.updates.labels(channel=channel, kind=msg.kind.value).inc()
-        self.update_seconds.labels(channel=channel).observe(seconds)
+        self._labelled(self.updates, channel, msg.kind.value).inc()
+        self._labelled(self.update_seconds, channel).observe(seconds)
 
     def observe_flood(self, msg: IncomingMessage) -> None:
-        self.flood_dropped.labels(channel=msg.address.channel).inc()
+        self._labelled(self.flood_dropped, msg.address.channel).inc()
 
     def observe_reply(self, channel: str, result: str) -> None:
-        self.replies.labels(channel=channel, result=result).inc()
+        self._labelled(self.replies, channel, result).inc()
 
     def observe_delivery(self, channel: str, result: str, seconds: float | None) -> None:
-        self.deliveries.labels(channel=channel, result=result).inc()
+        self._labelled(self.deliveries, channel, result).inc()
         if seconds is not None:
-            self.delivery_seconds.labels(channel=channel).observe(seconds)
+            self._labelled(self.delivery_seconds, channel).observe(seconds)
+
+    def _labelled(self, metric: Any, *values: str) -> Any:
+        """The metric's child for these label values (in the order the metric names them),
+        found once: `labels()` checks and joins them on every call, on every message's path.
+        The values come from small fixed sets (channels, kinds, results)."""
+        key = (metric, values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
 
     def set_figures(self, figures: Figures | None, bodies: list[BodyFigures] | None = None) -> None:
         """What the database holds now; None: the database did not answer. `bodies`: each
