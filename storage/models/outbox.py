@@ -50,7 +50,8 @@ class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("run_id", "citizen_id", "channel", name="uq_outbox_run_recipient"),
-        Index("ix_outbox_claim", "channel", "status", "next_attempt_at"),
+        # In the claim's order (storage/repos/outbox.py): the scan stops at the limit.
+        Index("ix_outbox_claim", "channel", "status", "next_attempt_at", "id"),
         # A run's counts and "anything left?" without reading its rows; with run_id IS NULL,
         # the few pending direct messages, claimed ahead of a broadcast's backlog.
         Index("ix_outbox_run_status", "run_id", "status"),
