@@ -26,7 +26,7 @@ $(STAMP_OPT): $(STAMP_RUN)
 	$(BIN)/python -m compileall -q -o 2 -j 0 $(VENV)/lib >/dev/null
 	touch $@
 
-run: $(STAMP_RUN) $(STAMP_OPT)
+run: $(STAMP_OPT)
 	@PYTHONOPTIMIZE=2 PYTHONDONTWRITEBYTECODE= $(BIN)/citizenbot run
 
 chat: $(STAMP_RUN)

@@ -211,7 +211,6 @@ async def onboard(url: str, users: int) -> None:
                 )
                 citizen.consent_version = PRIVACY_VERSION
                 citizen.consented_at = citizen.created_at
-                session.add(citizen)
     finally:
         await db.dispose()
 

@@ -55,10 +55,14 @@ def make_engine(
     kwargs.setdefault("pool_timeout", pool_timeout)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        on_file = bool(database) and database != ":memory:" and not database.startswith("file:")
-        if database and on_file:
+        on_file = (
+            Path(database).expanduser()
+            if database and database != ":memory:" and not database.startswith("file:")
+            else None
+        )
+        if on_file is not None:
             with contextlib.suppress(OSError):  # connecting will say what is wrong
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                on_file.parent.mkdir(parents=True, exist_ok=True)
         # One connection: SQLite has one writer at a time anyway, and queueing for the
         # connection in asyncio is far cheaper than SQLite's busy-wait on a locked file.
         kwargs.setdefault("pool_size", 1)
@@ -66,8 +70,8 @@ def make_engine(
         one_hop = parsed.get_driver_name() == "aiosqlite" and "module" not in kwargs
         if one_hop:
             checkpointer = (
-                WalCheckpointer(_file_path(database), every=checkpoint_every)
-                if database and on_file and checkpoint_every
+                WalCheckpointer(str(on_file), every=checkpoint_every)
+                if on_file is not None and checkpoint_every
                 else None
             )
             kwargs["module"] = sqlite_driver.dbapi(checkpointer)
@@ -84,10 +88,6 @@ def make_engine(
         engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "do_connect", _connect)
     return engine
-
-
-def _file_path(database: str) -> str:
-    return str(Path(database).expanduser())
 
 
 def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
