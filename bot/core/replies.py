@@ -26,7 +26,6 @@ it waits for them (`wait`) after letting go of the lock and the transaction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 
 from bot.core.channel import Channel, SendResult, SendStatus
 from bot.core.messages import Address, Reply
+from bot.core.waiting import wait_event
 from scheduler.ratelimit import Clock, Sleep, TokenBucket
 
 log = logging.getLogger(__name__)
@@ -209,8 +209,7 @@ class ReplySender:
         within it); then whatever is left is logged and counted as not delivered."""
         self._closing_at = self.clock() + grace
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), grace)
+            await wait_event(self._idle, grace)
             workers = list(self._workers.values())
             for worker in workers:
                 worker.cancel()

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.core.channel import Channel, Dispatch, Receipt
 from bot.core.messages import IncomingMessage
+from bot.core.waiting import wait_event
 from bot.i18n import Translator
 from bot.media.store import PhotoStore
 from scheduler.delivery.config import DeliveryConfig
@@ -171,8 +172,7 @@ class DeliveryEngine:
 
     async def yield_to_citizens(self) -> None:
         if self._handling:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._no_citizens.wait(), YIELD_MAX)
+            await wait_event(self._no_citizens, YIELD_MAX)
 
     def charge(self, channel: str) -> None:
         """A message left on `channel` outside the engine (a reply): count it in the bucket."""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.channel import Channel, SendResult, SendStatus
 from bot.core.messages import Address, Reply
+from bot.core.waiting import wait_event
 from scheduler.delivery import bundling
 from scheduler.delivery.concurrency import Concurrency
 from scheduler.delivery.pacing import ChatPacer
@@ -131,8 +132,7 @@ class ChannelSender:
             if worker not in self._sending:
                 worker.cancel()
         if self._sending:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wire_clear.wait(), timeout)
+            await wait_event(self._wire_clear, timeout)
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
@@ -234,8 +234,7 @@ class ChannelSender:
         return units
 
     async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._kick.wait(), seconds)
+        await wait_event(self._kick, seconds)
 
     def _settle_idle(self) -> None:
         if self._inflight or len(self._results):
@@ -454,8 +453,7 @@ class ChannelSender:
     async def _flush_loop(self) -> None:
         interval = self.engine.config.flush_interval
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flush_kick.wait(), interval)
+            await wait_event(self._flush_kick, interval)
             self._flush_kick.clear()
             try:
                 await self.flush()

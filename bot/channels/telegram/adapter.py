@@ -18,7 +18,6 @@ database is down, so Telegram delivers it again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import warnings
@@ -54,6 +53,7 @@ from bot.core.channel import (
 )
 from bot.core.dispatcher import StorageUnavailable
 from bot.core.messages import Address, IncomingMessage, MediaRef, Reply
+from bot.core.waiting import wait_event
 from bot.i18n import N_, Translator
 from bot.web import jsonbody
 from bot.web.bodies import read_body
@@ -443,8 +443,7 @@ class TelegramChannel:
                 log.warning("setMyCommands (%s) failed: %s", code or "default", self._clean(exc))
 
     async def _sleep_unless_stopping(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        await wait_event(self._stopping, seconds)
 
     def _clean(self, exc: TelegramError) -> str:
         return f"{type(exc).__name__}: {exc.message}".replace(self._token, "[REDACTED]")

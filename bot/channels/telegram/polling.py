@@ -19,7 +19,6 @@ Each update is handled in a task of its own (the dispatcher serialises per chat)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -86,8 +85,7 @@ class LongPoll:
         if task is None:
             return
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait({task})  # not `await task`: that would hide our own cancellation
         if self._handling:
             await asyncio.gather(*self._handling, return_exceptions=True)
         try:

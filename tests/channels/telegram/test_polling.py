@@ -4,6 +4,7 @@ confirmed, failures retried."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -79,3 +80,45 @@ async def test_stopping_confirms_what_was_fetched(polling: Polling):
     await polling.channel.stop()
     await api.wait_for_confirmed(update_id)
     await polling.channel.start(polling.dispatch)  # the fixture stops it again
+
+
+class _Failures(logging.Handler):
+    """Sets `seen` when the poll logs a failed getUpdates: the poll is then in its backoff."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = asyncio.Event()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "getUpdates failed" in record.getMessage():
+            self.count += 1
+            self.seen.set()
+
+
+async def test_stopping_while_the_bot_api_is_down_ends_the_poll():
+    """SIGTERM while Telegram is unreachable and the poll waits to retry: stopping ends that
+    wait and the poll with it, instead of polling the dead server again and again."""
+    failures = _Failures()
+    logger = logging.getLogger("bot.channels.telegram.polling")
+    logger.addHandler(failures)
+    api = FakeBotAPI()
+    await api.start()
+    try:
+        settings = make_settings(
+            "sqlite+aiosqlite:///:memory:",
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+        )
+        channel = TelegramChannel(settings, Translator())  # the real backoff: 1 s, then more
+        await channel.start(Polling(channel, api).dispatch)
+        await api.wait_for_polling()
+        await api.stop()
+        await asyncio.wait_for(failures.seen.wait(), 10)
+        stopping = asyncio.create_task(channel.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=10)
+        assert stopping in done, "the poll went on after stop"
+        assert channel.poll is not None and not channel.poll.running
+        assert failures.count == 1
+    finally:
+        logger.removeHandler(failures)
