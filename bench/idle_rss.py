@@ -1,7 +1,9 @@
 """Idle RSS of `citizenbot run`: `python -m bot run` with a Telegram token against the fake Bot
-API (long polling, SQLite under a temp dir), read from /proc once /healthz answers.
+API (long polling, SQLite under a temp dir), read from /proc once /healthz answers. The
+interpreter runs with the systemd unit's settings (deploy/citizenbot@.service: PYTHONOPTIMIZE,
+PYTHONNODEBUGRANGES), or as plain `python` with --plain.
 
-    .venv/bin/python bench/idle_rss.py [--repeat 3] [--webhook] [--modules] [--optimize 2]
+    .venv/bin/python bench/idle_rss.py [--repeat 3] [--webhook] [--modules] [--plain]
 
 Prints VmRSS and VmHWM (peak) of each start, and with --modules the heavy modules the started
 bot has imported (target: <= 90 MB, no matplotlib or PIL before a chart or a photo needs them).
@@ -19,6 +21,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.unit import interpreter_options, unit_command  # noqa: E402
+
 TOKEN = "123456:BENCH-TOKEN"
 HEAVY = (
     "matplotlib",
@@ -66,12 +72,13 @@ runpy.run_module("bot", run_name="__main__")
 """
 
 
-def status(pid: int) -> dict[str, int]:
+def status(pid: int) -> dict[str, float]:
+    """The process's memory figures in MB (MiB, as /proc counts them), to a tenth."""
     figures = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
         if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-            figures[key] = int(value.split()[0]) // 1024
+            figures[key] = int(value.split()[0]) / 1024
     return figures
 
 
@@ -97,11 +104,15 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise RuntimeError("the bot did not answer /healthz")
 
 
-def measure(base_url: str, args: argparse.Namespace) -> tuple[dict[str, int], str]:
+def measure(base_url: str, args: argparse.Namespace) -> tuple[dict[str, float], str]:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {
-            **os.environ,
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("PYTHONOPTIMIZE", "PYTHONNODEBUGRANGES")
+            },
             "PYTHONPATH": str(ROOT),
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bot.db",
             "DATA_DIR": tmp,
@@ -111,7 +122,7 @@ def measure(base_url: str, args: argparse.Namespace) -> tuple[dict[str, int], st
             "HTTP_PORT": str(port),
             "LOG_LEVEL": "WARNING",
         }
-        env["PYTHONOPTIMIZE"] = str(args.optimize)
+        env.update(args.interpreter)
         if args.webhook:
             env["TELEGRAM_WEBHOOK_URL"] = "https://bot.example.org/telegram/webhook"
             env["TELEGRAM_WEBHOOK_SECRET"] = "bench-secret"
@@ -146,13 +157,14 @@ def main() -> None:
     parser.add_argument("--webhook", action="store_true", help="webhook mode, not polling")
     parser.add_argument("--modules", action="store_true", help="list heavy modules loaded")
     parser.add_argument(
-        "--optimize",
-        type=int,
-        default=2,
-        help="PYTHONOPTIMIZE of the bot: 2 (`python -OO`) as `make run` and the systemd unit "
-        "run it, 0 for plain `python`",
+        "--plain",
+        action="store_true",
+        help="plain `python`, without the unit's interpreter settings (`make run` has them too)",
     )
     args = parser.parse_args()
+    _, unit_env = unit_command(0, ROOT)
+    args.interpreter = {} if args.plain else interpreter_options(unit_env)
+    shown = " ".join(f"{name}={value}" for name, value in args.interpreter.items())
     fake = subprocess.Popen(
         [sys.executable, "-c", FAKE_SERVER, TOKEN],
         cwd=ROOT,
@@ -166,13 +178,14 @@ def main() -> None:
         load = os.getloadavg()[0]
         print(
             f"bench/idle_rss.py: {'webhook' if args.webhook else 'long polling'}, "
-            f"PYTHONOPTIMIZE={args.optimize}, load {load:.1f}"
+            f"{shown or 'plain python'}, load {load:.1f}"
         )
         for _ in range(args.repeat):
             figures, loaded = measure(base_url, args)
             line = (
-                f"idle RSS {figures['VmRSS']} MB (peak {figures['VmHWM']} MB; "
-                f"{figures['RssAnon']} MB anonymous, {figures['RssFile']} MB of mapped files)"
+                f"idle RSS {figures['VmRSS']:.1f} MB (peak {figures['VmHWM']:.1f} MB; "
+                f"{figures['RssAnon']:.1f} MB anonymous, "
+                f"{figures['RssFile']:.1f} MB of mapped files)"
             )
             if args.modules:
                 line += f"   heavy modules loaded: {loaded or 'none'}"

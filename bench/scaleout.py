@@ -53,9 +53,9 @@ from bench.broadcast import (  # noqa: E402
     seed_sql,
     webhook_update,
 )
+from bench.unit import unit_command  # noqa: E402
 
 HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
-UNIT = ROOT / "deploy" / "citizenbot@.service"
 SLOTS = 3  # servers in deploy/haproxy.cfg
 LEASE = 30  # DELIVERY_LEASE_SECONDS in the kill run: the dead process's rows come back after it
 FIRST_USER = 700_000_000
@@ -144,24 +144,6 @@ def self_signed(workdir: Path) -> Path:
     )
     pem.write_bytes(crt.read_bytes() + key.read_bytes())
     return pem
-
-
-def unit_command(port: int, data_dir: Path) -> tuple[list[str], dict[str, str]]:
-    """ExecStart and Environment= of deploy/citizenbot@.service, for instance `port`."""
-    env: dict[str, str] = {}
-    command: list[str] = []
-    for raw in UNIT.read_text().splitlines():
-        line = raw.strip().replace("%i", str(port))
-        if line.startswith("Environment="):
-            name, _, value = line.removeprefix("Environment=").partition("=")
-            env[name] = value
-        elif line.startswith("ExecStart="):
-            command = line.removeprefix("ExecStart=").split()
-    if not command or not command[0].endswith("/citizenbot"):
-        raise RuntimeError(f"{UNIT}: no `citizenbot …` ExecStart")
-    env["DATA_DIR"] = str(data_dir)  # the unit's /var/lib/citizenbot
-    script = "import sys; from bot.cli import main; sys.exit(main())"
-    return [sys.executable, "-c", script, *command[1:]], env
 
 
 def cpu_seconds(pid: int) -> float:

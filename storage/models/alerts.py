@@ -6,9 +6,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models.columns import fk
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
@@ -18,7 +19,7 @@ class PlaceKind(enum.StrEnum):
     RADIUS = "radius"  # a circle around a pin the citizen shared
 
 
-class AlertTopic(SQLModel, table=True):
+class AlertTopic(Table, table=True):
     __tablename__ = "alert_topic"
 
     citizen_id: int = Field(sa_column=fk("citizen.id", ondelete="CASCADE", primary_key=True))
@@ -26,7 +27,7 @@ class AlertTopic(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class AlertPlace(SQLModel, table=True):
+class AlertPlace(Table, table=True):
     __tablename__ = "alert_place"
     __table_args__ = (Index("ix_alert_place_lat_lon", "lat", "lon"),)
 
@@ -40,7 +41,7 @@ class AlertPlace(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class AlertSettings(SQLModel, table=True):
+class AlertSettings(Table, table=True):
     """A citizen's delivery preferences. No row means the defaults."""
 
     __tablename__ = "alert_settings"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(Table, table=True):
     """An Open311 client's key; only a SHA-256 hash of it is stored."""
 
     __tablename__ = "api_key"

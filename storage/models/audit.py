@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(Table, table=True):
     __tablename__ = "audit_entry"
 
     id: int | None = Field(default=None, primary_key=True)

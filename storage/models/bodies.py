@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Integer, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
-class StaffBody(SQLModel, table=True):
+class StaffBody(Table, table=True):
     """A staff member works for a body (one or more rows per staff member)."""
 
     __tablename__ = "staff_body"
@@ -23,7 +24,7 @@ class StaffBody(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class BodyChat(SQLModel, table=True):
+class BodyChat(Table, table=True):
     """A body's team chat, linked at run time (a group on one channel): where the body's new
     reports are announced."""
 
@@ -41,7 +42,7 @@ class BodyChat(SQLModel, table=True):
     broken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class StaffNotify(SQLModel, table=True):
+class StaffNotify(Table, table=True):
     """How a staff member hears of their bodies' new reports in their private chat: every
     report ("every", the default when there is no row), a daily digest ("digest"), or not at
     all ("none")."""

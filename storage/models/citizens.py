@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
@@ -27,7 +29,7 @@ class Role(enum.StrEnum):
 _RANKS = {Role.CITIZEN: 0, Role.STAFF: 1, Role.ADMIN: 2}
 
 
-class CitizenBase(SQLModel):
+class CitizenBase(Table):
     language: str = Field(max_length=8)
     role: str = Field(default=Role.CITIZEN.value, max_length=16)
     consent_version: int | None = None
@@ -38,7 +40,7 @@ class Citizen(CitizenBase, table=True):
     __tablename__ = "citizen"
     # Ids are never reused (SQLite would reuse the highest after a delete): public refs are
     # derived from them (storage/refs.py).
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__: ClassVar[dict[str, bool]] = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -50,7 +52,7 @@ class Citizen(CitizenBase, table=True):
     ban_notified: bool = False
 
 
-class ChannelIdentity(SQLModel, table=True):
+class ChannelIdentity(Table, table=True):
     """One citizen's account on one channel (a citizen may later link several)."""
 
     __tablename__ = "channel_identity"

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Integer
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
@@ -17,7 +18,7 @@ def _citizen_fk() -> Column:
     return Column(Integer, ForeignKey("citizen.id", ondelete="CASCADE"), nullable=False, index=True)
 
 
-class ConsoleLink(SQLModel, table=True):
+class ConsoleLink(Table, table=True):
     """A sign-in link sent to one staff member: valid until `expires_at`, used once."""
 
     __tablename__ = "console_link"
@@ -30,7 +31,7 @@ class ConsoleLink(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class ConsoleSession(SQLModel, table=True):
+class ConsoleSession(Table, table=True):
     """A signed-in browser: ends at logout or after an idle spell (bot/web/console/sessions.py)."""
 
     __tablename__ = "console_session"

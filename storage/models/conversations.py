@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
-class ConversationState(SQLModel, table=True):
+class ConversationState(Table, table=True):
     """Where an address stands in a conversation, with the flow's draft data."""
 
     __tablename__ = "conversation_state"

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
-class FeedState(SQLModel, table=True):
+class FeedState(Table, table=True):
     """Where polling a feed stands. `next_poll_at` is also the claim: a poller takes a feed
     by moving it forward in a conditional UPDATE (one of several processes wins)."""
 
@@ -38,7 +39,7 @@ class FeedAlertStatus(enum.StrEnum):
     CLOSED = "closed"  # cancelled, gone from the feed, or its end passed
 
 
-class FeedAlert(SQLModel, table=True):
+class FeedAlert(Table, table=True):
     """One item of a feed, keyed by (feed, the source's id). `area` is a GeoJSON geometry
     (None: the whole city); `districts` the district codes it touches."""
 
@@ -70,7 +71,7 @@ class FeedAlert(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class FeedWatch(SQLModel, table=True):
+class FeedWatch(Table, table=True):
     """A citizen who asked to be told when the alert ends (instead of filing a report)."""
 
     __tablename__ = "feed_watch"

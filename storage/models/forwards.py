@@ -15,9 +15,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Integer, String, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models.columns import fk
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
@@ -38,7 +39,7 @@ class ForwardKind(enum.StrEnum):
     REOPENED = "reopened"  # a citizen's "not fixed" answer: the report is open again
 
 
-class ReportForward(SQLModel, table=True):
+class ReportForward(Table, table=True):
     __tablename__ = "report_forward"
     __table_args__ = (
         UniqueConstraint("report_id", "body_code", "event_id", name="uq_report_forward_event"),

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models.columns import fk
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
@@ -21,7 +22,7 @@ class NoticeStatus(enum.StrEnum):
     MISSED = "missed"  # fell due while the bot was down and expired before it came back
 
 
-class Notice(SQLModel, table=True):
+class Notice(Table, table=True):
     """A staff announcement: sent now, once at a time, or on a recurrence (city time)."""
 
     __tablename__ = "notice"
@@ -60,7 +61,7 @@ class RunStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class NoticeRun(SQLModel, table=True):
+class NoticeRun(Table, table=True):
     """One occurrence of a notice (a one-off has one; a recurring notice one per due time)."""
 
     __tablename__ = "notice_run"
@@ -79,7 +80,7 @@ class NoticeRun(SQLModel, table=True):
     pruned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class RunTally(SQLModel, table=True):
+class RunTally(Table, table=True):
     """A finished run's counts on one channel, kept when its outbox rows are pruned."""
 
     __tablename__ = "notice_run_tally"

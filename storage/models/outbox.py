@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models.columns import fk
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
@@ -44,7 +45,7 @@ class OutboxStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Outbox(SQLModel, table=True):
+class Outbox(Table, table=True):
     """One message to one recipient on one channel."""
 
     __tablename__ = "outbox"
@@ -87,7 +88,7 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class DirectTally(SQLModel, table=True):
+class DirectTally(Table, table=True):
     """The counts of pruned direct messages (report news, digests, survey invitations) on
     one channel, added to as their outbox rows are deleted."""
 

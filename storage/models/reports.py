@@ -6,9 +6,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models.columns import fk
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
@@ -42,7 +43,7 @@ TRANSITIONS: dict[ReportStatus, tuple[ReportStatus, ...]] = {
 REOPENABLE = frozenset({_S.RESOLVED})
 
 
-class Report(SQLModel, table=True):
+class Report(Table, table=True):
     __tablename__ = "report"
     __table_args__ = (
         UniqueConstraint("city", "year", "seq", name="uq_report_city_year_seq"),
@@ -109,7 +110,7 @@ class Report(SQLModel, table=True):
         return ReportStatus(self.status) in OPEN_STATUSES
 
 
-class ReportPhoto(SQLModel, table=True):
+class ReportPhoto(Table, table=True):
     __tablename__ = "report_photo"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -122,7 +123,7 @@ class ReportPhoto(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ReportEvent(SQLModel, table=True):
+class ReportEvent(Table, table=True):
     """One entry of a report's history: a status change, a reopening, hiding, duplicate."""
 
     __tablename__ = "report_event"
@@ -139,7 +140,7 @@ class ReportEvent(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
-class ReportFollower(SQLModel, table=True):
+class ReportFollower(Table, table=True):
     __tablename__ = "report_follower"
 
     report_id: int = Field(
@@ -153,7 +154,7 @@ class ReportFollower(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ReportCounter(SQLModel, table=True):
+class ReportCounter(Table, table=True):
     """The last sequence number of public ids per city and year (SOF-2026-000123)."""
 
     __tablename__ = "report_counter"
@@ -163,7 +164,7 @@ class ReportCounter(SQLModel, table=True):
     last: int = 0
 
 
-class ReportNote(SQLModel, table=True):
+class ReportNote(Table, table=True):
     """Staff's internal note on a report (or the reason of a reassignment): never sent to the
     citizen, never in open data, Open311 or /mydata."""
 

@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
@@ -37,7 +38,7 @@ class SurveyStatus(enum.StrEnum):
     CLOSED = "closed"  # closed early by staff
 
 
-class Survey(SQLModel, table=True):
+class Survey(Table, table=True):
     __tablename__ = "survey"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -57,7 +58,7 @@ class Survey(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class SurveyResponse(SQLModel, table=True):
+class SurveyResponse(Table, table=True):
     """One citizen's response to one survey. `respondent` is a random number, unique within
     the survey: the only respondent key exports show."""
 
@@ -80,7 +81,7 @@ class SurveyResponse(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class SurveyAnswer(SQLModel, table=True):
+class SurveyAnswer(Table, table=True):
     """One chosen option (`value`: an option id or a scale number), one free text (`text`),
     or, with neither, a skipped question."""
 
@@ -98,7 +99,7 @@ class SurveyAnswer(SQLModel, table=True):
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
-class SurveyOptIn(SQLModel, table=True):
+class SurveyOptIn(Table, table=True):
     """The citizen asked to be told about new surveys."""
 
     __tablename__ = "survey_optin"
@@ -107,7 +108,7 @@ class SurveyOptIn(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class SurveyInvite(SQLModel, table=True):
+class SurveyInvite(Table, table=True):
     """A citizen was invited to a survey (at most once)."""
 
     __tablename__ = "survey_invite"

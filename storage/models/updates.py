@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.models.table import Table
 from storage.types import UTCDateTime, utcnow
 
 
-class ProcessedUpdate(SQLModel, table=True):
+class ProcessedUpdate(Table, table=True):
     """Dedupe key of an incoming platform update, written in the message's own transaction."""
 
     __tablename__ = "processed_update"

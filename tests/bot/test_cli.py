@@ -33,7 +33,8 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-# "2": as `make run` and deploy/citizenbot@.service run it (python -OO, no asserts or docstrings).
+# "2": as `make run` and deploy/citizenbot@.service run it (python -OO, no asserts or docstrings,
+# no column ranges in the line tables).
 @pytest.mark.parametrize("optimize", ["0", "2"])
 def test_piped_conversation_with_run_on_sqlite_under_data(workdir: Path, optimize: str):
     out = run(
@@ -42,6 +43,7 @@ def test_piped_conversation_with_run_on_sqlite_under_data(workdir: Path, optimiz
         stdin="/start\n2\n/help\n",
         HTTP_PORT="0",
         PYTHONOPTIMIZE=optimize,
+        PYTHONNODEBUGRANGES="1" if optimize == "2" else "",
         PYTHONDONTWRITEBYTECODE="",
     )
     assert out.returncode == 0, out.stderr
