@@ -1,7 +1,7 @@
 """`citizenbot run` starts without the libraries that only some messages need (idle RSS:
 bench/idle_rss.py): migrations and the city pack's full check run in a child process
 (bot/preflight.py), shapes, photos, charts, the email client and the console's templates
-load when first used."""
+load when first used, and the table models' pydantic schemas are built when first used."""
 
 from __future__ import annotations
 
@@ -38,6 +38,15 @@ start = bot.app.CitizenBot.start
 async def reporting_start(self, *args, **kwargs):
     await start(self, *args, **kwargs)
     loaded = [name for name in heavy if name in sys.modules]
+    # a table model's pydantic schema, built only when something validates or dumps one
+    from storage.models.table import Table
+
+    def tables(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from tables(sub)
+
+    loaded += [t.__name__ for t in tables(Table) if t.__pydantic_complete__]
     print("STARTED loaded=" + ",".join(loaded), flush=True)
 
 bot.app.CitizenBot.start = reporting_start
