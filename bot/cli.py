@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from bot import __version__, apikeys
 from bot.city import CityPackError
 from bot.config import ConfigError, Settings, load_settings
+from bot.core.channel import ChannelUnavailable
 from bot.i18n import LANGUAGES
 from bot.logs import setup_logging
 from bot.preflight import PreflightFailed
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, CityPackError) as exc:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except PreflightFailed as exc:
+    except (PreflightFailed, ChannelUnavailable) as exc:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

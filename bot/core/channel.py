@@ -125,5 +125,10 @@ async def send_each(
     return [await channel.send(to, reply) for to in recipients]
 
 
+class ChannelUnavailable(Exception):
+    """A channel could not start because its platform could not be reached; the message names
+    the channel and the reason, without secrets (the CLI prints it as one line)."""
+
+
 class MediaTooLarge(Exception):
     """A file is larger than the caller accepts."""

@@ -208,3 +208,60 @@ def test_sigterm_stops_run_cleanly(workdir: Path):
         assert proc.wait(timeout=30) == 0
     finally:
         proc.kill()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_run_when_telegram_cannot_be_reached_is_one_line_and_exit_1(workdir: Path):
+    """Nothing listens at the Bot API's address: one line saying so, the sessions closed (no
+    "Unclosed client session", no "Exception ignored"), and systemd's Restart= tries again."""
+    token = "123456:CLI-TOKEN-SECRET"
+    out = run(
+        ["run"],
+        workdir,
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{_closed_port()}/bot",
+        HTTP_PORT="0",
+        LOG_LEVEL="ERROR",
+    )
+    assert out.returncode == 1, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert lines[-1].startswith("citizenbot: telegram: could not start (NetworkError: "), lines
+    assert len(lines) == 1, out.stderr
+    assert "SECRET" not in out.stderr
+
+
+async def test_run_with_a_token_telegram_refuses_is_a_configuration_error(workdir: Path):
+    import asyncio
+
+    from tests.fakes.telegram_api import FakeBotAPI
+
+    async with FakeBotAPI() as api:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+        env.update(
+            TELEGRAM_BOT_TOKEN="999999:NOT-THE-TOKEN",
+            TELEGRAM_API_BASE_URL=api.base_url,
+            HTTP_PORT="0",
+            LOG_LEVEL="ERROR",
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=workdir,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2
+    assert err.decode().strip().splitlines() == [
+        "citizenbot: configuration error: TELEGRAM_BOT_TOKEN: Telegram refused it"
+    ]

@@ -28,7 +28,14 @@ from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, CallbackQuery, InputFile, Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ExtBot
 from telegram.warnings import PTBUserWarning
 
@@ -45,6 +52,7 @@ from bot.channels.telegram.transport import AiohttpRequest
 from bot.config import ConfigError, Settings
 from bot.core.channel import (
     Capabilities,
+    ChannelUnavailable,
     Dispatch,
     MediaTooLarge,
     SendResult,
@@ -125,6 +133,7 @@ class TelegramChannel:
             raise ConfigError("TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
         self._secret = secret.get_secret_value().encode() if secret is not None else b""
         self._token = settings.telegram_bot_token.get_secret_value()
+        self._requests = (AiohttpRequest(), AiohttpRequest(connection_pool_size=1))
         builder = (
             Application.builder()
             .token(self._token)
@@ -132,8 +141,8 @@ class TelegramChannel:
             .base_file_url(file_base_url(settings.telegram_api_base_url))
             .concurrent_updates(True)
             .job_queue(None)
-            .request(AiohttpRequest())
-            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
         )
         # No Updater: polling is our LongPoll (polling.py), which skips PTB's Update objects.
         self.application = builder.updater(None).build()
@@ -167,19 +176,38 @@ class TelegramChannel:
         self._dispatch = dispatch
         self._stopping.clear()
         app = self.application
-        await app.initialize()  # getMe
-        await self._set_commands()
-        if self.webhook_url:
-            await self.bot.set_webhook(
-                url=self.webhook_url,
-                secret_token=self._secret.decode(),
-                allowed_updates=list(ALLOWED_UPDATES),
-                drop_pending_updates=False,
-            )
-        await app.start()
-        if self.poll is not None:
-            await self.poll.start()  # deleteWebhook first, then getUpdates
+        try:
+            await app.initialize()  # getMe
+            await self._set_commands()
+            if self.webhook_url:
+                await self.bot.set_webhook(
+                    url=self.webhook_url,
+                    secret_token=self._secret.decode(),
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    drop_pending_updates=False,
+                )
+            await app.start()
+            if self.poll is not None:
+                await self.poll.start()  # deleteWebhook first, then getUpdates
+        except BaseException as exc:
+            await self._abandon_start()
+            if isinstance(exc, InvalidToken):
+                raise ConfigError("TELEGRAM_BOT_TOKEN: Telegram refused it") from exc
+            if isinstance(exc, TelegramError):
+                reason = self._clean(exc)
+                raise ChannelUnavailable(f"telegram: could not start ({reason})") from exc
+            raise
         log.info("telegram: %s mode", "webhook" if self.webhook_url else "polling")
+
+    async def _abandon_start(self) -> None:
+        """Close what a failed start opened: the application if it runs, the HTTP sessions."""
+        self._dispatch = None
+        try:
+            if self.application.running:
+                await self.application.stop()
+        finally:
+            for request in self._requests:
+                await request.shutdown()
 
     async def stop(self) -> None:
         self._stopping.set()
