@@ -108,11 +108,8 @@ def measure(base_url: str, args: argparse.Namespace) -> tuple[dict[str, float], 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if k not in ("PYTHONOPTIMIZE", "PYTHONNODEBUGRANGES")
-            },
+            # the interpreter settings are the unit's, or none with --plain: not this shell's
+            **{k: v for k, v in os.environ.items() if k not in args.unit_interpreter},
             "PYTHONPATH": str(ROOT),
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bot.db",
             "DATA_DIR": tmp,
@@ -163,7 +160,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     _, unit_env = unit_command(0, ROOT)
-    args.interpreter = {} if args.plain else interpreter_options(unit_env)
+    args.unit_interpreter = interpreter_options(unit_env)
+    args.interpreter = {} if args.plain else args.unit_interpreter
     shown = " ".join(f"{name}={value}" for name, value in args.interpreter.items())
     fake = subprocess.Popen(
         [sys.executable, "-c", FAKE_SERVER, TOKEN],

@@ -126,8 +126,9 @@ async def send_each(
 
 
 class ChannelUnavailable(Exception):
-    """A channel could not start because its platform could not be reached; the message names
-    the channel and the reason, without secrets (the CLI prints it as one line)."""
+    """A channel could not start: its platform did not answer a start-up call, or refused it.
+    The message names the channel and the reason, without secrets (the CLI prints it as one
+    line)."""
 
 
 class MediaTooLarge(Exception):

@@ -68,22 +68,20 @@ class AiohttpRequest(BaseRequest):
         files = request_data.multipart_data if request_data else None
         body: aiohttp.FormData | bytes | None = None
         headers = None
-        if request_data and not files:
-            # One JSON document (the Bot API takes application/json except for uploads): one
-            # json.dumps in C, where a form needed each value JSON-encoded by PTB and then
-            # url-encoded in Python (bench/README.md).
-            parameters = request_data.parameters
-            if parameters:
-                body = json.dumps(parameters, ensure_ascii=False, separators=(",", ":")).encode()
-                headers = JSON_HEADERS
-        elif files:
+        if request_data is not None and files:
             # Unquoted: file names in UTF-8 as Telegram and httpx (PTB's default) write them.
             form = aiohttp.FormData(quote_fields=False)
-            for name, value in request_data.json_parameters.items():  # type: ignore[union-attr]
+            for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
             for name, (filename, content, mime_type) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mime_type)
             body = form
+        elif request_data is not None and (parameters := request_data.parameters):
+            # One JSON document (the Bot API takes application/json except for uploads): one
+            # json.dumps in C, where a form needed each value JSON-encoded by PTB and then
+            # url-encoded in Python (bench/README.md).
+            body = json.dumps(parameters, ensure_ascii=False, separators=(",", ":")).encode()
+            headers = JSON_HEADERS
         read = self._read if _is_default(read_timeout) else read_timeout
         connect = self._connect if _is_default(connect_timeout) else connect_timeout
         write = self._media_write if files else self._write
