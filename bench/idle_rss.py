@@ -1,7 +1,9 @@
 """Idle RSS of `citizenbot run`: `python -m bot run` with a Telegram token against the fake Bot
 API (long polling, SQLite under a temp dir), read from /proc once /healthz answers. The
 interpreter runs with the systemd unit's settings (deploy/citizenbot@.service: PYTHONOPTIMIZE,
-PYTHONNODEBUGRANGES), or as plain `python` with --plain.
+PYTHONNODEBUGRANGES), or as plain `python` with --plain. As deployed (docs/deploy.md), the
+project's own bytecode is compiled beforehand: a bot that compiles its 330 modules from source
+at start keeps 0.6 MB more.
 
     .venv/bin/python bench/idle_rss.py [--repeat 3] [--webhook] [--modules] [--plain]
 
@@ -147,6 +149,14 @@ def measure(base_url: str, args: argparse.Namespace) -> tuple[dict[str, float], 
             proc.wait(timeout=20)
 
 
+def compile_project(optimize: int) -> None:
+    """The project's bytecode for this interpreter setting, as `compileall` makes it for the
+    venv at deployment (in __pycache__, where `make run` writes it too)."""
+    packages = [str(ROOT / name) for name in ("bot", "handlers", "storage", "scheduler")]
+    command = [sys.executable, "-m", "compileall", "-q", "-j", "0", "-o", str(optimize)]
+    subprocess.run([*command, *packages], check=True, stdout=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -163,6 +173,7 @@ def main() -> None:
     args.unit_interpreter = interpreter_options(unit_env)
     args.interpreter = {} if args.plain else args.unit_interpreter
     shown = " ".join(f"{name}={value}" for name, value in args.interpreter.items())
+    compile_project(int(args.interpreter.get("PYTHONOPTIMIZE") or 0))
     fake = subprocess.Popen(
         [sys.executable, "-c", FAKE_SERVER, TOKEN],
         cwd=ROOT,
