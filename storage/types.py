@@ -14,11 +14,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _UTCComparator(TypeDecorator.Comparator[datetime], DateTime.Comparator[datetime]):
+    """The comparisons of every UTCDateTime column. SQLAlchemy would otherwise make this class
+    anew for each column's type: 73 classes, 0.2 MB of idle memory (bench/README.md)."""
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every backend (SQLite keeps no zone of its own)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+    comparator_factory = _UTCComparator
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
