@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from bot.core.buttons import ButtonData
 from bot.core.context import Context
@@ -25,12 +24,10 @@ def menu_entry(name: str) -> Callable[[MenuAction], MenuAction]:
     return register
 
 
-@dataclass(frozen=True)
 class MenuButton(ButtonData, prefix="menu"):
     entry: str  # a MENU_ACTIONS name, "help" or "language"
 
 
-@dataclass(frozen=True)
 class LanguageButton(ButtonData, prefix="lang"):
     code: str
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from bot.core.buttons import ButtonData
@@ -29,7 +28,6 @@ EXPORT_FORMAT = 1
 MIME_TYPE = "application/json"
 
 
-@dataclass(frozen=True)
 class ForgetButton(ButtonData, prefix="pf"):
     answer: str  # "yes" (forget me) or "no" (keep): the words old messages' buttons carry
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import typing
-
 from bot.core.messages import Address, IncomingMessage, Kind
 from bot.core.router import Route
 from handlers import build_router
@@ -31,9 +28,7 @@ def payload_for(route: Route, fallback: str) -> str:
     for an untyped one."""
     if route.data is None:
         return fallback
-    hints = typing.get_type_hints(route.data)
-    fields = dataclasses.fields(route.data)  # type: ignore[arg-type]
-    return route.data(**{f.name: SAMPLES[hints[f.name]] for f in fields}).pack()
+    return route.data(**{name: SAMPLES[kind] for name, kind in route.data.fields()}).pack()
 
 
 async def in_its_step(db: Database, address: Address, route: Route) -> None:

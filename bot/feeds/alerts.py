@@ -402,7 +402,6 @@ def area_names(desk: Desk, alert: FeedAlert, language: str) -> str:
 REVIEW_SEND, REVIEW_EDIT, REVIEW_SKIP = "send", "edit", "skip"
 
 
-@dataclass(frozen=True)
 class ReviewButton(ButtonData, prefix="fa"):
     """Staff's decision on an alert of a `review` feed: fa:send:<id>, fa:edit:<id>, fa:skip:<id>."""
 

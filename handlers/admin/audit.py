@@ -12,7 +12,6 @@ Details hold codes and counts (and an admin's ban reason), never anything a citi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from bot.core.buttons import ButtonData
@@ -77,7 +76,6 @@ async def on_audit(msg: IncomingMessage, ctx: Context) -> None:
     await show_page(ctx, citizen_id, 0)
 
 
-@dataclass(frozen=True)
 class PageButton(ButtonData, prefix="aup"):
     who: str  # ALL, or the citizen's public ref
     page: int

@@ -23,7 +23,6 @@ data (key "ban"), beside whatever conversation they are in, so a draft is not lo
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from bot.core.buttons import ButtonData
 from bot.core.context import Context
@@ -54,19 +53,16 @@ PENDING = "ban"  # the conversation-data key of a ban waiting for its confirmati
 ban_note = domain.ban_note
 
 
-@dataclass(frozen=True)
 class BanButton(ButtonData, prefix="abn"):
     """The ban button of /find's card: asks for the confirmation."""
 
     citizen: int
 
 
-@dataclass(frozen=True)
 class BanYesButton(ButtonData, prefix="aby"):
     citizen: int
 
 
-@dataclass(frozen=True)
 class BanNoButton(ButtonData, prefix="abx"):
     pass
 

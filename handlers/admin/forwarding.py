@@ -6,8 +6,6 @@ sending is scheduler/forwarding.py's."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.core.buttons import ButtonData
 from bot.core.context import Context
 from bot.core.messages import IncomingMessage, rows
@@ -32,7 +30,6 @@ LINE = {
 }
 
 
-@dataclass(frozen=True)
 class RetryButton(ButtonData, prefix="fwr"):
     forward: int
 

@@ -16,23 +16,18 @@ their routes take the prefix and read the choice with `parse`, the screen when t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.core.buttons import ButtonData
 
 
-@dataclass(frozen=True)
 class TopicsButton(ButtonData, prefix="at"):
     pass
 
 
-@dataclass(frozen=True)
 class TopicToggle(ButtonData, prefix="at"):
     topic: str
     on: bool  # what the tap does: the button says it
 
 
-@dataclass(frozen=True)
 class PlacesButton(ButtonData, prefix="ap"):
     pass
 
@@ -40,33 +35,27 @@ class PlacesButton(ButtonData, prefix="ap"):
 WHOLE_CITY, DISTRICTS, PIN = "all", "districts", "pin"
 
 
-@dataclass(frozen=True)
 class PlacesChoice(ButtonData, prefix="ap"):
     choice: str  # WHOLE_CITY | DISTRICTS | PIN
 
 
-@dataclass(frozen=True)
 class DistrictToggle(ButtonData, prefix="ad"):
     district: str
     on: bool
 
 
-@dataclass(frozen=True)
 class RadiusButton(ButtonData, prefix="ar"):
     metres: int
 
 
-@dataclass(frozen=True)
 class RemovePlaceButton(ButtonData, prefix="ax"):
     place: int
 
 
-@dataclass(frozen=True)
 class MineButton(ButtonData, prefix="am"):
     pass
 
 
-@dataclass(frozen=True)
 class QuietButton(ButtonData, prefix="aq"):
     pass
 
@@ -74,12 +63,10 @@ class QuietButton(ButtonData, prefix="aq"):
 QUIET_ON, QUIET_OFF, QUIET_TYPE = "on", "off", "type"
 
 
-@dataclass(frozen=True)
 class QuietChoice(ButtonData, prefix="aq"):
     choice: str  # QUIET_ON | QUIET_OFF | QUIET_TYPE | "<from>-<to>" in minutes after midnight
 
 
-@dataclass(frozen=True)
 class DigestButton(ButtonData, prefix="ag"):
     pass
 
@@ -87,7 +74,6 @@ class DigestButton(ButtonData, prefix="ag"):
 DIGEST_OFF = "off"
 
 
-@dataclass(frozen=True)
 class DigestChoice(ButtonData, prefix="ag"):
     choice: str  # an hour, or DIGEST_OFF
 
@@ -95,11 +81,9 @@ class DigestChoice(ButtonData, prefix="ag"):
 STOP_ASK, STOP_YES, STOP_NO, STOP_RESUME = "ask", "yes", "no", "resume"
 
 
-@dataclass(frozen=True)
 class StopButton(ButtonData, prefix="as"):
     answer: str  # STOP_ASK | STOP_YES | STOP_NO | STOP_RESUME
 
 
-@dataclass(frozen=True)
 class ReportNewsButton(ButtonData, prefix="an"):
     on: bool

@@ -7,32 +7,25 @@ message's: /reports of new ones, in the tapper's private chat); bn:<every|digest
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.core.buttons import ButtonData
 from bot.domain.body_news import ACK_PREFIX, ASSIGN_ME_PREFIX, LIST_NEW_PREFIX, OPEN_PREFIX
 
 
-@dataclass(frozen=True)
 class Acknowledge(ButtonData, prefix=ACK_PREFIX):
     report: int
 
 
-@dataclass(frozen=True)
 class AssignMe(ButtonData, prefix=ASSIGN_ME_PREFIX):
     report: int
 
 
-@dataclass(frozen=True)
 class OpenForStaff(ButtonData, prefix=OPEN_PREFIX):
     report: int
 
 
-@dataclass(frozen=True)
 class ListNew(ButtonData, prefix=LIST_NEW_PREFIX):
     pass
 
 
-@dataclass(frozen=True)
 class NotifyChoice(ButtonData, prefix="bn"):
     mode: str  # bot.domain.body_news.NOTIFY_MODES

@@ -10,14 +10,11 @@ nr:<id> resume; nc:<id> cancel?; ny:<id> cancel!
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.core.buttons import ButtonData
 
 # -- the composer -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class TopicButton(ButtonData, prefix="bt"):
     topic: str
 
@@ -25,23 +22,19 @@ class TopicButton(ButtonData, prefix="bt"):
 TO_ALL, TO_DISTRICTS, AROUND, NEXT = "all", "districts", "radius", "next"
 
 
-@dataclass(frozen=True)
 class AudienceButton(ButtonData, prefix="ba"):
     choice: str  # TO_ALL | TO_DISTRICTS | AROUND, and NEXT when the districts are chosen
 
 
-@dataclass(frozen=True)
 class DistrictButton(ButtonData, prefix="bd"):
     district: str
     on: bool  # what the tap does: the button says it
 
 
-@dataclass(frozen=True)
 class RadiusButton(ButtonData, prefix="br"):
     metres: int
 
 
-@dataclass(frozen=True)
 class UrgencyButton(ButtonData, prefix="bu"):
     urgent: bool
 
@@ -49,7 +42,6 @@ class UrgencyButton(ButtonData, prefix="bu"):
 NO_ENGLISH, NO_PHOTO = "noen", "nophoto"
 
 
-@dataclass(frozen=True)
 class SkipButton(ButtonData, prefix="bs"):
     step: str  # NO_ENGLISH | NO_PHOTO
 
@@ -57,7 +49,6 @@ class SkipButton(ButtonData, prefix="bs"):
 SEND_NOW, SEND_AT, SEND_REPEATEDLY = "now", "at", "repeat"
 
 
-@dataclass(frozen=True)
 class WhenButton(ButtonData, prefix="bw"):
     choice: str  # SEND_NOW | SEND_AT | SEND_REPEATEDLY
 
@@ -65,22 +56,18 @@ class WhenButton(ButtonData, prefix="bw"):
 DAILY, WEEKLY, MONTHLY, BY_CRON = "daily", "weekly", "monthly", "cron"
 
 
-@dataclass(frozen=True)
 class RepeatButton(ButtonData, prefix="bq"):
     kind: str  # DAILY | WEEKLY | MONTHLY | BY_CRON
 
 
-@dataclass(frozen=True)
 class WeekdayButton(ButtonData, prefix="bk"):
     day: int  # cron's numbers: 0 = Sunday
 
 
-@dataclass(frozen=True)
 class NoEndButton(ButtonData, prefix="be"):
     end: str = "none"
 
 
-@dataclass(frozen=True)
 class CancelButton(ButtonData, prefix="bx"):
     pass
 
@@ -88,31 +75,25 @@ class CancelButton(ButtonData, prefix="bx"):
 # -- the notices --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class ListButton(ButtonData, prefix="nl"):
     pass
 
 
-@dataclass(frozen=True)
 class OpenButton(ButtonData, prefix="no"):
     notice: int
 
 
-@dataclass(frozen=True)
 class PauseButton(ButtonData, prefix="np"):
     notice: int
 
 
-@dataclass(frozen=True)
 class ResumeButton(ButtonData, prefix="nr"):
     notice: int
 
 
-@dataclass(frozen=True)
 class CancelNoticeButton(ButtonData, prefix="nc"):
     notice: int
 
 
-@dataclass(frozen=True)
 class ConfirmCancelButton(ButtonData, prefix="ny"):
     notice: int

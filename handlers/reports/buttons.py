@@ -21,7 +21,6 @@ snt:<report id> an internal note; smv:<report id> move to another body, smb:<bod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Self
 
 from bot.core.buttons import ButtonData
@@ -37,7 +36,6 @@ def _id(text: str) -> int | None:
 # -- filing a report ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class ResumeChoice(ButtonData, prefix="rk"):
     choice: str  # CONTINUE | RESTART
 
@@ -45,12 +43,10 @@ class ResumeChoice(ButtonData, prefix="rk"):
     RESTART = "restart"
 
 
-@dataclass(frozen=True)
 class CategoryButton(ButtonData, prefix="rc"):
     code: str
 
 
-@dataclass(frozen=True)
 class PlaceChoice(ButtonData, prefix="rl"):
     choice: str  # TYPE_ADDRESS | PIN_IS_RIGHT
 
@@ -58,17 +54,14 @@ class PlaceChoice(ButtonData, prefix="rl"):
     PIN_IS_RIGHT = "yes"  # the default point's check: yes, it is here
 
 
-@dataclass(frozen=True)
 class DistrictButton(ButtonData, prefix="rd"):
     code: str
 
 
-@dataclass(frozen=True)
 class PhotosDone(ButtonData, prefix="rph"):
     done: str = "done"
 
 
-@dataclass(frozen=True)
 class DuplicateChoice(ButtonData, prefix="rdup"):
     """Follow one of the reports nearby (its id), or file mine anyway ("new")."""
 
@@ -85,7 +78,6 @@ class DuplicateChoice(ButtonData, prefix="rdup"):
         return _id(self.choice)
 
 
-@dataclass(frozen=True)
 class SummaryAction(ButtonData, prefix="rs"):
     action: str  # SEND | EDIT | CANCEL (Cancel stands in every step)
 
@@ -94,7 +86,6 @@ class SummaryAction(ButtonData, prefix="rs"):
     CANCEL = "cancel"
 
 
-@dataclass(frozen=True)
 class DiscardChoice(ButtonData, prefix="rx"):
     choice: str  # DISCARD | KEEP
 
@@ -102,17 +93,14 @@ class DiscardChoice(ButtonData, prefix="rx"):
     KEEP = "no"
 
 
-@dataclass(frozen=True)
 class EditField(ButtonData, prefix="re"):
     field: str  # "category" | "location" | "description" | "photos" | "back"
 
 
-@dataclass(frozen=True)
 class EditPhotos(ButtonData, prefix="rep"):
     action: str  # "keep" | "add" | "replace" | "remove"
 
 
-@dataclass(frozen=True)
 class KnownOutageChoice(ButtonData, prefix="fo"):
     """An official alert covers the pin: a message when it ends ("watch:<alert id>"), or
     file the report anyway ("file")."""
@@ -134,27 +122,22 @@ class KnownOutageChoice(ButtonData, prefix="fo"):
 # -- my reports ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class MyPage(ButtonData, prefix="myp"):
     page: int
 
 
-@dataclass(frozen=True)
 class OpenReport(ButtonData, prefix="myo"):
     report: int
 
 
-@dataclass(frozen=True)
 class NotFixed(ButtonData, prefix="mynf"):
     report: int
 
 
-@dataclass(frozen=True)
 class Unfollow(ButtonData, prefix="myuf"):
     report: int
 
 
-@dataclass(frozen=True)
 class CancelComment(ButtonData, prefix="myx"):
     pass
 
@@ -162,50 +145,41 @@ class CancelComment(ButtonData, prefix="myx"):
 # -- staff --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class ListPage(ButtonData, prefix="stp"):
     version: int  # the list's filters it belongs to (kept in the conversation state)
     page: int
 
 
-@dataclass(frozen=True)
 class StaffOpen(ButtonData, prefix="sto"):
     report: int
 
 
-@dataclass(frozen=True)
 class StatusChange(ButtonData, prefix="sts"):
     report: int
     to: str  # a ReportStatus value
 
 
-@dataclass(frozen=True)
 class HideToggle(ButtonData, prefix="sth"):
     report: int
     hide: bool  # True: hide it; False: show it again
 
 
-@dataclass(frozen=True)
 class HideReasonButton(ButtonData, prefix="shr"):
     number: int  # in bot.domain.report_news.HIDE_REASONS
 
 
-@dataclass(frozen=True)
 class HideYes(ButtonData, prefix="shy"):
     pass
 
 
-@dataclass(frozen=True)
 class SkipNote(ButtonData, prefix="stk"):
     pass
 
 
-@dataclass(frozen=True)
 class NoteTemplateButton(ButtonData, prefix="stn"):
     code: str  # a note template of the city pack (note_templates.json)
 
 
-@dataclass(frozen=True)
 class CancelAction(ButtonData, prefix="stx"):
     pass
 
@@ -213,24 +187,20 @@ class CancelAction(ButtonData, prefix="stx"):
 # -- the body's work on a report (card.py) ------------------------------------------------
 
 
-@dataclass(frozen=True)
 class CardAcknowledge(ButtonData, prefix="sak"):
     report: int
 
 
-@dataclass(frozen=True)
 class CardAssignMe(ButtonData, prefix="sam"):
     report: int
 
 
-@dataclass(frozen=True)
 class AssignTo(ButtonData, prefix=ASSIGN_TO_PREFIX):
     """ "Assign to…": the body's staff to choose from."""
 
     report: int
 
 
-@dataclass(frozen=True)
 class AssignPick(ButtonData, prefix="sap"):
     """One colleague chosen (a citizen id; the label is their public ref). Carries both ids,
     so it works from a private chat and from the team chat alike; the domain checks both."""
@@ -239,16 +209,13 @@ class AssignPick(ButtonData, prefix="sap"):
     staff: int
 
 
-@dataclass(frozen=True)
 class NoteStart(ButtonData, prefix="snt"):
     report: int
 
 
-@dataclass(frozen=True)
 class MoveStart(ButtonData, prefix="smv"):
     report: int
 
 
-@dataclass(frozen=True)
 class MoveBody(ButtonData, prefix="smb"):
     code: str  # a body of the city pack

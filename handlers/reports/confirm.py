@@ -12,7 +12,6 @@ Buttons: cf:<report id>:<resolution id>:<1|0> the answer, cfs send without a pho
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from bot.core.buttons import ButtonData
 from bot.core.context import Context
@@ -37,7 +36,6 @@ COMMENT = "confirm.comment"
 PHOTO = "confirm.photo"
 
 
-@dataclass(frozen=True)
 class ConfirmButton(ButtonData, prefix=CONFIRM_PREFIX):
     """An answer to the question asked after one resolution of one report."""
 
@@ -46,12 +44,10 @@ class ConfirmButton(ButtonData, prefix=CONFIRM_PREFIX):
     fixed: bool
 
 
-@dataclass(frozen=True)
 class SendWithoutPhoto(ButtonData, prefix="cfs"):
     pass
 
 
-@dataclass(frozen=True)
 class CancelAnswer(ButtonData, prefix="cfx"):
     pass
 

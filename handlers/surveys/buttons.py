@@ -6,24 +6,19 @@ Citizens (answer.py): sv… ; staff (manage.py, create.py): sq… ."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.core.buttons import ButtonData
 
 # -- citizens answering -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class ListButton(ButtonData, prefix="svl"):
     pass
 
 
-@dataclass(frozen=True)
 class OpenButton(ButtonData, prefix="svo"):
     survey: int
 
 
-@dataclass(frozen=True)
 class AnswerButton(ButtonData, prefix="sv"):
     """A single choice's option or a scale's number."""
 
@@ -32,7 +27,6 @@ class AnswerButton(ButtonData, prefix="sv"):
     value: str
 
 
-@dataclass(frozen=True)
 class ToggleButton(ButtonData, prefix="svm"):
     """Tick (on) or untick a multiple choice's option."""
 
@@ -42,7 +36,6 @@ class ToggleButton(ButtonData, prefix="svm"):
     on: bool
 
 
-@dataclass(frozen=True)
 class DoneButton(ButtonData, prefix="svd"):
     """Done with a multiple choice."""
 
@@ -50,19 +43,16 @@ class DoneButton(ButtonData, prefix="svd"):
     question: str
 
 
-@dataclass(frozen=True)
 class SkipButton(ButtonData, prefix="svs"):
     survey: int
     question: str
 
 
-@dataclass(frozen=True)
 class ResumeButton(ButtonData, prefix="svr"):
     survey: int
     how: str  # CONTINUE or START_OVER
 
 
-@dataclass(frozen=True)
 class ChangeButton(ButtonData, prefix="svc"):
     """Change an answer of a completed response."""
 
@@ -70,18 +60,15 @@ class ChangeButton(ButtonData, prefix="svc"):
     question: str
 
 
-@dataclass(frozen=True)
 class DistrictButton(ButtonData, prefix="svz"):
     survey: int
     district: str
 
 
-@dataclass(frozen=True)
 class LaterButton(ButtonData, prefix="svx"):
     pass
 
 
-@dataclass(frozen=True)
 class NotifyButton(ButtonData, prefix="svn"):
     """Tell me about new surveys (on), or stop."""
 
@@ -95,17 +82,14 @@ QuestionButton = AnswerButton | ToggleButton | DoneButton | SkipButton | ChangeB
 # -- staff --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class CardButton(ButtonData, prefix="sqo"):
     survey: int
 
 
-@dataclass(frozen=True)
 class ResultsButton(ButtonData, prefix="sqr"):
     survey: int
 
 
-@dataclass(frozen=True)
 class TextsButton(ButtonData, prefix="sqt"):
     """A page of a free-text question's answers."""
 
@@ -114,19 +98,16 @@ class TextsButton(ButtonData, prefix="sqt"):
     page: int
 
 
-@dataclass(frozen=True)
 class CsvButton(ButtonData, prefix="sqe"):
     survey: int
 
 
-@dataclass(frozen=True)
 class InviteButton(ButtonData, prefix="sqi"):
     """Invite: choose the audience."""
 
     survey: int
 
 
-@dataclass(frozen=True)
 class AudienceButton(ButtonData, prefix="sqa"):
     """The invitations' preview for an audience: those opted in, or a topic's subscribers."""
 
@@ -134,13 +115,11 @@ class AudienceButton(ButtonData, prefix="sqa"):
     audience: str  # OPT_IN ("*"), or an alert topic
 
 
-@dataclass(frozen=True)
 class SendInvitesButton(ButtonData, prefix="sqy"):
     survey: int
     audience: str
 
 
-@dataclass(frozen=True)
 class PublicButton(ButtonData, prefix="sqp"):
     """Public results on or off."""
 
@@ -148,11 +127,9 @@ class PublicButton(ButtonData, prefix="sqp"):
     public: bool
 
 
-@dataclass(frozen=True)
 class CancelButton(ButtonData, prefix="sqx"):
     pass
 
 
-@dataclass(frozen=True)
 class NewSurveyButton(ButtonData, prefix="sqn"):
     choice: str  # "t:<type>", "more", "dates", "now", "c:<days>", "publish" or "draft"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from bot.core.buttons import ButtonData
@@ -13,26 +11,29 @@ from bot.core.router import Router
 A = Address("console", "u")
 
 
-@dataclass(frozen=True)
 class District(ButtonData, prefix="bd"):
     code: str
     on: bool
 
 
-@dataclass(frozen=True)
 class Page(ButtonData, prefix="pg"):
     number: int
 
 
-@dataclass(frozen=True)
 class Cancel(ButtonData, prefix="bx"):
     pass
 
 
-@dataclass(frozen=True)
 class Answer(ButtonData, prefix="sa"):
     survey: int
     text: str  # the last field takes the rest, separators included
+
+
+class Ending(ButtonData, prefix="be"):
+    day: int
+    end: str = "none"
+
+    NONE = "none"  # a constant of the family, not a field
 
 
 def tapped(payload: str) -> IncomingMessage:
@@ -71,13 +72,47 @@ def test_a_forged_or_outdated_payload_does_not_parse(family: type[ButtonData], p
     assert family.parse(payload) is None
 
 
-def test_a_field_that_is_not_str_int_or_bool_is_refused():
-    @dataclass(frozen=True)
-    class Bad(ButtonData, prefix="bad"):
-        ratio: float
+def test_a_family_is_a_frozen_value_like_a_dataclass():
+    assert Ending.fields() == (("day", int), ("end", str))
+    assert Ending(3) == Ending(day=3, end="none") == Ending(3, Ending.NONE)
+    assert Ending(3) != Ending(4) and Ending(3, "x") != Ending(3)
+    assert Page(3) != Answer(3, "x") and Page(3) != 3
+    assert len({Ending(3), Ending(day=3), Ending(3, "x")}) == 2
+    assert repr(Answer(7, "a:b")) == "Answer(survey=7, text='a:b')"
+    assert Ending(5, "x").pack() == "be:5:x" and Ending.parse("be:5:x") == Ending(5, "x")
+    with pytest.raises(AttributeError):
+        Page(3).number = 4  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del Page(3).number  # type: ignore[misc]
 
-    with pytest.raises(TypeError):
-        Bad(0.5).pack()
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Answer(7), "missing a required argument: 'text'"),
+        (lambda: Page(1, 2), "too many positional arguments"),
+        (lambda: Page(number=1, page=2), "unexpected keyword argument 'page'"),
+        (lambda: Page(1, number=2), "multiple values for argument 'number'"),
+    ],
+)
+def test_a_family_is_built_from_its_fields_only(make, message):
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+def test_a_field_with_a_default_before_one_without_is_refused():
+    with pytest.raises(ValueError, match="non-default argument"):
+
+        class Bad(ButtonData, prefix="bad"):
+            end: str = "none"
+            day: int
+
+
+def test_a_field_that_is_not_str_int_or_bool_is_refused():
+    with pytest.raises(TypeError, match=r"Bad\.ratio"):
+
+        class Bad(ButtonData, prefix="bad"):
+            ratio: float
 
 
 def test_a_route_of_a_typed_family_refuses_a_payload_that_does_not_parse():
