@@ -104,7 +104,9 @@ Value = Annotated[str, BeforeValidator(_scalar_as_text)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators built when a questionnaire is first read: a bot may serve for days without
+    # one (idle RSS, bench/README.md).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # -- answers ------------------------------------------------------------------------------

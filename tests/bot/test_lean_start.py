@@ -1,7 +1,8 @@
 """`citizenbot run` starts without the libraries that only some messages need (idle RSS:
 bench/idle_rss.py): migrations and the city pack's full check run in a child process
 (bot/preflight.py), shapes, photos, charts, the email client and the console's templates
-load when first used, and the table models' pydantic schemas are built when first used."""
+load when first used, the table models' and survey questionnaires' pydantic schemas are built
+when first used, and no button family carries a dataclass's generated methods."""
 
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ async def reporting_start(self, *args, **kwargs):
             yield from tables(sub)
 
     loaded += [t.__name__ for t in tables(Table) if t.__pydantic_complete__]
+    import dataclasses
+    import pydantic
+    from bot.core.buttons import ButtonData
+
+    loaded += [
+        m.__name__ for m in tables(pydantic.BaseModel)
+        if m.__module__ == "bot.surveys.schema" and m.__pydantic_complete__
+    ]
+    loaded += [b.__name__ for b in tables(ButtonData) if dataclasses.is_dataclass(b)]
     print("STARTED loaded=" + ",".join(loaded), flush=True)
 
 bot.app.CitizenBot.start = reporting_start
