@@ -149,7 +149,6 @@ async def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
 
         api.set_handler("sendMessage", send)
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
             database_url=url,
             data_dir=str(workdir),
             telegram_bot_token=TOKEN,

@@ -104,7 +104,6 @@ async def bot_main(args: argparse.Namespace) -> None:
     from scheduler.ratelimit import TokenBucket
 
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
         database_url=args.database_url,
         data_dir=args.data_dir,
         telegram_bot_token=TOKEN,
@@ -447,7 +446,6 @@ async def floors(args: argparse.Namespace, fake: Fake, n: int) -> None:
         async with database(args, Path(tmp)) as url:
             await seed(url, rows)
             settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
                 database_url=url,
                 data_dir=tmp,
                 http_port=0,

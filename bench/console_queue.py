@@ -158,7 +158,7 @@ async def run(reports: int, repeat: int, postgres: str | None) -> None:
 
                 await conn.execute(text("ANALYZE report"))
         seeded = time.perf_counter() - started
-        settings = Settings(_env_file=None, database_url=url, http_port=0)  # type: ignore[call-arg]
+        settings = Settings(database_url=url, http_port=0)
         services = Services(
             settings=settings, translator=Translator(), city=city, clock=lambda: now
         )

@@ -228,7 +228,6 @@ async def full_bot(
         "telegram_webhook_secret": SECRET,
     }
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
         database_url=url,
         data_dir=str(workdir),
         telegram_bot_token=TOKEN,

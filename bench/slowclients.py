@@ -49,7 +49,6 @@ async def main():
         viber = FakeViberAPI()
         await viber.start()
         settings = Settings(
-            _env_file=None,
             database_url=url,
             data_dir=workdir,
             http_port=0,

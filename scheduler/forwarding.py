@@ -30,12 +30,11 @@ from pathlib import Path
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from dotenv import dotenv_values
 from pydantic import SecretStr
 
 from bot.city import CityPack
 from bot.city.bodies import Body, EmailDelivery, Open311Delivery
-from bot.config import Settings
+from bot.config import ENV_FILE, Settings, environment
 from bot.domain import forwarding
 from bot.domain.work import Work
 from bot.forwarding import ForwardingError, PermanentError, forwarded_report, open311
@@ -69,9 +68,9 @@ def instance_id() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"[:64]
 
 
-def api_keys(city: CityPack, env_file: str | Path | None = ".env") -> dict[str, SecretStr]:
-    """Each Open311 body's key, from the environment variable its `api_key_env` names (or the
-    .env file, as the settings are read)."""
+def api_keys(city: CityPack, env_file: str | Path | None = ENV_FILE) -> dict[str, SecretStr]:
+    """Each Open311 body's key, from the variable its `api_key_env` names, read as the settings
+    are (the environment, then the .env file)."""
     names = {
         b.code: b.delivery.api_key_env
         for b in city.bodies.bodies
@@ -79,12 +78,10 @@ def api_keys(city: CityPack, env_file: str | Path | None = ".env") -> dict[str, 
     }
     if not names:
         return {}
-    from_file: dict[str, str | None] = {}
-    if env_file is not None and Path(env_file).is_file():
-        from_file = dotenv_values(env_file)
+    found = environment(env_file)
     keys = {}
     for code, name in names.items():
-        value = os.environ.get(name) or from_file.get(name)
+        value = found.get(name)
         if value:
             keys[code] = SecretStr(value)
         else:

@@ -154,7 +154,7 @@ def make_settings(db_url: str, **overrides: object) -> Settings:
         "feed_tick_seconds": 0,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

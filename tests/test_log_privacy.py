@@ -96,5 +96,5 @@ def test_a_console_sign_in_link_never_reaches_the_log(log_output: io.StringIO):
 
 
 def test_settings_never_print_secrets():
-    s = Settings(_env_file=None, telegram_bot_token="123456:SECRETSECRETSECRETSECRET")
+    s = Settings(telegram_bot_token="123456:SECRETSECRETSECRETSECRET")
     assert "SECRETSECRET" not in repr(s) and "SECRETSECRET" not in str(s)

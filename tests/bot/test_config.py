@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, environment, load_settings
 from bot.core.messages import Address
 
 
@@ -46,6 +46,45 @@ def test_dotenv_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch):
     (tmp_path / ".env").write_text("HTTP_PORT=9090\nLOG_LEVEL=debug\n")
     s = load_settings()
     assert s.http_port == 9090 and s.log_level == "DEBUG"
+
+
+def test_the_environment_wins_over_the_dotenv_file(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / ".env").write_text(
+        "# a comment\nHTTP_PORT=9090\nexport city='plovdiv'\nADMINS\nLOG_LEVEL=\"info\"\n"
+    )
+    monkeypatch.setenv("HTTP_PORT", "9191")
+    s = load_settings()
+    assert (s.http_port, s.city, s.log_level, s.admins) == (9191, "plovdiv", "INFO", ())
+
+
+def test_names_are_matched_without_regard_to_case(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("http_port", "9292")
+    monkeypatch.setenv("Default_Language", "en")
+    s = load_settings()
+    assert (s.http_port, s.default_language) == (9292, "en")
+
+
+def test_overrides_win_and_other_variables_are_ignored(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HTTP_PORT", "9090")
+    monkeypatch.setenv("CITIZENBOT_UNKNOWN", "x")
+    assert load_settings(http_port=7070).http_port == 7070
+
+
+def test_settings_given_in_code_read_no_environment(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / ".env").write_text("HTTP_PORT=9090\n")
+    monkeypatch.setenv("CITY", "plovdiv")
+    s = Settings(database_url="sqlite+aiosqlite:///x.db")
+    assert (s.http_port, s.city) == (8080, "sofia")
+
+
+def test_the_environment_is_the_dotenv_file_under_the_process_environment(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / ".env").write_text("A_KEY=from-file\nB_KEY=from-file\n")
+    monkeypatch.setenv("B_KEY", "from-env")
+    found = environment()
+    assert (found["A_KEY"], found["B_KEY"]) == ("from-file", "from-env")
+    assert "A_KEY" not in environment(None)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from storage.models import FeedAlert
 
 
 def test_a_publication_longer_than_a_notice_is_cut_at_a_word():
-    desk = Desk(load_city("sofia"), Translator(), Settings(_env_file=None))
+    desk = Desk(load_city("sofia"), Translator(), Settings())
     alert = FeedAlert(
         feed_id="voda", source_id="1", topic="water", text_bg="Авария " * 1500, text_en=None
     )
