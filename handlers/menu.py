@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from bot.core.buttons import ButtonData
 from bot.core.context import Context
 from bot.core.messages import Rows, rows
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from handlers.labels import LANGUAGE_LABELS
 
 MenuAction = Callable[[Context], Awaitable[None]]
@@ -45,7 +46,14 @@ MENU = {
 
 
 def main_menu(ctx: Context) -> Rows:
-    return rows(*(MenuButton(entry).button(ctx.t(key)) for entry, key in MENU.items()), per_row=2)
+    return _main_menu(ctx.services.translator, ctx.language)
+
+
+@functools.lru_cache(maxsize=16)
+def _main_menu(translator: Translator, language: str) -> Rows:
+    # The same buttons for everyone who reads the language: built once, not for every reply.
+    labels = {entry: translator.translate(language, key) for entry, key in MENU.items()}
+    return rows(*(MenuButton(entry).button(label) for entry, label in labels.items()), per_row=2)
 
 
 def language_choice(ctx: Context) -> Rows:
