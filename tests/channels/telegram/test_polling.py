@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -21,10 +21,13 @@ class Polling:
         self.channel, self.api = channel, api
         self.received: list[IncomingMessage] = []
         self.arrived = asyncio.Event()
+        self.handler: Callable[[IncomingMessage], Awaitable[None]] | None = None
 
     async def dispatch(self, msg: IncomingMessage) -> None:
         self.received.append(msg)
         self.arrived.set()
+        if self.handler is not None:
+            await self.handler(msg)
 
     async def next(self) -> IncomingMessage:
         await asyncio.wait_for(self.arrived.wait(), 10)
@@ -80,6 +83,58 @@ async def test_stopping_confirms_what_was_fetched(polling: Polling):
     await polling.channel.stop()
     await api.wait_for_confirmed(update_id)
     await polling.channel.start(polling.dispatch)  # the fixture stops it again
+
+
+async def test_what_arrives_while_a_batch_is_handled_comes_in_one_poll(polling: Polling):
+    """The next getUpdates waits for the batch's handlers: three updates that arrive while
+    the first is handled (a Bot API round trip apart, as replies are) come in one response."""
+    api, channel = polling.api, polling.channel
+    assert channel.poll is not None
+    channel.poll.batch_wait_s = 30  # the cap, far off: this test is about the wait itself
+    polls_seen: dict[str, int] = {}
+    handled = asyncio.Event()
+
+    async def dispatch(msg: IncomingMessage) -> None:
+        polls_seen[msg.text] = len(api.calls_to("getUpdates"))
+        if msg.text == "first":
+            for text in ("second", "third", "fourth"):
+                api.push_update(api.make_message_update(7004, text))
+                await channel.bot.get_me()
+            polls_seen["first done"] = len(api.calls_to("getUpdates"))
+        if msg.text == "fourth":
+            handled.set()
+
+    polling.handler = dispatch
+    api.push_update(api.make_message_update(7004, "first"))
+    await asyncio.wait_for(handled.wait(), 10)
+    assert polls_seen["first done"] == polls_seen["first"], "polled during the batch"
+    assert polls_seen["second"] == polls_seen["third"] == polls_seen["fourth"]
+    assert polls_seen["second"] == polls_seen["first"] + 1
+
+
+async def test_a_slow_handler_delays_the_next_poll_only_by_the_cap(polling: Polling):
+    api, channel = polling.api, polling.channel
+    assert channel.poll is not None
+    channel.poll.batch_wait_s = 0.05
+    release = asyncio.Event()
+    arrived: list[str] = []
+    fast_one = asyncio.Event()
+
+    async def dispatch(msg: IncomingMessage) -> None:
+        arrived.append(msg.text)
+        if msg.text == "slow":
+            api.push_update(api.make_message_update(7006, "fast"))
+            await release.wait()
+        else:
+            fast_one.set()
+
+    polling.handler = dispatch
+    api.push_update(api.make_message_update(7005, "slow"))
+    try:
+        await asyncio.wait_for(fast_one.wait(), 10)
+        assert arrived == ["slow", "fast"] and not release.is_set()
+    finally:
+        release.set()
 
 
 class _Failures(logging.Handler):
