@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot.channels.viber.adapter import WEBHOOK_PATH
 from bot.channels.viber.convert import EVENT_TYPES
 from bot.channels.viber.render import Sender
 from bot.config import ConfigError, Settings
-from bot.core.channel import MediaTooLarge, SendResult, SendStatus
+from bot.core.channel import ChannelUnavailable, MediaTooLarge, SendResult, SendStatus
 from bot.core.messages import Address, Button, MediaRef, Reply
 from storage.db import Database
 from storage.models import Citizen
@@ -142,6 +143,52 @@ async def test_a_refused_webhook_is_a_config_error(start: StartBot, api: FakeVib
     api.fail_next("set_webhook", 1, message="invalidUrl")
     with pytest.raises(ConfigError, match=r"^VIBER_WEBHOOK_URL: Viber refused it \(status 1"):
         await start()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_a_viber_api_that_cannot_be_reached_stops_the_start(start: StartBot):
+    unreachable = f"http://127.0.0.1:{_closed_port()}/pa"
+    with pytest.raises(ChannelUnavailable) as info:
+        await start(viber_api_base_url=unreachable)
+    assert str(info.value).startswith("viber: could not start (get_account_info: ")
+
+
+async def test_an_unreachable_viber_api_stops_the_command_line_with_one_line(tmp_path: Path):
+    """Exit 1 (not a configuration error): systemd's Restart= tries again later."""
+    token = "0123456789abcdef-0123456789abcdef-0123456789abcdef"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIBER_"))}
+    env |= {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+        "DATA_DIR": str(tmp_path / "data"),
+        "HTTP_PORT": "0",
+        "HTTP_PUBLIC_URL": PUBLIC_URL,
+        "VIBER_AUTH_TOKEN": token,
+        "VIBER_API_BASE_URL": f"http://127.0.0.1:{_closed_port()}/pa",
+        "VIBER_WEBHOOK_URL": f"{PUBLIC_URL}{WEBHOOK_PATH}",
+        "LOG_LEVEL": "ERROR",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "citizenbot: viber: could not start (get_account_info: "
+    ), lines
+    assert token not in stderr.decode()
 
 
 async def test_bad_token_stops_the_command_line_with_one_line(api: FakeViberAPI, tmp_path: Path):

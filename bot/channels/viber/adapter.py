@@ -49,6 +49,7 @@ from bot.channels.viber.render import Message, Sender, payload_of, render
 from bot.config import VIBER_NAME_LIMIT, ConfigError, Settings
 from bot.core.channel import (
     Capabilities,
+    ChannelUnavailable,
     Dispatch,
     MediaTooLarge,
     Receipt,
@@ -144,9 +145,11 @@ class ViberChannel:
             hook = await self.client.set_webhook(self.webhook_url, event_types=EVENT_TYPES)
             if not hook.ok:
                 raise ConfigError(f"VIBER_WEBHOOK_URL: Viber refused it ({hook.describe()})")
-        except BaseException:
+        except BaseException as exc:
             self._dispatch = None
             await self.client.close()
+            if isinstance(exc, ViberApiError):  # not answered: systemd's Restart= tries again
+                raise ChannelUnavailable(f"viber: could not start ({exc})") from exc
             raise
         log.info("viber: webhook set for the account")
 
