@@ -132,9 +132,12 @@ async def test_configured_sender_is_on_every_message(start: StartBot, api: FakeV
     assert senders == [{"name": "Столична община", "avatar": avatar}] * 2
 
 
+STRANGER_TOKEN = "0123456789abcdef-0123456789abcdef-0123456789abcdef"  # not the fake's
+
+
 async def test_a_token_viber_refuses_is_a_config_error(start: StartBot, api: FakeViberAPI):
     with pytest.raises(ConfigError) as info:
-        await start(viber_auth_token="0123456789abcdef-0123456789abcdef-0123456789abcdef")
+        await start(viber_auth_token=STRANGER_TOKEN)
     assert str(info.value) == "VIBER_AUTH_TOKEN: Viber refused it (status 2: invalidAuthToken)"
     assert not api.calls
 
@@ -158,17 +161,16 @@ async def test_a_viber_api_that_cannot_be_reached_stops_the_start(start: StartBo
     assert str(info.value).startswith("viber: could not start (get_account_info: ")
 
 
-async def test_an_unreachable_viber_api_stops_the_command_line_with_one_line(tmp_path: Path):
-    """Exit 1 (not a configuration error): systemd's Restart= tries again later."""
-    token = "0123456789abcdef-0123456789abcdef-0123456789abcdef"
+async def _run_cli(tmp_path: Path, api_base_url: str) -> tuple[int, str]:
+    """`citizenbot run` with a Viber token the fake does not know; its exit code and stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIBER_"))}
     env |= {
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
         "DATA_DIR": str(tmp_path / "data"),
         "HTTP_PORT": "0",
         "HTTP_PUBLIC_URL": PUBLIC_URL,
-        "VIBER_AUTH_TOKEN": token,
-        "VIBER_API_BASE_URL": f"http://127.0.0.1:{_closed_port()}/pa",
+        "VIBER_AUTH_TOKEN": STRANGER_TOKEN,
+        "VIBER_API_BASE_URL": api_base_url,
         "VIBER_WEBHOOK_URL": f"{PUBLIC_URL}{WEBHOOK_PATH}",
         "LOG_LEVEL": "ERROR",
     }
@@ -183,44 +185,29 @@ async def test_an_unreachable_viber_api_stops_the_command_line_with_one_line(tmp
         stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 1
-    lines = stderr.decode().strip().splitlines()
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+async def test_an_unreachable_viber_api_stops_the_command_line_with_one_line(tmp_path: Path):
+    """Exit 1 (not a configuration error): systemd's Restart= tries again later."""
+    code, stderr = await _run_cli(tmp_path, f"http://127.0.0.1:{_closed_port()}/pa")
+    assert code == 1
+    lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
         "citizenbot: viber: could not start (get_account_info: "
     ), lines
-    assert token not in stderr.decode()
+    assert STRANGER_TOKEN not in stderr
 
 
 async def test_bad_token_stops_the_command_line_with_one_line(api: FakeViberAPI, tmp_path: Path):
-    token = "0123456789abcdef-0123456789abcdef-0123456789abcdef"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VIBER_"))}
-    env |= {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
-        "DATA_DIR": str(tmp_path / "data"),
-        "HTTP_PORT": "0",
-        "HTTP_PUBLIC_URL": PUBLIC_URL,
-        "VIBER_AUTH_TOKEN": token,
-        "VIBER_API_BASE_URL": api.base_url,
-        "VIBER_WEBHOOK_URL": f"{PUBLIC_URL}{WEBHOOK_PATH}",
-        "LOG_LEVEL": "ERROR",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 2
-    assert stderr.decode().strip().splitlines() == [
+    code, stderr = await _run_cli(tmp_path, api.base_url)
+    assert code == 2
+    assert stderr.strip().splitlines() == [
         "citizenbot: configuration error: VIBER_AUTH_TOKEN: Viber refused it "
         "(status 2: invalidAuthToken)"
     ]
-    assert token not in stderr.decode()
+    assert STRANGER_TOKEN not in stderr
 
 
 # -- onboarding -----------------------------------------------------------------------------
